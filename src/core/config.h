@@ -1,0 +1,151 @@
+/*
+ * Configuration: every source (environment, command line, ini, JSON) is read
+ * into one ordered list of entries; immediate options and config logic run
+ * while reading; then the $() @() %() passes rewrite values; then the list is
+ * validated and applied to the typed struct config.
+ */
+#ifndef STOCKADE_CONFIG_H
+#define STOCKADE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/options.h"
+
+struct origin {
+	const char *file;   /* interned: lives as long as the program */
+	int line;           /* 0 when not applicable (environment) */
+};
+
+struct config_entry {
+	const struct option_def *opt;  /* NULL: a placeholder (unknown key) */
+	char *key;                     /* as written (alias or name) */
+	char *value;
+	struct origin origin;
+	bool no_expand;                /* from `inherit`: no $() @() %() passes */
+	bool explicit_placeholder;     /* from set-placeholder */
+	bool referenced;               /* used as %(key) somewhere */
+	bool from_env;
+};
+
+struct strlist {
+	char **v;
+	struct origin *origin;
+	size_t n;
+};
+
+/* The typed configuration, filled from the entries by config_apply(). */
+struct config {
+	/* process model */
+	bool master;
+	unsigned long long processes;
+	bool lazy_apps;
+	unsigned long long max_requests;
+	unsigned long long harakiri;
+	char *binary_path;
+	/* sockets */
+	struct strlist http_socket;
+	struct strlist uwsgi_socket;
+	struct strlist shared_socket;
+	char *chmod_socket;
+	char *chown_socket;
+	unsigned long long listen_backlog;
+	unsigned long long socket_timeout;
+	unsigned long long buffer_size;
+	unsigned long long limit_post;
+	bool vacuum;
+	char *pidfile;
+	/* python */
+	char *wsgi_file;
+	char *module;
+	char *callable;
+	struct strlist pythonpath;
+	char *home;
+	bool enable_threads;
+	char *chdir_path;
+	struct strlist env;
+	/* logging */
+	bool disable_logging;
+	char *logto;
+	/* privileges */
+	char *uid;
+	char *gid;
+	/* jail */
+	char *jail;
+	struct strlist jail_ip4;
+	struct strlist jail_ip6;
+	struct strlist jail2;
+	char *jidfile;
+	char *jail_attach;
+	bool jailed;
+	/* hooks (behaviour in the hooks subsystem) */
+	struct strlist exec_pre_jail;
+	struct strlist exec_post_jail;
+	/* actions */
+	bool show_config;
+	bool help;
+	bool version;
+	bool strict;
+};
+
+struct config_list {
+	struct config_entry *v;
+	size_t n, cap;
+};
+
+/* Reading state shared by all sources. */
+struct loader {
+	struct config_list list;
+	bool strict;
+	char *last_ini;          /* for `--ini :section` */
+	char *first_file;        /* the uppercase magic variables refer to it */
+	int depth;               /* include nesting, to stop include loops */
+	unsigned long reloads;   /* UWSGI_RELOADS; 0 on a first start */
+	bool is_reload;
+	bool exit_requested;
+	int exit_code;
+};
+
+void loader_init(struct loader *L);
+void loader_free(struct loader *L);
+
+/* Sources. Each returns 0, or -1 after printing a one-line error. */
+int config_read_env(struct loader *L, char **envp);
+int config_read_argv(struct loader *L, int argc, char **argv);
+int config_load_file(struct loader *L, const char *spec, struct origin from, bool no_expand);
+int config_load_ini(struct loader *L, const char *spec, struct origin from, bool no_expand);
+int config_load_json(struct loader *L, const char *spec, struct origin from, bool no_expand);
+
+/* Feeding one key/value into the loader (used by every source). */
+struct feed_ctx;
+struct feed_ctx *feed_begin(struct loader *L);
+int feed(struct feed_ctx *fc, const char *key, const char *value, struct origin o, bool no_expand);
+int feed_end(struct feed_ctx *fc);     /* errors on an unterminated block */
+int feed_discard(struct feed_ctx *fc); /* after an error; returns -1 */
+
+/* After all sources: value passes, validation. */
+int config_resolve(struct loader *L);
+/* Typed config from the resolved entries. */
+int config_apply(struct loader *L, struct config *cfg);
+void config_free(struct config *cfg);
+/* Print `name = value` lines in order (--show-config). */
+void config_show(const struct loader *L, int fd);
+
+/* Helpers shared by the config files. */
+const char *intern(const char *s);
+void config_error(struct origin o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct config_entry *config_append(struct loader *L, const struct option_def *opt,
+                                   const char *key, const char *value, struct origin o);
+/* Value of the first entry with this key (option name, alias or placeholder), or NULL. */
+struct config_entry *config_lookup(struct loader *L, const char *key, bool last);
+
+/* Magic variables (%d %p ...), applied to the raw text of each file. */
+char *magic_expand(const char *text, size_t len, const char *path, const char *section,
+                   const char *first_file);
+/* Value passes. */
+int expand_env(const char *in, char **out);
+int expand_at(const char *in, char **out, struct origin o);
+/* %(name) placeholders; marks referenced entries. */
+int expand_placeholders(struct loader *L, const char *in, char **out, struct origin o, int depth);
+
+#endif

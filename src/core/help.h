@@ -1,0 +1,4 @@
+#ifndef STOCKADE_HELP_H
+#define STOCKADE_HELP_H
+void print_help(int fd);
+#endif

@@ -1,0 +1,208 @@
+#include "core/options.h"
+#include "core/config.h"
+#include "core/config_handlers.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#define F(x) offsetof(struct config, x)
+#define NOF NO_FIELD
+#define IMM OPT_IMMEDIATE
+#define LOGIC (OPT_IMMEDIATE | OPT_LOGIC)
+
+/*
+ * One row per option:
+ * name, aliases, short, argument, type, flags, group, help, immediate handler, field, cond
+ */
+const struct option_def option_table[] = {
+	/* configuration sources and helpers */
+	{ "ini", NULL, 0, ARG_REQUIRED, T_LIST, IMM, "config", "load an ini file (file[:section], default section [uwsgi] or [stockade])", h_ini, NOF, 0 },
+	{ "json", "js", 'j', ARG_REQUIRED, T_LIST, IMM, "config", "load a JSON file (file[:section])", h_json, NOF, 0 },
+	{ "include", NULL, 0, ARG_REQUIRED, T_LIST, IMM, "config", "include a config file here (format by extension)", h_include, NOF, 0 },
+	{ "config", NULL, 0, ARG_REQUIRED, T_LIST, IMM, "config", "load a config file (format by extension)", h_include, NOF, 0 },
+	{ "inherit", NULL, 0, ARG_REQUIRED, T_LIST, IMM, "config", "include a file without $() @() %() expansion", h_inherit, NOF, 0 },
+	{ "set", NULL, 'S', ARG_REQUIRED, T_LIST, IMM, "config", "set an option or placeholder: key=value", h_set, NOF, 0 },
+	{ "set-placeholder", "set-ph", 0, ARG_REQUIRED, T_LIST, IMM, "config", "set a placeholder: key=value (error if key is an option)", h_set_placeholder, NOF, 0 },
+	{ "strict", NULL, 0, ARG_NONE, T_BOOL, IMM, "config", "every unknown config key is an error", h_strict, F(strict), 0 },
+	{ "print", "iprint", 0, ARG_REQUIRED, T_LIST, IMM, "config", "print a line while reading the config", h_print, NOF, 0 },
+	{ "exit", NULL, 0, ARG_OPTIONAL, T_STRING, IMM, "config", "exit while reading the config (default status 1)", h_exit, NOF, 0 },
+	{ "show-config", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the resolved option list (name = value) and exit", NULL, F(show_config), 0 },
+	{ "help", "usage", 'h', ARG_NONE, T_BOOL, OPT_ACTION, "config", "show the options, grouped by subsystem", NULL, F(help), 0 },
+	{ "version", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the version", NULL, F(version), 0 },
+
+	/* config logic (blocks nest) */
+	{ "if-exists", "ifexists", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "lines up to endif apply if the path exists", h_logic, NOF, COND_EXISTS },
+	{ "if-not-exists", "ifnotexists", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "lines up to endif apply if the path does not exist", h_logic, NOF, COND_EXISTS | COND_NOT },
+	{ "if-file", "iffile", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the path is a regular file", h_logic, NOF, COND_FILE },
+	{ "if-not-file", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the path is not a regular file", h_logic, NOF, COND_FILE | COND_NOT },
+	{ "if-dir", "ifdir if-directory", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the path is a directory", h_logic, NOF, COND_DIR },
+	{ "if-not-dir", "if-not-directory", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the path is not a directory", h_logic, NOF, COND_DIR | COND_NOT },
+	{ "if-env", "ifenv", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the environment variable is set (NAME or NAME=value)", h_logic, NOF, COND_ENV },
+	{ "if-not-env", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the environment variable is not set (NAME or NAME=value)", h_logic, NOF, COND_ENV | COND_NOT },
+	{ "if-opt", "ifopt", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if an option was already given (key or key=value)", h_logic, NOF, COND_OPT },
+	{ "if-not-opt", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if an option was not given (key or key=value)", h_logic, NOF, COND_OPT | COND_NOT },
+	{ "if-reload", NULL, 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_OPENER, "logic", "... on a reload (re-exec)", h_logic, NOF, COND_RELOAD },
+	{ "if-not-reload", NULL, 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_OPENER, "logic", "... on a first start", h_logic, NOF, COND_RELOAD | COND_NOT },
+	{ "if-hostname", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the hostname is this", h_logic, NOF, COND_HOSTNAME },
+	{ "if-not-hostname", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the hostname is not this", h_logic, NOF, COND_HOSTNAME | COND_NOT },
+	{ "if-os", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the OS is one of linux|freebsd (Stockade extension)", h_logic, NOF, COND_OS },
+	{ "if-not-os", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the OS is none of linux|freebsd (Stockade extension)", h_logic, NOF, COND_OS | COND_NOT },
+	{ "for", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "repeat lines up to endfor for each space-separated item, %(_) = item", h_logic, NOF, LOOP_WORDS },
+	{ "for-glob", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "repeat lines for each path matching the glob", h_logic, NOF, LOOP_GLOB },
+	{ "for-times", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "repeat lines N times, %(_) = 1..N", h_logic, NOF, LOOP_TIMES },
+	{ "for-readline", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "repeat lines for each line of a file", h_logic, NOF, LOOP_READLINE },
+	{ "else", NULL, 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_ELSE, "logic", "lines up to endif apply if the if-condition failed", h_logic, NOF, 0 },
+	{ "endif", "end-if", 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_CLOSER, "logic", "close an if block", h_logic, NOF, 0 },
+	{ "endfor", "end-for", 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_CLOSER, "logic", "close a for block", h_logic, NOF, 0 },
+	{ "end", NULL, 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_CLOSER, "logic", "close any block", h_logic, NOF, 0 },
+
+	/* process model */
+	{ "master", NULL, 'M', ARG_NONE, T_BOOL, 0, "process", "run a master process that supervises the workers", NULL, F(master), 0 },
+	{ "processes", "workers", 'p', ARG_REQUIRED, T_UINT, 0, "process", "number of worker processes", NULL, F(processes), 0 },
+	{ "lazy-apps", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "load the app in each worker instead of the master", NULL, F(lazy_apps), 0 },
+	{ "max-requests", NULL, 'R', ARG_REQUIRED, T_UINT, OPT_PENDING, "process", "recycle a worker after N requests", NULL, F(max_requests), 0 },
+	{ "harakiri", NULL, 't', ARG_REQUIRED, T_UINT, OPT_PENDING, "process", "kill a worker stuck in one request for N seconds", NULL, F(harakiri), 0 },
+	{ "binary-path", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "process", "executable to re-exec on reload (default: this one)", NULL, F(binary_path), 0 },
+	{ "pidfile", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "write the master pid to this file", NULL, F(pidfile), 0 },
+
+	/* sockets */
+	{ "http-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve HTTP/1.1 on this address", NULL, F(http_socket), 0 },
+	{ "socket", "uwsgi-socket", 's', ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol on this address", NULL, F(uwsgi_socket), 0 },
+	{ "shared-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "bind early (before jail/privilege drop); use as =N", NULL, F(shared_socket), 0 },
+	{ "chmod-socket", NULL, 'C', ARG_OPTIONAL, T_STRING, 0, "socket", "chmod unix sockets (default 666)", NULL, F(chmod_socket), 0 },
+	{ "chown-socket", NULL, 0, ARG_REQUIRED, T_STRING, 0, "socket", "chown unix sockets to user[:group]", NULL, F(chown_socket), 0 },
+	{ "listen", NULL, 'l', ARG_REQUIRED, T_UINT, 0, "socket", "listen queue (backlog) size", NULL, F(listen_backlog), 0 },
+	{ "socket-timeout", NULL, 'z', ARG_REQUIRED, T_UINT, 0, "socket", "seconds before an idle or slow connection is closed", NULL, F(socket_timeout), 0 },
+	{ "buffer-size", NULL, 'b', ARG_REQUIRED, T_UINT, 0, "socket", "maximum request header / uwsgi packet size in bytes", NULL, F(buffer_size), 0 },
+	{ "limit-post", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "maximum request body size in bytes (0 = unlimited)", NULL, F(limit_post), 0 },
+	{ "vacuum", NULL, 0, ARG_NONE, T_BOOL, 0, "socket", "remove unix sockets and pidfiles at exit", NULL, F(vacuum), 0 },
+
+	/* python */
+	{ "wsgi-file", "file", 0, ARG_REQUIRED, T_STRING, 0, "python", "load a WSGI app from this file", NULL, F(wsgi_file), 0 },
+	{ "module", "wsgi", 'w', ARG_REQUIRED, T_STRING, 0, "python", "load a WSGI app from a module (pkg.mod[:callable])", NULL, F(module), 0 },
+	{ "callable", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "name of the WSGI callable (default application)", NULL, F(callable), 0 },
+	{ "pythonpath", "python-path pp", 0, ARG_REQUIRED, T_LIST, 0, "python", "add a directory to sys.path", NULL, F(pythonpath), 0 },
+	{ "home", "virtualenv venv pyhome", 'H', ARG_REQUIRED, T_STRING, 0, "python", "use this virtualenv", NULL, F(home), 0 },
+	{ "enable-threads", NULL, 'T', ARG_NONE, T_BOOL, 0, "python", "let Python threads run", NULL, F(enable_threads), 0 },
+	{ "chdir", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "chdir before loading the app", NULL, F(chdir_path), 0 },
+	{ "env", NULL, 0, ARG_REQUIRED, T_LIST, 0, "python", "set an environment variable NAME=value", NULL, F(env), 0 },
+
+	/* logging */
+	{ "disable-logging", NULL, 'L', ARG_NONE, T_BOOL, 0, "logging", "no request log lines", NULL, F(disable_logging), 0 },
+	{ "logto", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "append the log to this file", NULL, F(logto), 0 },
+
+	/* privileges */
+	{ "uid", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "privileges", "drop to this user (name or number)", NULL, F(uid), 0 },
+	{ "gid", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "privileges", "drop to this group (name or number)", NULL, F(gid), 0 },
+
+	/* jails (FreeBSD jail(2)/jail_set(2); Linux namespaces) */
+	{ "jail", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "jail", "create a jail: <rootfs> [hostname] [jailname]", NULL, F(jail), 0 },
+	{ "jail-ip4", NULL, 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "jail", "IPv4 address of the jail (repeatable)", NULL, F(jail_ip4), 0 },
+	{ "jail-ip6", NULL, 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "jail", "IPv6 address of the jail (repeatable)", NULL, F(jail_ip6), 0 },
+	{ "jail2", "libjail", 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "jail", "set a jail parameter: key[=value] (repeatable)", NULL, F(jail2), 0 },
+	{ "jidfile", "jid-file", 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "jail", "write the jail id to this file", NULL, F(jidfile), 0 },
+	{ "jail-attach", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "jail", "run inside an existing jail (jid or name)", NULL, F(jail_attach), 0 },
+	{ "jailed", NULL, 0, ARG_NONE, T_BOOL, OPT_PENDING, "jail", "run the post-jail phase even without a jail option", NULL, F(jailed), 0 },
+
+	/* hooks */
+	{ "exec-pre-jail", NULL, 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "hooks", "shell command run on the host before the jail is created", NULL, F(exec_pre_jail), 0 },
+	{ "exec-post-jail", NULL, 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "hooks", "shell command run inside the jail, still as root", NULL, F(exec_post_jail), 0 },
+};
+
+const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);
+
+static bool alias_matches(const char *aliases, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = aliases;
+	while (p && *p) {
+		const char *end = strchr(p, ' ');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && memcmp(p, name, n) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+const struct option_def *option_find(const char *name)
+{
+	for (size_t i = 0; i < option_count; i++) {
+		const struct option_def *o = &option_table[i];
+		if (strcmp(o->name, name) == 0 || alias_matches(o->aliases, name))
+			return o;
+	}
+	return NULL;
+}
+
+const struct option_def *option_find_short(char c)
+{
+	for (size_t i = 0; i < option_count; i++)
+		if (option_table[i].short_opt == c)
+			return &option_table[i];
+	return NULL;
+}
+
+/* Optimal string alignment distance: Levenshtein plus adjacent transposition,
+ * so that `jial2` is one edit away from `jail2`. */
+size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	size_t d[65][65];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < best)
+				best = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* Short names get a tighter bound: `uid` must not "suggest" `gid`. */
+static size_t allowed_distance(const char *name)
+{
+	size_t n = strlen(name);
+	return n <= 3 ? 0 : n <= 5 ? 1 : 2;
+}
+
+const char *option_suggest(const char *name)
+{
+	size_t best = allowed_distance(name) + 1;
+	const char *out = NULL;
+	for (size_t i = 0; i < option_count; i++) {
+		size_t d = edit_distance(name, option_table[i].name);
+		if (d < best) {
+			best = d;
+			out = option_table[i].name;
+		}
+	}
+	return out;
+}
+
+bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "", "1", "true", "on", "yes" };
+	static const char *const no[] = { "0", "false", "off", "no" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = true, true;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = false, true;
+	return false;
+}
