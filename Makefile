@@ -10,6 +10,8 @@
 
 CC      ?= gcc
 PYTHON_CONFIG ?= /usr/bin/python3-config
+# Debian's interpreter (a per-user Python may come first on PATH)
+PYTHON  ?= /usr/bin/python3
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=gnu11 -Wall -Wextra -Werror
@@ -71,7 +73,7 @@ unit: $(UNIT_BIN)
 	  test $$fail = 0 && echo "unit tests: all passed"
 
 integration: stockade
-	STOCKADE_BIN=$(CURDIR)/stockade python3 -m pytest -ra tests/integration
+	STOCKADE_BIN=$(CURDIR)/stockade $(PYTHON) -m pytest -ra tests/integration
 
 test: deps
 	$(MAKE) all
@@ -84,7 +86,7 @@ asan:
 	  LDFLAGS="-fsanitize=address,undefined" build/asan/stockade
 
 test-asan: asan
-	ASAN_OPTIONS=detect_leaks=1 STOCKADE_BIN=$(CURDIR)/build/asan/stockade python3 -m pytest -ra tests/integration
+	ASAN_OPTIONS=detect_leaks=1 STOCKADE_BIN=$(CURDIR)/build/asan/stockade $(PYTHON) -m pytest -ra tests/integration
 
 run: deps stockade
 	./stockade --ini examples/hello.ini
