@@ -1,0 +1,49 @@
+/*
+ * One client connection in a worker: reading request heads through the event
+ * loop, then serving each request synchronously (the app is blocking WSGI):
+ * body reads and response writes wait with poll() bounded by socket-timeout.
+ */
+#ifndef STOCKADE_CONN_H
+#define STOCKADE_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/socket.h"
+
+enum proto { PROTO_HTTP, PROTO_UWSGI };
+
+struct listener {
+	int fd;
+	enum proto proto;
+	char *name;               /* as configured */
+	char port[8];             /* SERVER_PORT */
+	struct sock_addr addr;
+};
+
+struct worker_ctx {
+	int id;                   /* 1..N */
+	const struct config *cfg;
+	unsigned long requests;   /* served by this worker */
+	unsigned long *total_requests;  /* shared by all workers (mmap) */
+	char hostname[256];
+	int timeout_ms;
+	size_t buffer_size;
+	uint64_t limit_post;
+	bool stopping;
+};
+
+struct conn;
+struct event_loop;
+struct config;
+
+/* Accepted fd → a connection registered in the worker's loop. */
+void conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, int fd,
+                const char *peer);
+/* Connections currently open (for graceful stop). */
+size_t conn_open_count(void);
+/* Closes idle keep-alive connections (graceful stop). */
+void conn_close_idle(struct event_loop *loop);
+
+#endif

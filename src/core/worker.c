@@ -1,0 +1,91 @@
+/* A worker: accept on the shared listening sockets, serve connections. */
+#include "core/worker.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "net/event.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ACCEPT_BATCH 16   /* per wake-up, so that other workers get their share */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct accept_ctx {
+	struct worker_ctx *w;
+	struct listener *l;
+};
+
+static void on_accept(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)mask;
+	struct accept_ctx *a = data;
+	for (int i = 0; i < ACCEPT_BATCH && !a->w->stopping; i++) {
+		int cfd = sock_accept(fd, NULL);
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+				log_errno("accept(%s)", a->l->name);
+			return;
+		}
+		conn_start(loop, a->w, a->l, cfd, NULL);
+	}
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
+{
+	install_signals();
+	struct event_loop *loop = event_loop_new(65536);
+	if (!loop) {
+		log_errno("worker %d: event loop", w->id);
+		return 1;
+	}
+	struct accept_ctx *acc = calloc(nls, sizeof(*acc));
+	if (!acc)
+		return 1;
+	for (size_t i = 0; i < nls; i++) {
+		acc[i] = (struct accept_ctx){ w, &ls[i] };
+		if (event_add_exclusive(loop, ls[i].fd, on_accept, &acc[i]) < 0) {
+			log_errno("worker %d: cannot watch %s", w->id, ls[i].name);
+			return 1;
+		}
+	}
+	while (!stop_requested) {
+		if (event_loop_run_once(loop, 1000) < 0 && errno != EINTR) {
+			log_errno("worker %d: event loop", w->id);
+			break;
+		}
+	}
+	/* graceful: the request in flight (if any) has completed by now */
+	w->stopping = true;
+	for (size_t i = 0; i < nls; i++)
+		event_del(loop, ls[i].fd, EV_READ);
+	conn_close_idle(loop);
+	event_loop_free(loop);
+	free(acc);
+	return 0;
+}

@@ -1,0 +1,1236 @@
+/*
+ * HTTP/1.x request parsing and response framing for the http-socket.
+ *
+ * The parser re-parses the head from the start on every call (as
+ * picohttpparser does): no state to keep between reads, and any error is
+ * reported as soon as the bytes that prove it have arrived. Hot loops scan
+ * eight bytes at a time and fall back to a 256-entry class table.
+ */
+#include "proto/http.h"
+
+#include <limits.h>
+#include <string.h>
+
+/* Character classes (RFC 9110 5.6.2, 5.5; RFC 9112 3.2, 7.1.1). */
+#define CT_TCHAR	0x01	/* token character */
+#define CT_TARGET	0x02	/* allowed in a request-target: VCHAR except '#', obs-text */
+#define CT_VALUE	0x04	/* field-value: HTAB, SP, VCHAR, obs-text */
+#define CT_HEX		0x08
+#define CT_QDTEXT	0x10	/* inside a quoted-string without escaping */
+#define CT_WS		0x20	/* SP, HTAB */
+
+#define __c 0						/* CTL */
+#define WS_ (CT_VALUE | CT_QDTEXT | CT_WS)		/* HTAB, SP */
+#define TOK (CT_TCHAR | CT_TARGET | CT_VALUE | CT_QDTEXT)
+#define HEX (TOK | CT_HEX)
+#define VCH (CT_TARGET | CT_VALUE | CT_QDTEXT)		/* delimiters and obs-text */
+#define HSH (CT_TCHAR | CT_VALUE | CT_QDTEXT)		/* '#': ends a target */
+#define QBS (CT_TARGET | CT_VALUE)			/* '"' and '\' */
+
+static const uint8_t char_class[256] = {
+	__c, __c, __c, __c, __c, __c, __c, __c, __c, WS_, __c, __c, __c, __c, __c, __c,
+	__c, __c, __c, __c, __c, __c, __c, __c, __c, __c, __c, __c, __c, __c, __c, __c,
+	WS_, TOK, QBS, HSH, TOK, TOK, TOK, TOK, VCH, VCH, TOK, TOK, VCH, TOK, TOK, VCH,
+	HEX, HEX, HEX, HEX, HEX, HEX, HEX, HEX, HEX, HEX, VCH, VCH, VCH, VCH, VCH, VCH,
+	VCH, HEX, HEX, HEX, HEX, HEX, HEX, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK,
+	TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, VCH, QBS, VCH, TOK, TOK,
+	TOK, HEX, HEX, HEX, HEX, HEX, HEX, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK,
+	TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, TOK, VCH, TOK, VCH, TOK, __c,
+	VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH,
+	VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH,
+	VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH,
+	VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH,
+	VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH,
+	VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH,
+	VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH,
+	VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH, VCH,
+};
+
+#undef __c
+#undef WS_
+#undef TOK
+#undef HEX
+#undef VCH
+#undef HSH
+#undef QBS
+
+static inline bool
+is_class(char c, uint8_t cls)
+{
+	return char_class[(uint8_t)c] & cls;
+}
+
+/* ---------------------------------------------------------------- scanning */
+
+/* Word-at-a-time tests (the classic "haszero" tricks); exact as booleans. */
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+static inline uint64_t
+has_byte_below(uint64_t w, uint8_t n)	/* n <= 128 */
+{
+	return (w - ONES * n) & ~w & HIGHS;
+}
+
+static inline uint64_t
+has_byte(uint64_t w, uint8_t b)
+{
+	uint64_t x = w ^ (ONES * b);
+	return (x - ONES) & ~x & HIGHS;
+}
+
+static inline uint64_t
+load8(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* Skips field-value bytes; returns the first other byte (CR, LF, CTL) or end. */
+static const char *
+scan_value(const char *p, const char *end)
+{
+	for (;;) {
+		while (end - p >= 8) {
+			uint64_t w = load8(p);
+			if (has_byte_below(w, 0x20) | has_byte(w, 0x7f))
+				break;	/* a CTL or HTAB somewhere in these 8 */
+			p += 8;
+		}
+		const char *stop = end - p > 8 ? p + 8 : end;
+		while (p < stop && is_class(*p, CT_VALUE))
+			p++;
+		if (p < stop || p == end)
+			return p;
+	}
+}
+
+/* Skips request-target bytes; stops at SP, CTL, '#' or end. */
+static const char *
+scan_target(const char *p, const char *end)
+{
+	for (;;) {
+		while (end - p >= 8) {
+			uint64_t w = load8(p);
+			if (has_byte_below(w, 0x21) | has_byte(w, 0x7f) | has_byte(w, '#'))
+				break;
+			p += 8;
+		}
+		const char *stop = end - p > 8 ? p + 8 : end;
+		while (p < stop && is_class(*p, CT_TARGET))
+			p++;
+		if (p < stop || p == end)
+			return p;
+	}
+}
+
+static const char *
+scan_token(const char *p, const char *end)
+{
+	while (p < end && is_class(*p, CT_TCHAR))
+		p++;
+	return p;
+}
+
+static const char *
+skip_ows(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static bool
+all_class(const char *s, size_t n, uint8_t cls)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_class(s[i], cls))
+			return false;
+	return true;
+}
+
+static inline char
+ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* Case-insensitive compare of s[0..n) with a lowercase literal. */
+static bool
+equals_nocase(const char *s, size_t n, const char *lower)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (lower[i] == '\0' || ascii_lower(s[i]) != lower[i])
+			return false;
+	return lower[i] == '\0';
+}
+
+/*
+ * Next element of a comma-separated list (RFC 9110 5.6.1), OWS trimmed.
+ * Elements may be empty. *pp starts at the value and becomes NULL after the
+ * last element; returns false once the list is exhausted.
+ */
+static bool
+next_list_element(const char **pp, const char *end, const char **elem, size_t *elem_len)
+{
+	const char *p = *pp, *e, *comma;
+
+	if (p == NULL)
+		return false;
+	comma = memchr(p, ',', (size_t)(end - p));
+	e = comma ? comma : end;
+	p = skip_ows(p, e);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*elem = p;
+	*elem_len = (size_t)(e - p);
+	*pp = comma ? comma + 1 : NULL;
+	return true;
+}
+
+/* ---------------------------------------------------------- request head */
+
+enum { PARSE_AGAIN = 0, PARSE_OK = 1, PARSE_END = 2 };
+
+/* What the fields said about framing, collected while parsing. */
+struct head_state {
+	bool cl_seen;
+	int64_t cl;
+	bool te_seen;
+	int te_codings;		/* non-empty list elements in all TE fields */
+	int te_chunked;		/* how many of them were "chunked" */
+	bool te_last_chunked;
+	bool te_other;		/* a coding we cannot decode */
+	int host_count;
+	bool conn_close;
+	bool conn_keep_alive;
+	bool expect_continue;
+};
+
+static bool
+method_is(const struct http_request *req, const char *upper)
+{
+	size_t n = strlen(upper);
+	return req->method_len == n && memcmp(req->method, upper, n) == 0;
+}
+
+/*
+ * absolute-form: scheme "://" authority [path-abempty] ["?" query].
+ * Returns where the path starts, or NULL if not absolute-form or it carries
+ * userinfo (RFC 9110 4.2.4: treat as an error).
+ */
+static const char *
+skip_scheme_authority(const char *t, const char *end)
+{
+	const char *p = t, *auth;
+
+	if (p == end || !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+		return NULL;
+	while (p < end && (((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') ||
+	                   (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))
+		p++;
+	if (end - p < 3 || memcmp(p, "://", 3) != 0)
+		return NULL;
+	auth = p += 3;
+	while (p < end && *p != '/' && *p != '?') {
+		if (*p == '@')
+			return NULL;
+		p++;
+	}
+	return p == auth ? NULL : p;
+}
+
+/* Fills path and query from the target, checking its form (RFC 9112 3.2). */
+static int
+split_target(struct http_request *req)
+{
+	const char *t = req->target, *end = t + req->target_len;
+	const char *path, *q;
+
+	if (*t == '/') {
+		path = t;
+	} else if (req->target_len == 1 && *t == '*') {
+		if (!method_is(req, "OPTIONS"))
+			return -400;
+		path = t;
+	} else if (method_is(req, "CONNECT")) {
+		/* authority-form: host:port, nothing else */
+		if (memchr(t, '/', req->target_len) || memchr(t, '?', req->target_len) ||
+		    memchr(t, '@', req->target_len))
+			return -400;
+		req->path = req->query = end;
+		req->path_len = req->query_len = 0;
+		return PARSE_OK;
+	} else {
+		path = skip_scheme_authority(t, end);
+		if (path == NULL)
+			return -400;
+	}
+	q = memchr(path, '?', (size_t)(end - path));
+	req->path = path;
+	req->path_len = (size_t)((q ? q : end) - path);
+	req->query = q ? q + 1 : end;
+	req->query_len = (size_t)(end - req->query);
+	if (req->path_len == 0) {
+		req->path = "/";
+		req->path_len = 1;
+	}
+	return PARSE_OK;
+}
+
+/* "HTTP/" DIGIT "." DIGIT CRLF, checking whatever part has arrived. */
+static int
+parse_version(const char **pp, const char *end, int *minor)
+{
+	static const char prefix[] = "HTTP/";
+	const char *p = *pp;
+	size_t avail = (size_t)(end - p);
+
+	for (size_t i = 0; i < 5 && i < avail; i++)
+		if (p[i] != prefix[i])
+			return -400;
+	if ((avail > 5 && !(p[5] >= '0' && p[5] <= '9')) || (avail > 6 && p[6] != '.') ||
+	    (avail > 7 && !(p[7] >= '0' && p[7] <= '9')) || (avail > 8 && p[8] != '\r') ||
+	    (avail > 9 && p[9] != '\n'))
+		return -400;
+	if (avail < 10)
+		return PARSE_AGAIN;
+	if (p[5] != '1' || p[7] > '1')
+		return -505;
+	*minor = p[7] - '0';
+	*pp = p + 10;
+	return PARSE_OK;
+}
+
+static int
+parse_request_line(const char **pp, const char *end, struct http_request *req)
+{
+	const char *p = *pp;
+	int rc;
+
+	/* RFC 9112 2.2: ignore empty lines (CRLF only) before the request-line */
+	while (p < end && *p == '\r') {
+		if (end - p < 2)
+			return PARSE_AGAIN;
+		if (p[1] != '\n')
+			return -400;
+		p += 2;
+	}
+
+	req->method = p;
+	p = scan_token(p, end);
+	if (p == end)
+		return PARSE_AGAIN;
+	req->method_len = (size_t)(p - req->method);
+	if (req->method_len == 0 || *p != ' ')
+		return -400;
+
+	req->target = ++p;
+	p = scan_target(p, end);
+	if (p == end)
+		return PARSE_AGAIN;
+	req->target_len = (size_t)(p - req->target);
+	if (req->target_len == 0 || *p != ' ')
+		return -400;	/* also '#': a fragment is never sent (RFC 9112 3.2) */
+	p++;
+
+	rc = parse_version(&p, end, &req->minor_version);
+	if (rc != PARSE_OK)
+		return rc;
+	rc = split_target(req);
+	if (rc != PARSE_OK)
+		return rc;
+	*pp = p;
+	return PARSE_OK;
+}
+
+static int
+note_content_length(struct head_state *st, const char *v, size_t n)
+{
+	const char *p = v, *end = v + n, *e;
+	size_t elen;
+
+	if (n == 0)
+		return -400;
+	/* "5, 5" is one value repeated (RFC 9110 8.6); anything else differing is fatal */
+	while (next_list_element(&p, end, &e, &elen)) {
+		uint64_t val = 0;
+		if (elen == 0)
+			return -400;
+		for (size_t i = 0; i < elen; i++) {
+			if (e[i] < '0' || e[i] > '9')
+				return -400;
+			if (val > ((uint64_t)INT64_MAX - (uint64_t)(e[i] - '0')) / 10)
+				return -400;
+			val = val * 10 + (uint64_t)(e[i] - '0');
+		}
+		if (st->cl_seen && (uint64_t)st->cl != val)
+			return -400;
+		st->cl = (int64_t)val;
+		st->cl_seen = true;
+	}
+	return PARSE_OK;
+}
+
+static int
+note_transfer_encoding(struct head_state *st, const char *v, size_t n)
+{
+	const char *p = v, *end = v + n, *e;
+	size_t elen;
+
+	st->te_seen = true;
+	while (next_list_element(&p, end, &e, &elen)) {
+		if (elen == 0)
+			continue;	/* empty list elements do not count */
+		if (!all_class(e, elen, CT_TCHAR))
+			return -400;	/* parameters, quotes, obs-text: not a coding we know */
+		st->te_codings++;
+		if (equals_nocase(e, elen, "chunked")) {
+			st->te_chunked++;
+			st->te_last_chunked = true;
+		} else {
+			st->te_other = true;
+			st->te_last_chunked = false;
+		}
+	}
+	return PARSE_OK;
+}
+
+static void
+note_connection(struct head_state *st, const char *v, size_t n)
+{
+	const char *p = v, *end = v + n, *e;
+	size_t elen;
+
+	while (next_list_element(&p, end, &e, &elen)) {
+		if (equals_nocase(e, elen, "close"))
+			st->conn_close = true;
+		else if (equals_nocase(e, elen, "keep-alive"))
+			st->conn_keep_alive = true;
+	}
+}
+
+/* Records what a field means for framing; most fields mean nothing here. */
+static int
+note_field(struct head_state *st, const struct http_header *h)
+{
+	switch (h->name_len) {
+	case 4:
+		if (equals_nocase(h->name, 4, "host"))
+			st->host_count++;
+		break;
+	case 6:
+		if (equals_nocase(h->name, 6, "expect") &&
+		    equals_nocase(h->value, h->value_len, "100-continue"))
+			st->expect_continue = true;
+		break;
+	case 10:
+		if (equals_nocase(h->name, 10, "connection"))
+			note_connection(st, h->value, h->value_len);
+		break;
+	case 14:
+		if (equals_nocase(h->name, 14, "content-length"))
+			return note_content_length(st, h->value, h->value_len);
+		break;
+	case 17:
+		if (equals_nocase(h->name, 17, "transfer-encoding"))
+			return note_transfer_encoding(st, h->value, h->value_len);
+		break;
+	}
+	return PARSE_OK;
+}
+
+/*
+ * One field line, or the empty line ending the head (PARSE_END).
+ * field-line = field-name ":" OWS field-value OWS CRLF, nothing else:
+ * no whitespace before the colon or at the start (obs-fold), no bare CR/LF.
+ */
+static int
+parse_field_line(const char **pp, const char *end, struct http_request *req, struct head_state *st)
+{
+	const char *p = *pp;
+	struct http_header *h;
+	const char *name, *name_end, *value, *value_end;
+
+	if (p == end)
+		return PARSE_AGAIN;
+	if (*p == '\r') {
+		if (end - p < 2)
+			return PARSE_AGAIN;
+		if (p[1] != '\n')
+			return -400;
+		*pp = p + 2;
+		return PARSE_END;
+	}
+
+	name = p;
+	p = scan_token(p, end);
+	if (p == end)
+		return PARSE_AGAIN;
+	if (p == name || *p != ':')
+		return -400;
+	name_end = p;
+	value = p = skip_ows(p + 1, end);
+	p = scan_value(p, end);
+	if (p == end)
+		return PARSE_AGAIN;
+	if (*p != '\r')
+		return -400;	/* bare LF, NUL, other CTL */
+	if (end - p < 2)
+		return PARSE_AGAIN;
+	if (p[1] != '\n')
+		return -400;
+	value_end = p;
+	while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t'))
+		value_end--;
+
+	if (req->num_headers == HTTP_MAX_HEADERS)
+		return -431;
+	h = &req->headers[req->num_headers++];
+	h->name = name;
+	h->name_len = (size_t)(name_end - name);
+	h->value = value;
+	h->value_len = (size_t)(value_end - value);
+	*pp = p + 2;
+	return note_field(st, h);
+}
+
+/* Body framing from the whole head (RFC 9112 6.1, 6.3). */
+static int
+decide_framing(struct http_request *req, const struct head_state *st)
+{
+	if (st->host_count > 1)
+		return -400;	/* RFC 9112 3.2 */
+	if (st->te_seen) {
+		if (st->cl_seen || req->minor_version == 0)
+			return -400;
+		if (st->te_codings == 0 || st->te_chunked > 1 ||
+		    (st->te_chunked && !st->te_last_chunked))
+			return -400;
+		if (st->te_other)
+			return -501;
+		req->chunked = true;
+	}
+	req->content_length = st->cl_seen ? st->cl : -1;
+	if (req->minor_version == 1)
+		req->keep_alive = !st->conn_close;
+	else
+		req->keep_alive = st->conn_keep_alive && !st->conn_close;
+	req->expect_continue = st->expect_continue && req->minor_version == 1;
+	return PARSE_OK;
+}
+
+int
+http_parse_request(const char *buf, size_t len, size_t max_head, struct http_request *req)
+{
+	struct head_state st;
+	const char *p = buf, *end;
+	int again, rc;
+
+	if (max_head > INT_MAX)
+		max_head = INT_MAX;
+	end = buf + (len < max_head ? len : max_head);
+	/* running out of bytes at max_head means the head is longer than that */
+	again = len >= max_head ? -431 : 0;
+
+	memset(&st, 0, sizeof(st));
+	req->num_headers = 0;
+	req->minor_version = 0;
+	req->content_length = -1;
+	req->chunked = req->keep_alive = req->expect_continue = false;
+
+	rc = parse_request_line(&p, end, req);
+	if (rc == PARSE_AGAIN)
+		return again;
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		rc = parse_field_line(&p, end, req, &st);
+		if (rc == PARSE_AGAIN)
+			return again;
+		if (rc < 0)
+			return rc;
+		if (rc == PARSE_END)
+			break;
+	}
+	rc = decide_framing(req, &st);
+	if (rc < 0)
+		return rc;
+	return (int)(p - buf);
+}
+
+/* ---------------------------------------------------------- chunked body */
+
+/*
+ * chunked-body = *chunk last-chunk trailer-section CRLF       (RFC 9112 7.1)
+ * chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+ * chunk-ext    = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )
+ * One state per grammar position, so input may be split anywhere.
+ */
+enum chunk_state {
+	CK_SIZE_FIRST = 0,	/* first hex digit of chunk-size */
+	CK_SIZE,		/* more hex digits, ';', BWS or CR */
+	CK_EXT_BWS,		/* BWS before ';' */
+	CK_EXT_SEMI,		/* after ';': BWS or ext-name */
+	CK_EXT_NAME,
+	CK_EXT_NAME_BWS,	/* BWS after ext-name: '=' or ';' */
+	CK_EXT_EQ,		/* after '=': BWS, token or quoted-string */
+	CK_EXT_TOKEN,
+	CK_EXT_QUOTED,
+	CK_EXT_QPAIR,		/* after '\' in a quoted-string */
+	CK_EXT_QEND,		/* after the closing quote */
+	CK_SIZE_LF,		/* CR seen at the end of the chunk line */
+	CK_DATA,
+	CK_DATA_CR,
+	CK_DATA_LF,
+	CK_TRAILER_START,	/* start of a trailer line or of the final CRLF */
+	CK_TRAILER_NAME,
+	CK_TRAILER_VALUE,
+	CK_TRAILER_LF,
+	CK_FINAL_LF,
+	CK_DONE,
+};
+
+void
+http_chunked_init(struct http_chunked *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+bool
+http_chunked_done(const struct http_chunked *d)
+{
+	return d->state == CK_DONE;
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	return (c | 0x20) - 'a' + 10;
+}
+
+/* After ext-name, ext-val or a closing quote: what may follow. */
+static int
+chunk_ext_next(struct http_chunked *d, char c)
+{
+	if (c == ' ' || c == '\t')
+		d->state = CK_EXT_BWS;
+	else if (c == ';')
+		d->state = CK_EXT_SEMI;
+	else if (c == '\r')
+		d->state = CK_SIZE_LF;
+	else
+		return -1;
+	return 0;
+}
+
+/* The chunk-size line: size and extensions up to CR. */
+static int
+chunk_line_step(struct http_chunked *d, char c)
+{
+	if (++d->line_len > HTTP_CHUNK_LINE_MAX)
+		return -1;
+	switch (d->state) {
+	case CK_SIZE_FIRST:
+		if (!is_class(c, CT_HEX))
+			return -1;	/* no sign, no "0x", no leading whitespace */
+		d->size = (uint64_t)hex_value(c);
+		d->state = CK_SIZE;
+		return 0;
+	case CK_SIZE:
+		if (is_class(c, CT_HEX)) {
+			if (d->size > (HTTP_CHUNK_SIZE_MAX - (uint64_t)hex_value(c)) / 16)
+				return -1;
+			d->size = d->size * 16 + (uint64_t)hex_value(c);
+			return 0;
+		}
+		return chunk_ext_next(d, c);
+	case CK_EXT_BWS:
+		if (c == ';')
+			d->state = CK_EXT_SEMI;
+		else if (c != ' ' && c != '\t')
+			return -1;	/* "5 \r\n", "2 junk": not in the grammar */
+		return 0;
+	case CK_EXT_SEMI:
+		if (is_class(c, CT_TCHAR))
+			d->state = CK_EXT_NAME;
+		else if (c != ' ' && c != '\t')
+			return -1;
+		return 0;
+	case CK_EXT_NAME:
+		if (is_class(c, CT_TCHAR))
+			return 0;
+		if (c == '=') {
+			d->state = CK_EXT_EQ;
+			return 0;
+		}
+		if (c == ' ' || c == '\t') {
+			d->state = CK_EXT_NAME_BWS;
+			return 0;
+		}
+		return chunk_ext_next(d, c);
+	case CK_EXT_NAME_BWS:
+		if (c == '=')
+			d->state = CK_EXT_EQ;
+		else if (c == ';')
+			d->state = CK_EXT_SEMI;
+		else if (c != ' ' && c != '\t')
+			return -1;
+		return 0;
+	case CK_EXT_EQ:
+		if (is_class(c, CT_TCHAR))
+			d->state = CK_EXT_TOKEN;
+		else if (c == '"')
+			d->state = CK_EXT_QUOTED;
+		else if (c != ' ' && c != '\t')
+			return -1;
+		return 0;
+	case CK_EXT_TOKEN:
+		if (is_class(c, CT_TCHAR))
+			return 0;
+		return chunk_ext_next(d, c);
+	case CK_EXT_QUOTED:
+		if (c == '"')
+			d->state = CK_EXT_QEND;
+		else if (c == '\\')
+			d->state = CK_EXT_QPAIR;
+		else if (!is_class(c, CT_QDTEXT))
+			return -1;
+		return 0;
+	case CK_EXT_QPAIR:
+		if (!is_class(c, CT_VALUE))	/* HTAB / SP / VCHAR / obs-text */
+			return -1;
+		d->state = CK_EXT_QUOTED;
+		return 0;
+	case CK_EXT_QEND:
+		return chunk_ext_next(d, c);
+	}
+	return -1;
+}
+
+/* Trailer fields: same rules as header fields, then thrown away. */
+static int
+chunk_trailer_step(struct http_chunked *d, char c)
+{
+	if (++d->trailer_len > HTTP_CHUNK_TRAILER_MAX)
+		return -1;
+	switch (d->state) {
+	case CK_TRAILER_START:
+		if (c == '\r')
+			d->state = CK_FINAL_LF;
+		else if (is_class(c, CT_TCHAR))
+			d->state = CK_TRAILER_NAME;
+		else
+			return -1;	/* obs-fold, whitespace, bare LF */
+		return 0;
+	case CK_TRAILER_NAME:
+		if (c == ':')
+			d->state = CK_TRAILER_VALUE;
+		else if (!is_class(c, CT_TCHAR))
+			return -1;
+		return 0;
+	case CK_TRAILER_VALUE:
+		if (c == '\r')
+			d->state = CK_TRAILER_LF;
+		else if (!is_class(c, CT_VALUE))
+			return -1;
+		return 0;
+	case CK_TRAILER_LF:
+		if (c != '\n')
+			return -1;
+		d->state = CK_TRAILER_START;
+		return 0;
+	case CK_FINAL_LF:
+		if (c != '\n')
+			return -1;
+		d->state = CK_DONE;
+		return 0;
+	}
+	return -1;
+}
+
+/* One framing byte (anything but chunk data). */
+static int
+chunk_step(struct http_chunked *d, char c)
+{
+	switch (d->state) {
+	case CK_SIZE_LF:
+		if (c != '\n')
+			return -1;
+		d->line_len = 0;
+		if (d->size == 0) {
+			d->state = CK_TRAILER_START;
+		} else {
+			d->remaining = d->size;
+			d->state = CK_DATA;
+		}
+		return 0;
+	case CK_DATA_CR:
+		if (c != '\r')
+			return -1;
+		d->state = CK_DATA_LF;
+		return 0;
+	case CK_DATA_LF:
+		if (c != '\n')
+			return -1;
+		d->state = CK_SIZE_FIRST;
+		return 0;
+	case CK_TRAILER_START:
+	case CK_TRAILER_NAME:
+	case CK_TRAILER_VALUE:
+	case CK_TRAILER_LF:
+	case CK_FINAL_LF:
+		return chunk_trailer_step(d, c);
+	default:
+		return chunk_line_step(d, c);
+	}
+}
+
+ssize_t
+http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
+{
+	size_t src = 0, dst = 0, n = *len;
+
+	while (src < n && d->state != CK_DONE) {
+		if (d->state == CK_DATA) {
+			size_t take = n - src;
+			if (take > d->remaining)
+				take = (size_t)d->remaining;
+			if (dst != src)
+				memmove(buf + dst, buf + src, take);
+			src += take;
+			dst += take;
+			d->remaining -= take;
+			if (d->remaining == 0)
+				d->state = CK_DATA_CR;
+			continue;
+		}
+		if (chunk_step(d, buf[src]) < 0) {
+			*len = dst;
+			return -1;
+		}
+		src++;
+	}
+	*len = dst;
+	if (d->state != CK_DONE)
+		return -2;
+	/* keep the next request's bytes right behind the body */
+	if (dst != src)
+		memmove(buf + dst, buf + src, n - src);
+	return (ssize_t)(n - src);
+}
+
+/* ------------------------------------------------------------ CGI variables */
+
+struct arena {
+	char *p;
+	size_t left;
+};
+
+static char *
+arena_alloc(struct arena *a, size_t n)
+{
+	char *p = a->p;
+	if (n > a->left)
+		return NULL;
+	a->p += n;
+	a->left -= n;
+	return p;
+}
+
+static char *
+arena_strdup(struct arena *a, const char *s, size_t *n)
+{
+	char *p;
+	*n = strlen(s);
+	p = arena_alloc(a, *n);
+	if (p)
+		memcpy(p, s, *n);
+	return p;
+}
+
+struct var_list {
+	struct kv *v;
+	size_t n;
+	size_t max;
+};
+
+static int
+add_var(struct var_list *l, const char *key, size_t key_len, const char *val, size_t val_len)
+{
+	if (l->n == l->max || val == NULL)
+		return -1;
+	l->v[l->n++] = (struct kv){ key, key_len, val, val_len };
+	return 0;
+}
+
+#define ADD_LITERAL(l, key, val, val_len) add_var(l, key, sizeof(key) - 1, val, val_len)
+
+static size_t
+format_u64(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Percent-decodes the path. %00 and broken escapes are refused: a NUL would
+ * cut PATH_INFO short for C consumers. */
+static int
+decode_path(const char *s, size_t n, struct arena *a, const char **out, size_t *out_len)
+{
+	char *d, *q;
+
+	if (n == 0) {
+		*out = "";
+		*out_len = 0;
+		return 0;
+	}
+	d = q = arena_alloc(a, n);
+	if (d == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			*q++ = s[i];
+			continue;
+		}
+		if (n - i < 3 || !is_class(s[i + 1], CT_HEX) || !is_class(s[i + 2], CT_HEX))
+			return -400;
+		char c = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+		if (c == '\0')
+			return -400;
+		*q++ = c;
+		i += 2;
+	}
+	*out = d;
+	*out_len = (size_t)(q - d);
+	/* give back what decoding saved */
+	a->p -= n - *out_len;
+	a->left += n - *out_len;
+	return 0;
+}
+
+static bool
+same_name(const struct http_header *a, const struct http_header *b)
+{
+	if (a->name_len != b->name_len)
+		return false;
+	for (size_t i = 0; i < a->name_len; i++)
+		if (ascii_lower(a->name[i]) != ascii_lower(b->name[i]))
+			return false;
+	return true;
+}
+
+/* The value of field i joined with every later field of the same name. */
+static const char *
+joined_value(const struct http_request *req, size_t i, struct arena *a, size_t *len)
+{
+	const struct http_header *h = &req->headers[i];
+	const char *sep = equals_nocase(h->name, h->name_len, "cookie") ? "; " : ", ";
+	size_t total = h->value_len, count = 1, j;
+	char *out, *q;
+
+	for (j = i + 1; j < req->num_headers; j++) {
+		if (same_name(h, &req->headers[j])) {
+			total += 2 + req->headers[j].value_len;
+			count++;
+		}
+	}
+	*len = total;
+	if (count == 1)
+		return h->value;
+	out = q = arena_alloc(a, total);
+	if (out == NULL)
+		return NULL;
+	memcpy(q, h->value, h->value_len);
+	q += h->value_len;
+	for (j = i + 1; j < req->num_headers; j++) {
+		const struct http_header *o = &req->headers[j];
+		if (same_name(h, o)) {
+			memcpy(q, sep, 2);
+			memcpy(q + 2, o->value, o->value_len);
+			q += 2 + o->value_len;
+		}
+	}
+	return out;
+}
+
+/* "HTTP_" + name upper-cased with '-' as '_'. */
+static const char *
+cgi_header_name(const struct http_header *h, struct arena *a, size_t *len)
+{
+	char *out = arena_alloc(a, 5 + h->name_len);
+
+	if (out == NULL)
+		return NULL;
+	memcpy(out, "HTTP_", 5);
+	for (size_t i = 0; i < h->name_len; i++) {
+		char c = h->name[i];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 32);
+		else if (c == '-')
+			c = '_';
+		out[5 + i] = c;
+	}
+	*len = 5 + h->name_len;
+	return out;
+}
+
+static int
+add_header_vars(const struct http_request *req, struct var_list *l, struct arena *a)
+{
+	for (size_t i = 0; i < req->num_headers; i++) {
+		const struct http_header *h = &req->headers[i];
+		const char *key, *val;
+		size_t key_len, val_len, j;
+		bool repeated = false;
+
+		if (memchr(h->name, '_', h->name_len) || equals_nocase(h->name, h->name_len, "proxy"))
+			continue;
+		for (j = 0; j < i && !repeated; j++)
+			repeated = same_name(h, &req->headers[j]);
+		if (repeated)
+			continue;	/* already joined into the first one */
+
+		if (equals_nocase(h->name, h->name_len, "content-length")) {
+			/* the value the framing uses, not "5, 5" or "005" */
+			char *num = arena_alloc(a, 20);
+			if (num == NULL)
+				return -1;
+			val_len = format_u64(num, (uint64_t)req->content_length);
+			a->p -= 20 - val_len;
+			a->left += 20 - val_len;
+			if (ADD_LITERAL(l, "CONTENT_LENGTH", num, val_len) < 0)
+				return -1;
+			continue;
+		}
+		val = joined_value(req, i, a, &val_len);
+		if (equals_nocase(h->name, h->name_len, "content-type")) {
+			key = "CONTENT_TYPE";
+			key_len = 12;
+		} else {
+			key = cgi_header_name(h, a, &key_len);
+		}
+		if (key == NULL || add_var(l, key, key_len, val, val_len) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+http_build_vars(const struct http_request *req, const struct http_conn_info *conn,
+                struct kv *vars, size_t max_vars, char *arena, size_t arena_size)
+{
+	struct var_list l = { vars, 0, max_vars };
+	struct arena a = { arena, arena_size };
+	const char *s;
+	size_t n;
+	int rc;
+
+	rc = decode_path(req->path, req->path_len, &a, &s, &n);
+	if (rc < 0)
+		return rc;
+	if (ADD_LITERAL(&l, "REQUEST_METHOD", req->method, req->method_len) < 0 ||
+	    ADD_LITERAL(&l, "REQUEST_URI", req->target, req->target_len) < 0 ||
+	    ADD_LITERAL(&l, "PATH_INFO", s, n) < 0 ||
+	    ADD_LITERAL(&l, "QUERY_STRING", req->query, req->query_len) < 0 ||
+	    ADD_LITERAL(&l, "SERVER_PROTOCOL", req->minor_version ? "HTTP/1.1" : "HTTP/1.0", 8) < 0 ||
+	    ADD_LITERAL(&l, "SCRIPT_NAME", "", 0) < 0)
+		return -1;
+	s = arena_strdup(&a, conn->server_name ? conn->server_name : "", &n);
+	if (ADD_LITERAL(&l, "SERVER_NAME", s, n) < 0)
+		return -1;
+	s = arena_strdup(&a, conn->server_port ? conn->server_port : "80", &n);
+	if (ADD_LITERAL(&l, "SERVER_PORT", s, n) < 0)
+		return -1;
+	s = arena_strdup(&a, conn->remote_addr ? conn->remote_addr : "", &n);
+	if (ADD_LITERAL(&l, "REMOTE_ADDR", s, n) < 0)
+		return -1;
+	if (conn->remote_port) {
+		s = arena_strdup(&a, conn->remote_port, &n);
+		if (ADD_LITERAL(&l, "REMOTE_PORT", s, n) < 0)
+			return -1;
+	}
+	if (conn->https && ADD_LITERAL(&l, "HTTPS", "on", 2) < 0)
+		return -1;
+	if (add_header_vars(req, &l, &a) < 0)
+		return -1;
+	return (int)l.n;
+}
+
+/* ---------------------------------------------------------- response head */
+
+struct out {
+	char *p;
+	size_t left;
+	bool full;
+};
+
+static void
+out_add(struct out *o, const char *s, size_t n)
+{
+	if (n > o->left) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p, s, n);
+	o->p += n;
+	o->left -= n;
+}
+
+static void
+out_header(struct out *o, const char *name, size_t name_len, const char *val, size_t val_len)
+{
+	out_add(o, name, name_len);
+	out_add(o, ": ", 2);
+	out_add(o, val, val_len);
+	out_add(o, "\r\n", 2);
+}
+
+/* "NNN" or "NNN reason", no CR/LF/NUL anywhere (response splitting). */
+static int
+parse_status(const char *s, size_t n)
+{
+	if (n < 3 || (n > 3 && s[3] != ' '))
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	if (s[0] == '0' || memchr(s, '\r', n) || memchr(s, '\n', n) || memchr(s, '\0', n))
+		return -1;
+	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+}
+
+static bool
+header_is_valid(const struct kv *h)
+{
+	return h->key_len > 0 && all_class(h->key, h->key_len, CT_TCHAR) &&
+	       !memchr(h->val, '\r', h->val_len) && !memchr(h->val, '\n', h->val_len) &&
+	       !memchr(h->val, '\0', h->val_len);
+}
+
+/* Strict 1*DIGIT, with optional OWS around it. */
+static int64_t
+parse_length(const char *s, size_t n)
+{
+	const char *p = skip_ows(s, s + n), *end = s + n;
+	uint64_t v = 0;
+
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (p == end)
+		return -1;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9' || v > ((uint64_t)INT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	return (int64_t)v;
+}
+
+int
+http_format_head(char *out, size_t cap, int minor_version, const char *status, size_t status_len,
+                 const struct kv *headers, size_t n, int64_t content_length, bool keep_alive,
+                 bool head_request, struct http_resp_framing *fr)
+{
+	struct out o = { out, cap, false };
+	int64_t app_length = -1;
+	bool no_length, close_asked = false;
+	int code;
+	size_t i;
+
+	code = parse_status(status, status_len);
+	if (code < 0)
+		return -1;
+	minor_version = minor_version ? 1 : 0;
+	/* RFC 9110 8.6: no Content-Length in 1xx and 204 */
+	no_length = code < 200 || code == 204;
+
+	for (i = 0; i < n; i++) {
+		const struct kv *h = &headers[i];
+		if (!header_is_valid(h))
+			return -1;
+		if (equals_nocase(h->key, h->key_len, "content-length")) {
+			int64_t v = parse_length(h->val, h->val_len);
+			if (v < 0 || (app_length >= 0 && v != app_length))
+				return -1;
+			app_length = v;
+		} else if (equals_nocase(h->key, h->key_len, "connection")) {
+			struct head_state st = { 0 };
+			note_connection(&st, h->val, h->val_len);
+			close_asked |= st.conn_close;
+		}
+	}
+
+	fr->status = code;
+	fr->body_allowed = !head_request && code >= 200 && code != 204 && code != 304;
+	fr->chunked = false;
+	fr->content_length = -1;
+	if (close_asked)
+		keep_alive = false;
+
+	out_add(&o, minor_version ? "HTTP/1.1 " : "HTTP/1.0 ", 9);
+	out_add(&o, status, status_len);
+	out_add(&o, "\r\n", 2);
+	for (i = 0; i < n; i++) {
+		const struct kv *h = &headers[i];
+		if (equals_nocase(h->key, h->key_len, "connection") ||
+		    equals_nocase(h->key, h->key_len, "transfer-encoding") ||
+		    (no_length && equals_nocase(h->key, h->key_len, "content-length")))
+			continue;
+		out_header(&o, h->key, h->key_len, h->val, h->val_len);
+	}
+
+	if (app_length >= 0 && !no_length) {
+		fr->content_length = app_length;
+	} else if (!fr->body_allowed) {
+		/* HEAD: a computed length may be that of an empty body, so send none */
+	} else if (content_length >= 0) {
+		char num[20];
+		out_header(&o, "Content-Length", 14, num, format_u64(num, (uint64_t)content_length));
+		fr->content_length = content_length;
+	} else if (minor_version == 1) {
+		out_add(&o, "Transfer-Encoding: chunked\r\n", 28);
+		fr->chunked = true;
+	} else {
+		keep_alive = false;	/* HTTP/1.0 unknown length: the close ends the body */
+	}
+
+	if (!keep_alive)
+		out_add(&o, "Connection: close\r\n", 19);
+	else if (minor_version == 0)
+		out_add(&o, "Connection: keep-alive\r\n", 24);
+	out_add(&o, "\r\n", 2);
+	fr->close = !keep_alive;
+	if (o.full || cap - o.left > INT_MAX)
+		return -2;
+	return (int)(cap - o.left);
+}
+
+size_t
+http_chunk_head(char *out, uint64_t data_len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[16];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = hex[data_len & 15];
+		data_len >>= 4;
+	} while (data_len);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return n;
+}
