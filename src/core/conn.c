@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -578,10 +579,29 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 	return true;
 }
 
+/* Closing with unread input makes the kernel send RST, which can destroy the
+ * error response before the client reads it: half-close, then discard what
+ * the client still sends, bounded in bytes and time. */
+static void drain_before_close(struct conn *c)
+{
+	char sink[16384];
+	size_t total = 0;
+	if (shutdown(c->fd, SHUT_WR) < 0)
+		return;
+	while (total < 1024 * 1024 && wait_fd(c->fd, POLLIN, 500) == 0) {
+		ssize_t n = read(c->fd, sink, sizeof(sink));
+		if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN)))
+			break;
+		if (n > 0)
+			total += (size_t)n;
+	}
+}
+
 static void reject(struct conn *c, int status, const char *why)
 {
 	log_msg("%s: %s (%d %s)", c->remote_addr[0] ? c->remote_addr : c->l->name, why, status, reason(status));
 	send_error_response(c, status);
+	drain_before_close(c);
 }
 
 /* One HTTP request from the buffer: >0 served and kept, 0 need more bytes, <0 close. */
@@ -605,6 +625,10 @@ static int serve_http(struct conn *c)
 		http_chunked_init(&R.dec);
 		if (decode_buffered() < 0) {
 			reject(c, 400, "invalid chunked body");
+			return -1;
+		}
+		if (over_limit(R.body_total)) {
+			reject(c, 413, "request body over limit-post");
 			return -1;
 		}
 	} else if (req.content_length > 0) {

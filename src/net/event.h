@@ -5,6 +5,7 @@
  * clock, and a dispatch round. One backend per OS (event_epoll.c,
  * event_kqueue.c) is picked by the Makefile; callers never name it.
  * Library code: it neither logs nor exits; errors are -1 with errno set.
+ * One loop per thread or process; nothing here locks.
  */
 #ifndef STOCKADE_EVENT_H
 #define STOCKADE_EVENT_H
@@ -78,8 +79,8 @@ int event_timer_del(struct event_loop *loop, long long id);
  * the next timer, then runs the ready fd callbacks and the due timers.
  * Returns the number of callbacks (fd and timer) run, 0 when nothing was
  * ready or a signal interrupted the wait, or -1 with errno if the kernel
- * wait failed. Returns 0 at once when nothing is
- * registered and max_wait_ms < 0.
+ * wait failed. Returns 0 at once when nothing is registered and
+ * max_wait_ms < 0.
  */
 int event_loop_run_once(struct event_loop *loop, int max_wait_ms);
 /*

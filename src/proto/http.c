@@ -591,6 +591,7 @@ enum chunk_state {
 	CK_TRAILER_LF,
 	CK_FINAL_LF,
 	CK_DONE,
+	CK_ERROR,		/* sticky: a broken stream stays broken */
 };
 
 void
@@ -795,6 +796,10 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 {
 	size_t src = 0, dst = 0, n = *len;
 
+	if (d->state == CK_ERROR) {
+		*len = 0;
+		return -1;
+	}
 	while (src < n && d->state != CK_DONE) {
 		if (d->state == CK_DATA) {
 			size_t take = n - src;
@@ -810,6 +815,7 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 			continue;
 		}
 		if (chunk_step(d, buf[src]) < 0) {
+			d->state = CK_ERROR;
 			*len = dst;
 			return -1;
 		}
@@ -842,11 +848,14 @@ arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
-static char *
+static const char *
 arena_strdup(struct arena *a, const char *s, size_t *n)
 {
 	char *p;
+
 	*n = strlen(s);
+	if (*n == 0)
+		return "";
 	p = arena_alloc(a, *n);
 	if (p)
 		memcpy(p, s, *n);
@@ -995,8 +1004,10 @@ add_header_vars(const struct http_request *req, struct var_list *l, struct arena
 		size_t key_len, val_len, j;
 		bool repeated = false;
 
-		if (memchr(h->name, '_', h->name_len) || equals_nocase(h->name, h->name_len, "proxy"))
-			continue;
+		if (memchr(h->name, '_', h->name_len))
+			continue;	/* X_Foo must not pass for X-Foo */
+		if (equals_nocase(h->name, h->name_len, "proxy"))
+			continue;	/* httpoxy: HTTP_PROXY is read as a proxy setting */
 		for (j = 0; j < i && !repeated; j++)
 			repeated = same_name(h, &req->headers[j]);
 		if (repeated)
@@ -1033,6 +1044,7 @@ http_build_vars(const struct http_request *req, const struct http_conn_info *con
 {
 	struct var_list l = { vars, 0, max_vars };
 	struct arena a = { arena, arena_size };
+	const char *protocol = req->minor_version ? "HTTP/1.1" : "HTTP/1.0";
 	const char *s;
 	size_t n;
 	int rc;
@@ -1044,7 +1056,7 @@ http_build_vars(const struct http_request *req, const struct http_conn_info *con
 	    ADD_LITERAL(&l, "REQUEST_URI", req->target, req->target_len) < 0 ||
 	    ADD_LITERAL(&l, "PATH_INFO", s, n) < 0 ||
 	    ADD_LITERAL(&l, "QUERY_STRING", req->query, req->query_len) < 0 ||
-	    ADD_LITERAL(&l, "SERVER_PROTOCOL", req->minor_version ? "HTTP/1.1" : "HTTP/1.0", 8) < 0 ||
+	    ADD_LITERAL(&l, "SERVER_PROTOCOL", protocol, 8) < 0 ||
 	    ADD_LITERAL(&l, "SCRIPT_NAME", "", 0) < 0)
 		return -1;
 	s = arena_strdup(&a, conn->server_name ? conn->server_name : "", &n);
@@ -1197,7 +1209,8 @@ http_format_head(char *out, size_t cap, int minor_version, const char *status, s
 		/* HEAD: a computed length may be that of an empty body, so send none */
 	} else if (content_length >= 0) {
 		char num[20];
-		out_header(&o, "Content-Length", 14, num, format_u64(num, (uint64_t)content_length));
+		size_t num_len = format_u64(num, (uint64_t)content_length);
+		out_header(&o, "Content-Length", 14, num, num_len);
 		fr->content_length = content_length;
 	} else if (minor_version == 1) {
 		out_add(&o, "Transfer-Encoding: chunked\r\n", 28);

@@ -75,7 +75,8 @@ int http_parse_request(const char *buf, size_t len, size_t max_head, struct http
  * buf; on return *len is the number of body bytes now at buf[0..*len).
  * Returns:
  *    -2   needs more input (all raw bytes consumed)
- *    -1   malformed framing, or a chunk line / trailer over the limits below
+ *    -1   malformed framing, or a chunk line / trailer over the limits below;
+ *         every later call returns -1 too
  *   >= 0  the body ended (last-chunk, trailers and final CRLF consumed); the
  *         return value is the number of bytes that followed it (the start of
  *         a pipelined request). They are moved to buf + *len, right behind
@@ -152,9 +153,10 @@ struct http_resp_framing {
  * a token, CR/LF/NUL in a value: response splitting; bad Content-Length),
  * -2 if cap is too small.
  */
-int http_format_head(char *out, size_t cap, int minor_version, const char *status, size_t status_len,
-                     const struct kv *headers, size_t n, int64_t content_length, bool keep_alive,
-                     bool head_request, struct http_resp_framing *fr);
+int http_format_head(char *out, size_t cap, int minor_version,
+                     const char *status, size_t status_len,
+                     const struct kv *headers, size_t n, int64_t content_length,
+                     bool keep_alive, bool head_request, struct http_resp_framing *fr);
 
 /* Chunked response framing: http_chunk_head() writes "<hex size>\r\n"
  * (at most HTTP_CHUNK_HEAD_MAX bytes) and returns its length; every chunk's

@@ -64,8 +64,8 @@ uwsgi_parse_packet(const char *buf, size_t len, size_t max_size, struct uwsgi_pa
 	pkt->datasize = read_u16le(buf + 1);
 	pkt->modifier2 = (uint8_t)buf[3];
 	if (pkt->datasize > max_size) {
-		snprintf(pkt->error_buf, sizeof(pkt->error_buf), "invalid request block size %u (max %zu)",
-		         (unsigned)pkt->datasize, max_size);
+		snprintf(pkt->error_buf, sizeof(pkt->error_buf),
+		         "invalid request block size %u (max %zu)", (unsigned)pkt->datasize, max_size);
 		return fail(pkt, pkt->error_buf);
 	}
 	if (len - UWSGI_HEADER_SIZE < pkt->datasize)

@@ -29,7 +29,7 @@ struct uwsgi_packet {
 	uint16_t datasize;		/* bytes of the vars block */
 	size_t nvars;
 	struct kv vars[UWSGI_MAX_VARS];
-	const char *error;		/* why -1 was returned; points to a literal or error_buf */
+	const char *error;		/* why -1 was returned: a literal or error_buf */
 	char error_buf[64];
 };
 

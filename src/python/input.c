@@ -59,14 +59,21 @@ static size_t buffered(const struct input *in)
 	return in->end - in->start;
 }
 
+/* Refuses use after the request: the io object is gone by then. */
+static int input_check(struct input *in)
+{
+	if (in->io)
+		return 0;
+	PyErr_SetString(PyExc_ValueError, "wsgi.input used after the request ended");
+	return -1;
+}
+
 /* Up to n bytes from io into dst: >0, 0 at end of body, -1 with an
  * exception set. */
 static Py_ssize_t input_fill(struct input *in, char *dst, size_t n)
 {
-	if (!in->io) {
-		PyErr_SetString(PyExc_ValueError, "wsgi.input used after the request ended");
+	if (input_check(in) < 0)
 		return -1;
-	}
 	if (in->error) {
 		PyErr_SetString(PyExc_OSError, "error reading the request body");
 		return -1;
@@ -235,20 +242,22 @@ static int parse_size(PyObject *arg, size_t *out)
 	return 0;
 }
 
-static int parse_optional_size(PyObject *const *args, Py_ssize_t nargs,
+static int parse_optional_size(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                                const char *name, size_t *out)
 {
 	if (nargs > 1) {
 		PyErr_Format(PyExc_TypeError, "%s() takes at most 1 argument (%zd given)", name, nargs);
 		return -1;
 	}
+	if (input_check((struct input *)self) < 0)
+		return -1;
 	return parse_size(nargs ? args[0] : NULL, out);
 }
 
 static PyObject *input_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	size_t n;
-	if (parse_optional_size(args, nargs, "read", &n) < 0)
+	if (parse_optional_size(self, args, nargs, "read", &n) < 0)
 		return NULL;
 	return input_read_upto((struct input *)self, n);
 }
@@ -256,7 +265,7 @@ static PyObject *input_read(PyObject *self, PyObject *const *args, Py_ssize_t na
 static PyObject *input_readline(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	size_t n;
-	if (parse_optional_size(args, nargs, "readline", &n) < 0)
+	if (parse_optional_size(self, args, nargs, "readline", &n) < 0)
 		return NULL;
 	return input_readline_upto((struct input *)self, n);
 }
@@ -264,7 +273,7 @@ static PyObject *input_readline(PyObject *self, PyObject *const *args, Py_ssize_
 static PyObject *input_readlines(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	size_t hint;
-	if (parse_optional_size(args, nargs, "readlines", &hint) < 0)
+	if (parse_optional_size(self, args, nargs, "readlines", &hint) < 0)
 		return NULL;
 	if (hint == 0)
 		hint = SIZE_MAX;
@@ -297,6 +306,8 @@ fail:
 
 static PyObject *input_iternext(PyObject *self)
 {
+	if (input_check((struct input *)self) < 0)
+		return NULL;
 	PyObject *line = input_readline_upto((struct input *)self, SIZE_MAX);
 	if (line && PyBytes_GET_SIZE(line) == 0) {
 		Py_DECREF(line);

@@ -132,12 +132,43 @@ static bool set_home(PyConfig *config, const char *home)
 	return !config_failed(status, "home");
 }
 
+/* Memory allocators by PYTHONMALLOC name. */
+static const struct {
+	const char *name;
+	PyMemAllocatorName id;
+} allocators[] = {
+	{"default", PYMEM_ALLOCATOR_DEFAULT},
+	{"debug", PYMEM_ALLOCATOR_DEBUG},
+	{"malloc", PYMEM_ALLOCATOR_MALLOC},
+	{"malloc_debug", PYMEM_ALLOCATOR_MALLOC_DEBUG},
+	{"pymalloc", PYMEM_ALLOCATOR_PYMALLOC},
+	{"pymalloc_debug", PYMEM_ALLOCATOR_PYMALLOC_DEBUG},
+};
+
+/* The environment is ignored except PYTHONMALLOC: valgrind and ASan runs
+ * need Python's allocator swapped for malloc to see its memory at all. */
+static int preinitialize(void)
+{
+	const char *want = getenv("PYTHONMALLOC");
+	PyPreConfig pre;
+
+	PyPreConfig_InitPythonConfig(&pre);
+	pre.parse_argv = 0;
+	pre.use_environment = 0;
+	for (size_t i = 0; want && i < sizeof(allocators) / sizeof(allocators[0]); i++)
+		if (strcmp(want, allocators[i].name) == 0)
+			pre.allocator = allocators[i].id;
+	return config_failed(Py_PreInitialize(&pre), "pre-initialization") ? -1 : 0;
+}
+
 static int start_interpreter(const struct wsgi_config *cfg)
 {
 	static char *argv[] = {"stockade"};
 	PyConfig config;
 	PyStatus status;
 
+	if (preinitialize() < 0)
+		return -1;
 	PyConfig_InitPythonConfig(&config);
 	config.install_signal_handlers = 0;	/* signals belong to the server */
 	config.parse_argv = 0;

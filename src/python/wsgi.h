@@ -49,7 +49,8 @@ struct wsgi_config {
 };
 
 /* Starts the interpreter: no Python signal handlers, PYTHON* environment
- * variables ignored, sys.argv == ["stockade"], unbuffered stdout/stderr.
+ * variables ignored (except PYTHONMALLOC, for valgrind/ASan runs),
+ * sys.argv == ["stockade"], unbuffered stdout/stderr.
  * The config is copied. Returns 0, or -1 after logging why. */
 int wsgi_init(const struct wsgi_config *cfg);
 

@@ -22,3 +22,68 @@ def run_stockade(*args, env=None, timeout=20, cwd=None):
         full_env.update(env)
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
                           env=full_env, cwd=cwd)
+
+
+import socket
+import time
+import signal
+
+APPS = ROOT / "tests" / "integration" / "apps"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"stockade exited with {proc.returncode}: {proc.stderr.read()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} never opened")
+
+
+class Instance:
+    """A running stockade; stop() returns its log."""
+
+    def __init__(self, args, port=None, env=None, wait=True):
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))}
+        full_env.update(env or {})
+        self.port = port
+        self.proc = subprocess.Popen([BIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=full_env)
+        if wait and port:
+            wait_port(port, self.proc)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return err
+
+
+@pytest.fixture
+def serve():
+    started = []
+
+    def start(*args, app="probe.py", processes=2, extra_env=None):
+        port = free_port()
+        inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / app),
+                         "--master", "--processes", str(processes), *args], port=port, env=extra_env)
+        started.append(inst)
+        return inst
+
+    yield start
+    for inst in started:
+        inst.stop()

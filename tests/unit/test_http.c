@@ -656,6 +656,20 @@ Test(http_chunked, rejects)
 	}
 }
 
+Test(http_chunked, errors_are_sticky)
+{
+	struct http_chunked d;
+	char bad[] = "Z\r\n";
+	char good[] = "0\r\n\r\n";
+	size_t len = 3;
+
+	http_chunked_init(&d);
+	cr_assert_eq(http_chunked_decode(&d, bad, &len), -1);
+	len = 5;
+	cr_assert_eq(http_chunked_decode(&d, good, &len), -1);
+	cr_assert_eq(len, 0);
+}
+
 Test(http_chunked, size_limit_is_inclusive)
 {
 	struct http_chunked d;

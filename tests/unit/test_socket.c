@@ -610,25 +610,27 @@ Test(flags, nonblock_and_cloexec)
 
 Test(reload, export_import_roundtrip, .init = make_tmpdir, .fini = remove_tmpdir)
 {
-	char upath[128], err[256];
-	int tcp, unx, gone, moved, p[2], fds[5];
+	char upath[128], abstract_name[64], err[256];
+	int tcp, unx, ab, gone, moved, p[2], fds[6];
 	const char *env;
 
 	tmp_path(upath, sizeof(upath), "a,b%c.sock");
+	snprintf(abstract_name, sizeof(abstract_name), "@stockade-reload-%d", (int)getpid());
 	tcp = listen_on("127.0.0.1:0");
 	unx = listen_on(upath);
+	ab = listen_on(abstract_name);
 	gone = listen_on("127.0.0.1:0");	/* no longer configured */
 	moved = listen_on("127.0.0.1:0");	/* configured port changed */
 	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);	/* not a socket: not ours */
 
 	{
-		const int out[] = { tcp, unx, gone, moved, p[0] };
+		const int out[] = { tcp, unx, ab, gone, moved, p[0] };
 		const char *const names[] = {
-			"127.0.0.1:0", upath, "127.0.0.1:1", "127.0.0.1:2", "/tmp/not-a-socket",
+			"127.0.0.1:0", upath, abstract_name, "127.0.0.1:1", "127.0.0.1:2", "/tmp/not-a-socket",
 		};
 
-		cr_assert_eq(sock_export_env(out, names, 5), 0);
-		for (int i = 0; i < 5; i++)
+		cr_assert_eq(sock_export_env(out, names, 6), 0);
+		for (int i = 0; i < 6; i++)
 			cr_assert(!has_cloexec(out[i]), "fd %d keeps FD_CLOEXEC", out[i]);
 	}
 	env = getenv(SOCK_ENV);
@@ -637,19 +639,21 @@ Test(reload, export_import_roundtrip, .init = make_tmpdir, .fini = remove_tmpdir
 
 	{
 		const char *const names[] = {
-			upath, "127.0.0.1:0", "127.0.0.1:2", "/tmp/not-a-socket", "never.sock",
+			upath, "127.0.0.1:0", "127.0.0.1:2", "/tmp/not-a-socket", "never.sock", abstract_name,
 		};
 
 		/* "127.0.0.1:2" is what moved was exported as, but it is bound elsewhere. */
-		cr_assert_eq(sock_import_env(names, 5, fds, err, sizeof(err)), 2, "%s", err);
+		cr_assert_eq(sock_import_env(names, 6, fds, err, sizeof(err)), 3, "%s", err);
 	}
 	cr_assert_eq(fds[0], unx);
 	cr_assert_eq(fds[1], tcp);
 	cr_assert_eq(fds[2], -1, "address changed: bind anew");
 	cr_assert_eq(fds[3], -1);
 	cr_assert_eq(fds[4], -1);
+	cr_assert_eq(fds[5], ab);
 	cr_assert(has_cloexec(unx));
 	cr_assert(has_cloexec(tcp));
+	cr_assert(has_cloexec(ab));
 	cr_assert(!fd_open(gone), "unconfigured socket left open");
 	cr_assert(!fd_open(moved), "moved socket left open");
 	cr_assert(fd_open(p[0]), "a non-socket fd was closed");
@@ -660,6 +664,7 @@ Test(reload, export_import_roundtrip, .init = make_tmpdir, .fini = remove_tmpdir
 	close(connect_to(unx));
 	close(tcp);
 	close(unx);
+	close(ab);
 }
 
 Test(reload, import_without_env)

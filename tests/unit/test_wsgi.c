@@ -129,6 +129,9 @@ static struct request_io fake_io = {
 	.send_file = fake_file,
 };
 
+/* the next fake_reset()'s fail_body_after (then back to "never") */
+static int next_fail_body_after = -1;
+
 static void fake_reset(const char *body, size_t piece)
 {
 	sb_free(&fake.headers);
@@ -138,7 +141,8 @@ static void fake_reset(const char *body, size_t piece)
 	fake.body_len = body ? strlen(body) : 0;
 	fake.piece = piece;
 	fake.content_length = -2;
-	fake.fail_body_after = -1;
+	fake.fail_body_after = next_fail_body_after;
+	next_fail_body_after = -1;
 }
 
 static const char *out(void)
@@ -169,16 +173,23 @@ static int request_vars(const char *const *vars, size_t n)
 	return wsgi_handle(kv, n, &fake_io);
 }
 
-/* A GET-ish request with QUERY_STRING=qs and, if body, its CONTENT_LENGTH. */
-static int request(const char *qs, const char *body, size_t piece)
+/* A request for PATH_INFO=path with QUERY_STRING=qs and, if body, its
+ * CONTENT_LENGTH. */
+static int request_path(const char *path, const char *qs, const char *body, size_t piece)
 {
-	char q[256], cl[64];
-	const char *vars[] = {"REQUEST_METHOD=POST", "PATH_INFO=/", "SERVER_PROTOCOL=HTTP/1.1", q, cl};
+	char p[256], q[256], cl[64];
+	const char *vars[] = {"REQUEST_METHOD=POST", p, "SERVER_PROTOCOL=HTTP/1.1", q, cl};
 
 	fake_reset(body, piece);
+	snprintf(p, sizeof(p), "PATH_INFO=%s", path);
 	snprintf(q, sizeof(q), "QUERY_STRING=%s", qs ? qs : "");
 	snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu", body ? strlen(body) : (size_t)0);
 	return request_vars(vars, 5);
+}
+
+static int request(const char *qs, const char *body, size_t piece)
+{
+	return request_path("/", qs, body, piece);
 }
 
 /* ---- log capture and set-up --------------------------------------------- */
@@ -448,13 +459,11 @@ Test(wsgi, start_response_validation)
 	cr_assert_str_eq(headers(), "X-Replaced: 1\n");
 }
 
-Test(wsgi, latin1_header_value)
+Test(wsgi, headers_are_latin1_and_taken_at_start_response)
 {
-	load("sr_check");
+	load("late_headers");
 	cr_assert_eq(request(NULL, NULL, 0), 0);
-	/* the first accepted headers were replaced; check the status path
-	 * kept working and nothing late leaked */
-	cr_assert_null(strstr(headers(), "X-Late"));
+	cr_assert_str_eq(headers(), "X-Latin: caf\xe9\n");
 }
 
 Test(wsgi, bad_header_is_500)
@@ -553,10 +562,8 @@ Test(wsgi, non_bytes_item_is_500)
 Test(wsgi, close_called_on_client_disconnect)
 {
 	load("closing");
-	fake_reset(NULL, 0);
-	const char *vars[] = {"QUERY_STRING=gone"};
-	fake.fail_body_after = 1;
-	cr_assert_eq(request_vars(vars, 1), -1);
+	next_fail_body_after = 1;
+	cr_assert_eq(request("gone", NULL, 0), -1);
 	cr_assert_str_eq(out(), "chunk1 ");
 	cr_assert_eq(count_of(logged(), "CLOSED gone\n"), 1);
 	cr_assert_null(strstr(logged(), "Traceback"));
@@ -788,4 +795,85 @@ Test(wsgi, serves_after_fork_with_threads)
 	/* and from a process that already served (GIL released when forking) */
 	cr_assert_eq(request(NULL, NULL, 0), 0);
 	serve_in_child();
+}
+
+/* ---- references --------------------------------------------------------- */
+
+/* Python's live memory blocks, after collecting cycles (apps make some:
+ * classes, caught exceptions). */
+static long allocated_blocks(void)
+{
+	PyGC_Collect();
+	PyObject *sys = PyImport_ImportModule("sys");
+	cr_assert_not_null(sys);
+	PyObject *r = PyObject_CallMethod(sys, "getallocatedblocks", NULL);
+	cr_assert_not_null(r);
+	long n = PyLong_AsLong(r);
+	Py_DECREF(r);
+	Py_DECREF(sys);
+	return n;
+}
+
+static const struct {
+	const char *path, *qs, *body;
+	int fail_body_after;	/* simulate a client gone after n body sends */
+	int rc;			/* what wsgi_handle must return */
+} scenarios[] = {
+	{"/hello", NULL, NULL, -1, 0}, {"/empty", NULL, NULL, -1, 0},
+	{"/gen", NULL, NULL, -1, 0}, {"/environ_dump", NULL, NULL, -1, 0},
+	{"/input_app", "all", BODY, -1, 0}, {"/input_app", "n", BODY, -1, 0},
+	{"/input_app", "line", BODY, -1, 0}, {"/input_app", "linen", BODY, -1, 0},
+	{"/input_app", "hint", BODY, -1, 0}, {"/input_app", "iter", BODY, -1, 0},
+	{"/input_app", "mixed", BODY, -1, 0},
+	{"/writer", NULL, NULL, -1, 0}, {"/writer", "empty", NULL, -1, 0},
+	{"/writer", NULL, NULL, 0, -1},
+	{"/errors_app", NULL, NULL, -1, 0}, {"/sr_check", NULL, NULL, -1, 0},
+	{"/late_headers", NULL, NULL, -1, 0}, {"/bad_header", NULL, NULL, -1, 0},
+	{"/exc_after", NULL, NULL, -1, 0}, {"/boom", "boom", NULL, -1, 0},
+	{"/no_start_response", NULL, NULL, -1, 0},
+	{"/closing", "ok", NULL, -1, 0}, {"/closing", "raise", NULL, -1, -1},
+	{"/closing", "raise_first", NULL, -1, 0}, {"/closing", "notbytes", NULL, -1, 0},
+	{"/closing", "gone", NULL, 1, -1},
+	{"/close_raises", NULL, NULL, -1, 0},
+	{"/file_wrapper", "file", NULL, -1, 0}, {"/file_wrapper", "filelike", NULL, -1, 0},
+	{"/file_wrapper", "bytesio", NULL, -1, 0},
+};
+#define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+static void request_scenario(size_t i)
+{
+	next_fail_body_after = scenarios[i].fail_body_after;
+	int rc = request_path(scenarios[i].path, scenarios[i].qs, scenarios[i].body, 3);
+	cr_assert_eq(rc, scenarios[i].rc, "%s?%s", scenarios[i].path,
+	             scenarios[i].qs ? scenarios[i].qs : "");
+}
+
+static void run_scenarios(int rounds)
+{
+	for (int r = 0; r < rounds; r++)
+		for (size_t i = 0; i < NSCENARIOS; i++)
+			request_scenario(i);
+}
+
+/* Every path through the handler, many times: a reference kept by mistake
+ * (an environ, a result, an exception) grows Python's live blocks by at
+ * least one per request. Caches and free lists make some noise (measured:
+ * under 150 blocks), which does not grow with the number of requests. */
+Test(wsgi, no_reference_leaks, .timeout = 120)
+{
+	enum { REPS = 1000 };
+
+	load("dispatch");
+	run_scenarios(1);
+	for (size_t i = 0; i < NSCENARIOS; i++) {
+		for (int r = 0; r < 20; r++)
+			request_scenario(i);
+		long before = allocated_blocks();
+		for (int r = 0; r < REPS; r++)
+			request_scenario(i);
+		long grown = allocated_blocks() - before;
+		cr_assert_lt(grown, REPS / 2, "%s?%s: python blocks grew by %ld in %d requests",
+		             scenarios[i].path, scenarios[i].qs ? scenarios[i].qs : "",
+		             grown, REPS);
+	}
 }
