@@ -73,7 +73,7 @@ unit: $(UNIT_BIN)
 	  test $$fail = 0 && echo "unit tests: all passed"
 
 integration: stockade
-	STOCKADE_BIN=$(CURDIR)/stockade $(PYTHON) -m pytest -ra tests/integration
+	STOCKADE_BIN=$(CURDIR)/stockade scripts/in-netns.sh $(PYTHON) -m pytest -ra tests/integration
 
 test: deps
 	$(MAKE) all
@@ -86,7 +86,7 @@ asan:
 	  LDFLAGS="-fsanitize=address,undefined" build/asan/stockade
 
 test-asan: asan
-	ASAN_OPTIONS=detect_leaks=1 STOCKADE_BIN=$(CURDIR)/build/asan/stockade $(PYTHON) -m pytest -ra tests/integration
+	ASAN_OPTIONS=detect_leaks=1 STOCKADE_BIN=$(CURDIR)/build/asan/stockade scripts/in-netns.sh $(PYTHON) -m pytest -ra tests/integration
 
 run: deps stockade
 	./stockade --ini examples/hello.ini

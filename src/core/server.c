@@ -44,6 +44,7 @@ static struct {
 	int sigpipe[2];
 	bool shutting_down;
 	bool app_loaded;
+	bool single;            /* no master: this process is the only worker */
 	long long shutdown_timer;
 } M;
 
@@ -196,6 +197,8 @@ static void worker_main(int id)
 		exit(EXIT_APP_FAILED);
 	int rc = worker_run(&w, M.ls, M.nls);
 	wsgi_finalize();
+	if (M.single)
+		vacuum();
 	exit(rc);
 }
 
@@ -455,7 +458,7 @@ int server_run(const struct config *cfg, int argc, char **argv)
 		M.app_loaded = true;
 	}
 	if (!cfg->master && cfg->processes <= 1) {
-		/* no master: this process is the only worker */
+		M.single = true;
 		worker_main(1);
 	}
 	if (!cfg->master)

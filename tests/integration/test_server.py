@@ -317,3 +317,65 @@ def test_http_conformance_corpus(stockade_bin):
     finally:
         inst.stop()
     assert "341 passed, 0 failed" in r.stdout, r.stdout[-3000:]
+
+
+def test_shared_socket_reference(stockade_bin):
+    port = free_port()
+    inst = Instance(["--shared-socket", f"127.0.0.1:{port}", "--http-socket", "=0", "--wsgi-file",
+                     str(APPS / "probe.py"), "--master"], port=port)
+    try:
+        assert raw(port, b"GET / HTTP/1.0\r\n\r\n").endswith(b"Hello, World!")
+    finally:
+        inst.stop()
+    bad = Instance(["--http-socket", "=3", "--wsgi-file", str(APPS / "probe.py")], wait=False)
+    assert bad.proc.wait(timeout=10) == 1
+    assert "there is no shared-socket number 3" in bad.proc.stderr.read()
+
+
+def test_no_master_single_process_and_pidfile(stockade_bin, tmp_path):
+    port = free_port()
+    pidfile = tmp_path / "s.pid"
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "probe.py"),
+                     "--pidfile", str(pidfile), "--vacuum"], port=port)
+    try:
+        _, p = get_json(port, "/pid")
+        assert p["pid"] == inst.proc.pid == int(pidfile.read_text())
+    finally:
+        inst.stop()
+    assert inst.proc.returncode == 0
+    assert not pidfile.exists()
+
+
+def test_lazy_apps_load_per_worker(serve):
+    s = serve("--lazy-apps")
+    pids = set()
+    for _ in range(20):
+        _, p = get_json(s.port, "/pid")
+        pids.add(p["pid"])
+    log = s.stop()
+    assert "spawned worker 2" in log
+
+
+def test_respawn_storm_is_throttled(stockade_bin, tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("raise SystemExit('cannot start')\n")
+    port = free_port()
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(bad), "--master",
+                     "--lazy-apps", "--processes", "1"], wait=False)
+    time.sleep(2.5)
+    log = inst.stop()
+    assert "worker 1 exited with status 22, respawning" in log
+    assert "respawn throttled" in log
+    assert log.count("spawned worker 1") < 10
+
+
+def test_logto(stockade_bin, tmp_path):
+    port = free_port()
+    logfile = tmp_path / "s.log"
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "probe.py"), "--master",
+                     "--logto", str(logfile)], port=port)
+    try:
+        get_json(port, "/pid")
+    finally:
+        inst.stop()
+    assert "GET /pid" in logfile.read_text()

@@ -612,7 +612,33 @@ Test(wsgi, file_wrapper_without_fileno_iterates)
 	cr_assert_eq(fake.out.len, 15000);
 }
 
+Test(wsgi, returning_none_is_500)
+{
+	load("returns_none");
+	cr_assert_eq(request(NULL, NULL, 0), 0);
+	cr_assert_str_eq(fake.status, "500 Internal Server Error");
+	cr_assert(strstr(logged(), "TypeError: 'NoneType' object is not iterable"), "%s", logged());
+}
+
 /* ---- loading ------------------------------------------------------------ */
+
+Test(wsgi, interpreter_settings)
+{
+	const char *pp[] = {FIXTURES};
+	struct wsgi_config cfg = {
+		.wsgi_file = APPS, .callable = "sysinfo", .pythonpath = pp, .npythonpath = 1,
+	};
+	setenv("PYTHONPATH", "/from-env", 1);
+	load_cfg(&cfg);
+	cr_assert_eq(request(NULL, NULL, 0), 0, "%s", logged());
+	const char *info = out();
+	assert_has_line(info, "argv=['stockade']");
+	assert_has_line(info, "sigint=<Handlers.SIG_DFL: 0>");	/* not Python's handler */
+	assert_has_line(info, "ignore_environment=True");
+	assert_has_line(info, "stdout_write_through=True");
+	assert_has_line(info, "env_path_used=False");
+	assert_has_line(info, "path_head=['" FIXTURES "', '.', '/usr/lib/python311.zip']");
+}
 
 Test(wsgi, module_with_callable_and_pythonpath)
 {
