@@ -86,7 +86,7 @@ asan:
 	  LDFLAGS="-fsanitize=address,undefined" build/asan/stockade
 
 test-asan: asan
-	ASAN_OPTIONS=detect_leaks=1 STOCKADE_BIN=$(CURDIR)/build/asan/stockade scripts/in-netns.sh $(PYTHON) -m pytest -ra tests/integration
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp STOCKADE_BIN=$(CURDIR)/build/asan/stockade scripts/in-netns.sh $(PYTHON) -m pytest -ra tests/integration
 
 run: deps stockade
 	./stockade --ini examples/hello.ini

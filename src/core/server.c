@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +47,7 @@ static struct {
 	int sigpipe[2];
 	bool shutting_down;
 	bool app_loaded;
+	pid_t master_pid;
 	bool single;            /* no master: this process is the only worker */
 	long long shutdown_timer;
 } M;
@@ -214,6 +218,11 @@ static void spawn_worker(size_t i)
 	if (pid == 0) {
 		if (M.loop)
 			close(M.sigpipe[0]), close(M.sigpipe[1]);
+#ifdef __linux__
+		/* a worker must not outlive its master (it would hold the sockets) */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != M.master_pid)
+			_exit(1);
+#endif
 		worker_main((int)i + 1);
 	}
 	s->pid = pid;
@@ -372,6 +381,7 @@ static int run_master(void)
 		return 1;
 	M.nslots = M.cfg->processes ? M.cfg->processes : 1;
 	M.slots = xcalloc(M.nslots, sizeof(*M.slots));
+	M.master_pid = getpid();
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
 	for (size_t i = 0; i < M.nslots; i++)
 		spawn_worker(i);

@@ -291,7 +291,7 @@ static int send_file_wrapper(struct wsgi_req *req, PyObject *fw)
 {
 	off_t offset;
 	int64_t count;
-	int fd = wsgi_file_wrapper_fd(fw, &offset, &count);
+	int fd = req->io->send_file ? wsgi_file_wrapper_fd(fw, &offset, &count) : -1;
 
 	if (fd < 0)
 		return send_iterable(req, fw);
@@ -382,8 +382,9 @@ int wsgi_handler_run(PyObject *app, const struct kv *vars, size_t nvars,
 	if (env)
 		sr = wsgi_start_response_new(&req);
 	if (sr) {
-		PyObject *args[2] = {env, sr};
-		result = PyObject_Vectorcall(app, args, 2, NULL);
+		/* slot 0 is scratch space for a bound-method app (the OFFSET flag) */
+		PyObject *args[3] = {NULL, env, sr};
+		result = PyObject_Vectorcall(app, args + 1, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
 	}
 	if (result) {
 		rc = respond(&req, result);

@@ -41,8 +41,10 @@ void wsgi_start_response_detach(PyObject *obj)
 /* The bytes of a str that is entirely latin-1, without copying. */
 static int latin1_view(PyObject *s, const char **p, Py_ssize_t *len)
 {
-	if (PyUnicode_READY(s) < 0)
+#if PY_VERSION_HEX < 0x030C0000
+	if (PyUnicode_READY(s) < 0)	/* legacy strings; a no-op from 3.12 */
 		return -1;
+#endif
 	if (PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND)
 		return 1;
 	*p = (const char *)PyUnicode_1BYTE_DATA(s);

@@ -6,10 +6,8 @@
 #include "python/wsgi_internal.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <glob.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,12 +78,20 @@ void wsgi_log_exception(const char *what)
 {
 	PyObject *type, *value, *tb;
 
+#if PY_VERSION_HEX >= 0x030C0000
+	value = PyErr_GetRaisedException();
+	if (!value)
+		return;
+	type = Py_NewRef(Py_TYPE(value));
+	tb = PyException_GetTraceback(value);
+#else
 	PyErr_Fetch(&type, &value, &tb);
 	if (!type)
 		return;
 	PyErr_NormalizeException(&type, &value, &tb);
 	if (tb && value)
 		PyException_SetTraceback(value, tb);
+#endif
 	if (what)
 		log_summary(what, type, value);
 	log_traceback(type, value, tb);
@@ -234,8 +240,33 @@ static int setup_sys_path(const struct wsgi_config *cfg)
 	return path_insert(path, &at, ".");
 }
 
+/* Importing `signal` hooks SIGINT whenever it is SIG_DFL, even with
+ * install_signal_handlers = 0 (and subprocess, asyncio... import it).
+ * Import it now and hand SIGINT back, so Ctrl-C and the server's own
+ * signal set-up keep their meaning. */
+static int keep_sigint(void)
+{
+	struct sigaction before;
+	sigaction(SIGINT, NULL, &before);
+
+	PyObject *mod = PyImport_ImportModule("signal");
+	if (!mod)
+		return -1;
+	int rc = 0;
+	if (!(before.sa_flags & SA_SIGINFO) && before.sa_handler == SIG_DFL) {
+		PyObject *r = PyObject_CallMethod(mod, "signal", "iN", SIGINT,
+		                                  PyObject_GetAttrString(mod, "SIG_DFL"));
+		rc = r ? 0 : -1;
+		Py_XDECREF(r);
+	}
+	Py_DECREF(mod);
+	return rc;
+}
+
 static int init_globals(const struct wsgi_config *cfg)
 {
+	if (keep_sigint() < 0)
+		return -1;
 	if (PyType_Ready(&wsgi_input_type) < 0 ||
 	    PyType_Ready(&wsgi_start_response_type) < 0 ||
 	    PyType_Ready(&wsgi_file_wrapper_type) < 0 ||
