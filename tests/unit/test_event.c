@@ -551,39 +551,4 @@ Test(event, exclusive_listen_socket)
 
 /* ---- the two backends share one portable core ------------------------- */
 
-static char *
-read_source(const char *path)
-{
-	char *buf;
-	long n;
-	FILE *f;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	cr_assert_gt(n, 0);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
-}
-
-Test(event, backends_share_the_portable_core)
-{
-	static const char marker[] = "/* ---- Portable core";
-	char *ep = read_source("src/net/event_epoll.c");
-	char *kq = read_source("src/net/event_kqueue.c");
-	const char *ep_core, *kq_core;
-
-	if (ep == NULL || kq == NULL)
-		cr_skip_test("sources not found (run from the repository root)");
-	ep_core = strstr(ep, marker);
-	kq_core = strstr(kq, marker);
-	cr_assert(ep_core != NULL && kq_core != NULL, "a backend lost its core marker");
-	cr_assert(strcmp(ep_core, kq_core) == 0,
-	    "event_epoll.c and event_kqueue.c differ after \"Portable core\"");
-	free(ep);
-	free(kq);
-}
