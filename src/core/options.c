@@ -64,6 +64,7 @@ const struct option_def option_table[] = {
 	{ "max-requests", NULL, 'R', ARG_REQUIRED, T_UINT, OPT_PENDING, "process", "recycle a worker after N requests", NULL, F(max_requests), 0 },
 	{ "harakiri", NULL, 't', ARG_REQUIRED, T_UINT, OPT_PENDING, "process", "kill a worker stuck in one request for N seconds", NULL, F(harakiri), 0 },
 	{ "binary-path", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "process", "executable to re-exec on reload (default: this one)", NULL, F(binary_path), 0 },
+	{ "daemonize", NULL, 'd', ARG_REQUIRED, T_STRING, OPT_PENDING, "process", "detach and log to this file", NULL, NOF, 0 },
 	{ "pidfile", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "write the master pid to this file", NULL, F(pidfile), 0 },
 
 	/* sockets */
