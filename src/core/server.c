@@ -440,6 +440,11 @@ int server_run(const struct config *cfg, int argc, char **argv)
 			log_errno("logto %s", cfg->logto);
 			return 1;
 		}
+		/* the app's print() and tracebacks go to fd 1/2: same file */
+		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+			log_errno("logto %s", cfg->logto);
+			return 1;
+		}
 		log_set_file(fd);
 	}
 	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0) {

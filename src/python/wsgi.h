@@ -16,9 +16,9 @@
  * The GIL: the calling thread holds it from wsgi_init() on. With
  * enable_threads it is released while blocked in request_io calls and
  * between requests in a worker (after wsgi_after_fork() or the first
- * wsgi_handle()), so that threads started by the app can run; fork() must
- * happen while it is held, i.e. from a process that has not served requests
- * yet, which is what a preforking master does.
+ * wsgi_handle()), so that threads started by the app can run. Fork from a
+ * process that holds it (one that has not served requests, like a
+ * preforking master); forking after serving works too on CPython 3.11.
  */
 #ifndef STOCKADE_WSGI_H
 #define STOCKADE_WSGI_H
