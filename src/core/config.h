@@ -139,6 +139,11 @@ struct config_entry *config_append(struct loader *L, const struct option_def *op
 /* Value of the first entry with this key (option name, alias or placeholder), or NULL. */
 struct config_entry *config_lookup(struct loader *L, const char *key, bool last);
 
+/* "file:section" → path, section (NULL when absent). */
+void config_split_spec(const char *spec, char **path, char **section);
+char *config_read_text(struct loader *L, const char *spec, const char *path, const char *section,
+                       const char *kind, struct origin from);
+
 /* Magic variables (%d %p ...), applied to the raw text of each file. */
 char *magic_expand(const char *text, size_t len, const char *path, const char *section,
                    const char *first_file);

@@ -34,6 +34,28 @@ void config_split_spec(const char *spec, char **path, char **section)
 	}
 }
 
+/* Reads a config file for a loader: include-depth guard, the whole text,
+ * magic variables applied. NULL after a one-line error. */
+char *config_read_text(struct loader *L, const char *spec, const char *path, const char *section,
+                       const char *kind, struct origin from)
+{
+	if (L->depth >= 32) {
+		config_error(from, "'%s': includes nested too deeply (include loop?)", spec);
+		return NULL;
+	}
+	size_t len;
+	char *raw = read_file(path, &len);
+	if (!raw) {
+		config_error(from, "cannot read %s file '%s': %s", kind, path, strerror(errno));
+		return NULL;
+	}
+	if (!L->first_file)
+		L->first_file = xstrdup(path);
+	char *text = magic_expand(raw, len, path, section, L->first_file);
+	free(raw);
+	return text;
+}
+
 static bool section_wanted(const char *name, const char *section)
 {
 	if (section)
@@ -102,22 +124,11 @@ int config_load_ini(struct loader *L, const char *spec, struct origin from, bool
 	} else {
 		config_split_spec(spec, &path, &section);
 	}
-	if (L->depth >= 32) {
-		config_error(from, "'%s': includes nested too deeply (include loop?)", spec);
+	char *text = config_read_text(L, spec, path, section, "ini", from);
+	if (!text)
 		goto out;
-	}
-	size_t len;
-	char *raw = read_file(path, &len);
-	if (!raw) {
-		config_error(from, "cannot read ini file '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (!L->first_file)
-		L->first_file = xstrdup(path);
 	free(L->last_ini);
 	L->last_ini = xstrdup(path);
-	char *text = magic_expand(raw, len, path, section, L->first_file);
-	free(raw);
 	bool found = false;
 	L->depth++;
 	rc = parse_ini_text(L, text, intern(path), section, no_expand, &found);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void config_split_spec(const char *spec, char **path, char **section);
 
 static char *scalar_text(json_t *v, bool *ok)
 {
@@ -81,20 +80,9 @@ int config_load_json(struct loader *L, const char *spec, struct origin from, boo
 	char *path, *section;
 	int rc = -1;
 	config_split_spec(spec, &path, &section);
-	if (L->depth >= 32) {
-		config_error(from, "'%s': includes nested too deeply (include loop?)", spec);
+	char *text = config_read_text(L, spec, path, section, "JSON", from);
+	if (!text)
 		goto out;
-	}
-	size_t len;
-	char *raw = read_file(path, &len);
-	if (!raw) {
-		config_error(from, "cannot read JSON file '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (!L->first_file)
-		L->first_file = xstrdup(path);
-	char *text = magic_expand(raw, len, path, section, L->first_file);
-	free(raw);
 	json_error_t err;
 	json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &err);
 	free(text);
