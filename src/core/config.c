@@ -726,6 +726,8 @@ static void config_defaults(struct config *cfg)
 	cfg->listen_backlog = 100;
 	cfg->socket_timeout = 4;
 	cfg->buffer_size = 4096;
+	cfg->worker_reload_mercy = 60;
+	cfg->reload_mercy = 30;
 }
 
 int config_apply(struct loader *L, struct config *cfg)
@@ -761,16 +763,21 @@ void config_free(struct config *cfg)
 {
 	char **strings[] = { &cfg->binary_path, &cfg->chmod_socket, &cfg->chown_socket, &cfg->pidfile,
 		&cfg->wsgi_file, &cfg->module, &cfg->callable, &cfg->home, &cfg->chdir_path,
-		&cfg->logto, &cfg->uid, &cfg->gid, &cfg->jail, &cfg->jidfile, &cfg->jail_attach };
+		&cfg->logto, &cfg->uid, &cfg->gid, &cfg->jail, &cfg->jidfile, &cfg->jail_attach,
+		&cfg->chroot_dir, &cfg->pidfile2, &cfg->safe_pidfile, &cfg->safe_pidfile2, &cfg->daemonize,
+		&cfg->stats };
 	struct strlist *lists[] = { &cfg->http_socket, &cfg->uwsgi_socket, &cfg->shared_socket,
 		&cfg->pythonpath, &cfg->env, &cfg->jail_ip4, &cfg->jail_ip6, &cfg->jail2,
-		&cfg->exec_pre_jail, &cfg->exec_post_jail };
+		&cfg->binsh, &cfg->add_gid, &cfg->touch_reload, &cfg->master_fifo };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(*strings[i]);
 		*strings[i] = NULL;
 	}
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		strlist_free(lists[i]);
+	for (int p = 0; p < PH_COUNT; p++)
+		for (int f = 0; f < HF_COUNT; f++)
+			strlist_free(&cfg->hooks[p][f]);
 }
 
 void config_show(const struct loader *L, int fd)

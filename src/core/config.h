@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "core/options.h"
+#include "hooks/hooks.h"
 
 struct origin {
 	const char *file;   /* interned: lives as long as the program */
@@ -78,9 +79,27 @@ struct config {
 	char *jidfile;
 	char *jail_attach;
 	bool jailed;
-	/* hooks (behaviour in the hooks subsystem) */
-	struct strlist exec_pre_jail;
-	struct strlist exec_post_jail;
+	/* hooks: [phase][family], see hooks/hooks.h */
+	struct strlist hooks[PH_COUNT][HF_COUNT];
+	struct strlist binsh;
+	/* lifecycle */
+	struct strlist add_gid;
+	bool no_initgroups;
+	char *chroot_dir;
+	unsigned long long worker_reload_mercy;
+	unsigned long long reload_mercy;
+	struct strlist touch_reload;
+	bool exit_on_reload;
+	struct strlist master_fifo;
+	char *pidfile2;
+	char *safe_pidfile;
+	char *safe_pidfile2;
+	char *daemonize;
+	bool lazy;
+	unsigned long long reload_on_rss;
+	char *stats;
+	bool stats_http;
+	bool stats_minified;
 	/* actions */
 	bool show_config;
 	bool help;

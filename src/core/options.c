@@ -1,6 +1,7 @@
 #include "core/options.h"
 #include "core/config.h"
 #include "core/config_handlers.h"
+#include "hooks/hooks.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -10,6 +11,12 @@
 #define NOF NO_FIELD
 #define IMM OPT_IMMEDIATE
 #define LOGIC (OPT_IMMEDIATE | OPT_LOGIC)
+#define HOOK_FIELD(ph, fam) (offsetof(struct config, hooks) + ((size_t)(ph) * HF_COUNT + (fam)) * sizeof(struct strlist))
+#define HOOK_ROWS(ph, name, when) \
+	{ "hook-" name, NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "hook action:args " when, NULL, HOOK_FIELD(ph, HF_HOOK), 0 }, \
+	{ "mount-" name, NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "mount <fstype> <src> <dst> [flags] " when, NULL, HOOK_FIELD(ph, HF_MOUNT), 0 }, \
+	{ "umount-" name, NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "umount <dst> [flags] " when, NULL, HOOK_FIELD(ph, HF_UMOUNT), 0 }, \
+	{ "exec-" name, NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "shell command " when, NULL, HOOK_FIELD(ph, HF_EXEC), 0 }
 
 /*
  * One row per option:
@@ -61,10 +68,10 @@ const struct option_def option_table[] = {
 	{ "master", NULL, 'M', ARG_NONE, T_BOOL, 0, "process", "run a master process that supervises the workers", NULL, F(master), 0 },
 	{ "processes", "workers", 'p', ARG_REQUIRED, T_UINT, 0, "process", "number of worker processes", NULL, F(processes), 0 },
 	{ "lazy-apps", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "load the app in each worker instead of the master", NULL, F(lazy_apps), 0 },
-	{ "max-requests", NULL, 'R', ARG_REQUIRED, T_UINT, OPT_PENDING, "process", "recycle a worker after N requests", NULL, F(max_requests), 0 },
-	{ "harakiri", NULL, 't', ARG_REQUIRED, T_UINT, OPT_PENDING, "process", "kill a worker stuck in one request for N seconds", NULL, F(harakiri), 0 },
-	{ "binary-path", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "process", "executable to re-exec on reload (default: this one)", NULL, F(binary_path), 0 },
-	{ "daemonize", NULL, 'd', ARG_REQUIRED, T_STRING, OPT_PENDING, "process", "detach and log to this file", NULL, NOF, 0 },
+	{ "max-requests", NULL, 'R', ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker after N requests", NULL, F(max_requests), 0 },
+	{ "harakiri", NULL, 't', ARG_REQUIRED, T_UINT, 0, "process", "kill a worker stuck in one request for N seconds", NULL, F(harakiri), 0 },
+	{ "binary-path", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "executable to re-exec on reload (default: this one)", NULL, F(binary_path), 0 },
+	{ "daemonize", NULL, 'd', ARG_REQUIRED, T_STRING, 0, "process", "detach and log to this file", NULL, F(daemonize), 0 },
 	{ "pidfile", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "write the master pid to this file", NULL, F(pidfile), 0 },
 
 	/* sockets */
@@ -94,8 +101,8 @@ const struct option_def option_table[] = {
 	{ "logto", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "append the log to this file", NULL, F(logto), 0 },
 
 	/* privileges */
-	{ "uid", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "privileges", "drop to this user (name or number)", NULL, F(uid), 0 },
-	{ "gid", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "privileges", "drop to this group (name or number)", NULL, F(gid), 0 },
+	{ "uid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this user (name or number)", NULL, F(uid), 0 },
+	{ "gid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this group (name or number)", NULL, F(gid), 0 },
 
 	/* jails (FreeBSD jail(2)/jail_set(2); Linux namespaces) */
 	{ "jail", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "jail", "create a jail: <rootfs> [hostname] [jailname]", NULL, F(jail), 0 },
@@ -106,9 +113,41 @@ const struct option_def option_table[] = {
 	{ "jail-attach", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "jail", "run inside an existing jail (jid or name)", NULL, F(jail_attach), 0 },
 	{ "jailed", NULL, 0, ARG_NONE, T_BOOL, OPT_PENDING, "jail", "run the post-jail phase even without a jail option", NULL, F(jailed), 0 },
 
-	/* hooks */
-	{ "exec-pre-jail", NULL, 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "hooks", "shell command run on the host before the jail is created", NULL, F(exec_pre_jail), 0 },
-	{ "exec-post-jail", NULL, 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "hooks", "shell command run inside the jail, still as root", NULL, F(exec_post_jail), 0 },
+	/* hooks: hook-/mount-/umount-/exec-<phase> for every phase */
+	HOOK_ROWS(PH_ASAP, "asap", "right after the configuration is read"),
+	HOOK_ROWS(PH_PRE_JAIL, "pre-jail", "on the host, as root, before the jail (first start only)"),
+	HOOK_ROWS(PH_IN_JAIL, "in-jail", "right after entering the jail, every start"),
+	HOOK_ROWS(PH_POST_JAIL, "post-jail", "inside the jail, still root"),
+	HOOK_ROWS(PH_AS_ROOT, "as-root", "as root, before privileges are dropped"),
+	HOOK_ROWS(PH_AS_USER, "as-user", "after privileges are dropped"),
+	HOOK_ROWS(PH_AS_USER_ATEXIT, "as-user-atexit", "when the master exits or reloads (failures only logged)"),
+	HOOK_ROWS(PH_PRE_APP, "pre-app", "before the app is loaded"),
+	HOOK_ROWS(PH_POST_APP, "post-app", "after the app is loaded"),
+	HOOK_ROWS(PH_POST_FORK, "post-fork", "in each worker after fork"),
+	HOOK_ROWS(PH_ACCEPTING, "accepting", "in each worker before it accepts"),
+	HOOK_ROWS(PH_ACCEPTING1, "accepting1", "in worker 1 before it accepts"),
+	HOOK_ROWS(PH_ACCEPTING_ONCE, "accepting-once", "in each worker before it first accepts"),
+	HOOK_ROWS(PH_ACCEPTING1_ONCE, "accepting1-once", "in worker 1 before it first accepts"),
+	HOOK_ROWS(PH_MASTER_START, "master-start", "when the master loop starts"),
+	{ "binsh", NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "shell for exec- hooks (first executable entry; default /bin/sh)", NULL, F(binsh), 0 },
+
+	/* lifecycle */
+	{ "add-gid", NULL, 0, ARG_REQUIRED, T_LIST, 0, "privileges", "add a supplementary group (name or number)", NULL, F(add_gid), 0 },
+	{ "no-initgroups", NULL, 0, ARG_NONE, T_BOOL, 0, "privileges", "do not add the user's groups from /etc/group", NULL, F(no_initgroups), 0 },
+	{ "chroot", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "chroot to this directory before dropping privileges", NULL, F(chroot_dir), 0 },
+	{ "worker-reload-mercy", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "seconds a worker may take to finish on reload/stop (then SIGKILL)", NULL, F(worker_reload_mercy), 0 },
+	{ "reload-mercy", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "seconds the master waits for workers on reload/stop", NULL, F(reload_mercy), 0 },
+	{ "touch-reload", NULL, 0, ARG_REQUIRED, T_LIST, 0, "process", "reload gracefully when this file's mtime changes", NULL, F(touch_reload), 0 },
+	{ "exit-on-reload", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "exit instead of reloading", NULL, F(exit_on_reload), 0 },
+	{ "master-fifo", NULL, 0, ARG_REQUIRED, T_LIST, 0, "process", "control fifo: r R q Q w ...", NULL, F(master_fifo), 0 },
+	{ "pidfile2", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "write the pid file after privileges are dropped", NULL, F(pidfile2), 0 },
+	{ "safe-pidfile", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "write the pid file atomically (rename)", NULL, F(safe_pidfile), 0 },
+	{ "safe-pidfile2", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "safe-pidfile after privileges are dropped", NULL, F(safe_pidfile2), 0 },
+	{ "lazy", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "load the app in workers; SIGHUP recycles workers only", NULL, F(lazy), 0 },
+	{ "reload-on-rss", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker whose RSS exceeds N MiB", NULL, F(reload_on_rss), 0 },
+	{ "stats", "stats-server", 0, ARG_REQUIRED, T_STRING, 0, "process", "serve stats JSON on this address (tcp if it has ':')", NULL, F(stats), 0 },
+	{ "stats-http", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "prefix stats with an HTTP header", NULL, F(stats_http), 0 },
+	{ "stats-minified", "stats-min", 0, ARG_NONE, T_BOOL, 0, "process", "minified stats JSON", NULL, F(stats_minified), 0 },
 };
 
 const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);
