@@ -4,6 +4,7 @@
 #include "core/conn.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/scoreboard.h"
 #include "core/util.h"
 #include "net/event.h"
 #include "proto/http.h"
@@ -37,6 +38,7 @@ struct conn {
 	char *buf;
 	size_t len, cap;
 	long long timer;
+	bool served;              /* at least one request was answered */
 	struct conn *prev, *next;
 };
 
@@ -97,11 +99,26 @@ static void conn_close(struct conn *c)
 	free(c);
 }
 
+/* Graceful stop: a request that already arrived on a kept-alive connection is
+ * still served (with Connection: close); then every connection is closed. */
 void conn_close_idle(struct event_loop *loop)
 {
-	(void)loop;
-	while (open_conns)
-		conn_close(open_conns);
+	/* a freshly accepted connection has a request on its way: wait for it a
+	 * little (one budget for all), so that a reload refuses nobody */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (open_conns) {
+		struct conn *c = open_conns;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long elapsed = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		int wait = (!c->served && c->len == 0 && elapsed < 1000) ? (int)(1000 - elapsed) : 0;
+		struct pollfd p = { c->fd, POLLIN, 0 };
+		if (poll(&p, 1, wait) > 0)
+			on_readable(loop, c->fd, c, EV_READ);
+		if (open_conns == c)
+			conn_close(c);
+	}
 }
 
 static void arm_timer(struct conn *c)
@@ -527,6 +544,8 @@ static void begin_request(struct conn *c, size_t head_len)
 {
 	memset(&R, 0, offsetof(struct request_state, out));
 	R.olen = 0;
+	R.method[0] = R.uri[0] = R.proto[0] = '\0';
+	R.nvars = R.vars_bytes = 0;
 	R.c = c;
 	R.head_len = head_len;
 	R.dpos = R.dend = head_len;
@@ -547,15 +566,41 @@ static void note_vars(const struct kv *v, size_t n)
 	}
 }
 
+static void score_request_done(struct worker_score *sc)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t us = (uint64_t)((now.tv_sec - R.start.tv_sec) * 1000000LL + (now.tv_nsec - R.start.tv_nsec) / 1000);
+	__atomic_store_n(&sc->request_start_ms, 0, __ATOMIC_RELEASE);
+	sc->requests++;
+	sc->delta_requests++;
+	sc->tx += R.body_sent + R.resp_head_len;
+	sc->running_time_us += us;
+	sc->avg_rt_us = sc->avg_rt_us ? (sc->avg_rt_us * 7 + us) / 8 : us;
+	/* the runtime answers an app exception with a 500: count those */
+	if (R.fr.status == 500)
+		sc->exceptions++;
+	sc->status = WS_IDLE;
+}
+
 /* Runs the app; afterwards the connection is either positioned at the next
  * request (returns true) or must be closed. */
 static bool run_app(struct conn *c, const struct kv *v, size_t n)
 {
 	struct request_io io = { NULL, body_read, resp_head, resp_body, resp_file };
+	struct worker_score *sc = c->w->score;
 	note_vars(v, n);
+	c->served = true;
+	if (sc) {
+		sc->status = WS_BUSY;
+		__atomic_store_n(&sc->request_start_ms, R.start.tv_sec * 1000LL + R.start.tv_nsec / 1000000,
+		                 __ATOMIC_RELEASE);
+	}
 	int rc = wsgi_handle(v, n, &io);
 	c->w->requests++;
 	__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
+	if (sc)
+		score_request_done(sc);
 	if (rc < 0 && !R.head_sent && R.body_error) {
 		send_error_response(c, R.body_error);
 		R.fr.status = R.body_error;
@@ -566,6 +611,11 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 		out_add(HTTP_CHUNK_LAST, sizeof(HTTP_CHUNK_LAST) - 1);
 	out_flush();
 	log_request(c);
+	if (c->w->max_requests && c->w->requests >= c->w->max_requests && !c->w->stopping) {
+		log_msg("...The work of process %d is done (max requests reached %llu). Seeya!", (int)getpid(),
+		        (unsigned long long)c->w->max_requests);
+		c->w->stopping = true;
+	}
 	if (rc < 0 || R.io_failed || !R.keep_alive)
 		return false;
 	if (R.fr.content_length >= 0 && R.body_sent != (uint64_t)R.fr.content_length)

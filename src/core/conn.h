@@ -31,10 +31,13 @@ struct worker_ctx {
 	int timeout_ms;
 	size_t buffer_size;
 	uint64_t limit_post;
-	bool stopping;
+	uint64_t max_requests;         /* 0 = unlimited */
+	struct worker_score *score;    /* this worker's scoreboard entry */
+	bool stopping;                 /* finish the current request, then exit */
 };
 
 struct conn;
+struct worker_score;
 struct event_loop;
 struct config;
 

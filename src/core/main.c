@@ -51,7 +51,8 @@ int main(int argc, char **argv)
 	} else if (refuse_pending(&L) < 0) {
 		rc = 1;
 	} else {
-		rc = server_run(&cfg, argc, argv);
+		struct server_args sa = { argv, L.reloads, L.is_reload };
+		rc = server_run(&cfg, &sa);
 	}
 	config_free(&cfg);
 	loader_free(&L);

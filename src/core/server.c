@@ -1,55 +1,80 @@
-/* The start pipeline and the master: bind sockets, load the app, fork and
- * supervise workers (respawn with a throttle), shut down gracefully. */
+/* The start pipeline and the master: hooks at their phases, sockets, the
+ * privilege drop, the app, then forking and supervising workers: respawn
+ * with a throttle, harakiri, reload-on-rss, graceful and brutal reload by
+ * re-exec with the listening sockets kept open, graceful shutdown. */
 #include "core/server.h"
 #include "core/conn.h"
 #include "core/log.h"
+#include "core/privileges.h"
+#include "core/scoreboard.h"
+#include "core/stats.h"
 #include "core/util.h"
 #include "core/worker.h"
+#include "hooks/hooks.h"
 #include "net/event.h"
 #include "net/socket.h"
 #include "python/wsgi.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #define EXIT_APP_FAILED 22      /* uWSGI's "no app loaded" status */
-#define SHUTDOWN_MERCY_MS 30000
 #define FAST_DEATH_MS 1000      /* a worker that lives less than this died "fast" */
 #define MAX_RESPAWN_DELAY_MS 30000
+#define TICK_MS 1000
+
+enum master_state { RUNNING, SHUTTING_DOWN, RELOADING };
 
 struct worker_slot {
 	pid_t pid;
 	long long born_ms;
 	int fast_deaths;
 	long long respawn_timer;
+	bool expected_exit;         /* recycled on purpose: not a crash */
+	bool harakiri;
 };
 
 static struct {
 	const struct config *cfg;
+	unsigned long reloads;
+	bool is_reload;
+	char **argv;
+	char binary_path[PATH_MAX];
 	struct listener *ls;
 	size_t nls;
+	int *shared;
+	size_t nshared;
+	int *inherited;             /* fds from the previous image, by export name */
+	const char **inherited_names;
+	size_t ninherited;
 	struct worker_slot *slots;
 	size_t nslots;
-	unsigned long *total_requests;
+	struct scoreboard *sb;
 	struct event_loop *loop;
 	int sigpipe[2];
-	bool shutting_down;
-	bool app_loaded;
+	enum master_state state;
+	bool brutal;
+	long long mercy_timer;
 	pid_t master_pid;
-	bool single;            /* no master: this process is the only worker */
-	long long shutdown_timer;
+	bool single;
+	bool app_loaded;
+	struct timespec *touch_mtime;
+	int fifo_fd, fifo_keep_fd;
+	int stats_fd;
 } M;
 
 static long long now_ms(void)
@@ -59,88 +84,139 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* ---- sockets ----------------------------------------------------------------- */
+static bool running_as_root(void) { return geteuid() == 0; }
 
-static int add_listener(const char *spec, enum proto proto, const int *shared, size_t nshared,
-                        struct origin o)
+/* ---- sockets ------------------------------------------------------------------ */
+
+/* An fd inherited across the reload exec under this name, or -1. */
+static int take_inherited(const char *name)
 {
-	struct sock_addr a;
+	for (size_t i = 0; i < M.ninherited; i++) {
+		if (M.inherited[i] >= 0 && strcmp(M.inherited_names[i], name) == 0) {
+			int fd = M.inherited[i];
+			M.inherited[i] = -1;
+			return fd;
+		}
+	}
+	return -1;
+}
+
+static int open_listener(const char *spec, struct sock_addr *a, struct origin o)
+{
 	char err[256];
-	if (sock_parse_addr(spec, &a, err, sizeof(err)) < 0) {
+	if (sock_parse_addr(spec, a, err, sizeof(err)) < 0) {
 		config_error(o, "%s", err);
 		return -1;
 	}
-	int fd;
-	if (a.kind == SOCK_ADDR_SHARED) {
-		if ((size_t)a.shared_index >= nshared) {
-			config_error(o, "'%s': there is no shared-socket number %d", spec, a.shared_index);
+	if (a->kind == SOCK_ADDR_SHARED) {
+		if ((size_t)a->shared_index >= M.nshared) {
+			config_error(o, "'%s': there is no shared-socket number %d", spec, a->shared_index);
 			return -1;
 		}
-		fd = fcntl(shared[a.shared_index], F_DUPFD_CLOEXEC, 3);
-		if (fd < 0) {
-			log_errno("dup(shared-socket %d)", a.shared_index);
-			return -1;
-		}
-	} else {
-		fd = sock_listen(&a, (int)M.cfg->listen_backlog, err, sizeof(err));
-		if (fd < 0) {
-			config_error(o, "%s", err);
-			return -1;
-		}
-		if (a.kind == SOCK_ADDR_UNIX) {
-			if ((M.cfg->chmod_socket && sock_chmod(a.u.un.sun_path, M.cfg->chmod_socket, err, sizeof(err)) < 0) ||
-			    (M.cfg->chown_socket && sock_chown(a.u.un.sun_path, M.cfg->chown_socket, err, sizeof(err)) < 0)) {
-				config_error(o, "%s", err);
-				close(fd);
-				return -1;
-			}
-		}
+		int fd = fcntl(M.shared[a->shared_index], F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			log_errno("dup(shared-socket %d)", a->shared_index);
+		return fd;
 	}
+	int fd = take_inherited(spec);
+	if (fd >= 0)
+		return fd;
+	fd = sock_listen(a, (int)M.cfg->listen_backlog, err, sizeof(err));
+	if (fd < 0) {
+		config_error(o, "%s", err);
+		return -1;
+	}
+	if (a->kind == SOCK_ADDR_UNIX &&
+	    ((M.cfg->chmod_socket && sock_chmod(a->u.un.sun_path, M.cfg->chmod_socket, err, sizeof(err)) < 0) ||
+	     (M.cfg->chown_socket && sock_chown(a->u.un.sun_path, M.cfg->chown_socket, err, sizeof(err)) < 0))) {
+		config_error(o, "%s", err);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int add_listener(const char *spec, enum proto proto, struct origin o)
+{
+	struct sock_addr a;
+	int fd = open_listener(spec, &a, o);
+	if (fd < 0)
+		return -1;
 	struct listener *l = &M.ls[M.nls++];
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
 	l->proto = proto;
 	l->name = xstrdup(spec);
+	l->addr = a;
 	char name[SOCK_NAME_MAX];
 	if (sock_name(fd, name, sizeof(name)) < 0)
 		snprintf(name, sizeof(name), "%s", spec);
-	a.kind = a.kind == SOCK_ADDR_SHARED ? SOCK_ADDR_INET : a.kind;
-	l->addr = a;
 	const char *colon = strrchr(name, ':');
 	snprintf(l->port, sizeof(l->port), "%s", colon && name[0] != '/' ? colon + 1 : "80");
 	log_msg("%s socket %zu bound to %s fd %d", proto == PROTO_HTTP ? "http" : "uwsgi", M.nls - 1, name, fd);
 	return 0;
 }
 
+/* On a reload, the listening sockets of the previous image are picked up by
+ * name (shared sockets and plain listeners; "=N" ones are dups of shared). */
+static int import_inherited(void)
+{
+	const struct config *cfg = M.cfg;
+	size_t n = cfg->shared_socket.n + cfg->http_socket.n + cfg->uwsgi_socket.n;
+	M.inherited_names = xcalloc(n, sizeof(char *));
+	M.inherited = xcalloc(n, sizeof(int));
+	size_t k = 0;
+	for (size_t i = 0; i < cfg->shared_socket.n; i++)
+		M.inherited_names[k++] = cfg->shared_socket.v[i];
+	for (size_t i = 0; i < cfg->http_socket.n; i++)
+		if (cfg->http_socket.v[i][0] != '=')
+			M.inherited_names[k++] = cfg->http_socket.v[i];
+	for (size_t i = 0; i < cfg->uwsgi_socket.n; i++)
+		if (cfg->uwsgi_socket.v[i][0] != '=')
+			M.inherited_names[k++] = cfg->uwsgi_socket.v[i];
+	M.ninherited = k;
+	char err[256];
+	int got = sock_import_env(M.inherited_names, k, M.inherited, err, sizeof(err));
+	if (got < 0) {
+		log_msg("%s", err);
+		return -1;
+	}
+	if (got > 0)
+		log_msg("reload: %d listening sockets inherited", got);
+	return 0;
+}
+
+static int bind_shared_sockets(void)
+{
+	const struct config *cfg = M.cfg;
+	M.nshared = cfg->shared_socket.n;
+	M.shared = xcalloc(M.nshared ? M.nshared : 1, sizeof(int));
+	for (size_t i = 0; i < M.nshared; i++) {
+		struct sock_addr a;
+		M.shared[i] = open_listener(cfg->shared_socket.v[i], &a, cfg->shared_socket.origin[i]);
+		if (M.shared[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int bind_sockets(void)
 {
 	const struct config *cfg = M.cfg;
-	size_t nshared = cfg->shared_socket.n;
-	int *shared = xcalloc(nshared, sizeof(int));
-	char err[256];
-	int rc = -1;
-	M.ls = xcalloc(cfg->http_socket.n + cfg->uwsgi_socket.n, sizeof(*M.ls));
-	for (size_t i = 0; i < nshared; i++) {
-		struct sock_addr a;
-		if (sock_parse_addr(cfg->shared_socket.v[i], &a, err, sizeof(err)) < 0 ||
-		    (shared[i] = sock_listen(&a, (int)cfg->listen_backlog, err, sizeof(err))) < 0) {
-			config_error(cfg->shared_socket.origin[i], "%s", err);
-			goto out;
-		}
-	}
+	if (M.ls)
+		return 0;
+	M.ls = xcalloc(cfg->http_socket.n + cfg->uwsgi_socket.n + 1, sizeof(*M.ls));
 	for (size_t i = 0; i < cfg->http_socket.n; i++)
-		if (add_listener(cfg->http_socket.v[i], PROTO_HTTP, shared, nshared, cfg->http_socket.origin[i]) < 0)
-			goto out;
+		if (add_listener(cfg->http_socket.v[i], PROTO_HTTP, cfg->http_socket.origin[i]) < 0)
+			return -1;
 	for (size_t i = 0; i < cfg->uwsgi_socket.n; i++)
-		if (add_listener(cfg->uwsgi_socket.v[i], PROTO_UWSGI, shared, nshared, cfg->uwsgi_socket.origin[i]) < 0)
-			goto out;
-	rc = 0;
-out:
-	for (size_t i = 0; i < nshared; i++)
-		if (shared[i] > 0)
-			close(shared[i]);
-	free(shared);
-	return rc;
+		if (add_listener(cfg->uwsgi_socket.v[i], PROTO_UWSGI, cfg->uwsgi_socket.origin[i]) < 0)
+			return -1;
+	/* inherited sockets no longer configured are closed */
+	for (size_t i = 0; i < M.ninherited; i++)
+		if (M.inherited[i] >= 0)
+			close(M.inherited[i]);
+	return 0;
 }
 
 static void vacuum(void)
@@ -150,11 +226,13 @@ static void vacuum(void)
 	for (size_t i = 0; i < M.nls; i++)
 		if (M.ls[i].addr.kind == SOCK_ADDR_UNIX)
 			unlink(M.ls[i].addr.u.un.sun_path);
-	if (M.cfg->pidfile)
-		unlink(M.cfg->pidfile);
+	const char *files[] = { M.cfg->pidfile, M.cfg->pidfile2, M.cfg->safe_pidfile, M.cfg->safe_pidfile2 };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i])
+			unlink(files[i]);
 }
 
-/* ---- app --------------------------------------------------------------------- */
+/* ---- app ---------------------------------------------------------------------- */
 
 static int load_app(void)
 {
@@ -169,6 +247,8 @@ static int load_app(void)
 		.enable_threads = cfg->enable_threads,
 		.multiprocess = cfg->processes > 1,
 	};
+	if (hooks_run(cfg, PH_PRE_APP) < 0)
+		return -1;
 	if (!cfg->wsgi_file && !cfg->module) {
 		log_msg("no app configured (use wsgi-file or module)");
 		return -1;
@@ -177,47 +257,65 @@ static int load_app(void)
 		log_msg("*** no app loaded. GAME OVER ***");
 		return -1;
 	}
-	return 0;
+	return hooks_run(cfg, PH_POST_APP);
 }
 
-/* ---- workers ------------------------------------------------------------------ */
+/* ---- workers ------------------------------------------------------------------- */
 
 static void worker_main(int id)
 {
+	const struct config *cfg = M.cfg;
 	struct worker_ctx w;
 	memset(&w, 0, sizeof(w));
 	w.id = id;
-	w.cfg = M.cfg;
-	w.total_requests = M.total_requests;
-	w.timeout_ms = (int)(M.cfg->socket_timeout ? M.cfg->socket_timeout * 1000 : 4000);
-	w.buffer_size = M.cfg->buffer_size;
-	w.limit_post = M.cfg->limit_post;
+	w.cfg = cfg;
+	w.total_requests = (unsigned long *)&M.sb->total_requests;
+	w.score = &M.sb->workers[id - 1];
+	w.timeout_ms = (int)(cfg->socket_timeout ? cfg->socket_timeout * 1000 : 4000);
+	w.buffer_size = cfg->buffer_size;
+	w.limit_post = cfg->limit_post;
+	w.max_requests = cfg->max_requests;
 	if (gethostname(w.hostname, sizeof(w.hostname)) < 0)
 		strcpy(w.hostname, "localhost");
 	w.hostname[sizeof(w.hostname) - 1] = '\0';
+	bool first_spawn = w.score->respawn_count == 0;
+	if (!M.single && hooks_run(cfg, PH_POST_FORK) < 0)
+		exit(1);
 	if (M.app_loaded)
 		wsgi_after_fork();
 	else if (load_app() < 0)
 		exit(EXIT_APP_FAILED);
+	if (hooks_run(cfg, PH_ACCEPTING) < 0 || (id == 1 && hooks_run(cfg, PH_ACCEPTING1) < 0) ||
+	    (first_spawn && hooks_run(cfg, PH_ACCEPTING_ONCE) < 0) ||
+	    (first_spawn && id == 1 && hooks_run(cfg, PH_ACCEPTING1_ONCE) < 0))
+		exit(1);
 	int rc = worker_run(&w, M.ls, M.nls);
 	wsgi_finalize();
-	if (M.single)
+	if (M.single) {
+		hooks_run(cfg, PH_AS_USER_ATEXIT);
 		vacuum();
+	}
 	exit(rc);
 }
 
 static void spawn_worker(size_t i)
 {
 	struct worker_slot *s = &M.slots[i];
+	struct worker_score *sc = &M.sb->workers[i];
 	s->respawn_timer = 0;
+	s->expected_exit = false;
+	s->harakiri = false;
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_errno("fork(worker %zu)", i + 1);
 		return;
 	}
 	if (pid == 0) {
-		if (M.loop)
-			close(M.sigpipe[0]), close(M.sigpipe[1]);
+		close(M.sigpipe[0]);
+		close(M.sigpipe[1]);
+		int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
+		for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
+			signal(sigs[k], SIG_DFL);
 #ifdef __linux__
 		/* a worker must not outlive its master (it would hold the sockets) */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != M.master_pid)
@@ -227,6 +325,13 @@ static void spawn_worker(size_t i)
 	}
 	s->pid = pid;
 	s->born_ms = now_ms();
+	if (sc->pid != 0 || sc->last_spawn != 0)
+		sc->respawn_count++;
+	sc->pid = pid;
+	sc->accepting = 0;
+	sc->status = WS_IDLE;
+	sc->request_start_ms = 0;
+	sc->last_spawn = (int64_t)time(NULL);
 	log_msg("spawned worker %zu (pid: %d)", i + 1, (int)pid);
 }
 
@@ -234,7 +339,7 @@ static void on_respawn_timer(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
-	if (!M.shutting_down)
+	if (M.state == RUNNING)
 		spawn_worker((size_t)(uintptr_t)data);
 }
 
@@ -242,14 +347,22 @@ static void worker_died(size_t i, int status)
 {
 	struct worker_slot *s = &M.slots[i];
 	s->pid = 0;
-	if (M.shutting_down)
+	M.sb->workers[i].pid = 0;
+	M.sb->workers[i].accepting = 0;
+	M.sb->workers[i].request_start_ms = 0;
+	if (M.state != RUNNING)
 		return;
+	if (s->expected_exit || s->harakiri) {
+		log_msg("worker %zu (recycled) exited, respawning", i + 1);
+		spawn_worker(i);
+		return;
+	}
 	if (WIFSIGNALED(status))
 		log_msg("worker %zu died (signal %d), respawning", i + 1, WTERMSIG(status));
 	else
 		log_msg("worker %zu exited with status %d, respawning", i + 1, WEXITSTATUS(status));
-	/* A respawn storm (a worker dying right after start) backs off
-	 * exponentially instead of forking in a tight loop. */
+	/* A worker dying right after start backs off exponentially instead of
+	 * forking in a tight loop. */
 	if (now_ms() - s->born_ms < FAST_DEATH_MS)
 		s->fast_deaths++;
 	else
@@ -258,7 +371,8 @@ static void worker_died(size_t i, int status)
 		spawn_worker(i);
 		return;
 	}
-	long long delay = 1000LL << (s->fast_deaths - 3 > 5 ? 5 : s->fast_deaths - 3);
+	int shift = s->fast_deaths - 3 > 5 ? 5 : s->fast_deaths - 3;
+	long long delay = 1000LL << shift;
 	if (delay > MAX_RESPAWN_DELAY_MS)
 		delay = MAX_RESPAWN_DELAY_MS;
 	log_msg("worker %zu is dying at start-up repeatedly: respawn throttled for %lld ms", i + 1, delay);
@@ -277,11 +391,10 @@ static void reap(void)
 {
 	int status;
 	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		for (size_t i = 0; i < M.nslots; i++)
 			if (M.slots[i].pid == pid)
 				worker_died(i, status);
-	}
 }
 
 static void signal_workers(int sig)
@@ -291,30 +404,278 @@ static void signal_workers(int sig)
 			kill(M.slots[i].pid, sig);
 }
 
-static void on_shutdown_timeout(struct event_loop *loop, long long id, void *data)
+/* Graceful recycle of every worker (lazy reload, fifo 'w'). */
+static void recycle_workers(int sig)
+{
+	for (size_t i = 0; i < M.nslots; i++) {
+		if (M.slots[i].pid > 0) {
+			M.slots[i].expected_exit = true;
+			kill(M.slots[i].pid, sig);
+		}
+	}
+}
+
+static void on_mercy_timeout(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
 	(void)data;
-	M.shutdown_timer = 0;
-	log_msg("workers did not stop within %d s: NO MERCY", SHUTDOWN_MERCY_MS / 1000);
+	M.mercy_timer = 0;
+	log_msg("workers did not stop within %llu s: NO MERCY", M.cfg->worker_reload_mercy);
 	signal_workers(SIGKILL);
 }
 
-static void begin_shutdown(void)
+static void cancel_respawns(void)
 {
-	if (M.shutting_down)
-		return;
-	M.shutting_down = true;
-	log_msg("SIGINT/SIGTERM received...killing workers...");
 	for (size_t i = 0; i < M.nslots; i++)
-		if (M.slots[i].respawn_timer > 0)
+		if (M.slots[i].respawn_timer > 0) {
 			event_timer_del(M.loop, M.slots[i].respawn_timer);
-	signal_workers(SIGTERM);
-	M.shutdown_timer = event_timer_add(M.loop, SHUTDOWN_MERCY_MS, on_shutdown_timeout, NULL);
+			M.slots[i].respawn_timer = 0;
+		}
 }
 
-/* ---- master signals: a self-pipe read by the event loop ------------------------- */
+static void stop_workers(enum master_state next, bool brutal)
+{
+	if (M.state != RUNNING)
+		return;
+	M.state = next;
+	M.brutal = brutal;
+	cancel_respawns();
+	signal_workers(brutal ? SIGKILL : (next == RELOADING ? SIGHUP : SIGTERM));
+	M.mercy_timer = event_timer_add(M.loop, (long long)M.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL);
+}
+
+static void begin_shutdown(bool brutal)
+{
+	if (M.state == RUNNING)
+		log_msg(brutal ? "brutally killing workers..." : "SIGINT/SIGTERM received...killing workers...");
+	stop_workers(SHUTTING_DOWN, brutal);
+}
+
+static void begin_reload(bool brutal)
+{
+	if (M.state != RUNNING)
+		return;
+	if (M.cfg->lazy && !brutal) {
+		log_msg("lazy mode: recycling workers gracefully");
+		recycle_workers(SIGHUP);
+		return;
+	}
+	log_msg(brutal ? "...brutally reloading..." : "...gracefully reloading...");
+	stop_workers(RELOADING, brutal);
+}
+
+/* All workers are gone: re-exec the binary with the original argv, keeping
+ * the listening sockets, so that no connection is refused meanwhile. */
+static void do_reload(void)
+{
+	hooks_run(M.cfg, PH_AS_USER_ATEXIT);
+	if (M.cfg->exit_on_reload) {
+		log_msg("exit-on-reload: goodbye to stockade.");
+		vacuum();
+		exit(0);
+	}
+	size_t n = 0;
+	int *fds = xcalloc(M.nshared + M.nls + 1, sizeof(int));
+	const char **names = xcalloc(M.nshared + M.nls + 1, sizeof(char *));
+	for (size_t i = 0; i < M.nshared; i++) {
+		fds[n] = M.shared[i];
+		names[n++] = M.cfg->shared_socket.v[i];
+	}
+	for (size_t i = 0; i < M.nls; i++) {
+		if (M.ls[i].name[0] == '=')
+			continue;
+		fds[n] = M.ls[i].fd;
+		names[n++] = M.ls[i].name;
+	}
+	char count[32];
+	snprintf(count, sizeof(count), "%lu", M.reloads);
+	if (sock_export_env(fds, names, n) < 0 || setenv("UWSGI_RELOADS", count, 1) < 0) {
+		log_errno("reload: cannot hand the sockets over");
+		exit(1);
+	}
+	log_msg("running %s (reload %lu)", M.binary_path, M.reloads + 1);
+	M.argv[0] = M.binary_path;
+	execv(M.binary_path, M.argv);
+	/* the old image keeps nothing useful: stop cleanly so a supervisor restarts us */
+	log_errno("execv(%s)", M.binary_path);
+	vacuum();
+	exit(1);
+}
+
+/* ---- periodic checks: harakiri, reload-on-rss, touch-reload ----------------------- */
+
+static void check_harakiri(long long now)
+{
+	unsigned long long limit = M.cfg->harakiri * 1000ULL;
+	for (size_t i = 0; i < M.nslots && limit; i++) {
+		struct worker_score *sc = &M.sb->workers[i];
+		long long start = __atomic_load_n(&sc->request_start_ms, __ATOMIC_ACQUIRE);
+		if (M.slots[i].pid <= 0 || !start || M.slots[i].harakiri || now - start < (long long)limit)
+			continue;
+		log_msg("*** HARAKIRI ON WORKER %zu (pid: %d, try: 1, graceful: no) ***", i + 1, (int)M.slots[i].pid);
+		M.slots[i].harakiri = true;
+		sc->harakiri_count++;
+		kill(M.slots[i].pid, SIGKILL);
+	}
+}
+
+static void check_memory(void)
+{
+	for (size_t i = 0; i < M.nslots; i++) {
+		struct worker_score *sc = &M.sb->workers[i];
+		if (M.slots[i].pid <= 0)
+			continue;
+		uint64_t rss, vsz;
+		if (stats_proc_mem(M.slots[i].pid, &rss, &vsz) == 0) {
+			sc->rss = rss;
+			sc->vsz = vsz;
+		}
+		if (M.cfg->reload_on_rss && sc->rss > M.cfg->reload_on_rss * 1024 * 1024 && !M.slots[i].expected_exit) {
+			log_msg("worker %zu (pid: %d) uses %llu MiB (reload-on-rss %llu): recycling", i + 1,
+			        (int)M.slots[i].pid, (unsigned long long)(sc->rss >> 20), M.cfg->reload_on_rss);
+			M.slots[i].expected_exit = true;
+			kill(M.slots[i].pid, SIGHUP);
+		}
+	}
+}
+
+static bool mtime_changed(size_t i)
+{
+	struct stat st;
+	struct timespec t = { 0, 0 };
+	if (stat(M.cfg->touch_reload.v[i], &st) == 0)
+		t = st.st_mtim;
+	bool changed = t.tv_sec != M.touch_mtime[i].tv_sec || t.tv_nsec != M.touch_mtime[i].tv_nsec;
+	M.touch_mtime[i] = t;
+	return changed;
+}
+
+static void check_touch_reload(void)
+{
+	for (size_t i = 0; i < M.cfg->touch_reload.n; i++) {
+		if (mtime_changed(i) && M.state == RUNNING) {
+			log_msg("*** %s has been touched... grace them all !!! ***", M.cfg->touch_reload.v[i]);
+			begin_reload(false);
+		}
+	}
+}
+
+static void on_tick(struct event_loop *loop, long long id, void *data)
+{
+	(void)id;
+	(void)data;
+	check_harakiri(now_ms());
+	check_memory();
+	check_touch_reload();
+	event_timer_add(loop, TICK_MS, on_tick, NULL);
+}
+
+/* ---- stats server ----------------------------------------------------------------- */
+
+static void send_stats(int fd)
+{
+	struct stats_socket *ss = xcalloc(M.nls + 1, sizeof(*ss));
+	for (size_t i = 0; i < M.nls; i++)
+		ss[i] = (struct stats_socket){ M.ls[i].name, M.ls[i].proto == PROTO_HTTP ? "http" : "uwsgi",
+		                               M.ls[i].fd, M.ls[i].name[0] == '=' };
+	char cwd[PATH_MAX];
+	struct stats_input in = { M.sb, ss, M.nls, getpid(), getuid(), getgid(),
+		getcwd(cwd, sizeof(cwd)) ? cwd : "", STOCKADE_VERSION, (int64_t)time(NULL), now_ms() };
+	size_t len;
+	char *doc = stats_json(&in, M.cfg->stats_minified, &len);
+	for (size_t i = 0; i < M.nslots; i++)
+		M.sb->workers[i].delta_requests = 0;
+	if (fd >= 0)
+		stats_send(fd, doc, len, M.cfg->stats_http);
+	else
+		log_write(doc, len);
+	free(doc);
+	free(ss);
+}
+
+static void on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)loop;
+	(void)data;
+	(void)mask;
+	int c = sock_accept(fd, NULL);
+	if (c >= 0)
+		send_stats(c);
+}
+
+static int setup_stats(void)
+{
+	M.stats_fd = -1;
+	if (!M.cfg->stats)
+		return 0;
+	struct sock_addr a;
+	char err[256];
+	if (sock_parse_addr(M.cfg->stats, &a, err, sizeof(err)) < 0 ||
+	    (M.stats_fd = sock_listen(&a, 64, err, sizeof(err))) < 0) {
+		log_msg("stats: %s", err);
+		return -1;
+	}
+	if (a.kind == SOCK_ADDR_UNIX && M.cfg->chmod_socket)
+		sock_chmod(a.u.un.sun_path, M.cfg->chmod_socket, err, sizeof(err));
+	log_msg("stats server enabled on %s fd: %d", M.cfg->stats, M.stats_fd);
+	return event_add(M.loop, M.stats_fd, EV_READ, on_stats_client, NULL);
+}
+
+/* ---- master fifo ------------------------------------------------------------------- */
+
+static void fifo_command(char c)
+{
+	switch (c) {
+	case 'r': begin_reload(false); break;
+	case 'R': begin_reload(true); break;
+	case 'q': begin_shutdown(false); break;
+	case 'Q': begin_shutdown(true); break;
+	case 'w': log_msg("fifo: recycling workers gracefully"); recycle_workers(SIGHUP); break;
+	case 'W': log_msg("fifo: recycling workers brutally"); recycle_workers(SIGKILL); break;
+	case 's': send_stats(-1); break;
+	case '\n': case '\r': case ' ': break;
+	default: log_msg("master fifo: unknown command '%c'", c); break;
+	}
+}
+
+static void on_fifo(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)loop;
+	(void)data;
+	(void)mask;
+	char buf[64];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	for (ssize_t i = 0; i < n; i++)
+		fifo_command(buf[i]);
+}
+
+static int setup_fifo(void)
+{
+	M.fifo_fd = M.fifo_keep_fd = -1;
+	if (!M.cfg->master_fifo.n)
+		return 0;
+	const char *path = M.cfg->master_fifo.v[0];
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISFIFO(st.st_mode)) {
+		log_msg("master-fifo %s exists and is not a fifo", path);
+		return -1;
+	}
+	if (stat(path, &st) < 0 && mkfifo(path, 0600) < 0) {
+		log_errno("mkfifo(%s)", path);
+		return -1;
+	}
+	M.fifo_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* a writer of our own keeps the fifo from reporting EOF forever */
+	M.fifo_keep_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (M.fifo_fd < 0 || M.fifo_keep_fd < 0) {
+		log_errno("open(%s)", path);
+		return -1;
+	}
+	return event_add(M.loop, M.fifo_fd, EV_READ, on_fifo, NULL);
+}
+
+/* ---- master signals: a self-pipe read by the event loop ---------------------------- */
 
 static int sigpipe_w = -1;
 
@@ -335,26 +696,18 @@ static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
 	ssize_t n = read(fd, sigs, sizeof(sigs));
 	for (ssize_t i = 0; i < n; i++) {
 		switch (sigs[i]) {
-		case SIGCHLD:
-			reap();
-			break;
+		case SIGCHLD: reap(); break;
 		case SIGTERM:
-		case SIGINT:
-		case SIGQUIT:
-			begin_shutdown();
-			break;
-		case SIGHUP:
-			log_msg("SIGHUP: recycling workers gracefully");
-			signal_workers(SIGHUP);
-			break;
-		case SIGUSR1:
-			log_msg("master %d: %zu workers, %lu requests served", (int)getpid(), live_workers(),
-			        *M.total_requests);
-			break;
+		case SIGINT: begin_shutdown(false); break;
+		case SIGQUIT: begin_reload(true); break;
+		case SIGHUP: begin_reload(false); break;
+		case SIGUSR1: send_stats(-1); break;
 		}
 	}
 }
 
+/* Installed at the very start, so that a signal arriving while the app
+ * loads is queued in the pipe instead of killing the half-started master. */
 static int setup_master_signals(void)
 {
 	if (pipe2(M.sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -371,30 +724,38 @@ static int setup_master_signals(void)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	return event_add(M.loop, M.sigpipe[0], EV_READ, on_sigpipe, NULL);
+	return 0;
 }
 
 static int run_master(void)
 {
 	M.loop = event_loop_new(1024);
-	if (!M.loop || setup_master_signals() < 0)
+	if (!M.loop || event_add(M.loop, M.sigpipe[0], EV_READ, on_sigpipe, NULL) < 0 ||
+	    setup_stats() < 0 || setup_fifo() < 0)
 		return 1;
-	M.nslots = M.cfg->processes ? M.cfg->processes : 1;
+	M.touch_mtime = xcalloc(M.cfg->touch_reload.n + 1, sizeof(*M.touch_mtime));
+	for (size_t i = 0; i < M.cfg->touch_reload.n; i++)
+		mtime_changed(i);
+	if (hooks_run(M.cfg, PH_MASTER_START) < 0)
+		return 1;
 	M.slots = xcalloc(M.nslots, sizeof(*M.slots));
-	M.master_pid = getpid();
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
 	for (size_t i = 0; i < M.nslots; i++)
 		spawn_worker(i);
-	while (!M.shutting_down || live_workers() > 0)
-		event_loop_run_once(M.loop, 1000);
-	if (M.shutdown_timer > 0)
-		event_timer_del(M.loop, M.shutdown_timer);
+	event_timer_add(M.loop, TICK_MS, on_tick, NULL);
+	while (M.state == RUNNING || live_workers() > 0)
+		event_loop_run_once(M.loop, TICK_MS);
+	if (M.mercy_timer > 0)
+		event_timer_del(M.loop, M.mercy_timer);
+	if (M.state == RELOADING)
+		do_reload();
+	hooks_run(M.cfg, PH_AS_USER_ATEXIT);
 	vacuum();
 	log_msg("goodbye to stockade.");
 	return 0;
 }
 
-/* ---- the start pipeline ---------------------------------------------------------- */
+/* ---- the start pipeline -------------------------------------------------------------- */
 
 static int apply_env(void)
 {
@@ -416,70 +777,163 @@ static int apply_env(void)
 	return 0;
 }
 
-static int write_pidfile(void)
+static int write_pidfile(const char *path, bool safe)
 {
-	if (!M.cfg->pidfile)
+	if (!path)
 		return 0;
-	FILE *f = fopen(M.cfg->pidfile, "we");
-	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
-		log_errno("pidfile %s", M.cfg->pidfile);
+	char *tmp = safe ? xasprintf("%s.tmp.%d", path, (int)getpid()) : xstrdup(path);
+	FILE *f = fopen(tmp, "we");
+	int rc = 0;
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0 || (safe && rename(tmp, path) < 0)) {
+		log_errno("pidfile %s", path);
+		rc = -1;
+	}
+	free(tmp);
+	return rc;
+}
+
+static int setup_logging(void)
+{
+	const char *file = M.cfg->logto ? M.cfg->logto : M.cfg->daemonize;
+	if (!file)
+		return 0;
+	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_errno("logto %s", file);
 		return -1;
 	}
+	/* the app's print() and tracebacks go to fd 1/2: same file */
+	if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+		log_errno("logto %s", file);
+		return -1;
+	}
+	log_set_file(fd);
 	return 0;
 }
 
-int server_run(const struct config *cfg, int argc, char **argv)
+static int daemonize(void)
 {
-	(void)argc;
-	(void)argv;
-	memset(&M, 0, sizeof(M));
-	M.cfg = cfg;
-	if (cfg->logto) {
-		int fd = open(cfg->logto, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (fd < 0) {
-			log_errno("logto %s", cfg->logto);
-			return 1;
-		}
-		/* the app's print() and tracebacks go to fd 1/2: same file */
-		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
-			log_errno("logto %s", cfg->logto);
-			return 1;
-		}
-		log_set_file(fd);
+	if (!M.cfg->daemonize || M.is_reload)
+		return 0;
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_errno("fork (daemonize)");
+		return -1;
 	}
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0) {
+		log_errno("setsid");
+		return -1;
+	}
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0) {
+		log_errno("/dev/null");
+		return -1;
+	}
+	close(null);
+	return 0;
+}
+
+static void resolve_binary_path(void)
+{
+	const char *given = M.cfg->binary_path;
+	if (given) {
+		snprintf(M.binary_path, sizeof(M.binary_path), "%s", given);
+		return;
+	}
+	ssize_t n = readlink("/proc/self/exe", M.binary_path, sizeof(M.binary_path) - 1);
+	if (n > 0)
+		M.binary_path[n] = '\0';
+	else
+		snprintf(M.binary_path, sizeof(M.binary_path), "%s", M.argv[0]);
+}
+
+static int start(void)
+{
+	const struct config *cfg = M.cfg;
+	char count[32];
+	snprintf(count, sizeof(count), "%lu", M.reloads);
+	setenv("UWSGI_RELOADS", count, 1);
+	resolve_binary_path();
+	if (daemonize() < 0 || setup_logging() < 0 || setup_master_signals() < 0)
+		return 1;
+	if (M.is_reload)
+		log_msg("reload %lu of %s", M.reloads, M.binary_path);
 	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0) {
 		log_msg("The -s/--socket option is missing (use http-socket or socket)");
 		return 1;
 	}
-	if (apply_env() < 0)
+	if (hooks_check(cfg) < 0 || privileges_check_root_options(cfg) < 0 || apply_env() < 0)
+		return 1;
+	if (hooks_run(cfg, PH_ASAP) < 0)
+		return 1;
+	if ((M.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0)
+		return 1;
+	if (!M.is_reload && (write_pidfile(cfg->pidfile, false) < 0 || write_pidfile(cfg->safe_pidfile, true) < 0))
+		return 1;
+	if (!M.is_reload && hooks_run(cfg, PH_PRE_JAIL) < 0)
+		return 1;
+	/* jail creation lands here (jail issues) */
+	if (hooks_run(cfg, PH_IN_JAIL) < 0)
+		return 1;
+	if (running_as_root() && cfg->jailed && hooks_run(cfg, PH_POST_JAIL) < 0)
+		return 1;
+	if (running_as_root() && !M.is_reload && privileges_chroot(cfg) < 0)
+		return 1;
+	bool was_root = running_as_root();
+	if (was_root && hooks_run(cfg, PH_AS_ROOT) < 0)
+		return 1;
+	/* chown-socket needs root: bind before the drop then */
+	if (cfg->chown_socket && bind_sockets() < 0)
+		return 1;
+	if (privileges_drop(cfg) < 0)
+		return 1;
+	if ((!M.is_reload || was_root) && hooks_run(cfg, PH_AS_USER) < 0)
+		return 1;
+	if (write_pidfile(cfg->pidfile2, false) < 0 || write_pidfile(cfg->safe_pidfile2, true) < 0)
 		return 1;
 	if (cfg->chdir_path && chdir(cfg->chdir_path) < 0) {
 		log_errno("chdir(%s)", cfg->chdir_path);
 		return 1;
 	}
-	M.total_requests = mmap(NULL, sizeof(unsigned long), PROT_READ | PROT_WRITE,
-	                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (M.total_requests == MAP_FAILED) {
-		log_errno("mmap");
+	if (bind_sockets() < 0)
+		return 1;
+	M.nslots = cfg->processes ? cfg->processes : 1;
+	size_t sbsize = sizeof(struct scoreboard) + M.nslots * sizeof(struct worker_score);
+	M.sb = mmap(NULL, sbsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (M.sb == MAP_FAILED) {
+		log_errno("mmap(scoreboard)");
 		return 1;
 	}
-	if (bind_sockets() < 0 || write_pidfile() < 0)
-		return 1;
-	if (!cfg->lazy_apps) {
+	M.sb->nworkers = (int)M.nslots;
+	if (!cfg->lazy_apps && !cfg->lazy) {
 		if (load_app() < 0) {
 			vacuum();
 			return EXIT_APP_FAILED;
 		}
 		M.app_loaded = true;
 	}
+	M.master_pid = getpid();
 	if (!cfg->master && cfg->processes <= 1) {
 		M.single = true;
+		M.sb->workers[0].pid = getpid();
 		worker_main(1);
 	}
 	if (!cfg->master)
 		log_msg("processes = %llu needs a supervisor: running a master", cfg->processes);
-	int rc = run_master();
-	if (M.app_loaded)
+	return run_master();
+}
+
+int server_run(const struct config *cfg, const struct server_args *args)
+{
+	memset(&M, 0, sizeof(M));
+	M.cfg = cfg;
+	M.argv = args->argv;
+	M.reloads = args->reloads;
+	M.is_reload = args->is_reload;
+	int rc = start();
+	if (M.app_loaded && !M.single)
 		wsgi_finalize();
 	return rc;
 }

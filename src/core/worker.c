@@ -2,6 +2,7 @@
 #include "core/worker.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/scoreboard.h"
 #include "net/event.h"
 
 #include <errno.h>
@@ -74,7 +75,9 @@ int worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 			return 1;
 		}
 	}
-	while (!stop_requested) {
+	if (w->score)
+		w->score->accepting = 1;
+	while (!stop_requested && !w->stopping) {
 		if (event_loop_run_once(loop, 1000) < 0 && errno != EINTR) {
 			log_errno("worker %d: event loop", w->id);
 			break;

@@ -8,6 +8,7 @@
 #define STOCKADE_HOOKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum hook_phase {
 	PH_ASAP,
@@ -47,5 +48,27 @@ int hooks_run(const struct config *cfg, enum hook_phase ph);
 
 /* True if the phase has anything configured. */
 bool hooks_any(const struct config *cfg, enum hook_phase ph);
+
+/* "hook", "mount", "umount", "exec" */
+const char *hook_family_name(enum hook_family fam);
+
+/*
+ * One line of a family, without logging. `why` receives a short reason on
+ * failure; it never repeats the line's value (private hooks stay private).
+ * hook_line_check() only parses (syntax, action, arguments, flags);
+ * hook_line_run() parses the same way, then acts. Both return 0 or -1.
+ */
+int hook_line_check(enum hook_family fam, const char *value, char *why, size_t len);
+int hook_line_run(const struct config *cfg, enum hook_family fam, const char *value,
+                  char *why, size_t len);
+
+/*
+ * Runs `<shell> -c cmd` (shell: the first executable cfg->binsh entry, else
+ * /bin/sh) with a clean environment (PATH, and UWSGI_RELOADS if set), stdin
+ * from /dev/null, stdout/stderr inherited, no other descriptor; waits for it.
+ * 0 when it exited with status 0; otherwise -1 and `why` is "exited with
+ * status N", "killed by signal S" or "could not be run: ...".
+ */
+int hook_shell(const struct config *cfg, const char *cmd, char *why, size_t len);
 
 #endif

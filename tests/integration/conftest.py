@@ -24,9 +24,10 @@ def run_stockade(*args, env=None, timeout=20, cwd=None):
                           env=full_env, cwd=cwd)
 
 
-import socket
-import time
 import signal
+import socket
+import tempfile
+import time
 
 APPS = ROOT / "tests" / "integration" / "apps"
 
@@ -57,20 +58,38 @@ class Instance:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))}
         full_env.update(env or {})
         self.port = port
-        self.proc = subprocess.Popen([BIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # a file, not a pipe: a busy server must never block on a full log pipe
+        self.logfile = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([BIN, *args], stdout=self.logfile, stderr=self.logfile,
                                      text=True, env=full_env)
+        self.proc.stderr = LogReader(self.logfile)
         if wait and port:
             wait_port(port, self.proc)
+
+    def log(self):
+        self.logfile.seek(0)
+        return self.logfile.read()
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            out, err = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, err = self.proc.communicate()
-        return err
+            self.proc.wait()
+        return self.log()
+
+
+class LogReader:
+    """proc.stderr stand-in: read() returns the whole log so far."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def read(self):
+        self.f.seek(0)
+        return self.f.read()
 
 
 @pytest.fixture

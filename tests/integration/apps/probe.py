@@ -45,6 +45,13 @@ def application(environ, start_response):
         return [b"returned"]
     if path == "/raise":
         raise RuntimeError("boom from the probe app")
+    if path == "/osenv":
+        return _json(start_response, {"reloads": os.environ.get("UWSGI_RELOADS"), "pid": os.getpid(),
+                                      "ppid": os.getppid()})
+    if path == "/sleep":
+        import time
+        time.sleep(float(environ.get("QUERY_STRING") or "1"))
+        return _json(start_response, {"slept": True})
     if path == "/pid":
         return _json(start_response, {"pid": os.getpid()})
     if path == "/file":
