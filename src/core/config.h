@@ -79,6 +79,8 @@ struct config {
 	char *jidfile;
 	char *jail_attach;
 	bool jailed;
+	bool jls;
+	char *jail_remove;
 	/* hooks: [phase][family], see hooks/hooks.h */
 	struct strlist hooks[PH_COUNT][HF_COUNT];
 	struct strlist binsh;
@@ -103,6 +105,9 @@ struct config {
 	/* actions */
 	bool show_config;
 	bool help;
+	char *help_option;
+	bool options_markdown;
+	bool options_man;
 	bool version;
 	bool strict;
 };

@@ -3,6 +3,7 @@
 #include "core/help.h"
 #include "core/log.h"
 #include "core/server.h"
+#include "jail/jail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,21 +11,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-/* Options that are parsed but whose behaviour is not in this build yet are
- * refused: silently ignoring `jail` or `uid` would be a security bug. */
-static int refuse_pending(const struct loader *L)
-{
-	for (size_t i = 0; i < L->list.n; i++) {
-		const struct config_entry *e = &L->list.v[i];
-		if (e->opt && (e->opt->flags & OPT_PENDING)) {
-			config_error(e->origin, "option '%s' is not supported by this build yet; refusing to start without it",
-			             e->opt->name);
-			return -1;
-		}
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -44,12 +30,28 @@ int main(int argc, char **argv)
 	int rc = 0;
 	if (cfg.help) {
 		print_help(1);
+	} else if (cfg.help_option) {
+		if (print_option_help(1, cfg.help_option) < 0) {
+			const char *s = option_suggest(cfg.help_option);
+			log_msg("no option '%s'%s%s%s", cfg.help_option, s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+			rc = 1;
+		}
+	} else if (cfg.options_markdown) {
+		print_options_markdown(1);
+	} else if (cfg.options_man) {
+		print_options_man(1);
 	} else if (cfg.version) {
 		printf("stockade %s\n", STOCKADE_VERSION);
 	} else if (cfg.show_config) {
 		config_show(&L, 1);
-	} else if (refuse_pending(&L) < 0) {
-		rc = 1;
+	} else if (cfg.jls || cfg.jail_remove) {
+		const struct jail_backend *b = jail_backend();
+		if (!b) {
+			log_msg("jails are not supported on this system");
+			rc = 1;
+		} else {
+			rc = (cfg.jls ? b->list(1) : b->remove(cfg.jail_remove)) < 0 ? 1 : 0;
+		}
 	} else {
 		struct server_args sa = { argv, L.reloads, L.is_reload };
 		rc = server_run(&cfg, &sa);

@@ -36,6 +36,9 @@ const struct option_def option_table[] = {
 	{ "exit", NULL, 0, ARG_OPTIONAL, T_STRING, IMM, "config", "exit while reading the config (default status 1)", h_exit, NOF, 0 },
 	{ "show-config", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the resolved option list (name = value) and exit", NULL, F(show_config), 0 },
 	{ "help", "usage", 'h', ARG_NONE, T_BOOL, OPT_ACTION, "config", "show the options, grouped by subsystem", NULL, F(help), 0 },
+	{ "help-option", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "config", "explain one option", NULL, F(help_option), 0 },
+	{ "options-markdown", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the option reference as markdown (docs/options.md)", NULL, F(options_markdown), 0 },
+	{ "options-man", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the man page (docs/stockade.1)", NULL, F(options_man), 0 },
 	{ "version", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the version", NULL, F(version), 0 },
 
 	/* config logic (blocks nest) */
@@ -105,13 +108,15 @@ const struct option_def option_table[] = {
 	{ "gid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this group (name or number)", NULL, F(gid), 0 },
 
 	/* jails (FreeBSD jail(2)/jail_set(2); Linux namespaces) */
-	{ "jail", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "jail", "create a jail: <rootfs> [hostname] [jailname]", NULL, F(jail), 0 },
-	{ "jail-ip4", NULL, 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "jail", "IPv4 address of the jail (repeatable)", NULL, F(jail_ip4), 0 },
-	{ "jail-ip6", NULL, 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "jail", "IPv6 address of the jail (repeatable)", NULL, F(jail_ip6), 0 },
-	{ "jail2", "libjail", 0, ARG_REQUIRED, T_LIST, OPT_PENDING, "jail", "set a jail parameter: key[=value] (repeatable)", NULL, F(jail2), 0 },
-	{ "jidfile", "jid-file", 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "jail", "write the jail id to this file", NULL, F(jidfile), 0 },
-	{ "jail-attach", NULL, 0, ARG_REQUIRED, T_STRING, OPT_PENDING, "jail", "run inside an existing jail (jid or name)", NULL, F(jail_attach), 0 },
-	{ "jailed", NULL, 0, ARG_NONE, T_BOOL, OPT_PENDING, "jail", "run the post-jail phase even without a jail option", NULL, F(jailed), 0 },
+	{ "jail", NULL, 0, ARG_REQUIRED, T_STRING, 0, "jail", "create a jail: <rootfs> [hostname] [jailname]", NULL, F(jail), 0 },
+	{ "jail-ip4", NULL, 0, ARG_REQUIRED, T_LIST, 0, "jail", "IPv4 address of the jail (repeatable)", NULL, F(jail_ip4), 0 },
+	{ "jail-ip6", NULL, 0, ARG_REQUIRED, T_LIST, 0, "jail", "IPv6 address of the jail (repeatable)", NULL, F(jail_ip6), 0 },
+	{ "jail2", "libjail", 0, ARG_REQUIRED, T_LIST, 0, "jail", "set a jail parameter: key[=value] (repeatable)", NULL, F(jail2), 0 },
+	{ "jidfile", "jid-file", 0, ARG_REQUIRED, T_STRING, 0, "jail", "write the jail id to this file", NULL, F(jidfile), 0 },
+	{ "jail-attach", NULL, 0, ARG_REQUIRED, T_STRING, 0, "jail", "run inside an existing jail (jid or name)", NULL, F(jail_attach), 0 },
+	{ "jls", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "jail", "list the running jails (like jls) and exit", NULL, F(jls), 0 },
+	{ "jail-remove", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "jail", "stop a jail by jid or name (like jail -r) and exit", NULL, F(jail_remove), 0 },
+	{ "jailed", NULL, 0, ARG_NONE, T_BOOL, 0, "jail", "run the post-jail phase even without a jail option", NULL, F(jailed), 0 },
 
 	/* hooks: hook-/mount-/umount-/exec-<phase> for every phase */
 	HOOK_ROWS(PH_ASAP, "asap", "right after the configuration is read"),

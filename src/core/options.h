@@ -28,9 +28,6 @@ enum opt_flags {
 	OPT_OPENER    = 1 << 2,  /* logic block opener */
 	OPT_CLOSER    = 1 << 3,  /* logic block closer (endif, endfor, end) */
 	OPT_ELSE      = 1 << 4,
-	OPT_PENDING   = 1 << 5,  /* parsed and shown, but behaviour lands in a later
-	                          * release: starting an instance with it is refused
-	                          * rather than silently ignored */
 	OPT_ACTION    = 1 << 6,  /* a command (--help, --version, --show-config) */
 };
 

@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "core/worker.h"
 #include "hooks/hooks.h"
+#include "jail/jail.h"
 #include "net/event.h"
 #include "net/socket.h"
 #include "python/wsgi.h"
@@ -75,6 +76,7 @@ static struct {
 	struct timespec *touch_mtime;
 	int fifo_fd, fifo_keep_fd;
 	int stats_fd;
+	struct jail_spec jail;
 } M;
 
 static long long now_ms(void)
@@ -849,6 +851,29 @@ static void resolve_binary_path(void)
 		snprintf(M.binary_path, sizeof(M.binary_path), "%s", M.argv[0]);
 }
 
+/* Creates the jail (or joins one) and continues inside it. On Linux the
+ * process that calls this stays outside as the jail's monitor: only the
+ * jailed process returns here. */
+static int enter_jail(bool *jailed)
+{
+	const struct jail_backend *b = jail_backend();
+	struct jail_result res;
+	memset(&res, 0, sizeof(res));
+	if (M.jail.create) {
+		if (b->create_and_enter(&M.jail, &res) < 0)
+			return -1;
+	} else if (M.jail.attach) {
+		log_msg("attaching to jail %s ...", M.jail.attach);
+		if (b->attach(&M.jail, &res) < 0)
+			return -1;
+	} else {
+		return 0;
+	}
+	*jailed = true;
+	log_msg("--- running in jail %ld%s%s ---", res.jid, res.name[0] ? " " : "", res.name);
+	return 0;
+}
+
 static int start(void)
 {
 	const struct config *cfg = M.cfg;
@@ -866,6 +891,14 @@ static int start(void)
 	}
 	if (hooks_check(cfg) < 0 || privileges_check_root_options(cfg) < 0 || apply_env() < 0)
 		return 1;
+	if (jail_spec_wanted(cfg)) {
+		if (!jail_backend()) {
+			log_msg("jails are not supported on this system");
+			return 1;
+		}
+		if (jail_spec_build(cfg, &M.jail) < 0 || jail_backend()->validate(&M.jail) < 0)
+			return 1;
+	}
 	if (hooks_run(cfg, PH_ASAP) < 0)
 		return 1;
 	if ((M.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0)
@@ -874,10 +907,12 @@ static int start(void)
 		return 1;
 	if (!M.is_reload && hooks_run(cfg, PH_PRE_JAIL) < 0)
 		return 1;
-	/* jail creation lands here (jail issues) */
+	bool jailed_now = false;
+	if (!M.is_reload && enter_jail(&jailed_now) < 0)
+		return 1;
 	if (hooks_run(cfg, PH_IN_JAIL) < 0)
 		return 1;
-	if (running_as_root() && cfg->jailed && hooks_run(cfg, PH_POST_JAIL) < 0)
+	if (running_as_root() && (jailed_now || cfg->jailed) && hooks_run(cfg, PH_POST_JAIL) < 0)
 		return 1;
 	if (running_as_root() && !M.is_reload && privileges_chroot(cfg) < 0)
 		return 1;

@@ -58,7 +58,8 @@ struct jail_spec {
 	bool allow_sysvipc;
 	struct jail_param *params;  /* the jail2 list in config order */
 	size_t nparams;
-	struct origin origin;       /* first jail/jail2 line, for errors */
+	struct origin origin;       /* first jail2 line, for errors; {NULL, 0} when only
+	                             * `jail` was given (struct config keeps no line for it) */
 	char *attach;               /* jail-attach: a jid (all digits) or a name */
 	char *jidfile;
 };
@@ -73,5 +74,8 @@ int jail_spec_build(const struct config *cfg, struct jail_spec *spec);
 void jail_spec_free(struct jail_spec *spec);
 /* True when the config asks for any jail behaviour at all. */
 bool jail_spec_wanted(const struct config *cfg);
+/* The last jail2 entry with this (normalised) key, or NULL when the key was
+ * not given: lets a backend tell an explicit setting from a default. */
+const struct jail_param *jail_spec_param(const struct jail_spec *spec, const char *key);
 
 #endif
