@@ -307,17 +307,25 @@ static void spawn_worker(size_t i)
 	s->respawn_timer = 0;
 	s->expected_exit = false;
 	s->harakiri = false;
+	/* Signals are blocked across fork so that the child never runs the
+	 * master's handler; it resets them to default before unblocking, so a
+	 * stop signal that raced the fork still stops it. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	pid_t pid = fork();
 	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		log_errno("fork(worker %zu)", i + 1);
 		return;
 	}
 	if (pid == 0) {
-		close(M.sigpipe[0]);
-		close(M.sigpipe[1]);
 		int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
 		for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
 			signal(sigs[k], SIG_DFL);
+		close(M.sigpipe[0]);
+		close(M.sigpipe[1]);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 #ifdef __linux__
 		/* a worker must not outlive its master (it would hold the sockets) */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != M.master_pid)
@@ -325,6 +333,7 @@ static void spawn_worker(size_t i)
 #endif
 		worker_main((int)i + 1);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	s->pid = pid;
 	s->born_ms = now_ms();
 	if (sc->pid != 0 || sc->last_spawn != 0)
