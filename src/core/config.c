@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #define MAX_INCLUDE_DEPTH 32
+/* Nested loops multiply: a few lines could otherwise expand to millions. */
+#define MAX_REPLAYED_LINES 100000
 
 /* ---- small shared helpers ------------------------------------------------ */
 
@@ -217,6 +219,12 @@ static int replay(struct feed_ctx *fc, size_t from, size_t to, const char *ctx, 
 	int level = 0, rc = 0;
 	for (size_t i = from; i < to && rc == 0; i++) {
 		struct body_line *b = &fc->body[i];
+		if (++fc->L->replayed > MAX_REPLAYED_LINES) {
+			config_error(b->o, "config logic produced more than %d lines (runaway loop?)",
+			             MAX_REPLAYED_LINES);
+			rc = -1;
+			break;
+		}
 		bool closer = b->opt && (b->opt->flags & OPT_CLOSER);
 		if (closer)
 			level--;
@@ -703,8 +711,11 @@ int config_resolve(struct loader *L)
 
 static void strlist_push(struct strlist *l, const char *s, struct origin o)
 {
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->origin = xrealloc(l->origin, (l->n + 1) * sizeof(*l->origin));
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+		l->origin = xrealloc(l->origin, l->cap * sizeof(*l->origin));
+	}
 	l->v[l->n] = xstrdup(s);
 	l->origin[l->n] = o;
 	l->n++;
@@ -730,12 +741,25 @@ static void config_defaults(struct config *cfg)
 	cfg->reload_mercy = 30;
 }
 
+const struct origin *config_origin(const struct config *cfg, const char *option)
+{
+	const struct option_def *o = option_find(option);
+	if (!o || !cfg->origins)
+		return NULL;
+	const struct origin *r = &cfg->origins[o - option_table];
+	return r->file ? r : NULL;
+}
+
 int config_apply(struct loader *L, struct config *cfg)
 {
 	config_defaults(cfg);
+	cfg->origins = xcalloc(option_count, sizeof(*cfg->origins));
 	for (size_t i = 0; i < L->list.n; i++) {
 		struct config_entry *e = &L->list.v[i];
-		if (!e->opt || e->opt->field == NO_FIELD)
+		if (!e->opt)
+			continue;
+		cfg->origins[e->opt - option_table] = e->origin;
+		if (e->opt->field == NO_FIELD)
 			continue;
 		void *field = (char *)cfg + e->opt->field;
 		switch (e->opt->type) {
@@ -778,6 +802,8 @@ void config_free(struct config *cfg)
 	for (int p = 0; p < PH_COUNT; p++)
 		for (int f = 0; f < HF_COUNT; f++)
 			strlist_free(&cfg->hooks[p][f]);
+	free(cfg->origins);
+	cfg->origins = NULL;
 }
 
 void config_show(const struct loader *L, int fd)

@@ -32,7 +32,7 @@ struct config_entry {
 struct strlist {
 	char **v;
 	struct origin *origin;
-	size_t n;
+	size_t n, cap;
 };
 
 /* The typed configuration, filled from the entries by config_apply(). */
@@ -110,7 +110,11 @@ struct config {
 	bool options_man;
 	bool version;
 	bool strict;
+	struct origin *origins;   /* per option_table row, line 0 file NULL = unset */
 };
+
+/* Where an option's (last) value came from, or NULL when it was not given. */
+const struct origin *config_origin(const struct config *cfg, const char *option);
 
 struct config_list {
 	struct config_entry *v;
@@ -124,6 +128,7 @@ struct loader {
 	char *last_ini;          /* for `--ini :section` */
 	char *first_file;        /* the uppercase magic variables refer to it */
 	int depth;               /* include nesting, to stop include loops */
+	unsigned long replayed;  /* lines produced by logic blocks (runaway-loop budget) */
 	unsigned long reloads;   /* UWSGI_RELOADS; 0 on a first start */
 	bool is_reload;
 	bool exit_requested;

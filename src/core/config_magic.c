@@ -2,6 +2,7 @@
  * the $(ENV), @(file) and %(placeholder) passes. */
 #include "core/config.h"
 #include "core/log.h"
+#include "core/platform.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -127,9 +128,8 @@ static void add_global_magic(struct strbuf *sb, char c)
 		break;
 	}
 	case 'b': {
-		ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-		if (n > 0)
-			sb_add(sb, buf, (size_t)n);
+		if (platform_binary_path(buf, sizeof(buf)) == 0)
+			sb_adds(sb, buf);
 		break;
 	}
 	case 'V':
@@ -332,6 +332,7 @@ int expand_at(const char *in, char **out, struct origin o)
 /* ---- %(placeholder) and %(a + b) ---------------------------------------- */
 
 #define MAX_PLACEHOLDER_DEPTH 16
+#define MAX_VALUE_LEN (1024 * 1024)   /* %(a)%(a)... fan-out grows exponentially */
 
 /* Fully expanded value of a key, or NULL when unknown. */
 static char *placeholder_value(struct loader *L, const char *name, struct origin o, int depth,
@@ -448,6 +449,11 @@ int expand_placeholders(struct loader *L, const char *in, char **out, struct ori
 	int err = 0;
 	while (*p && !err) {
 		const char *close;
+		if (sb.len > MAX_VALUE_LEN) {
+			config_error(o, "value longer than %d bytes after %%() expansion", MAX_VALUE_LEN);
+			err = 1;
+			break;
+		}
 		if (p[0] != '%' || p[1] != '(' || !(close = find_close(p + 1))) {
 			sb_addc(&sb, *p++);
 			continue;

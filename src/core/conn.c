@@ -4,6 +4,7 @@
 #include "core/conn.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/platform.h"
 #include "core/scoreboard.h"
 #include "core/util.h"
 #include "net/event.h"
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -481,7 +481,7 @@ static int resp_file(void *ctx, int fd, off_t offset, int64_t count)
 		return -1;
 	size_t left = n;
 	while (left > 0) {
-		ssize_t s = sendfile(R.c->fd, fd, &offset, left);
+		ssize_t s = platform_sendfile(R.c->fd, fd, &offset, left);
 		if (s < 0) {
 			if (errno == EINTR)
 				continue;

@@ -5,6 +5,7 @@
 #include "core/server.h"
 #include "core/conn.h"
 #include "core/log.h"
+#include "core/platform.h"
 #include "core/privileges.h"
 #include "core/scoreboard.h"
 #include "core/stats.h"
@@ -29,9 +30,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #define EXIT_APP_FAILED 22      /* uWSGI's "no app loaded" status */
 #define FAST_DEATH_MS 1000      /* a worker that lives less than this died "fast" */
@@ -326,11 +324,9 @@ static void spawn_worker(size_t i)
 		close(M.sigpipe[0]);
 		close(M.sigpipe[1]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-#ifdef __linux__
 		/* a worker must not outlive its master (it would hold the sockets) */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != M.master_pid)
+		if (platform_parent_death_signal(SIGTERM) < 0 || getppid() != M.master_pid)
 			_exit(1);
-#endif
 		worker_main((int)i + 1);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -853,10 +849,7 @@ static void resolve_binary_path(void)
 		snprintf(M.binary_path, sizeof(M.binary_path), "%s", given);
 		return;
 	}
-	ssize_t n = readlink("/proc/self/exe", M.binary_path, sizeof(M.binary_path) - 1);
-	if (n > 0)
-		M.binary_path[n] = '\0';
-	else
+	if (platform_binary_path(M.binary_path, sizeof(M.binary_path)) < 0)
 		snprintf(M.binary_path, sizeof(M.binary_path), "%s", M.argv[0]);
 }
 

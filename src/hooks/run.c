@@ -4,6 +4,7 @@
  * log) and no other descriptor, so listening sockets never leak into hooks.
  * It must not run anything itself: it only starts the shell and waits.
  */
+#include "core/platform.h"
 #include "hooks/hooks.h"
 #include "core/config.h"
 #include "core/util.h"
@@ -18,9 +19,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #define HOOK_ENV_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* Upper bound for the close() loop when close_range() is missing. */
@@ -60,13 +58,9 @@ static void hook_child(const char *sh, char *const argv[], char *const envp[], i
 {
 	sigset_t none;
 
-#ifdef __linux__
 	/* Die with the parent; if it is already gone, don't run at all. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	if (platform_parent_death_signal(SIGKILL) < 0 || getppid() != parent)
 		_exit(127);
-#else
-	(void)parent;
-#endif
 	/* Ignored signals and the mask survive exec: give the shell defaults.
 	 * sigaction() fails for SIGKILL/SIGSTOP and reserved ones: harmless. */
 	for (int s = 1; s < NSIG; s++)

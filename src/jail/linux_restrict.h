@@ -18,5 +18,18 @@
 uint64_t jail_caps_for(const struct jail_spec *spec);
 /* Applies everything above to the calling process. 0, or -1 after one line. */
 int jail_linux_restrict(const struct jail_spec *spec);
+/*
+ * Refuses what jail_linux_restrict() can't honour without a user namespace:
+ * allow.mount* (CAP_SYS_ADMIN) and allow.routing (CAP_NET_ADMIN). For the
+ * backend's validate(). 0, or -1 after one file:line error.
+ */
+int jail_restrict_validate(const struct jail_spec *spec);
+/*
+ * allow.suser=0 leaves jail root with no capability at all, so the later
+ * uid/gid drop would fail: refuses allow.suser=0 with a uid or gid (the
+ * config's `uid`/`gid`, NULL when unset). 0, or -1 after one line.
+ */
+int jail_restrict_validate_ids(const struct jail_spec *spec, const char *uid,
+    const char *gid);
 
 #endif

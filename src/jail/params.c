@@ -72,8 +72,8 @@ struct pdef {
 	const char *name;
 	enum ptype type;
 	enum pkey key;
-	long long min, max;	/* PT_INT bounds; PT_TEXT/PT_WORD max length */
-	size_t off;		/* K_BOOL/K_SYSVIPC: offsetof(struct jail_spec, ...) */
+	long long min, max;	/* PT_INT bounds; PT_TEXT/PT_WORD length bounds */
+	size_t off;		/* K_BOOL: offsetof(struct jail_spec, ...) */
 };
 
 #define B(f)	offsetof(struct jail_spec, f)
@@ -104,14 +104,14 @@ static const struct pdef params[] = {
 	{ "children.max", PT_INT, K_CHILDREN_MAX, 0, INT_MAX, 0 },
 	{ "enforce_statfs", PT_INT, K_ENFORCE_STATFS, 0, 2, 0 },
 	BOOLP("persist", persist),
-	{ "osrelease", PT_TEXT, K_NONE, 0, 31, 0 },
+	{ "osrelease", PT_TEXT, K_NONE, 1, 31, 0 },
 	{ "osreldate", PT_INT, K_NONE, 1, INT_MAX, 0 },
 	RDONLY("children.cur"),
 	RDONLY("cpuset.id"),
 	RDONLY("dying"),
 	RDONLY("parent"),
 	BOOLP("allow.set_hostname", allow_set_hostname),
-	{ "allow.sysvipc", PT_BOOL, K_SYSVIPC, 0, 0, B(allow_sysvipc) },
+	{ "allow.sysvipc", PT_BOOL, K_SYSVIPC, 0, 0, 0 },
 	BOOLP("allow.raw_sockets", allow_raw_sockets),
 	BOOLP("allow.chflags", allow_chflags),
 	MOUNT("allow.mount"),
@@ -278,9 +278,11 @@ valid_hostname(const char *s)
 }
 
 static bool
-valid_text(const char *s, long long max, bool spaces)
+valid_text(const char *s, long long min, long long max, bool spaces)
 {
-	if ((long long)strlen(s) > max)
+	long long n = (long long)strlen(s);
+
+	if (n < min || n > max)
 		return false;
 	for (; *s; s++)
 		if (*s < (spaces ? 0x20 : 0x21) || *s > 0x7e)
@@ -401,6 +403,13 @@ add_addr(struct builder *b, int family, const char *s, struct origin o, const ch
 		    fam, family == AF_INET ? 32 : 128);
 		return -1;
 	}
+	/* FreeBSD's kern_jail.c refuses these with EINVAL. */
+	if (family == AF_INET ? (a.u.v4.s_addr == htonl(INADDR_ANY) ||
+	    a.u.v4.s_addr == htonl(INADDR_BROADCAST)) : IN6_IS_ADDR_UNSPECIFIED(&a.u.v6)) {
+		jerr(&o, "%s: '%s' is a wildcard or broadcast address, not a jail address",
+		    opt, s);
+		return -1;
+	}
 	a.origin = o;
 	for (size_t i = 0; i < *n; i++) {
 		if (addr_equal(&(*list)[i], &a)) {
@@ -461,15 +470,15 @@ parse_jail_option(struct builder *b)
 		}
 	}
 	if ((why = check_path(copy)) != NULL) {
-		jerr(NULL, "jail: rootfs '%s' %s", copy, why);
+		jerr(config_origin(b->cfg, "jail"), "jail: rootfs '%s' %s", copy, why);
 		goto out;
 	}
 	if (host != NULL && *host != '\0' && !valid_hostname(host)) {
-		jerr(NULL, "jail: '%s' is not a valid hostname (%s)", host, HOST_RULE);
+		jerr(config_origin(b->cfg, "jail"), "jail: '%s' is not a valid hostname (%s)", host, HOST_RULE);
 		goto out;
 	}
 	if (name != NULL && *name != '\0' && !valid_name(name)) {
-		jerr(NULL, "jail: '%s' is not a valid jail name (%s)", name, NAME_RULE);
+		jerr(config_origin(b->cfg, "jail"), "jail: '%s' is not a valid jail name (%s)", name, NAME_RULE);
 		goto out;
 	}
 	set_once(&b->path, &spec->path, copy, NULL, "path");
@@ -620,10 +629,10 @@ check_value(const struct pdef *p, const char *key, const char *v,
 		break;
 	case PT_TEXT:
 	case PT_WORD:
-		if (!valid_text(v, p->max, p->type == PT_TEXT)) {
-			jerr(o, "jail2: '%s' expects printable text%s of at most %lld "
+		if (!valid_text(v, p->min, p->max, p->type == PT_TEXT)) {
+			jerr(o, "jail2: '%s' expects printable text%s of %lld to %lld "
 			    "characters, got '%s'", key, p->type == PT_WORD ? " without spaces" : "",
-			    p->max, v);
+			    p->min, p->max, v);
 			return -1;
 		}
 		break;
@@ -884,6 +893,7 @@ parse_attach(struct builder *b)
 		o = &cfg->jail_ip6.origin[0];
 	} else if (cfg->jail != NULL) {
 		with = "jail";
+		o = config_origin(cfg, "jail");
 	}
 	if (with != NULL) {
 		jerr(o, "jail-attach cannot be combined with %s: jail-attach joins an "
@@ -891,16 +901,16 @@ parse_attach(struct builder *b)
 		return -1;
 	}
 	if (*v == '\0') {
-		jerr(NULL, "jail-attach: empty value (expected a jid or a jail name)");
+		jerr(config_origin(cfg, "jail-attach"), "jail-attach: empty value (expected a jid or a jail name)");
 		return -1;
 	}
 	if (all_digits(v)) {
 		if (!parse_int(v, 1, JAIL_JID_MAX, &jid)) {
-			jerr(NULL, "jail-attach: jid '%s' is out of range (1-%d)", v, JAIL_JID_MAX);
+			jerr(config_origin(cfg, "jail-attach"), "jail-attach: jid '%s' is out of range (1-%d)", v, JAIL_JID_MAX);
 			return -1;
 		}
 	} else if (!valid_name(v)) {
-		jerr(NULL, "jail-attach: '%s' is not a valid jail name (%s)", v, NAME_RULE);
+		jerr(config_origin(cfg, "jail-attach"), "jail-attach: '%s' is not a valid jail name (%s)", v, NAME_RULE);
 		return -1;
 	}
 	b->spec->attach = xstrdup(v);

@@ -483,3 +483,17 @@ Test(json, arrays_booleans_sections)
 	char *nested = write_tmp("n.json", "{\"uwsgi\": {\"env\": {\"a\": 1}}}");
 	expect_err(RUN("--json", nested), "key 'env': value must be");
 }
+
+Test(limits, runaway_loops_and_placeholder_fanout)
+{
+	expect_err(run_ini_text("[uwsgi]\nfor-times = 1000\nfor-times = 1000\nenv = A=%(_)\nendfor\nendfor\n"),
+	           "config logic produced more than 100000 lines");
+	struct strbuf sb;
+	sb_init(&sb);
+	sb_adds(&sb, "[uwsgi]\na0 = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+	for (int i = 1; i < 16; i++)
+		sb_addf(&sb, "a%d = %%(a%d)%%(a%d)%%(a%d)\n", i, i - 1, i - 1, i - 1);
+	sb_adds(&sb, "chdir = %(a15)\n");
+	expect_err(run_ini_text(sb.buf), "after %() expansion");
+	sb_free(&sb);
+}
