@@ -118,7 +118,10 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: fuzz-build
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} 2>&1 | tail -n 3; done
+	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus-$$n \
+	       tests/fuzz/corpus/$${n#fuzz_} > build/fuzz/$$n.log 2>&1; then \
+	    tail -n 40 build/fuzz/$$n.log; echo "fuzz: $$n found a problem"; exit 1; fi; \
+	  tail -n 1 build/fuzz/$$n.log; done
 
 bench: stockade
 	bench/run.sh

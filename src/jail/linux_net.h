@@ -17,7 +17,11 @@
 
 struct jail_net {
 	char cgroup_path[PATH_MAX];   /* "" when the jail has no cgroup */
-	int cgroup_fd;                /* O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP), or -1 */
+	int cgroup_fd;                /* O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP), or -1.
+	                               * It also holds a flock that marks the cgroup as
+	                               * owned (stale-cgroup collection skips it): keep it
+	                               * open in the monitor until teardown, never pass it
+	                               * into the jail. */
 	char veth_host[16];           /* vnet: host-side interface name, "" otherwise */
 };
 
@@ -39,5 +43,9 @@ void jail_net_teardown(struct jail_net *net);
 int cgroup2_mountpoint(char *buf, size_t len);
 /* Moves pid into an existing jail cgroup (jail-attach). 0 or -1. */
 int jail_cgroup_join(const char *cgroup_path, pid_t pid);
+/* The host-side veth name for a jail name: "vj-<name>" when that fits in
+ * IFNAMSIZ and uses only [A-Za-z0-9_-], else "vj-" + 12 hex digits of a
+ * hash of the name. */
+void jail_net_veth_name(const char *name, char out[16]);
 
 #endif
