@@ -169,6 +169,9 @@ void conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *
 		return;
 	}
 	arm_timer(c);
+	/* With TCP_DEFER_ACCEPT the request is usually here already: serve it
+	 * now instead of after another trip through the event loop. */
+	on_readable(loop, fd, c, EV_READ);
 }
 
 static void on_timeout(struct event_loop *loop, long long id, void *data)

@@ -19,6 +19,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -126,6 +128,14 @@ static int open_listener(const char *spec, struct sock_addr *a, struct origin o)
 		config_error(o, "%s", err);
 		return -1;
 	}
+#ifdef TCP_DEFER_ACCEPT
+	/* wake a worker only when the request bytes have arrived (as uWSGI) */
+	if (a->kind == SOCK_ADDR_INET || a->kind == SOCK_ADDR_INET6) {
+		int secs = (int)(M.cfg->socket_timeout ? M.cfg->socket_timeout : 4);
+		if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) < 0)
+			log_errno("setsockopt(TCP_DEFER_ACCEPT) on %s", spec);
+	}
+#endif
 	if (a->kind == SOCK_ADDR_UNIX &&
 	    ((M.cfg->chmod_socket && sock_chmod(a->u.un.sun_path, M.cfg->chmod_socket, err, sizeof(err)) < 0) ||
 	     (M.cfg->chown_socket && sock_chown(a->u.un.sun_path, M.cfg->chown_socket, err, sizeof(err)) < 0))) {
