@@ -802,6 +802,22 @@ void config_free(struct config *cfg)
 	for (int p = 0; p < PH_COUNT; p++)
 		for (int f = 0; f < HF_COUNT; f++)
 			strlist_free(&cfg->hooks[p][f]);
+	/* forkpty router */
+	strlist_free(&cfg->forkpty_router);
+	strlist_free(&cfg->forkpty_urouter);
+	free(cfg->forkpty_command);
+	free(cfg->pty_connect);
+	free(cfg->pty_uconnect);
+	cfg->forkpty_command = cfg->pty_connect = cfg->pty_uconnect = NULL;
+	/* emperor */
+	struct strlist *emperor_lists[] = { &cfg->emperor, &cfg->emperor_extra_extension,
+		&cfg->vassals_inherit, &cfg->vassals_include, &cfg->vassals_inherit_before,
+		&cfg->vassals_include_before, &cfg->vassals_set };
+	for (size_t i = 0; i < sizeof(emperor_lists) / sizeof(emperor_lists[0]); i++)
+		strlist_free(emperor_lists[i]);
+	free(cfg->emperor_stats);
+	free(cfg->emperor_pidfile);
+	cfg->emperor_stats = cfg->emperor_pidfile = NULL;
 	free(cfg->origins);
 	cfg->origins = NULL;
 }

@@ -102,6 +102,38 @@ struct config {
 	char *stats;
 	bool stats_http;
 	bool stats_minified;
+	/* forkpty router */
+	struct strlist forkpty_router;     /* raw */
+	struct strlist forkpty_urouter;    /* uwsgi-framed */
+	char *forkpty_command;             /* NULL: /bin/sh */
+	unsigned long long forkpty_rows;   /* 0: 24 */
+	unsigned long long forkpty_cols;   /* 0: 80 */
+	unsigned long long forkpty_timeout;/* idle seconds, 0: none */
+	char *pty_connect;
+	char *pty_uconnect;
+	/* emperor */
+	struct strlist emperor;
+	struct strlist emperor_extra_extension;
+	unsigned long long emperor_freq;              /* s, 0: 3 */
+	unsigned long long emperor_throttle;          /* ms, 0: 1000 */
+	unsigned long long emperor_max_throttle;      /* ms, 0: 180000 */
+	unsigned long long emperor_curse_tolerance;   /* s, 0: 30 */
+	unsigned long long emperor_required_heartbeat;/* s, 0: 30 */
+	bool emperor_graceful_shutdown;
+	bool emperor_no_blacklist;
+	bool emperor_nofollow;
+	bool emperor_tyrant;
+	bool emperor_tyrant_nofollow;
+	bool emperor_tyrant_initgroups;
+	bool emperor_tyrant_jail;
+	char *emperor_stats;
+	char *emperor_pidfile;
+	struct strlist vassals_inherit;
+	struct strlist vassals_include;
+	struct strlist vassals_inherit_before;
+	struct strlist vassals_include_before;
+	struct strlist vassals_set;
+	unsigned long long heartbeat;                 /* s, 0: none */
 	/* actions */
 	bool show_config;
 	bool help;

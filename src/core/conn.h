@@ -6,6 +6,7 @@
 #ifndef STOCKADE_CONN_H
 #define STOCKADE_CONN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,7 @@ struct worker_ctx {
 	uint64_t limit_post;
 	uint64_t max_requests;         /* 0 = unlimited */
 	struct worker_score *score;    /* this worker's scoreboard entry */
+	volatile sig_atomic_t *early_stop;  /* set by the start-up handler (no-master mode) */
 	bool stopping;                 /* finish the current request, then exit */
 };
 

@@ -79,6 +79,10 @@ static struct {
 	struct jail_spec jail;
 } M;
 
+/* Without a master the process becomes the worker: a stop signal that
+ * arrives before the worker installs its own handlers is remembered here. */
+static volatile sig_atomic_t early_stop;
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -285,6 +289,7 @@ static void worker_main(int id)
 	w.buffer_size = cfg->buffer_size;
 	w.limit_post = cfg->limit_post;
 	w.max_requests = cfg->max_requests;
+	w.early_stop = &early_stop;
 	if (gethostname(w.hostname, sizeof(w.hostname)) < 0)
 		strcpy(w.hostname, "localhost");
 	w.hostname[sizeof(w.hostname) - 1] = '\0';
@@ -699,6 +704,8 @@ static int sigpipe_w = -1;
 static void on_signal(int sig)
 {
 	int saved = errno;
+	if (M.single && (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == SIGHUP))
+		early_stop = 1;
 	unsigned char b = (unsigned char)sig;
 	if (write(sigpipe_w, &b, 1) < 0) { /* pipe full: a wake-up is pending anyway */ }
 	errno = saved;
@@ -962,8 +969,7 @@ static int start(void)
 		M.app_loaded = true;
 	}
 	M.master_pid = getpid();
-	if (!cfg->master && cfg->processes <= 1) {
-		M.single = true;
+	if (M.single) {
 		M.sb->workers[0].pid = getpid();
 		worker_main(1);
 	}
@@ -979,6 +985,7 @@ int server_run(const struct config *cfg, const struct server_args *args)
 	M.argv = args->argv;
 	M.reloads = args->reloads;
 	M.is_reload = args->is_reload;
+	M.single = !cfg->master && cfg->processes <= 1;
 	int rc = start();
 	if (M.app_loaded && !M.single)
 		wsgi_finalize();

@@ -60,6 +60,8 @@ static void install_signals(void)
 int worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 {
 	install_signals();
+	if (w->early_stop && *w->early_stop)
+		stop_requested = 1;
 	struct event_loop *loop = event_loop_new(65536);
 	if (!loop) {
 		log_errno("worker %d: event loop", w->id);

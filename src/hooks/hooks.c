@@ -26,6 +26,12 @@ static const char *const phase_names[PH_COUNT] = {
 	[PH_ACCEPTING_ONCE] = "accepting-once",
 	[PH_ACCEPTING1_ONCE] = "accepting1-once",
 	[PH_MASTER_START] = "master-start",
+	[PH_AS_VASSAL] = "as-vassal",
+	[PH_AS_EMPEROR] = "as-emperor",
+	[PH_EMPEROR_START] = "emperor-start",
+	[PH_EMPEROR_STOP] = "emperor-stop",
+	[PH_EMPEROR_RELOAD] = "emperor-reload",
+	[PH_EMPEROR_LOST] = "emperor-lost",
 };
 
 static const char *const family_names[HF_COUNT] = {
@@ -47,7 +53,8 @@ const char *hook_family_name(enum hook_family fam)
 
 bool hook_phase_fatal(enum hook_phase ph)
 {
-	return ph != PH_AS_USER_ATEXIT;
+	return ph != PH_AS_USER_ATEXIT && ph != PH_AS_EMPEROR && ph != PH_EMPEROR_STOP &&
+	       ph != PH_EMPEROR_RELOAD && ph != PH_EMPEROR_LOST;
 }
 
 bool hooks_any(const struct config *cfg, enum hook_phase ph)

@@ -26,6 +26,13 @@ enum hook_phase {
 	PH_ACCEPTING_ONCE,
 	PH_ACCEPTING1_ONCE,
 	PH_MASTER_START,
+	/* emperor */
+	PH_AS_VASSAL,
+	PH_AS_EMPEROR,
+	PH_EMPEROR_START,
+	PH_EMPEROR_STOP,
+	PH_EMPEROR_RELOAD,
+	PH_EMPEROR_LOST,
 	PH_COUNT
 };
 
@@ -35,7 +42,8 @@ struct config;
 
 /* "pre-jail" etc. */
 const char *hook_phase_name(enum hook_phase ph);
-/* Non-fatal phases (as-user-atexit) log failures and go on. */
+/* Non-fatal phases (as-user-atexit, as-emperor, emperor-stop/-reload/-lost)
+ * log failures and go on. */
 bool hook_phase_fatal(enum hook_phase ph);
 
 /* Config-time check of every hook line (syntax, known action, argument
@@ -64,7 +72,8 @@ int hook_line_run(const struct config *cfg, enum hook_family fam, const char *va
 
 /*
  * Runs `<shell> -c cmd` (shell: the first executable cfg->binsh entry, else
- * /bin/sh) with a clean environment (PATH, and UWSGI_RELOADS if set), stdin
+ * /bin/sh) with a clean environment (PATH, UWSGI_RELOADS if set, and the
+ * UWSGI_VASSAL_* variables the Emperor sets for as-emperor), stdin
  * from /dev/null, stdout/stderr inherited, no other descriptor; waits for it.
  * 0 when it exited with status 0; otherwise -1 and `why` is "exited with
  * status N", "killed by signal S" or "could not be run: ...".

@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #define HOOK_ENV_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* Upper bound for the close() loop when close_range() is missing. */
 #define HOOK_FD_LOOP_MAX (1 << 20)
@@ -103,7 +105,17 @@ int hook_shell(const struct config *cfg, const char *cmd, char *why, size_t len)
 	const char *reloads = getenv("UWSGI_RELOADS");
 	char *reloads_env = reloads ? xasprintf("UWSGI_RELOADS=%s", reloads) : NULL;
 	char *argv[] = { (char *)sh, "-c", (char *)cmd, NULL };
-	char *envp[] = { HOOK_ENV_PATH, reloads_env, NULL };
+	/* the as-emperor phase describes its vassal in UWSGI_VASSAL_* variables */
+	size_t nenv = 0, k = 0;
+	for (char **e = environ; *e; e++)
+		nenv += strncmp(*e, "UWSGI_VASSAL_", 13) == 0;
+	char **envp = xcalloc(nenv + 3, sizeof(char *));
+	envp[k++] = HOOK_ENV_PATH;
+	if (reloads_env)
+		envp[k++] = reloads_env;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "UWSGI_VASSAL_", 13) == 0)
+			envp[k++] = *e;
 	struct sigaction dfl;
 	sigset_t all, saved;
 	struct rlimit rl;
@@ -150,6 +162,7 @@ int hook_shell(const struct config *cfg, const char *cmd, char *why, size_t len)
 	}
 	rc = hook_wait_status(st, why, len);
 out:
+	free(envp);
 	free(reloads_env);
 	return rc;
 }

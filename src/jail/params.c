@@ -942,6 +942,10 @@ build(struct builder *b)
 
 	if (cfg->jidfile != NULL)
 		spec->jidfile = xstrdup(cfg->jidfile);
+	if (cfg->uid != NULL)
+		spec->uid = xstrdup(cfg->uid);
+	if (cfg->gid != NULL)
+		spec->gid = xstrdup(cfg->gid);
 	if (cfg->jail_attach != NULL)
 		return parse_attach(b);
 	if (cfg->jail == NULL && cfg->jail2.n == 0) {
@@ -1013,6 +1017,8 @@ jail_spec_free(struct jail_spec *spec)
 	free(spec->ip6);
 	free(spec->attach);
 	free(spec->jidfile);
+	free(spec->uid);
+	free(spec->gid);
 	spec_defaults(spec);
 }
 

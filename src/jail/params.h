@@ -62,6 +62,7 @@ struct jail_spec {
 	                             * `jail` was given (struct config keeps no line for it) */
 	char *attach;               /* jail-attach: a jid (all digits) or a name */
 	char *jidfile;
+	char *uid, *gid;            /* the instance's uid/gid options (checked against allow.suser) */
 };
 
 /*

@@ -290,3 +290,14 @@ def test_lazy_sighup_recycles_workers_only():
         assert new["reloads"] == "0"
     finally:
         inst.stop()
+
+
+def test_no_master_sigterm_during_startup_is_not_lost(tmp_path):
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time\ntime.sleep(1.5)\n"
+                    "def application(e, s):\n    s('200 OK', [])\n    return [b'ok']\n")
+    port = free_port()
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(slow)], wait=False)
+    time.sleep(0.5)   # the socket is bound, the app is still loading
+    inst.proc.send_signal(signal.SIGTERM)
+    assert inst.proc.wait(timeout=10) == 0

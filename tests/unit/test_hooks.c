@@ -129,10 +129,13 @@ Test(hooks, phase_names_and_fatality)
 {
 	static const char *names[PH_COUNT] = { "asap", "pre-jail", "in-jail", "post-jail",
 		"as-root", "as-user", "as-user-atexit", "pre-app", "post-app", "post-fork",
-		"accepting", "accepting1", "accepting-once", "accepting1-once", "master-start" };
+		"accepting", "accepting1", "accepting-once", "accepting1-once", "master-start",
+		"as-vassal", "as-emperor", "emperor-start", "emperor-stop", "emperor-reload", "emperor-lost" };
 	for (int i = 0; i < PH_COUNT; i++) {
+		bool nonfatal = i == PH_AS_USER_ATEXIT || i == PH_AS_EMPEROR || i == PH_EMPEROR_STOP ||
+		                i == PH_EMPEROR_RELOAD || i == PH_EMPEROR_LOST;
 		cr_assert_str_eq(hook_phase_name(i), names[i]);
-		cr_assert_eq(hook_phase_fatal(i), i != PH_AS_USER_ATEXIT, "%s", names[i]);
+		cr_assert_eq(hook_phase_fatal(i), !nonfatal, "%s", names[i]);
 	}
 	cr_assert_str_eq(hook_family_name(HF_UMOUNT), "umount");
 }
