@@ -889,7 +889,10 @@ static int enter_jail(bool *jailed)
 		return 0;
 	}
 	*jailed = true;
-	log_msg("--- running in jail %ld%s%s ---", res.jid, res.name[0] ? " " : "", res.name);
+	char jid[24];
+	snprintf(jid, sizeof(jid), "%ld", res.jid);
+	bool named = res.name[0] && strcmp(res.name, jid) != 0;
+	log_msg("--- running in jail %s%s%s ---", jid, named ? " " : "", named ? res.name : "");
 	return 0;
 }
 
