@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/server.h"
 #include "jail/jail.h"
+#include "pty/client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
 		printf("stockade %s\n", STOCKADE_VERSION);
 	} else if (cfg.show_config) {
 		config_show(&L, 1);
+	} else if (cfg.pty_connect || cfg.pty_uconnect) {
+		rc = pty_client_run(cfg.pty_uconnect ? cfg.pty_uconnect : cfg.pty_connect, cfg.pty_uconnect != NULL);
 	} else if (cfg.jls || cfg.jail_remove) {
 		const struct jail_backend *b = jail_backend();
 		if (!b) {

@@ -15,6 +15,7 @@
 #include "jail/jail.h"
 #include "net/event.h"
 #include "net/socket.h"
+#include "pty/router.h"
 #include "python/wsgi.h"
 
 #include <errno.h>
@@ -77,6 +78,9 @@ static struct {
 	int fifo_fd, fifo_keep_fd;
 	int stats_fd;
 	struct jail_spec jail;
+	int *pty_fds;               /* forkpty router sockets, bound on the host */
+	size_t npty;
+	pid_t pty_pid;
 } M;
 
 /* Without a master the process becomes the worker: a stop signal that
@@ -176,7 +180,7 @@ static int add_listener(const char *spec, enum proto proto, struct origin o)
 static int import_inherited(void)
 {
 	const struct config *cfg = M.cfg;
-	size_t n = cfg->shared_socket.n + cfg->http_socket.n + cfg->uwsgi_socket.n;
+	size_t n = cfg->shared_socket.n + cfg->http_socket.n + cfg->uwsgi_socket.n + pty_router_count(cfg);
 	M.inherited_names = xcalloc(n, sizeof(char *));
 	M.inherited = xcalloc(n, sizeof(int));
 	size_t k = 0;
@@ -188,6 +192,8 @@ static int import_inherited(void)
 	for (size_t i = 0; i < cfg->uwsgi_socket.n; i++)
 		if (cfg->uwsgi_socket.v[i][0] != '=')
 			M.inherited_names[k++] = cfg->uwsgi_socket.v[i];
+	for (size_t i = 0; i < pty_router_count(cfg); i++)
+		M.inherited_names[k++] = pty_router_addr(cfg, i, NULL);
 	M.ninherited = k;
 	char err[256];
 	int got = sock_import_env(M.inherited_names, k, M.inherited, err, sizeof(err));
@@ -240,6 +246,11 @@ static void vacuum(void)
 	for (size_t i = 0; i < M.nls; i++)
 		if (M.ls[i].addr.kind == SOCK_ADDR_UNIX)
 			unlink(M.ls[i].addr.u.un.sun_path);
+	for (size_t i = 0; i < M.npty; i++) {
+		const char *a = pty_router_addr(M.cfg, i, NULL);
+		if (a[0] == '/' || (a[0] == '.' && strchr(a, '/')))
+			unlink(a);
+	}
 	const char *files[] = { M.cfg->pidfile, M.cfg->pidfile2, M.cfg->safe_pidfile, M.cfg->safe_pidfile2 };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (files[i])
@@ -413,10 +424,19 @@ static void reap(void)
 {
 	int status;
 	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == M.pty_pid) {
+			M.pty_pid = 0;
+			if (M.state == RUNNING) {
+				log_msg("forkpty router died, respawning");
+				M.pty_pid = pty_router_spawn(M.cfg, M.pty_fds);
+			}
+			continue;
+		}
 		for (size_t i = 0; i < M.nslots; i++)
 			if (M.slots[i].pid == pid)
 				worker_died(i, status);
+	}
 }
 
 static void signal_workers(int sig)
@@ -464,6 +484,8 @@ static void stop_workers(enum master_state next, bool brutal)
 	M.brutal = brutal;
 	cancel_respawns();
 	signal_workers(brutal ? SIGKILL : (next == RELOADING ? SIGHUP : SIGTERM));
+	if (M.pty_pid > 0)
+		kill(M.pty_pid, brutal ? SIGKILL : SIGTERM);
 	M.mercy_timer = event_timer_add(M.loop, (long long)M.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL);
 }
 
@@ -498,8 +520,8 @@ static void do_reload(void)
 		exit(0);
 	}
 	size_t n = 0;
-	int *fds = xcalloc(M.nshared + M.nls + 1, sizeof(int));
-	const char **names = xcalloc(M.nshared + M.nls + 1, sizeof(char *));
+	int *fds = xcalloc(M.nshared + M.nls + M.npty + 1, sizeof(int));
+	const char **names = xcalloc(M.nshared + M.nls + M.npty + 1, sizeof(char *));
 	for (size_t i = 0; i < M.nshared; i++) {
 		fds[n] = M.shared[i];
 		names[n++] = M.cfg->shared_socket.v[i];
@@ -509,6 +531,10 @@ static void do_reload(void)
 			continue;
 		fds[n] = M.ls[i].fd;
 		names[n++] = M.ls[i].name;
+	}
+	for (size_t i = 0; i < M.npty; i++) {
+		fds[n] = M.pty_fds[i];
+		names[n++] = pty_router_addr(M.cfg, i, NULL);
 	}
 	char count[32];
 	snprintf(count, sizeof(count), "%lu", M.reloads);
@@ -766,8 +792,10 @@ static int run_master(void)
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
 	for (size_t i = 0; i < M.nslots; i++)
 		spawn_worker(i);
+	if (M.npty)
+		M.pty_pid = pty_router_spawn(M.cfg, M.pty_fds);
 	event_timer_add(M.loop, TICK_MS, on_tick, NULL);
-	while (M.state == RUNNING || live_workers() > 0)
+	while (M.state == RUNNING || live_workers() > 0 || M.pty_pid > 0)
 		event_loop_run_once(M.loop, TICK_MS);
 	if (M.mercy_timer > 0)
 		event_timer_del(M.loop, M.mercy_timer);
@@ -870,6 +898,17 @@ static void resolve_binary_path(void)
 		snprintf(M.binary_path, sizeof(M.binary_path), "%s", M.argv[0]);
 }
 
+/* The forkpty router's sockets are bound on the host, before the jail, so
+ * that a host admin can reach them (inherited on a reload). */
+static int bind_pty_routers(void)
+{
+	M.npty = pty_router_count(M.cfg);
+	M.pty_fds = xcalloc(M.npty + 1, sizeof(int));
+	for (size_t i = 0; i < M.npty; i++)
+		M.pty_fds[i] = M.is_reload ? take_inherited(pty_router_addr(M.cfg, i, NULL)) : -1;
+	return M.npty ? pty_router_bind(M.cfg, M.pty_fds) : 0;
+}
+
 /* Creates the jail (or joins one) and continues inside it. On Linux the
  * process that calls this stays outside as the jail's monitor: only the
  * jailed process returns here. */
@@ -923,7 +962,7 @@ static int start(void)
 	}
 	if (hooks_run(cfg, PH_ASAP) < 0)
 		return 1;
-	if ((M.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0)
+	if ((M.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0 || bind_pty_routers() < 0)
 		return 1;
 	if (!M.is_reload && (write_pidfile(cfg->pidfile, false) < 0 || write_pidfile(cfg->safe_pidfile, true) < 0))
 		return 1;
@@ -988,7 +1027,7 @@ int server_run(const struct config *cfg, const struct server_args *args)
 	M.argv = args->argv;
 	M.reloads = args->reloads;
 	M.is_reload = args->is_reload;
-	M.single = !cfg->master && cfg->processes <= 1;
+	M.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0;
 	int rc = start();
 	if (M.app_loaded && !M.single)
 		wsgi_finalize();
