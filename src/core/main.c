@@ -3,6 +3,8 @@
 #include "core/help.h"
 #include "core/log.h"
 #include "core/server.h"
+#include "emperor/emperor.h"
+#include "emperor/vassal.h"
 #include "jail/jail.h"
 #include "pty/client.h"
 
@@ -18,6 +20,10 @@ int main(int argc, char **argv)
 	struct loader L;
 	struct config cfg;
 	loader_init(&L);
+	if (vassal_early() < 0) {
+		loader_free(&L);
+		return 1;
+	}
 	if (config_read_env(&L, environ) < 0 || config_read_argv(&L, argc, argv) < 0) {
 		int code = L.exit_requested ? L.exit_code : 1;
 		loader_free(&L);
@@ -29,7 +35,9 @@ int main(int argc, char **argv)
 	}
 	config_apply(&L, &cfg);
 	int rc = 0;
-	if (cfg.help) {
+	if (vassal_setup(&cfg) < 0) {
+		rc = 1;
+	} else if (cfg.help) {
 		print_help(1);
 	} else if (cfg.help_option) {
 		if (print_option_help(1, cfg.help_option) < 0) {
@@ -55,6 +63,8 @@ int main(int argc, char **argv)
 		} else {
 			rc = (cfg.jls ? b->list(1) : b->remove(cfg.jail_remove)) < 0 ? 1 : 0;
 		}
+	} else if (cfg.emperor.n) {
+		rc = emperor_run(&cfg, argv);
 	} else {
 		struct server_args sa = { argv, L.reloads, L.is_reload };
 		rc = server_run(&cfg, &sa);

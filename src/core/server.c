@@ -11,6 +11,7 @@
 #include "core/stats.h"
 #include "core/util.h"
 #include "core/worker.h"
+#include "emperor/vassal.h"
 #include "hooks/hooks.h"
 #include "jail/jail.h"
 #include "net/event.h"
@@ -331,6 +332,13 @@ static void spawn_worker(size_t i)
 	s->respawn_timer = 0;
 	s->expected_exit = false;
 	s->harakiri = false;
+	/* the child writes its own fields from the start: set them before it exists */
+	if (sc->pid != 0 || sc->last_spawn != 0)
+		sc->respawn_count++;
+	sc->accepting = 0;
+	sc->status = WS_IDLE;
+	sc->request_start_ms = 0;
+	sc->last_spawn = (int64_t)time(NULL);
 	/* Signals are blocked across fork so that the child never runs the
 	 * master's handler; it resets them to default before unblocking, so a
 	 * stop signal that raced the fork still stops it. */
@@ -358,13 +366,7 @@ static void spawn_worker(size_t i)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	s->pid = pid;
 	s->born_ms = now_ms();
-	if (sc->pid != 0 || sc->last_spawn != 0)
-		sc->respawn_count++;
 	sc->pid = pid;
-	sc->accepting = 0;
-	sc->status = WS_IDLE;
-	sc->request_start_ms = 0;
-	sc->last_spawn = (int64_t)time(NULL);
 	log_msg("spawned worker %zu (pid: %d)", i + 1, (int)pid);
 }
 
@@ -544,6 +546,7 @@ static void do_reload(void)
 	}
 	log_msg("running %s (reload %lu)", M.binary_path, M.reloads + 1);
 	M.argv[0] = M.binary_path;
+	vassal_before_exec();
 	execv(M.binary_path, M.argv);
 	/* the old image keeps nothing useful: stop cleanly so a supervisor restarts us */
 	log_errno("execv(%s)", M.binary_path);
@@ -616,6 +619,7 @@ static void on_tick(struct event_loop *loop, long long id, void *data)
 	check_harakiri(now_ms());
 	check_memory();
 	check_touch_reload();
+	vassal_tick(M.cfg, M.sb);
 	event_timer_add(loop, TICK_MS, on_tick, NULL);
 }
 
@@ -777,11 +781,29 @@ static int setup_master_signals(void)
 	return 0;
 }
 
+/* Messages from the Emperor (this instance is a vassal). */
+static void on_emperor(enum vassal_cmd cmd)
+{
+	switch (cmd) {
+	case VASSAL_CMD_RELOAD:   /* a real re-exec, even with lazy */
+		if (M.state == RUNNING) {
+			log_msg("...gracefully reloading...");
+			stop_workers(RELOADING, false);
+		}
+		break;
+	case VASSAL_CMD_STOP:
+	case VASSAL_CMD_GRACEFUL_STOP:
+	case VASSAL_CMD_LOST:
+		begin_shutdown(false);
+		break;
+	}
+}
+
 static int run_master(void)
 {
 	M.loop = event_loop_new(1024);
 	if (!M.loop || event_add(M.loop, M.sigpipe[0], EV_READ, on_sigpipe, NULL) < 0 ||
-	    setup_stats() < 0 || setup_fifo() < 0)
+	    setup_stats() < 0 || setup_fifo() < 0 || vassal_attach(M.loop, M.cfg, on_emperor) < 0)
 		return 1;
 	M.touch_mtime = xcalloc(M.cfg->touch_reload.n + 1, sizeof(*M.touch_mtime));
 	for (size_t i = 0; i < M.cfg->touch_reload.n; i++)
@@ -794,6 +816,7 @@ static int run_master(void)
 		spawn_worker(i);
 	if (M.npty)
 		M.pty_pid = pty_router_spawn(M.cfg, M.pty_fds);
+	vassal_notify(VASSAL_MSG_READY);
 	event_timer_add(M.loop, TICK_MS, on_tick, NULL);
 	while (M.state == RUNNING || live_workers() > 0 || M.pty_pid > 0)
 		event_loop_run_once(M.loop, TICK_MS);

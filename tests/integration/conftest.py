@@ -1,4 +1,5 @@
 """Shared fixtures: the real binary, free ports, a running instance."""
+import fcntl
 import os
 import pathlib
 import subprocess
@@ -60,6 +61,9 @@ class Instance:
         self.port = port
         # a file, not a pipe: a busy server must never block on a full log pipe
         self.logfile = tempfile.TemporaryFile(mode="w+")
+        # O_APPEND: reading the log (seek) must not move the server's write offset
+        fcntl.fcntl(self.logfile.fileno(), fcntl.F_SETFL,
+                    fcntl.fcntl(self.logfile.fileno(), fcntl.F_GETFL) | os.O_APPEND)
         self.proc = subprocess.Popen([BIN, *args], stdout=self.logfile, stderr=self.logfile,
                                      text=True, env=full_env)
         self.proc.stderr = LogReader(self.logfile)

@@ -9,6 +9,7 @@ jail) are bind-mounted into it by a shell prologue that runs in a private
 `unshare --mount` namespace in front of stockade: the host never sees
 these mounts, and they vanish with the last process of that namespace.
 """
+import fcntl
 import json
 import os
 import pathlib
@@ -217,6 +218,9 @@ class Jailed:
     def __init__(self, args, rootfs=None, port=None, env=None, wait=True):
         self.port = port
         self.logfile = tempfile.TemporaryFile(mode="w+")
+        # O_APPEND: reading the log (seek) must not move the server's write offset
+        fcntl.fcntl(self.logfile.fileno(), fcntl.F_SETFL,
+                    fcntl.fcntl(self.logfile.fileno(), fcntl.F_GETFL) | os.O_APPEND)
         argv = [BIN, *args]
         if rootfs is not None:
             argv = rootfs.wrap(argv)

@@ -1,0 +1,1320 @@
+/*
+ * The Emperor: one event loop watching the monitors (change notification,
+ * a periodic rescan), the vassals' sockets, a self-pipe for signals, the
+ * stats socket and a few timers. Nothing here sleeps: throttled spawns
+ * wait on a timer (throttle.h), so an Emperor busy throttling a crash loop
+ * still reloads, stops and reports everything else at once.
+ */
+#include "emperor/emperor.h"
+#include "emperor/emperor_os.h"
+#include "emperor/monitor.h"
+#include "emperor/throttle.h"
+#include "emperor/vassal.h"
+#include "emperor/vassal_table.h"
+#include "core/log.h"
+#include "core/platform.h"
+#include "core/privileges.h"
+#include "core/stats.h"
+#include "core/util.h"
+#include "hooks/hooks.h"
+#include "net/event.h"
+#include "net/socket.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define DEFAULT_FREQ_S 3
+#define DEFAULT_THROTTLE_MS 1000
+#define DEFAULT_MAX_THROTTLE_MS 180000
+#define DEFAULT_CURSE_S 30
+#define DEFAULT_HEARTBEAT_S 30
+#define DEFAULT_MERCY_S 30
+#define DEBOUNCE_MS 20          /* coalesces a burst of change events into one rescan */
+#define RETRY_MS 1000           /* after a failed fork/socketpair */
+#define MAX_LOOP_FDS 65536
+
+static struct {
+	const struct config *cfg;
+	char binary[PATH_MAX];
+	char cwd[PATH_MAX];
+	struct monitor *mon;
+	size_t nmon;
+	bool *dirty;
+	bool *scan_failed;
+	struct monitor_opts mopts;
+	struct notify *notify;
+	struct event_loop *loop;
+	struct vassal_table vt;
+	struct throttle thr;
+	struct blacklist bl;
+	unsigned long long seq, warm_seq;
+	bool initial_done;
+	unsigned gen;
+	long long sched_timer, sched_at;
+	long long debounce_timer;
+	int sigpipe[2];
+	int stats_fd;
+	bool ragnarok;
+	long long ragnarok_at;
+	long long mercy_s, curse_ms, freq_ms, heartbeat_s;
+} E;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_unix(void) { return (int64_t)time(NULL); }
+
+/* uWSGI's log_verbose: the date first (with milliseconds, for throttling). */
+static void __attribute__((format(printf, 1, 2))) vlog(const char *fmt, ...)
+{
+	struct timespec ts;
+	struct tm tm;
+	char stamp[64], year[8], msg[3072];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%a %b %e %H:%M:%S", &tm);
+	strftime(year, sizeof(year), "%Y", &tm);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg("%s.%03ld %s - %s", stamp, ts.tv_nsec / 1000000, year, msg);
+}
+
+static const char *state_name(enum vassal_state s)
+{
+	switch (s) {
+	case V_PENDING: return "pending";
+	case V_RUNNING: return "running";
+	case V_STOPPING: return "stopping";
+	case V_IDLE: return "idle";
+	}
+	return "?";
+}
+
+static void describe_status(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, len, "ended (wait status %d)", st);
+}
+
+/* ---- argv ------------------------------------------------------------------------- */
+
+char **emperor_vassal_argv(const struct config *cfg, const char *binary, const char *flag, const char *path)
+{
+	const struct strlist *before[] = { &cfg->vassals_inherit_before, &cfg->vassals_include_before,
+		&cfg->vassals_set };
+	const char *before_flag[] = { "--inherit", "--include", "--set" };
+	const struct strlist *after[] = { &cfg->vassals_inherit, &cfg->vassals_include };
+	const char *after_flag[] = { "--inherit", "--include" };
+	size_t n = 4;
+	for (size_t i = 0; i < 3; i++)
+		n += 2 * before[i]->n;
+	for (size_t i = 0; i < 2; i++)
+		n += 2 * after[i]->n;
+	char **argv = xcalloc(n, sizeof(char *));
+	size_t k = 0;
+	argv[k++] = (char *)binary;
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = 0; j < before[i]->n; j++) {
+			argv[k++] = (char *)before_flag[i];
+			argv[k++] = before[i]->v[j];
+		}
+	argv[k++] = (char *)flag;
+	argv[k++] = (char *)path;
+	for (size_t i = 0; i < 2; i++)
+		for (size_t j = 0; j < after[i]->n; j++) {
+			argv[k++] = (char *)after_flag[i];
+			argv[k++] = after[i]->v[j];
+		}
+	argv[k] = NULL;
+	return argv;
+}
+
+/* ---- scheduling ------------------------------------------------------------------- */
+
+static void schedule(void);
+
+static void on_sched(struct event_loop *loop, long long id, void *data)
+{
+	(void)loop;
+	(void)id;
+	(void)data;
+	E.sched_timer = 0;
+	schedule();
+}
+
+/* The scheduler runs at `at` (monotonic ms) at the latest. */
+static void arm_sched(long long at)
+{
+	if (E.ragnarok)
+		return;
+	if (E.sched_timer > 0) {
+		if (E.sched_at <= at)
+			return;
+		event_timer_del(E.loop, E.sched_timer);
+	}
+	long long delay = at - now_ms();
+	E.sched_at = at;
+	E.sched_timer = event_timer_add(E.loop, delay > 0 ? delay : 0, on_sched, NULL);
+}
+
+static void request_spawn(struct vassal *v)
+{
+	v->state = V_PENDING;
+	v->seq = ++E.seq;
+	if (!E.cfg->emperor_no_blacklist) {
+		long long wait = blacklist_wait(&E.bl, v->name, now_ms());
+		if (wait > 0)
+			vlog("[emperor] vassal %s is throttled: next spawn in %lld ms", v->name, wait);
+	}
+	arm_sched(now_ms());
+}
+
+static void stop_watching_file(struct vassal *v)
+{
+	if (E.notify && v->file_wd >= 0)
+		notify_unwatch(E.notify, v->file_wd);
+	v->file_wd = -1;
+}
+
+static void watch_file(struct vassal *v)
+{
+	if (!E.notify || !notify_wants_file_watches())
+		return;
+	stop_watching_file(v);
+	const struct monitor *m = &E.mon[v->monitor];
+	char path[PATH_MAX];
+	if (m->kind == MON_DIR)
+		snprintf(path, sizeof(path), "%s/%s", m->path, v->name);
+	else
+		snprintf(path, sizeof(path), "%s", v->name);
+	v->file_wd = notify_watch_file(E.notify, path);
+}
+
+static void close_pipe(struct vassal *v)
+{
+	if (v->fd < 0)
+		return;
+	event_del(E.loop, v->fd, EV_READ);
+	close(v->fd);
+	v->fd = -1;
+}
+
+static void cancel_curse(struct vassal *v)
+{
+	if (v->curse_timer > 0)
+		event_timer_del(E.loop, v->curse_timer);
+	v->curse_timer = 0;
+}
+
+/* Drops the record (no process left). */
+static void forget(struct vassal *v)
+{
+	cancel_curse(v);
+	close_pipe(v);
+	stop_watching_file(v);
+	vt_remove(&E.vt, v);
+}
+
+/* ---- spawning ----------------------------------------------------------------------- */
+
+/* UWSGI_VASSAL_X=v in the Emperor's environment becomes UWSGI_X=v in a vassal's. */
+static void rename_vassal_env(void)
+{
+	size_t n = 0;
+	for (char **e = environ; *e; e++)
+		n += strncmp(*e, "UWSGI_VASSAL_", 13) == 0;
+	if (!n)
+		return;
+	char **copy = xcalloc(n + 1, sizeof(char *));
+	size_t k = 0;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "UWSGI_VASSAL_", 13) == 0)
+			copy[k++] = xstrdup(*e);
+	for (size_t i = 0; i < k; i++) {
+		char *eq = strchr(copy[i], '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		char *to = xasprintf("UWSGI_%s", copy[i] + 13);
+		unsetenv(copy[i]);
+		setenv(to, eq + 1, 1);
+		free(to);
+		free(copy[i]);
+	}
+	free(copy);
+}
+
+static int tyrant_drop(const struct vassal *v)
+{
+	log_msg("[emperor-tyrant] dropping privileges to %d %d for instance %s", (int)v->uid, (int)v->gid, v->name);
+	if (setresgid(v->gid, v->gid, v->gid) < 0) {
+		log_errno("[emperor-tyrant] setgid(%d)", (int)v->gid);
+		return -1;
+	}
+	if (E.cfg->emperor_tyrant_initgroups) {
+		struct passwd *pw = getpwuid(v->uid);
+		if (!pw || initgroups(pw->pw_name, v->gid) < 0) {
+			log_errno("[emperor-tyrant] initgroups(%d)", (int)v->uid);
+			return -1;
+		}
+	} else if (setgroups(0, NULL) < 0) {
+		log_errno("[emperor-tyrant] setgroups");
+		return -1;
+	}
+	if (setresuid(v->uid, v->uid, v->uid) < 0) {
+		log_errno("[emperor-tyrant] setuid(%d)", (int)v->uid);
+		return -1;
+	}
+	return 0;
+}
+
+/* The forked child: becomes the vassal. */
+static void __attribute__((noreturn)) vassal_child(const struct vassal *v, int fd, char **argv, const char *dir,
+                                                   const sigset_t *mask)
+{
+	const struct config *cfg = E.cfg;
+	int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGURG, SIGWINCH, SIGCHLD, SIGPIPE };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	log_set_file(2);
+	if (chdir(dir) < 0) {
+		log_errno("[emperor] chdir(%s) for vassal %s", dir, v->name);
+		_exit(1);
+	}
+	int null = open("/dev/null", O_RDONLY);
+	if (null < 0 || dup2(null, 0) < 0) {
+		log_errno("[emperor] /dev/null for vassal %s", v->name);
+		_exit(1);
+	}
+	if (null > 2)
+		close(null);
+	/* the vassal's end becomes fd 3, everything else above 2 goes */
+	if (fd != 3) {
+		if (dup2(fd, 3) < 0)
+			_exit(1);
+	} else {
+		fcntl(3, F_SETFD, 0);
+	}
+	if (close_range(4, ~0U, 0) < 0) {
+		struct rlimit rl;
+		int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (int)rl.rlim_cur : 65536;
+		for (int i = 4; i < max; i++)
+			close(i);
+	}
+	if (cfg->emperor_tyrant && !cfg->emperor_tyrant_jail && tyrant_drop(v) < 0)
+		_exit(1);
+	unsetenv("UWSGI_RELOADS");
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv(SOCK_ENV);
+	setenv(EMPEROR_FD_ENV, "3", 1);
+	if (cfg->emperor_tyrant && cfg->emperor_tyrant_jail) {
+		char owner[64];
+		snprintf(owner, sizeof(owner), "%u:%u%s", (unsigned)v->uid, (unsigned)v->gid,
+		         cfg->emperor_tyrant_initgroups ? ":initgroups" : "");
+		setenv(TYRANT_OWNER_ENV, owner, 1);
+	} else {
+		unsetenv(TYRANT_OWNER_ENV);
+	}
+	rename_vassal_env();
+	if (hooks_run(cfg, PH_AS_VASSAL) < 0)
+		_exit(1);
+	execv(argv[0], argv);
+	log_errno("[emperor] execv(%s)", argv[0]);
+	log_msg("[emperor] is binary-path right?");
+	_exit(VASSAL_EXILE_CODE);
+}
+
+static void on_vassal_msg(struct event_loop *loop, int fd, void *data, int mask);
+
+/* as-emperor: the Emperor's own hooks, told about the new vassal. */
+static void run_as_emperor(const struct vassal *v)
+{
+	if (!hooks_any(E.cfg, PH_AS_EMPEROR))
+		return;
+	char num[32];
+	setenv("UWSGI_VASSAL_CONFIG", v->name, 1);
+	snprintf(num, sizeof(num), "%d", (int)v->pid);
+	setenv("UWSGI_VASSAL_PID", num, 1);
+	snprintf(num, sizeof(num), "%u", (unsigned)v->uid);
+	setenv("UWSGI_VASSAL_UID", num, 1);
+	snprintf(num, sizeof(num), "%u", (unsigned)v->gid);
+	setenv("UWSGI_VASSAL_GID", num, 1);
+	hooks_run(E.cfg, PH_AS_EMPEROR);
+	unsetenv("UWSGI_VASSAL_CONFIG");
+	unsetenv("UWSGI_VASSAL_PID");
+	unsetenv("UWSGI_VASSAL_UID");
+	unsetenv("UWSGI_VASSAL_GID");
+}
+
+static void spawn(struct vassal *v)
+{
+	const struct config *cfg = E.cfg;
+	const struct monitor *m = &E.mon[v->monitor];
+	if (cfg->emperor_tyrant && (v->uid == 0 || v->gid == 0)) {
+		log_msg("[emperor-tyrant] invalid permissions for vassal %s", v->name);
+		v->state = V_IDLE;
+		return;
+	}
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		log_errno("[emperor] socketpair() for vassal %s", v->name);
+		v->not_before_ms = now_ms() + RETRY_MS;
+		return;
+	}
+	/* an absolute path: a jailed vassal re-reads it inside its jail on reload */
+	char *path = m->kind == MON_DIR ? xasprintf("%s/%s", m->path, v->name)
+	             : v->name[0] == '/' ? xstrdup(v->name) : xasprintf("%s/%s", E.cwd, v->name);
+	char **argv = emperor_vassal_argv(cfg, E.binary, v->flag, path);
+	const char *dir = m->kind == MON_DIR ? m->path : E.cwd;
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid_t pid = fork();
+	if (pid == 0)
+		vassal_child(v, sp[1], argv, dir, &old);
+	int err = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(argv);
+	free(path);
+	close(sp[1]);
+	if (pid < 0) {
+		close(sp[0]);
+		errno = err;
+		log_errno("[emperor] fork() for vassal %s", v->name);
+		v->not_before_ms = now_ms() + RETRY_MS;
+		return;
+	}
+	v->not_before_ms = 0;
+	v->pid = pid;
+	v->fd = sp[0];
+	fcntl(v->fd, F_SETFL, fcntl(v->fd, F_GETFL) | O_NONBLOCK);
+	if (event_add(E.loop, v->fd, EV_READ, on_vassal_msg, v) < 0) {
+		log_errno("[emperor] cannot watch vassal %s", v->name);
+		close(v->fd);
+		v->fd = -1;
+	}
+	int64_t now = now_unix();
+	if (v->first_run == 0)
+		v->first_run = now;
+	else
+		v->respawns++;
+	v->born = v->last_run = now;
+	v->loyal = v->ready = v->accepting = false;
+	v->last_heartbeat = v->cursed_at = 0;
+	v->jid = 0;
+	v->jail[0] = '\0';
+	v->jail_checked = false;
+	v->state = V_RUNNING;
+	v->after = AFTER_FORGET;
+	throttle_spawned(&E.thr, now_ms());
+	vlog("[emperor] spawned vassal %s (pid: %d)", v->name, (int)pid);
+	watch_file(v);
+	run_as_emperor(v);
+}
+
+/* Picks the next vassal to spawn: the oldest request the blacklist lets
+ * through, when the global throttle allows; else arms a timer. */
+static void schedule(void)
+{
+	if (E.ragnarok)
+		return;
+	for (;;) {
+		long long now = now_ms(), earliest = LLONG_MAX;
+		struct vassal *best = NULL;
+		bool warm_left = false;
+		for (size_t i = 0; i < E.vt.n; i++) {
+			struct vassal *v = E.vt.v[i];
+			if (v->state != V_PENDING)
+				continue;
+			warm_left |= v->seq <= E.warm_seq;
+			long long at = v->not_before_ms;
+			if (!E.cfg->emperor_no_blacklist) {
+				long long w = blacklist_wait(&E.bl, v->name, now);
+				if (now + w > at)
+					at = now + w;
+			}
+			if (at <= now) {
+				if (!best || v->seq < best->seq)
+					best = v;
+			} else if (at < earliest) {
+				earliest = at;
+			}
+		}
+		if (E.thr.warming && E.initial_done && !warm_left)
+			throttle_warm(&E.thr);
+		if (!best) {
+			if (earliest != LLONG_MAX)
+				arm_sched(earliest);
+			return;
+		}
+		long long next = throttle_next(&E.thr);
+		if (next > now) {
+			arm_sched(next);
+			return;
+		}
+		spawn(best);
+	}
+}
+
+/* ---- talking to vassals ------------------------------------------------------------- */
+
+static void on_curse(struct event_loop *loop, long long id, void *data)
+{
+	(void)loop;
+	(void)id;
+	struct vassal *v = data;
+	v->curse_timer = 0;
+	if (v->pid <= 0)
+		return;
+	vlog("[emperor] curse the uwsgi instance %s (pid: %d): no sign of life within %lld s, SIGKILL", v->name,
+	     (int)v->pid, E.curse_ms / 1000);
+	kill(v->pid, SIGKILL);
+}
+
+static void arm_curse(struct vassal *v)
+{
+	if (v->curse_timer > 0)
+		return;
+	v->curse_timer = event_timer_add(E.loop, E.curse_ms, on_curse, v);
+}
+
+static bool send_byte(struct vassal *v, unsigned char b)
+{
+	if (v->fd < 0)
+		return false;
+	ssize_t n;
+	do
+		n = send(v->fd, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
+static void emperor_stop(struct vassal *v, enum vassal_after_stop after)
+{
+	switch (v->state) {
+	case V_STOPPING:
+		v->after = after;
+		return;
+	case V_PENDING:
+	case V_IDLE:
+		if (after == AFTER_FORGET)
+			forget(v);
+		else if (after == AFTER_IDLE)
+			v->state = V_IDLE;
+		return;
+	case V_RUNNING:
+		break;
+	}
+	v->state = V_STOPPING;
+	v->after = after;
+	v->cursed_at = now_unix();
+	unsigned char msg = E.cfg->emperor_graceful_shutdown ? EMPEROR_MSG_GRACEFUL_STOP : EMPEROR_MSG_STOP;
+	if (!send_byte(v, msg) && v->pid > 0)
+		kill(v->pid, SIGTERM);      /* no pipe: the master stops on SIGTERM too */
+	vlog("[emperor] stop the uwsgi instance %s", v->name);
+	arm_curse(v);
+}
+
+static void emperor_reload(struct vassal *v)
+{
+	if (v->state != V_RUNNING)
+		return;
+	if (!send_byte(v, EMPEROR_MSG_RELOAD)) {
+		vlog("[emperor] cannot tell vassal %s to reload: stopping it", v->name);
+		emperor_stop(v, AFTER_RESPAWN);
+		return;
+	}
+	v->respawns++;
+	v->last_run = now_unix();
+	v->ready = v->accepting = false;
+	vlog("[emperor] reload the uwsgi instance %s", v->name);
+}
+
+static void vassal_message(struct vassal *v, unsigned char b)
+{
+	int64_t now = now_unix();
+	switch (b) {
+	case VASSAL_MSG_READY:
+		v->ready = true;
+		v->last_ready = now;
+		vlog("[emperor] vassal %s has been spawned", v->name);
+		break;
+	case VASSAL_MSG_ACCEPTING:
+		v->accepting = true;
+		v->last_accepting = now;
+		vlog("[emperor] vassal %s is ready to accept requests", v->name);
+		break;
+	case VASSAL_MSG_LOYAL:
+		v->loyal = true;
+		v->last_loyal = now;
+		vlog("[emperor] vassal %s is now loyal", v->name);
+		if (blacklist_remove(&E.bl, v->name))
+			vlog("[emperor] vassal %s removed from the blacklist", v->name);
+		break;
+	case VASSAL_MSG_HEARTBEAT:
+		v->last_heartbeat = now;
+		break;
+	case VASSAL_MSG_VOLUNTARY_STOP:
+		vlog("[emperor] vassal %s asked to be stopped", v->name);
+		emperor_stop(v, AFTER_IDLE);
+		break;
+	case VASSAL_MSG_CONFIG:
+	case VASSAL_MSG_SOS:
+		vlog("[emperor] vassal %s sent message %d, which this Emperor does not support", v->name, b);
+		break;
+	default:
+		vlog("[emperor] unknown message %d from vassal %s", b, v->name);
+		break;
+	}
+}
+
+static void on_vassal_msg(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)loop;
+	(void)mask;
+	struct vassal *v = data;
+	unsigned char buf[64];
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			/* the vassal closed its end: it is going; if it lingers, it
+			 * has no way to hear us any more */
+			close_pipe(v);
+			if (v->pid > 0)
+				arm_curse(v);
+			return;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			vassal_message(v, buf[i]);
+	}
+}
+
+/* ---- deaths ------------------------------------------------------------------------- */
+
+static void blacklist_failure(const struct vassal *v)
+{
+	if (v->loyal || E.cfg->emperor_no_blacklist || E.ragnarok)
+		return;
+	switch (blacklist_add(&E.bl, v->name, now_ms(), now_unix(), E.thr.base_ms, E.thr.max_ms)) {
+	case BL_THROTTLING:
+		vlog("[emperor] unloyal bad behaving vassal found: %s throttling it...", v->name);
+		break;
+	case BL_MAX_REACHED:
+		vlog("[emperor] maximum throttle level for vassal %s reached !!!", v->name);
+		break;
+	default:
+		break;
+	}
+}
+
+static void vassal_died(struct vassal *v, int st)
+{
+	char how[64];
+	pid_t pid = v->pid;
+	describe_status(st, how, sizeof(how));
+	cancel_curse(v);
+	close_pipe(v);
+	v->pid = 0;
+	v->ready = v->accepting = false;
+	blacklist_failure(v);
+	if (E.ragnarok) {
+		vlog("[emperor] removed uwsgi instance %s (pid: %d %s)", v->name, (int)pid, how);
+		forget(v);
+		return;
+	}
+	switch (v->state) {
+	case V_STOPPING:
+		vlog("[emperor] removed uwsgi instance %s (pid: %d %s)", v->name, (int)pid, how);
+		if (v->after == AFTER_FORGET)
+			forget(v);
+		else if (v->after == AFTER_RESPAWN)
+			request_spawn(v);
+		else
+			v->state = V_IDLE;
+		break;
+	case V_RUNNING:
+		if (WIFEXITED(st) && WEXITSTATUS(st) == VASSAL_EXILE_CODE) {
+			vlog("[emperor] vassal %s (pid: %d) is exiled (status %d): not respawned until its file changes",
+			     v->name, (int)pid, VASSAL_EXILE_CODE);
+			v->state = V_IDLE;
+		} else {
+			vlog("[emperor] vassal %s (pid: %d) %s, respawning", v->name, (int)pid, how);
+			request_spawn(v);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void reap(void)
+{
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		struct vassal *v = vt_by_pid(&E.vt, pid);
+		if (v)
+			vassal_died(v, st);
+	}
+}
+
+/* ---- scanning ------------------------------------------------------------------------- */
+
+static bool ts_changed(struct timespec a, struct timespec b)
+{
+	return a.tv_sec != b.tv_sec || a.tv_nsec != b.tv_nsec;
+}
+
+static void file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
+{
+	struct vassal *v = vt_find(&E.vt, (int)mi, e->name);
+	if (!v) {
+		v = vt_add(&E.vt, (int)mi, e->name);
+		v->flag = e->flag;
+		v->mtime = e->mtime;
+		v->last_mod = (int64_t)e->mtime.tv_sec;
+		v->uid = e->uid;
+		v->gid = e->gid;
+		v->gen = gen;
+		request_spawn(v);
+		return;
+	}
+	v->gen = gen;
+	v->flag = e->flag;
+	bool owner_changed = v->uid != e->uid || v->gid != e->gid;
+	bool changed = ts_changed(v->mtime, e->mtime);
+	v->uid = e->uid;
+	v->gid = e->gid;
+	if (changed) {
+		v->mtime = e->mtime;
+		v->last_mod = (int64_t)e->mtime.tv_sec;
+		watch_file(v);
+	}
+	switch (v->state) {
+	case V_RUNNING:
+		if (E.cfg->emperor_tyrant && owner_changed) {
+			log_msg("[emperor-tyrant] !!! permissions of file %s changed. stopping the instance... !!!", v->name);
+			emperor_stop(v, AFTER_RESPAWN);
+		} else if (changed) {
+			emperor_reload(v);
+		}
+		break;
+	case V_STOPPING:
+		/* the file came back, or changed after a voluntary stop */
+		if (v->after == AFTER_FORGET || (changed && v->after == AFTER_IDLE))
+			v->after = AFTER_RESPAWN;
+		break;
+	case V_PENDING:
+		if (changed || owner_changed) {
+			/* a fixed file gets its chance at once */
+			blacklist_remove(&E.bl, v->name);
+			arm_sched(now_ms());
+		}
+		break;
+	case V_IDLE:
+		if (changed || owner_changed) {
+			blacklist_remove(&E.bl, v->name);
+			request_spawn(v);
+		}
+		break;
+	}
+}
+
+static void scan_monitor(size_t mi)
+{
+	struct monitor *m = &E.mon[mi];
+	struct scan_result r;
+	if (monitor_scan(m, &E.mopts, &r) < 0) {
+		if (!E.scan_failed[mi])
+			log_errno("[emperor] cannot scan %s", m->arg);
+		E.scan_failed[mi] = true;
+		if (E.notify && m->wd >= 0)
+			notify_unwatch(E.notify, m->wd);
+		m->wd = -1;
+		return;     /* an unreadable directory stops nobody */
+	}
+	if (E.scan_failed[mi])
+		log_msg("[emperor] %s can be scanned again", m->arg);
+	E.scan_failed[mi] = false;
+	unsigned gen = ++E.gen;
+	for (size_t i = 0; i < r.n; i++)
+		file_seen(mi, &r.v[i], gen);
+	scan_result_free(&r);
+	for (size_t i = 0; i < E.vt.n;) {
+		struct vassal *v = E.vt.v[i];
+		if (v->monitor != (int)mi || v->gen == gen) {
+			i++;
+			continue;
+		}
+		if (v->state == V_PENDING || v->state == V_IDLE) {
+			forget(v);
+			continue;
+		}
+		emperor_stop(v, AFTER_FORGET);
+		i++;
+	}
+}
+
+static void watch_monitors(void)
+{
+	if (!E.notify)
+		return;
+	for (size_t i = 0; i < E.nmon; i++) {
+		struct monitor *m = &E.mon[i];
+		if (m->watch_dir && m->wd < 0)
+			m->wd = notify_watch_dir(E.notify, m->watch_dir);
+	}
+}
+
+static void scan_all(void)
+{
+	if (E.ragnarok)
+		return;
+	watch_monitors();
+	for (size_t i = 0; i < E.nmon; i++)
+		scan_monitor(i);
+}
+
+static void on_debounce(struct event_loop *loop, long long id, void *data)
+{
+	(void)loop;
+	(void)id;
+	(void)data;
+	E.debounce_timer = 0;
+	if (E.ragnarok)
+		return;
+	watch_monitors();
+	for (size_t i = 0; i < E.nmon; i++) {
+		if (E.dirty[i]) {
+			E.dirty[i] = false;
+			scan_monitor(i);
+		}
+	}
+}
+
+static void on_watch_event(int wd, const char *name, void *data)
+{
+	(void)data;
+	bool any = false;
+	/* sockets, logs and pidfiles living next to the vassal files are no news */
+	if (wd >= 0 && name && !vassal_flag(name, &E.mopts))
+		return;
+	for (size_t i = 0; i < E.nmon; i++) {
+		if (wd < 0 || E.mon[i].wd == wd) {
+			E.dirty[i] = true;
+			any = true;
+		}
+	}
+	if (!any) {
+		for (size_t i = 0; i < E.vt.n; i++) {
+			if (E.vt.v[i]->file_wd == wd) {
+				E.dirty[E.vt.v[i]->monitor] = true;
+				any = true;
+			}
+		}
+	}
+	if (any && E.debounce_timer <= 0)
+		E.debounce_timer = event_timer_add(E.loop, DEBOUNCE_MS, on_debounce, NULL);
+}
+
+static void on_notify(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)loop;
+	(void)fd;
+	(void)data;
+	(void)mask;
+	notify_drain(E.notify, on_watch_event, NULL);
+}
+
+static void check_heartbeats(void)
+{
+	int64_t now = now_unix();
+	for (size_t i = 0; i < E.vt.n; i++) {
+		struct vassal *v = E.vt.v[i];
+		if (v->state != V_RUNNING || v->last_heartbeat <= 0 || v->pid <= 0)
+			continue;
+		if (now - v->last_heartbeat > E.heartbeat_s) {
+			vlog("[emperor] vassal %s sent no heartbeat in last %lld seconds, brutally respawning it...", v->name,
+			     E.heartbeat_s);
+			v->last_heartbeat = 0;
+			kill(v->pid, SIGKILL);
+		}
+	}
+}
+
+static void on_tick(struct event_loop *loop, long long id, void *data)
+{
+	(void)id;
+	(void)data;
+	if (E.ragnarok)
+		return;
+	scan_all();
+	check_heartbeats();
+	event_timer_add(loop, E.freq_ms, on_tick, NULL);
+}
+
+/* ---- stats ------------------------------------------------------------------------------ */
+
+static json_t *jint(long long v) { return json_integer((json_int_t)v); }
+
+static void find_jail(struct vassal *v)
+{
+	if (v->jail_checked || v->pid <= 0)
+		return;
+	long jid;
+	char name[64];
+	if (emperor_jail_of(v->pid, &jid, name, sizeof(name)) == 0) {
+		v->jid = jid;
+		snprintf(v->jail, sizeof(v->jail), "%s", name);
+		v->jail_checked = true;
+	} else if (v->ready) {
+		v->jail_checked = true;     /* a running master without a jail: none */
+	}
+}
+
+static char *stats_doc(size_t *len)
+{
+	const struct config *cfg = E.cfg;
+	json_t *root = json_object();
+	char cwd[PATH_MAX];
+	json_object_set_new(root, "version", json_string(STOCKADE_VERSION));
+	json_object_set_new(root, "pid", jint(getpid()));
+	json_object_set_new(root, "uid", jint(getuid()));
+	json_object_set_new(root, "gid", jint(getgid()));
+	json_object_set_new(root, "cwd", json_string(getcwd(cwd, sizeof(cwd)) ? cwd : ""));
+	json_t *mons = json_array();
+	for (size_t i = 0; i < E.nmon; i++)
+		json_array_append_new(mons, json_string(E.mon[i].arg));
+	json_object_set_new(root, "emperor", mons);
+	json_object_set_new(root, "emperor_tyrant", jint(cfg->emperor_tyrant));
+	json_object_set_new(root, "throttle_level", jint(E.thr.level_ms));
+	json_t *vs = json_array();
+	for (size_t i = 0; i < E.vt.n; i++) {
+		struct vassal *v = E.vt.v[i];
+		find_jail(v);
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_string(v->name));
+		json_object_set_new(o, "pid", jint(v->pid));
+		json_object_set_new(o, "born", jint(v->born));
+		json_object_set_new(o, "last_mod", jint(v->last_mod));
+		json_object_set_new(o, "last_heartbeat", jint(v->last_heartbeat));
+		json_object_set_new(o, "loyal", jint(v->loyal));
+		json_object_set_new(o, "ready", jint(v->ready));
+		json_object_set_new(o, "accepting", jint(v->accepting));
+		json_object_set_new(o, "last_loyal", jint(v->last_loyal));
+		json_object_set_new(o, "last_ready", jint(v->last_ready));
+		json_object_set_new(o, "last_accepting", jint(v->last_accepting));
+		json_object_set_new(o, "first_run", jint(v->first_run));
+		json_object_set_new(o, "last_run", jint(v->last_run));
+		json_object_set_new(o, "cursed", jint(v->state == V_STOPPING ? v->cursed_at : 0));
+		json_object_set_new(o, "zerg", jint(0));
+		json_object_set_new(o, "on_demand", jint(0));
+		json_object_set_new(o, "suspended", jint(0));
+		json_object_set_new(o, "adopted", jint(0));
+		json_object_set_new(o, "uid", jint(v->uid));
+		json_object_set_new(o, "gid", jint(v->gid));
+		json_object_set_new(o, "monitor", json_string(E.mon[v->monitor].arg));
+		json_object_set_new(o, "attrs", json_object());
+		json_object_set_new(o, "respawns", jint(v->respawns));
+		json_object_set_new(o, "jid", jint(v->jid));
+		json_object_set_new(o, "jail", json_string(v->jail));
+		json_object_set_new(o, "status", json_string(state_name(v->state)));
+		json_array_append_new(vs, o);
+	}
+	json_object_set_new(root, "vassals", vs);
+	json_t *bl = json_array();
+	for (size_t i = 0; i < E.bl.n; i++) {
+		const struct blacklist_item *it = &E.bl.v[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_string(it->id));
+		json_object_set_new(o, "throttle_level", jint(it->level_ms));
+		json_object_set_new(o, "attempt", jint(it->attempt));
+		json_object_set_new(o, "first_attempt", jint(it->first_unix));
+		json_object_set_new(o, "last_attempt", jint(it->last_unix));
+		json_array_append_new(bl, o);
+	}
+	json_object_set_new(root, "blacklist", bl);
+	char *doc = json_dumps(root, JSON_PRESERVE_ORDER | (cfg->stats_minified ? JSON_COMPACT : JSON_INDENT(1)));
+	json_decref(root);
+	if (!doc)
+		fatal("out of memory (stats)");
+	*len = strlen(doc);
+	return doc;
+}
+
+static void on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)loop;
+	(void)data;
+	(void)mask;
+	int c = sock_accept(fd, NULL);
+	if (c < 0)
+		return;
+	size_t len;
+	char *doc = stats_doc(&len);
+	stats_send(c, doc, len, E.cfg->stats_http);
+	free(doc);
+}
+
+static int setup_stats(void)
+{
+	E.stats_fd = -1;
+	if (!E.cfg->emperor_stats)
+		return 0;
+	struct sock_addr a;
+	char err[256];
+	if (sock_parse_addr(E.cfg->emperor_stats, &a, err, sizeof(err)) < 0 ||
+	    (E.stats_fd = sock_listen(&a, 64, err, sizeof(err))) < 0) {
+		log_msg("emperor-stats: %s", err);
+		return -1;
+	}
+	if (a.kind == SOCK_ADDR_UNIX && E.cfg->chmod_socket)
+		sock_chmod(a.u.un.sun_path, E.cfg->chmod_socket, err, sizeof(err));
+	log_msg("*** Emperor stats server enabled on %s fd: %d ***", E.cfg->emperor_stats, E.stats_fd);
+	return event_add(E.loop, E.stats_fd, EV_READ, on_stats_client, NULL);
+}
+
+/* ---- signals and the end ------------------------------------------------------------------ */
+
+static void on_mercy(struct event_loop *loop, long long id, void *data)
+{
+	(void)loop;
+	(void)id;
+	(void)data;
+	for (size_t i = 0; i < E.vt.n; i++) {
+		struct vassal *v = E.vt.v[i];
+		if (v->pid > 0) {
+			vlog("[emperor] NO MERCY for vassal %s !!!", v->name);
+			kill(v->pid, SIGKILL);
+		}
+	}
+}
+
+static void ragnarok(void)
+{
+	if (E.ragnarok) {
+		long long left = E.mercy_s - (now_ms() - E.ragnarok_at) / 1000;
+		log_msg("[emperor] *** RAGNAROK ALREADY EVOKED (mercyless in %lld seconds)***", left > 0 ? left : 0);
+		return;
+	}
+	log_msg("[emperor] *** RAGNAROK EVOKED ***");
+	E.ragnarok = true;
+	E.ragnarok_at = now_ms();
+	if (E.sched_timer > 0)
+		event_timer_del(E.loop, E.sched_timer);
+	E.sched_timer = 0;
+	for (size_t i = 0; i < E.vt.n;) {
+		struct vassal *v = E.vt.v[i];
+		if (v->pid <= 0) {
+			forget(v);
+			continue;
+		}
+		emperor_stop(v, AFTER_FORGET);
+		v->after = AFTER_FORGET;
+		i++;
+	}
+	event_timer_add(E.loop, E.mercy_s * 1000, on_mercy, NULL);
+}
+
+static void reload_all(void)
+{
+	for (size_t i = 0; i < E.vt.n; i++)
+		emperor_reload(E.vt.v[i]);
+}
+
+static void log_table(void)
+{
+	log_msg("[emperor] %zu vassals, throttle level %lld ms, %zu blacklisted", E.vt.n, E.thr.level_ms, E.bl.n);
+	for (size_t i = 0; i < E.vt.n; i++) {
+		const struct vassal *v = E.vt.v[i];
+		log_msg("vassal instance %s (last modified %lld) status %s loyal %d zerg 0 pid %d respawns %u", v->name,
+		        (long long)v->last_mod, state_name(v->state), v->loyal, (int)v->pid, v->respawns);
+	}
+}
+
+static int sigpipe_w = -1;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	if (write(sigpipe_w, &b, 1) < 0) { /* full: a wake-up is pending anyway */ }
+	errno = saved;
+}
+
+static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)loop;
+	(void)data;
+	(void)mask;
+	unsigned char sigs[64];
+	ssize_t n = read(fd, sigs, sizeof(sigs));
+	for (ssize_t i = 0; i < n; i++) {
+		switch (sigs[i]) {
+		case SIGCHLD: reap(); break;
+		case SIGTERM:
+		case SIGINT:
+		case SIGQUIT: ragnarok(); break;
+		case SIGHUP: reload_all(); break;
+		case SIGUSR1: log_table(); break;
+		case SIGURG:
+			log_msg("[emperor] cleaning up blacklist ...");
+			blacklist_clear(&E.bl);
+			arm_sched(now_ms());
+			break;
+		case SIGWINCH: scan_all(); break;
+		}
+	}
+}
+
+static int setup_signals(void)
+{
+	if (pipe2(E.sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_errno("pipe");
+		return -1;
+	}
+	sigpipe_w = E.sigpipe[1];
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGURG, SIGWINCH };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return event_add(E.loop, E.sigpipe[0], EV_READ, on_sigpipe, NULL);
+}
+
+/* A sub-Emperor obeys its own Emperor. */
+static void on_emperor_cmd(enum vassal_cmd cmd)
+{
+	if (cmd == VASSAL_CMD_RELOAD)
+		reload_all();
+	else
+		ragnarok();
+}
+
+/* ---- start ------------------------------------------------------------------------------- */
+
+static int setup_logging(void)
+{
+	const struct config *cfg = E.cfg;
+	if (cfg->daemonize) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			log_errno("fork (daemonize)");
+			return -1;
+		}
+		if (pid > 0)
+			_exit(0);
+		setsid();
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			close(null);
+		}
+	}
+	const char *file = cfg->logto ? cfg->logto : cfg->daemonize;
+	if (!file)
+		return 0;
+	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+		log_errno("logto %s", file);
+		return -1;
+	}
+	close(fd);
+	log_set_file(2);
+	return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "we");
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
+		log_errno("emperor-pidfile %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_config(void)
+{
+	const struct config *cfg = E.cfg;
+	if (cfg->jail || cfg->jail2.n || cfg->jail_ip4.n || cfg->jail_ip6.n || cfg->jail_attach) {
+		log_msg("the Emperor itself is never jailed: give the jail options to its vassals");
+		return -1;
+	}
+	if (cfg->emperor_tyrant && geteuid() != 0) {
+		log_msg("emperor-tyrant needs root");
+		return -1;
+	}
+	if (cfg->emperor_tyrant && (cfg->uid || cfg->gid)) {
+		log_msg("emperor-tyrant needs the Emperor to stay root (no uid/gid)");
+		return -1;
+	}
+	if (cfg->http_socket.n || cfg->uwsgi_socket.n || cfg->wsgi_file || cfg->module)
+		log_msg("emperor: sockets and apps of this config are ignored (an Emperor serves nothing itself)");
+	return hooks_check(cfg);
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int loop_size(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > MAX_LOOP_FDS)
+		return MAX_LOOP_FDS;
+	return rl.rlim_cur < 1024 ? 1024 : (int)rl.rlim_cur;
+}
+
+static int setup(void)
+{
+	const struct config *cfg = E.cfg;
+	if (cfg->binary_path)
+		snprintf(E.binary, sizeof(E.binary), "%s", cfg->binary_path);
+	else if (platform_binary_path(E.binary, sizeof(E.binary)) < 0) {
+		log_errno("cannot find my own binary (set binary-path)");
+		return -1;
+	}
+	if (!getcwd(E.cwd, sizeof(E.cwd))) {
+		log_errno("getcwd");
+		return -1;
+	}
+	E.mon = xcalloc(cfg->emperor.n, sizeof(*E.mon));
+	E.dirty = xcalloc(cfg->emperor.n, sizeof(bool));
+	E.scan_failed = xcalloc(cfg->emperor.n, sizeof(bool));
+	for (size_t i = 0; i < cfg->emperor.n; i++) {
+		char err[512];
+		if (monitor_init(&E.mon[i], cfg->emperor.v[i], err, sizeof(err)) < 0) {
+			config_error(cfg->emperor.origin[i], "emperor: %s", err);
+			return -1;
+		}
+		E.nmon++;
+	}
+	E.mopts = (struct monitor_opts){ cfg->emperor_extra_extension.v, cfg->emperor_extra_extension.n,
+		cfg->emperor_nofollow, cfg->emperor_tyrant_nofollow };
+	E.freq_ms = (long long)(cfg->emperor_freq ? cfg->emperor_freq : DEFAULT_FREQ_S) * 1000;
+	E.curse_ms = (long long)(cfg->emperor_curse_tolerance ? cfg->emperor_curse_tolerance : DEFAULT_CURSE_S) * 1000;
+	E.heartbeat_s = (long long)(cfg->emperor_required_heartbeat ? cfg->emperor_required_heartbeat : DEFAULT_HEARTBEAT_S);
+	E.mercy_s = (long long)(cfg->reload_mercy ? cfg->reload_mercy : DEFAULT_MERCY_S);
+	throttle_init(&E.thr, (long long)(cfg->emperor_throttle ? cfg->emperor_throttle : DEFAULT_THROTTLE_MS),
+	              (long long)(cfg->emperor_max_throttle ? cfg->emperor_max_throttle : DEFAULT_MAX_THROTTLE_MS));
+	vt_init(&E.vt);
+	raise_fd_limit();
+	E.loop = event_loop_new(loop_size());
+	if (!E.loop) {
+		log_errno("event loop");
+		return -1;
+	}
+	if (setup_signals() < 0 || setup_stats() < 0)
+		return -1;
+	E.notify = notify_open();
+	if (E.notify && event_add(E.loop, notify_fd(E.notify), EV_READ, on_notify, NULL) < 0) {
+		notify_close(E.notify);
+		E.notify = NULL;
+	}
+	if (!E.notify)
+		log_msg("[emperor] no change notification here: rescanning every %lld s", E.freq_ms / 1000);
+	if (vassal_active()) {
+		if (vassal_attach(E.loop, cfg, on_emperor_cmd) < 0)
+			return -1;
+		log_msg("announcing my loyalty to the Emperor...");
+		vassal_notify(VASSAL_MSG_READY);
+		vassal_notify(VASSAL_MSG_LOYAL);
+	}
+	return 0;
+}
+
+static void teardown(void)
+{
+	vt_free(&E.vt);
+	blacklist_clear(&E.bl);
+	for (size_t i = 0; i < E.nmon; i++)
+		monitor_free(&E.mon[i]);
+	free(E.mon);
+	free(E.dirty);
+	free(E.scan_failed);
+	notify_close(E.notify);
+	if (E.stats_fd >= 0)
+		close(E.stats_fd);
+	if (E.loop)
+		event_loop_free(E.loop);
+	close(E.sigpipe[0]);
+	close(E.sigpipe[1]);
+}
+
+int emperor_run(const struct config *cfg, char **argv)
+{
+	(void)argv;
+	memset(&E, 0, sizeof(E));
+	E.cfg = cfg;
+	E.stats_fd = E.sigpipe[0] = E.sigpipe[1] = -1;
+	if (check_config() < 0 || setup_logging() < 0)
+		return 1;
+	log_msg("*** starting stockade Emperor ***");
+	if (!cfg->emperor_tyrant && (cfg->uid || cfg->gid) && privileges_drop(cfg) < 0)
+		return 1;
+	if (setup() < 0 || (cfg->emperor_pidfile && write_pidfile(cfg->emperor_pidfile) < 0) ||
+	    hooks_run(cfg, PH_EMPEROR_START) < 0) {
+		teardown();
+		return 1;
+	}
+	/* the first scan "warms up": its vassals are spawned 10 ms apart */
+	scan_all();
+	E.warm_seq = E.seq;
+	E.initial_done = true;
+	arm_sched(now_ms());
+	event_timer_add(E.loop, E.freq_ms, on_tick, NULL);
+	while (!E.ragnarok || E.vt.n > 0) {
+		if (event_loop_run_once(E.loop, -1) < 0 && errno != EINTR) {
+			log_errno("[emperor] event loop");
+			break;
+		}
+	}
+	if (cfg->emperor_pidfile && cfg->vacuum)
+		unlink(cfg->emperor_pidfile);
+	teardown();
+	vlog("The Emperor is buried.");
+	return 0;
+}
