@@ -734,7 +734,9 @@ static void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->processes = 1;
-	cfg->listen_backlog = 100;
+	/* uWSGI's 100 overflows behind a proxy that opens a connection per request
+	 * (nginx uwsgi_pass): dropped SYNs cost a 200 ms+ retransmit each */
+	cfg->listen_backlog = 1024;
 	cfg->socket_timeout = 4;
 	cfg->buffer_size = 4096;
 	cfg->worker_reload_mercy = 60;

@@ -83,7 +83,7 @@ const struct option_def option_table[] = {
 	{ "shared-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "bind early (before jail/privilege drop); use as =N", NULL, F(shared_socket), 0 },
 	{ "chmod-socket", NULL, 'C', ARG_OPTIONAL, T_STRING, 0, "socket", "chmod unix sockets (default 666)", NULL, F(chmod_socket), 0 },
 	{ "chown-socket", NULL, 0, ARG_REQUIRED, T_STRING, 0, "socket", "chown unix sockets to user[:group]", NULL, F(chown_socket), 0 },
-	{ "listen", NULL, 'l', ARG_REQUIRED, T_UINT, 0, "socket", "listen queue (backlog) size", NULL, F(listen_backlog), 0 },
+	{ "listen", NULL, 'l', ARG_REQUIRED, T_UINT, 0, "socket", "listen queue (backlog) size (default 1024; uWSGI: 100)", NULL, F(listen_backlog), 0 },
 	{ "socket-timeout", NULL, 'z', ARG_REQUIRED, T_UINT, 0, "socket", "seconds before an idle or slow connection is closed", NULL, F(socket_timeout), 0 },
 	{ "buffer-size", NULL, 'b', ARG_REQUIRED, T_UINT, 0, "socket", "maximum request header / uwsgi packet size in bytes", NULL, F(buffer_size), 0 },
 	{ "limit-post", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "maximum request body size in bytes (0 = unlimited)", NULL, F(limit_post), 0 },

@@ -224,6 +224,7 @@ Test(ini, repeated_keys_accumulate_scalars_last_wins)
 	cr_assert_str_eq(cfg.http_socket.v[1], ":2");
 	cr_assert_eq(cfg.processes, 4);
 	cr_assert_str_eq(cfg.callable, "application");
+	cr_assert_eq(cfg.listen_backlog, 1024, "listen default (uWSGI's 100 overflows behind nginx)");
 	config_free(&cfg);
 	loader_free(&L);
 }
