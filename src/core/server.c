@@ -661,15 +661,12 @@ static int setup_stats(void)
 	M.stats_fd = -1;
 	if (!M.cfg->stats)
 		return 0;
-	struct sock_addr a;
 	char err[256];
-	if (sock_parse_addr(M.cfg->stats, &a, err, sizeof(err)) < 0 ||
-	    (M.stats_fd = sock_listen(&a, 64, err, sizeof(err))) < 0) {
+	M.stats_fd = stats_listen(M.cfg->stats, M.cfg->chmod_socket, err, sizeof(err));
+	if (M.stats_fd < 0) {
 		log_msg("stats: %s", err);
 		return -1;
 	}
-	if (a.kind == SOCK_ADDR_UNIX && M.cfg->chmod_socket)
-		sock_chmod(a.u.un.sun_path, M.cfg->chmod_socket, err, sizeof(err));
 	log_msg("stats server enabled on %s fd: %d", M.cfg->stats, M.stats_fd);
 	return event_add(M.loop, M.stats_fd, EV_READ, on_stats_client, NULL);
 }

@@ -6,6 +6,7 @@
  * we read them: every load is a relaxed atomic one.
  */
 #include "core/stats.h"
+#include "net/socket.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -520,4 +521,19 @@ stats_send(int fd, const char *doc, size_t len, bool http)
 		(void)drain(fd, mono_ms() + STATS_LINGER_MS);
 out:
 	close(fd);
+}
+
+int stats_listen(const char *addr, const char *chmod_socket, char *err, size_t errlen)
+{
+	struct sock_addr a;
+	int fd;
+
+	if (sock_parse_addr(addr, &a, err, errlen) < 0 || (fd = sock_listen(&a, 64, err, errlen)) < 0)
+		return -1;
+	if (a.kind == SOCK_ADDR_UNIX && chmod_socket &&
+	    sock_chmod(a.u.un.sun_path, chmod_socket, err, errlen) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -80,4 +80,11 @@ int stats_proc_mem(pid_t pid, uint64_t *rss, uint64_t *vsz);
  */
 void stats_send(int fd, const char *doc, size_t len, bool http);
 
+/*
+ * The listening socket of a stats server (master `stats`, `emperor-stats`):
+ * TCP when addr has a ':', else a unix socket, chmod'ed to chmod_socket when
+ * given. Returns the fd, or -1 with a one-line reason in err.
+ */
+int stats_listen(const char *addr, const char *chmod_socket, char *err, size_t errlen);
+
 #endif

@@ -994,15 +994,12 @@ static int setup_stats(void)
 	E.stats_fd = -1;
 	if (!E.cfg->emperor_stats)
 		return 0;
-	struct sock_addr a;
 	char err[256];
-	if (sock_parse_addr(E.cfg->emperor_stats, &a, err, sizeof(err)) < 0 ||
-	    (E.stats_fd = sock_listen(&a, 64, err, sizeof(err))) < 0) {
+	E.stats_fd = stats_listen(E.cfg->emperor_stats, E.cfg->chmod_socket, err, sizeof(err));
+	if (E.stats_fd < 0) {
 		log_msg("emperor-stats: %s", err);
 		return -1;
 	}
-	if (a.kind == SOCK_ADDR_UNIX && E.cfg->chmod_socket)
-		sock_chmod(a.u.un.sun_path, E.cfg->chmod_socket, err, sizeof(err));
 	log_msg("*** Emperor stats server enabled on %s fd: %d ***", E.cfg->emperor_stats, E.stats_fd);
 	return event_add(E.loop, E.stats_fd, EV_READ, on_stats_client, NULL);
 }
