@@ -550,6 +550,26 @@ call_bind(struct basm *a, int16_t off, int len)
 }
 
 /*
+ * A destination of 127.0.0.1 (unless that is a jail address) or 0.0.0.0 in
+ * reg is rewritten to the primary jail address, in reg and in the context
+ * at off (the FreeBSD jail does the same for its loopback and wildcard).
+ */
+static void
+redirect_local_dst4(struct basm *a, const struct jail_bpf_policy *pol, int reg, int16_t off)
+{
+	int rwd = new_label(a), done = new_label(a);
+
+	if (!has4(pol, lo4()))
+		jeq32(a, reg, lo4(), rwd);
+	jeq32(a, reg, 0, rwd);
+	ja(a, done);
+	bind_label(a, rwd);
+	mov32_imm(a, reg, pol->ip4[0]);
+	stx(a, BPF_W, R6, reg, off);
+	bind_label(a, done);
+}
+
+/*
  * connect4: 127.0.0.1 (unless a jail address) and 0.0.0.0 → primary; the
  * source is forced with bpf_bind(jail address, port 0). bpf_bind fails
  * harmlessly when the socket is already bound (necessarily to a jail
@@ -558,7 +578,7 @@ call_bind(struct basm *a, int16_t off, int len)
 static void
 gen_connect4(struct basm *a, const struct jail_bpf_policy *pol)
 {
-	int rwd = new_label(a), sel = new_label(a), bind = new_label(a);
+	int bind = new_label(a);
 
 	if (pol->mode4 == JAIL_BPF_DENY) {
 		ret(a, 0);
@@ -566,14 +586,7 @@ gen_connect4(struct basm *a, const struct jail_bpf_policy *pol)
 	}
 	mov64_reg(a, R6, R1);
 	ldx_w(a, R2, R6, CTX_OFF(user_ip4));
-	if (!has4(pol, lo4()))
-		jeq32(a, R2, lo4(), rwd);
-	jeq32(a, R2, 0, rwd);
-	ja(a, sel);
-	bind_label(a, rwd);
-	mov32_imm(a, R2, pol->ip4[0]);
-	stx(a, BPF_W, R6, R2, CTX_OFF(user_ip4));
-	bind_label(a, sel);
+	redirect_local_dst4(a, pol, R2, CTX_OFF(user_ip4));
 	sa_init(a, SA4_OFF, 2, AF_INET);
 	choose_src4(a, pol, pol->saddrsel4, R2, R3, store_sa4, NULL, bind);
 	bind_label(a, bind);
@@ -599,15 +612,7 @@ gen_connect6(struct basm *a, const struct jail_bpf_policy *pol)
 	} else if (pol->mode4 == JAIL_BPF_DENY) {
 		ja(a, deny);
 	} else {
-		int rwd = new_label(a), sel = new_label(a);
-		if (!has4(pol, lo4()))
-			jeq32(a, R5, lo4(), rwd);
-		jeq32(a, R5, 0, rwd);
-		ja(a, sel);
-		bind_label(a, rwd);
-		mov32_imm(a, R5, pol->ip4[0]);
-		stx(a, BPF_W, R6, R5, CTX_OFF(user_ip6[3]));
-		bind_label(a, sel);
+		redirect_local_dst4(a, pol, R5, CTX_OFF(user_ip6[3]));
 		sa_init(a, SA6_OFF, 4, AF_INET6);
 		mov32_imm(a, R1, mapped_prefix());
 		stx(a, BPF_W, R10, R1, SA6_OFF + 8 + 8);
@@ -659,7 +664,7 @@ store_msg_src4(struct basm *a, uint32_t addr, void *arg)
 static void
 gen_sendmsg4(struct basm *a, const struct jail_bpf_policy *pol)
 {
-	int rwd = new_label(a), src = new_label(a), allow = new_label(a);
+	int allow = new_label(a);
 
 	if (pol->mode4 == JAIL_BPF_DENY) {
 		ret(a, 0);
@@ -667,14 +672,7 @@ gen_sendmsg4(struct basm *a, const struct jail_bpf_policy *pol)
 	}
 	mov64_reg(a, R6, R1);
 	ldx_w(a, R2, R6, CTX_OFF(user_ip4));
-	if (!has4(pol, lo4()))
-		jeq32(a, R2, lo4(), rwd);
-	jeq32(a, R2, 0, rwd);
-	ja(a, src);
-	bind_label(a, rwd);
-	mov32_imm(a, R2, pol->ip4[0]);
-	stx(a, BPF_W, R6, R2, CTX_OFF(user_ip4));
-	bind_label(a, src);
+	redirect_local_dst4(a, pol, R2, CTX_OFF(user_ip4));
 	ldx_w(a, R3, R6, CTX_OFF(msg_src_ip4));
 	match4(a, pol, R3, allow);
 	choose_src4(a, pol, pol->saddrsel4, R2, R4, store_msg_src4, NULL, allow);
@@ -747,6 +745,20 @@ gen_sock_create(struct basm *a, const struct jail_bpf_policy *pol)
 	tail(a, deny, 0);
 }
 
+/* Copies len bytes at off of the packet (R6 = skb) to the stack at -len;
+ * a packet too short for them goes to fail. */
+static void
+load_skb_bytes(struct basm *a, int off, int len, int fail)
+{
+	mov64_reg(a, R1, R6);
+	mov64_imm(a, R2, off);
+	mov64_reg(a, R3, R10);
+	add64_imm(a, R3, -len);
+	mov64_imm(a, R4, len);
+	call(a, BPF_FUNC_skb_load_bytes);
+	jne64(a, R0, 0, fail);
+}
+
 /*
  * cgroup_skb ingress/egress, the safety net for sockets that never passed
  * bind4/bind6 (listen() or sendto() autobind to the wildcard): an IPv4
@@ -771,13 +783,7 @@ gen_skb(struct basm *a, const struct jail_bpf_policy *pol, bool ingress)
 	} else if (pol->mode4 == JAIL_BPF_DENY) {
 		ja(a, drop);
 	} else {
-		mov64_reg(a, R1, R6);
-		mov64_imm(a, R2, ingress ? 16 : 12);        /* iphdr daddr / saddr */
-		mov64_reg(a, R3, R10);
-		add64_imm(a, R3, -4);
-		mov64_imm(a, R4, 4);
-		call(a, BPF_FUNC_skb_load_bytes);
-		jne64(a, R0, 0, drop);
+		load_skb_bytes(a, ingress ? 16 : 12, 4, drop);   /* iphdr daddr / saddr */
 		ldx_w(a, R2, R10, -4);
 		match4(a, pol, R2, pass);
 		ja(a, drop);
@@ -789,13 +795,7 @@ gen_skb(struct basm *a, const struct jail_bpf_policy *pol, bool ingress)
 	} else if (pol->mode6 == JAIL_BPF_DENY) {
 		ja(a, drop);
 	} else {
-		mov64_reg(a, R1, R6);
-		mov64_imm(a, R2, ingress ? 24 : 8);         /* ipv6hdr daddr / saddr */
-		mov64_reg(a, R3, R10);
-		add64_imm(a, R3, -16);
-		mov64_imm(a, R4, 16);
-		call(a, BPF_FUNC_skb_load_bytes);
-		jne64(a, R0, 0, drop);
+		load_skb_bytes(a, ingress ? 24 : 8, 16, drop);   /* ipv6hdr daddr / saddr */
 		load6(a, r, R10, -16);
 		match6(a, pol, r, pass);
 		ja(a, drop);
