@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/platform.h"
 #include "core/scoreboard.h"
+#include "core/static_files.h"
 #include "core/util.h"
 #include "net/event.h"
 #include "proto/http.h"
@@ -599,7 +600,9 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 		__atomic_store_n(&sc->request_start_ms, R.start.tv_sec * 1000LL + R.start.tv_nsec / 1000000,
 		                 __ATOMIC_RELEASE);
 	}
-	int rc = wsgi_handle(v, n, &io);
+	int rc = static_serve(v, n, &io);   /* static-map: before the app, as uWSGI */
+	if (rc == STATIC_PASS)
+		rc = wsgi_handle(v, n, &io);
 	c->w->requests++;
 	__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
 	if (sc)

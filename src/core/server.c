@@ -3,6 +3,7 @@
  * with a throttle, harakiri, reload-on-rss, graceful and brutal reload by
  * re-exec with the listening sockets kept open, graceful shutdown. */
 #include "core/server.h"
+#include "core/static_files.h"
 #include "core/conn.h"
 #include "core/log.h"
 #include "core/platform.h"
@@ -1013,7 +1014,8 @@ static int start(void)
 		log_errno("chdir(%s)", cfg->chdir_path);
 		return 1;
 	}
-	if (bind_sockets() < 0)
+	/* mapped directories resolve inside the jail/chroot, after chdir */
+	if (static_init(cfg) < 0 || bind_sockets() < 0)
 		return 1;
 	M.nslots = cfg->processes ? cfg->processes : 1;
 	size_t sbsize = sizeof(struct scoreboard) + M.nslots * sizeof(struct worker_score);
