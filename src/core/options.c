@@ -125,7 +125,7 @@ const struct option_def option_table[] = {
 	{ "jail2", "libjail", 0, ARG_REQUIRED, T_LIST, 0, "jail", "set a jail parameter: key[=value] (repeatable)", NULL, F(jail2), 0 },
 	{ "jidfile", "jid-file", 0, ARG_REQUIRED, T_STRING, 0, "jail", "write the jail id to this file", NULL, F(jidfile), 0 },
 	{ "jail-attach", NULL, 0, ARG_REQUIRED, T_STRING, 0, "jail", "run inside an existing jail (jid or name)", NULL, F(jail_attach), 0 },
-	{ "jls", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "jail", "list the running jails (like jls) and exit", NULL, F(jls), 0 },
+	{ "jls", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "jail", "list the running jails as jls(8) does and exit; right after it: -v (every field), --json", NULL, F(jls), 0 },
 	{ "jail-remove", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "jail", "stop a jail by jid or name (like jail -r) and exit", NULL, F(jail_remove), 0 },
 	{ "jailed", NULL, 0, ARG_NONE, T_BOOL, 0, "jail", "run the post-jail phase even without a jail option", NULL, F(jailed), 0 },
 
