@@ -458,7 +458,9 @@ static int resp_body(void *ctx, const char *data, size_t len)
 		return -1;
 	}
 	R.body_sent += n;
-	return 0;
+	/* PEP 3333: each block goes out before the app is asked for the next
+	 * (streaming); head + a one-block body still leave in one write */
+	return out_flush();
 }
 
 static int resp_file(void *ctx, int fd, off_t offset, int64_t count)
@@ -624,7 +626,8 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 	}
 	if (rc < 0 || R.io_failed || !R.keep_alive)
 		return false;
-	if (R.fr.content_length >= 0 && R.body_sent != (uint64_t)R.fr.content_length)
+	/* (HEAD/304: the promised length describes a body that is never sent) */
+	if (R.fr.body_allowed && R.fr.content_length >= 0 && R.body_sent != (uint64_t)R.fr.content_length)
 		return false;   /* the app sent less than it promised: the client must see EOF */
 	if (!body_skip_buffered())
 		return false;
