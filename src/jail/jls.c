@@ -65,7 +65,10 @@ static void text_row(struct strbuf *sb, unsigned flags, const struct jls_row *r)
 	}
 	sb_addf(sb, "%6ld  %-29.29s %.74s\n", r->jid, or_dash(r->hostname), or_dash(r->path));
 	sb_addf(sb, "        %-29.29s %.74s\n", or_dash(r->name), or_dash(r->state));
-	sb_addf(sb, "        %ld\n", r->cpusetid >= 0 ? r->cpusetid : r->pid);
+	if (r->cpusetid >= 0 || r->pid >= 0)
+		sb_addf(sb, "        %ld\n", r->cpusetid >= 0 ? r->cpusetid : r->pid);
+	else
+		sb_adds(sb, "        -\n");
 	each_addr(r->ip4, print_indented, sb);
 	each_addr(r->ip6, print_indented, sb);
 }
