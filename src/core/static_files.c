@@ -18,6 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Files up to this size are read and sent with the head; larger ones go by sendfile. */
+#define SMALL_FILE (32 * 1024)
+
 struct static_map {
 	char *mount;          /* URL prefix, as configured */
 	size_t mount_len;
@@ -500,8 +503,18 @@ static int send_file(const char *real, const struct req_view *rv, struct request
 		add_header(h, &nh, "Cache-Control", cache);
 	}
 	int rc = io->send_head(io->ctx, "200 OK", 6, h, nh, (int64_t)st.st_size);
-	if (rc == 0 && st.st_size > 0)
+	if (rc == 0 && st.st_size > 0 && st.st_size <= SMALL_FILE && io->send_body) {
+		/* a small file leaves in the same write as the head: head + sendfile
+		 * as two segments meets Nagle and the client's delayed ACK (40 ms) */
+		static char small[SMALL_FILE];
+		ssize_t got = pread(fd, small, (size_t)st.st_size, 0);
+		if (got == (ssize_t)st.st_size)
+			rc = io->send_body(io->ctx, small, (size_t)got);
+		else
+			rc = io->send_file(io->ctx, fd, 0, (int64_t)st.st_size);
+	} else if (rc == 0 && st.st_size > 0) {
 		rc = io->send_file(io->ctx, fd, 0, (int64_t)st.st_size);
+	}
 	close(fd);
 	return rc;
 }
