@@ -104,9 +104,9 @@ const struct option_def option_table[] = {
 	{ "logto", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "append the log to this file", NULL, F(logto), 0 },
 
 	/* static files, served before the app (core/static_files.c) */
-	{ "static-map", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "serve files for URLs under a mountpoint: /mountpoint=/dir (or =/file); repeatable, tried in order", NULL, F(static_map), 0 },
+	{ "static-map", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "serve files for URLs under a mountpoint: /mountpoint=/dir (or =/file), tried in order", NULL, F(static_map), 0 },
 	{ "static-map2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "like static-map, but the whole PATH_INFO is appended to the directory", NULL, F(static_map2), 0 },
-	{ "static-index", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "file to look for when a directory is requested (repeatable, in order)", NULL, F(static_index), 0 },
+	{ "static-index", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "file to look for when a directory is requested, tried in order", NULL, F(static_index), 0 },
 	{ "static-skip-ext", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "never serve files ending with this (left to the app)", NULL, F(static_skip_ext), 0 },
 	{ "static-safe", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "allow files under this directory even outside the mapped one (symlink targets)", NULL, F(static_safe), 0 },
 	{ "static-expires", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for files whose real path matches", NULL, F(static_expires), 0 },
