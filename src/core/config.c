@@ -791,10 +791,13 @@ void config_free(struct config *cfg)
 		&cfg->wsgi_file, &cfg->module, &cfg->callable, &cfg->home, &cfg->chdir_path,
 		&cfg->logto, &cfg->uid, &cfg->gid, &cfg->jail, &cfg->jidfile, &cfg->jail_attach,
 		&cfg->chroot_dir, &cfg->pidfile2, &cfg->safe_pidfile, &cfg->safe_pidfile2, &cfg->daemonize,
-		&cfg->stats, &cfg->jail_remove, &cfg->help_option };
+		&cfg->stats, &cfg->jail_remove, &cfg->help_option, &cfg->mimefile };
 	struct strlist *lists[] = { &cfg->http_socket, &cfg->uwsgi_socket, &cfg->shared_socket,
 		&cfg->pythonpath, &cfg->env, &cfg->jail_ip4, &cfg->jail_ip6, &cfg->jail2,
-		&cfg->binsh, &cfg->add_gid, &cfg->touch_reload, &cfg->master_fifo };
+		&cfg->binsh, &cfg->add_gid, &cfg->touch_reload, &cfg->master_fifo,
+		&cfg->static_map, &cfg->static_map2, &cfg->static_index, &cfg->static_skip_ext,
+		&cfg->static_safe, &cfg->static_expires, &cfg->static_expires_uri,
+		&cfg->static_expires_path_info };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(*strings[i]);
 		*strings[i] = NULL;

@@ -81,6 +81,16 @@ struct config {
 	bool jailed;
 	bool jls;
 	char *jail_remove;
+	/* static files (core/static_files.c) */
+	struct strlist static_map;
+	struct strlist static_map2;
+	struct strlist static_index;
+	struct strlist static_skip_ext;
+	struct strlist static_safe;
+	struct strlist static_expires;
+	struct strlist static_expires_uri;
+	struct strlist static_expires_path_info;
+	char *mimefile;
 	/* hooks: [phase][family], see hooks/hooks.h */
 	struct strlist hooks[PH_COUNT][HF_COUNT];
 	struct strlist binsh;

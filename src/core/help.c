@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 static const char *const groups[] = {
-	"config", "logic", "process", "socket", "python", "logging", "privileges", "jail", "hooks", "pty",
+	"config", "logic", "process", "socket", "python", "static", "logging", "privileges", "jail", "hooks", "pty",
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 

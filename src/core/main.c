@@ -6,6 +6,7 @@
 #include "emperor/emperor.h"
 #include "emperor/vassal.h"
 #include "jail/jail.h"
+#include "jail/jls.h"
 #include "pty/client.h"
 
 #include <stdio.h>
@@ -15,10 +16,36 @@
 
 extern char **environ;
 
+/* `--jls [-v] [--json]`: jls(8)'s own flags, right after --jls, are taken
+ * out before the config reader sees them (--json would load a file). */
+static unsigned take_jls_flags(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--jls") != 0)
+			continue;
+		unsigned flags = 0;
+		int j = i + 1;
+		for (; j < *argc; j++) {
+			if (strcmp(argv[j], "-v") == 0)
+				flags |= JLS_VERBOSE;
+			else if (strcmp(argv[j], "--json") == 0)
+				flags |= JLS_JSON;
+			else
+				break;
+		}
+		/* argv[argc] is NULL: move it too */
+		memmove(&argv[i + 1], &argv[j], (size_t)(*argc - j + 1) * sizeof(char *));
+		*argc -= j - i - 1;
+		return flags;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct loader L;
 	struct config cfg;
+	unsigned jls_flags = take_jls_flags(&argc, argv);
 	loader_init(&L);
 	if (vassal_early() < 0) {
 		loader_free(&L);
@@ -61,7 +88,7 @@ int main(int argc, char **argv)
 			log_msg("jails are not supported on this system");
 			rc = 1;
 		} else {
-			rc = (cfg.jls ? b->list(1) : b->remove(cfg.jail_remove)) < 0 ? 1 : 0;
+			rc = (cfg.jls ? b->list(1, jls_flags) : b->remove(cfg.jail_remove)) < 0 ? 1 : 0;
 		}
 	} else if (cfg.emperor.n) {
 		rc = emperor_run(&cfg, argv);

@@ -103,6 +103,17 @@ const struct option_def option_table[] = {
 	{ "disable-logging", NULL, 'L', ARG_NONE, T_BOOL, 0, "logging", "no request log lines", NULL, F(disable_logging), 0 },
 	{ "logto", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "append the log to this file", NULL, F(logto), 0 },
 
+	/* static files, served before the app (core/static_files.c) */
+	{ "static-map", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "serve files for URLs under a mountpoint: /mountpoint=/dir (or =/file), tried in order", NULL, F(static_map), 0 },
+	{ "static-map2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "like static-map, but the whole PATH_INFO is appended to the directory", NULL, F(static_map2), 0 },
+	{ "static-index", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "file to look for when a directory is requested, tried in order", NULL, F(static_index), 0 },
+	{ "static-skip-ext", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "never serve files ending with this (left to the app)", NULL, F(static_skip_ext), 0 },
+	{ "static-safe", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "allow files under this directory even outside the mapped one (symlink targets)", NULL, F(static_safe), 0 },
+	{ "static-expires", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for files whose real path matches", NULL, F(static_expires), 0 },
+	{ "static-expires-uri", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose REQUEST_URI matches", NULL, F(static_expires_uri), 0 },
+	{ "static-expires-path-info", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose PATH_INFO matches", NULL, F(static_expires_path_info), 0 },
+	{ "mimefile", "mime-file", 0, ARG_REQUIRED, T_STRING, 0, "static", "MIME types file read at start (default /etc/mime.types if present)", NULL, F(mimefile), 0 },
+
 	/* privileges */
 	{ "uid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this user (name or number)", NULL, F(uid), 0 },
 	{ "gid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this group (name or number)", NULL, F(gid), 0 },
@@ -114,7 +125,7 @@ const struct option_def option_table[] = {
 	{ "jail2", "libjail", 0, ARG_REQUIRED, T_LIST, 0, "jail", "set a jail parameter: key[=value] (repeatable)", NULL, F(jail2), 0 },
 	{ "jidfile", "jid-file", 0, ARG_REQUIRED, T_STRING, 0, "jail", "write the jail id to this file", NULL, F(jidfile), 0 },
 	{ "jail-attach", NULL, 0, ARG_REQUIRED, T_STRING, 0, "jail", "run inside an existing jail (jid or name)", NULL, F(jail_attach), 0 },
-	{ "jls", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "jail", "list the running jails (like jls) and exit", NULL, F(jls), 0 },
+	{ "jls", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "jail", "list the running jails as jls(8) does and exit; right after it: -v (every field), --json", NULL, F(jls), 0 },
 	{ "jail-remove", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "jail", "stop a jail by jid or name (like jail -r) and exit", NULL, F(jail_remove), 0 },
 	{ "jailed", NULL, 0, ARG_NONE, T_BOOL, 0, "jail", "run the post-jail phase even without a jail option", NULL, F(jailed), 0 },
 

@@ -3,6 +3,8 @@
  * with a throttle, harakiri, reload-on-rss, graceful and brutal reload by
  * re-exec with the listening sockets kept open, graceful shutdown. */
 #include "core/server.h"
+#include "core/notify.h"
+#include "core/static_files.h"
 #include "core/conn.h"
 #include "core/log.h"
 #include "core/platform.h"
@@ -361,6 +363,7 @@ static void spawn_worker(size_t i)
 		/* a worker must not outlive its master (it would hold the sockets) */
 		if (platform_parent_death_signal(SIGTERM) < 0 || getppid() != M.master_pid)
 			_exit(1);
+		notify_forget();   /* only the master talks to systemd */
 		worker_main((int)i + 1);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -485,6 +488,7 @@ static void stop_workers(enum master_state next, bool brutal)
 	M.state = next;
 	M.brutal = brutal;
 	cancel_respawns();
+	notify_send(next == RELOADING ? "RELOADING=1\nSTATUS=reloading" : "STOPPING=1\nSTATUS=stopping");
 	signal_workers(brutal ? SIGKILL : (next == RELOADING ? SIGHUP : SIGTERM));
 	if (M.pty_pid > 0)
 		kill(M.pty_pid, brutal ? SIGKILL : SIGTERM);
@@ -547,6 +551,7 @@ static void do_reload(void)
 	log_msg("running %s (reload %lu)", M.binary_path, M.reloads + 1);
 	M.argv[0] = M.binary_path;
 	vassal_before_exec();
+	notify_before_exec();   /* the new image sends READY=1 */
 	execv(M.binary_path, M.argv);
 	/* the old image keeps nothing useful: stop cleanly so a supervisor restarts us */
 	log_errno("execv(%s)", M.binary_path);
@@ -814,6 +819,7 @@ static int run_master(void)
 	if (M.npty)
 		M.pty_pid = pty_router_spawn(M.cfg, M.pty_fds);
 	vassal_notify(VASSAL_MSG_READY);
+	notify_send("READY=1\nSTATUS=%zu workers spawned (reload %lu)", M.nslots, M.reloads);
 	event_timer_add(M.loop, TICK_MS, on_tick, NULL);
 	while (M.state == RUNNING || live_workers() > 0 || M.pty_pid > 0)
 		event_loop_run_once(M.loop, TICK_MS);
@@ -964,6 +970,7 @@ static int start(void)
 	resolve_binary_path();
 	if (daemonize() < 0 || setup_logging() < 0 || setup_master_signals() < 0)
 		return 1;
+	notify_init();   /* before a jail hides the socket; a failure only disables it */
 	if (M.is_reload)
 		log_msg("reload %lu of %s", M.reloads, M.binary_path);
 	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0) {
@@ -1013,7 +1020,8 @@ static int start(void)
 		log_errno("chdir(%s)", cfg->chdir_path);
 		return 1;
 	}
-	if (bind_sockets() < 0)
+	/* mapped directories resolve inside the jail/chroot, after chdir */
+	if (static_init(cfg) < 0 || bind_sockets() < 0)
 		return 1;
 	M.nslots = cfg->processes ? cfg->processes : 1;
 	size_t sbsize = sizeof(struct scoreboard) + M.nslots * sizeof(struct worker_score);
@@ -1033,6 +1041,7 @@ static int start(void)
 	M.master_pid = getpid();
 	if (M.single) {
 		M.sb->workers[0].pid = getpid();
+		notify_send("READY=1\nSTATUS=serving without a master");
 		worker_main(1);
 	}
 	if (!cfg->master)

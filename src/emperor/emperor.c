@@ -12,6 +12,7 @@
 #include "emperor/vassal.h"
 #include "emperor/vassal_table.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/platform.h"
 #include "core/privileges.h"
 #include "core/stats.h"
@@ -1028,6 +1029,7 @@ static void ragnarok(void)
 		return;
 	}
 	log_msg("[emperor] *** RAGNAROK EVOKED ***");
+	notify_send("STOPPING=1");
 	E.ragnarok = true;
 	E.ragnarok_at = now_ms();
 	if (E.sched_timer > 0)
@@ -1290,6 +1292,7 @@ int emperor_run(const struct config *cfg, char **argv)
 	if (check_config() < 0 || setup_logging() < 0)
 		return 1;
 	log_msg("*** starting stockade Emperor ***");
+	notify_init();
 	if (!cfg->emperor_tyrant && (cfg->uid || cfg->gid) && privileges_drop(cfg) < 0)
 		return 1;
 	if (setup() < 0 || (cfg->emperor_pidfile && write_pidfile(cfg->emperor_pidfile) < 0) ||
@@ -1301,6 +1304,7 @@ int emperor_run(const struct config *cfg, char **argv)
 	scan_all();
 	E.warm_seq = E.seq;
 	E.initial_done = true;
+	notify_send("READY=1\nSTATUS=%zu vassals", E.vt.n);
 	arm_sched(now_ms());
 	event_timer_add(E.loop, E.freq_ms, on_tick, NULL);
 	while (!E.ragnarok || E.vt.n > 0) {

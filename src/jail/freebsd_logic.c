@@ -20,6 +20,7 @@
  * returns inside, chrooted to the jail's path.
  */
 #include "jail/freebsd_sys.h"
+#include "jail/jls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -349,18 +350,22 @@ static int fb_attach(const struct jail_spec *spec, struct jail_result *res)
 	return 0;
 }
 
-enum { LP_LASTJID, LP_NAME, LP_HOST, LP_PATH, LP_IP4, LP_IP6, LP_MAX };
+enum { LP_LASTJID, LP_NAME, LP_HOST, LP_PATH, LP_IP4, LP_IP6, LP_CPUSET, LP_DYING, LP_MAX };
 
-static int fb_list(int fd)
+static int fb_list(int fd, unsigned flags)
 {
-	static const char *const names[LP_MAX] = { "lastjid", "name", "host.hostname", "path", "ip4.addr", "ip6.addr" };
+	static const char *const names[LP_MAX] = { "lastjid", "name", "host.hostname", "path", "ip4.addr",
+		"ip6.addr", "cpuset.id", "dying" };
 	struct jailparam jp[LP_MAX];
 	int have[LP_MAX];
 	int lastjid = 0, jid, rc = 0;
 	unsigned n = 0;
+	struct jls_row *rows = NULL;
+	char **vals = NULL;   /* LP_MAX exported strings per row */
+	size_t nrows = 0, cap = 0;
 
 	memset(jp, 0, sizeof(jp));
-	/* ip4.addr/ip6.addr are unknown to a kernel without INET/INET6: skip */
+	/* ip4.addr/ip6.addr are unknown to a kernel without INET/INET6: skip, as cpuset.id and dying */
 	for (int i = 0; i < LP_MAX; i++) {
 		have[i] = -1;
 		errno = 0;
@@ -372,11 +377,7 @@ static int fb_list(int fd)
 			return -1;
 		}
 	}
-	dprintf(fd, "%6s  %-15s %-15s %-29s %s\n", "JID", "Name", "IP Address", "Hostname", "Path");
 	for (;;) {
-		char *v[LP_MAX] = { NULL };
-		const char *ip;
-
 		if (sys->jailparam_import_raw(&jp[0], &lastjid, sizeof(lastjid)) < 0) {
 			fb_error(NULL, "jls: jailparam_import_raw(\"lastjid\"): %s", fb_errmsg(errno));
 			rc = -1;
@@ -391,17 +392,37 @@ static int fb_list(int fd)
 			}
 			break;
 		}
-		for (int i = LP_NAME; i < LP_MAX; i++)
-			if (have[i] >= 0)
-				v[i] = sys->jailparam_export(&jp[have[i]]);
-		ip = v[LP_IP4] && v[LP_IP4][0] ? v[LP_IP4] : v[LP_IP6] && v[LP_IP6][0] ? v[LP_IP6] : "-";
-		dprintf(fd, "%6d  %-15s %-15s %-29s %s\n", jid, v[LP_NAME] ? v[LP_NAME] : "-", ip,
-		        v[LP_HOST] ? v[LP_HOST] : "-", v[LP_PATH] ? v[LP_PATH] : "-");
+		if (nrows == cap) {
+			cap = cap ? cap * 2 : 8;
+			rows = xrealloc(rows, cap * sizeof(*rows));
+			vals = xrealloc(vals, cap * LP_MAX * sizeof(*vals));
+		}
+		char **v = &vals[nrows * LP_MAX];
 		for (int i = 0; i < LP_MAX; i++)
-			free(v[i]);
+			v[i] = i > LP_LASTJID && have[i] >= 0 ? sys->jailparam_export(&jp[have[i]]) : NULL;
+		/* every parameter fetched, for --json */
+		struct strbuf params;
+		sb_init(&params);
+		for (int i = LP_NAME; i < LP_MAX; i++)
+			if (v[i])
+				sb_addf(&params, "%s=%s\n", names[i], v[i]);
+		v[LP_LASTJID] = sb_detach(&params);
+		rows[nrows++] = (struct jls_row){
+			.jid = jid, .name = v[LP_NAME], .hostname = v[LP_HOST], .path = v[LP_PATH],
+			.state = v[LP_DYING] && strcmp(v[LP_DYING], "true") == 0 ? "DYING" : "ACTIVE",
+			.ip4 = v[LP_IP4], .ip6 = v[LP_IP6],
+			.cpusetid = v[LP_CPUSET] ? strtol(v[LP_CPUSET], NULL, 10) : -1, .pid = -1, .age_seconds = -1,
+			.params = v[LP_LASTJID],
+		};
 		lastjid = jid;
 	}
 	sys->jailparam_free(jp, n);
+	if (rc == 0)
+		rc = jls_print(fd, flags, "CPUSetID", rows, nrows);
+	for (size_t i = 0; i < nrows * LP_MAX; i++)
+		free(vals[i]);
+	free(vals);
+	free(rows);
 	return rc;
 }
 

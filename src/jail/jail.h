@@ -25,8 +25,9 @@ struct jail_backend {
 	int (*create_and_enter)(const struct jail_spec *spec, struct jail_result *res);
 	/* Joins a running jail (jail-attach = jid|name): same contract. */
 	int (*attach)(const struct jail_spec *spec, struct jail_result *res);
-	/* --jls: one line per jail to fd. 0 or -1. */
-	int (*list)(int fd);
+	/* --jls: the running jails to fd, as jls(8); flags from jail/jls.h
+	 * (JLS_VERBOSE: -v, JLS_JSON: --json). 0 or -1. */
+	int (*list)(int fd, unsigned flags);
 	/* --jail-remove jid|name. 0 or -1. */
 	int (*remove)(const char *id);
 };

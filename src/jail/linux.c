@@ -26,6 +26,7 @@
 #include "jail/linux_net.h"
 #include "jail/linux_restrict.h"
 #include "jail/linux_rootfs.h"
+#include "jail/jls.h"
 #include "jail/registry.h"
 
 #include <ctype.h>
@@ -1119,18 +1120,6 @@ static int linux_attach(const struct jail_spec *spec, struct jail_result *res)
 
 /* ---- jls and jail -r ------------------------------------------------------------------------ */
 
-static void format_age(unsigned long long secs, char *buf, size_t len)
-{
-	if (secs < 60)
-		snprintf(buf, len, "%llus", secs);
-	else if (secs < 3600)
-		snprintf(buf, len, "%llum%02llus", secs / 60, secs % 60);
-	else if (secs < 86400)
-		snprintf(buf, len, "%lluh%02llum", secs / 3600, secs / 60 % 60);
-	else
-		snprintf(buf, len, "%llud%02lluh", secs / 86400, secs / 3600 % 24);
-}
-
 static double uptime_seconds(void)
 {
 	struct timespec ts;
@@ -1138,7 +1127,22 @@ static double uptime_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int linux_list(int fd)
+/* The value of key in "key=value" lines, malloc'd, or NULL. */
+static char *param_value(const char *params, const char *key)
+{
+	size_t klen = strlen(key);
+	for (const char *p = params; p && *p; ) {
+		size_t n = strcspn(p, "\n");
+		if (n > klen && p[klen] == '=' && strncmp(p, key, klen) == 0)
+			return xstrndup(p + klen + 1, n - klen - 1);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	return NULL;
+}
+
+static int linux_list(int fd, unsigned flags)
 {
 	struct registry_entry *v;
 	size_t n;
@@ -1148,16 +1152,29 @@ static int linux_list(int fd)
 	}
 	long hz = sysconf(_SC_CLK_TCK);
 	double up = uptime_seconds();
-	dprintf(fd, "%5s  %-16s %-24s %-32s %8s  %s\n", "JID", "NAME", "HOSTNAME", "PATH", "PID", "AGE");
+	struct jls_row *rows = xcalloc(n + 1, sizeof(*rows));
+	char **owned = xcalloc(3 * n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		char age[32];
-		double started = hz > 0 ? (double)v[i].starttime / (double)hz : up;
-		format_age(up > started ? (unsigned long long)(up - started) : 0, age, sizeof(age));
-		dprintf(fd, "%5ld  %-16s %-24s %-32s %8d  %s\n", v[i].jid, v[i].name,
-		        v[i].hostname[0] ? v[i].hostname : "-", v[i].path, (int)v[i].pid, age);
+		/* the effective parameters: addresses and everything --json shows */
+		char *params = registry_get(&v[i], "params");
+		owned[3 * i] = params;
+		owned[3 * i + 1] = param_value(params, "ip4.addr");
+		owned[3 * i + 2] = param_value(params, "ip6.addr");
+		rows[i] = (struct jls_row){
+			.jid = v[i].jid, .name = v[i].name, .hostname = v[i].hostname, .path = v[i].path,
+			.state = "ACTIVE", .ip4 = owned[3 * i + 1], .ip6 = owned[3 * i + 2],
+			.cpusetid = -1, .pid = (long)v[i].pid, .params = params,
+			.age_seconds = hz > 0 && up > (double)v[i].starttime / (double)hz ?
+			               (long long)(up - (double)v[i].starttime / (double)hz) : 0,
+		};
 	}
+	int rc = jls_print(fd, flags, "PID", rows, n);
+	for (size_t i = 0; i < 3 * n; i++)
+		free(owned[i]);
+	free(owned);
+	free(rows);
 	free(v);
-	return 0;
+	return rc;
 }
 
 static int linux_remove(const char *id)

@@ -254,17 +254,10 @@ def run(args, rootfs=None, mountinfo_dir=None, timeout=30, env=None):
 
 
 def jls():
-    """--jls as a list of dicts."""
-    r = run(["--jls"])
+    """--jls --json: one dict per running jail (jid, name, hostname, path, pid, ip4, ip6, params, ...)."""
+    r = run(["--jls", "--json"])
     assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()
-    assert lines[0].split() == ["JID", "NAME", "HOSTNAME", "PATH", "PID", "AGE"], lines[0]
-    rows = []
-    for line in lines[1:]:
-        jid, name, host, path, pid, age = line.split()
-        rows.append({"jid": int(jid), "name": name, "hostname": host, "path": path, "pid": int(pid),
-                     "age": age})
-    return rows
+    return json.loads(r.stdout)
 
 
 def jls_row(name):

@@ -208,7 +208,7 @@ def test_persist_keeps_the_jail_until_removed(rootfs, jails, tmp_path):
     assert "persists without its master" in log
     # the jail outlives the instance: init still there, registry, cgroup, jidfile
     assert pid_alive(row["pid"])
-    assert jls_row(name) == {**row, "age": jls_row(name)["age"]}
+    assert jls_row(name) == {**row, "age_seconds": jls_row(name)["age_seconds"]}
     assert jidfile.read_text() == f"{row['jid']}\n"
     cg = jail_cgroup(name)
     if cg is not None:
@@ -265,7 +265,7 @@ def test_duplicate_name_is_refused(rootfs, jails):
             rootfs=rootfs)
     assert r.returncode == 1
     assert f"jail name '{name}' is already in use (jid {row['jid']})" in r.stderr
-    assert jls_row(name) == {**row, "age": jls_row(name)["age"]}, "the first jail is untouched"
+    assert jls_row(name) == {**row, "age_seconds": jls_row(name)["age_seconds"]}, "the first jail is untouched"
 
 
 def test_duplicate_jid_is_refused(rootfs, jails):

@@ -5,6 +5,7 @@
  * seed's five configs (tests/unit/fixtures/config/seed*.ini).
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "jail/freebsd_sys.h"
+#include "jail/jls.h"
 #include "jail/params.h"
 
 #define FIX "tests/unit/fixtures/config/"
@@ -176,6 +178,10 @@ static int fake_get(struct jailparam *jp, unsigned n, int flags)
 				v = j->path;
 			else if (strcmp(jp[i].jp_name, "ip4.addr") == 0)
 				v = j->ip4;
+			else if (strcmp(jp[i].jp_name, "cpuset.id") == 0)
+				v = j->jid == 3 ? "2" : "5";
+			else if (strcmp(jp[i].jp_name, "dying") == 0)
+				v = j->jid == 7 ? "true" : "false";
 			set_value(&jp[i], v);
 		}
 		return j->jid;
@@ -743,21 +749,76 @@ Test(jail_freebsd, list_iterates_lastjid)
 	int fd = mkstemp(path);
 	cr_assert(fd >= 0);
 	unlink(path);
-	cr_assert_eq(B->list(fd), 0, "%s", logged());
+	cr_assert_eq(B->list(fd, 0), 0, "%s", logged());
 	lseek(fd, 0, SEEK_SET);
 	char out[1024];
 	ssize_t n = read(fd, out, sizeof(out) - 1);
 	close(fd);
 	cr_assert_gt(n, 0);
 	out[n] = '\0';
+	/* jls(8)'s default layout: one address, the first */
 	cr_assert_str_eq(out,
-	    "   JID  Name            IP Address      Hostname                      Path\n"
-	    "     3  db              192.168.0.3     db.example                    /jails/db\n"
-	    "     7  web             192.168.0.40,192.168.0.41 foobar                        /jails/001\n");
+	    "   JID  IP Address      Hostname                      Path\n"
+	    "     3  192.168.0.3     db.example                    /jails/db\n"
+	    "     7  192.168.0.40    foobar                        /jails/001\n");
 	const char *c = calls();
-	cr_assert(strstr(c, "jailparam_import_raw lastjid=0\njailparam_get 6 0x0 lastjid=0\n"), "%s", c);
-	cr_assert(strstr(c, "jailparam_import_raw lastjid=3\njailparam_get 6 0x0 lastjid=3\n"), "%s", c);
-	cr_assert(strstr(c, "jailparam_import_raw lastjid=7\njailparam_get 6 0x0 lastjid=7\njailparam_free 6\n"), "%s", c);
+	cr_assert(strstr(c, "jailparam_import_raw lastjid=0\njailparam_get 8 0x0 lastjid=0\n"), "%s", c);
+	cr_assert(strstr(c, "jailparam_import_raw lastjid=3\njailparam_get 8 0x0 lastjid=3\n"), "%s", c);
+	cr_assert(strstr(c, "jailparam_import_raw lastjid=7\njailparam_get 8 0x0 lastjid=7\njailparam_free 8\n"), "%s", c);
+}
+
+static char *list_output(unsigned flags)
+{
+	char path[] = "/tmp/stockade-fbsd-out-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	unlink(path);
+	cr_assert_eq(B->list(fd, flags), 0, "%s", logged());
+	lseek(fd, 0, SEEK_SET);
+	static char out[4096];
+	ssize_t n = read(fd, out, sizeof(out) - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	return out;
+}
+
+Test(jail_freebsd, list_verbose)
+{
+	cr_assert_str_eq(list_output(JLS_VERBOSE),
+	    "   JID  Hostname                      Path\n"
+	    "        Name                          State\n"
+	    "        CPUSetID\n"
+	    "        IP Address(es)\n"
+	    "     3  db.example                    /jails/db\n"
+	    "        db                            ACTIVE\n"
+	    "        2\n"
+	    "        192.168.0.3\n"
+	    "     7  foobar                        /jails/001\n"
+	    "        web                           DYING\n"
+	    "        5\n"
+	    "        192.168.0.40\n"
+	    "        192.168.0.41\n");
+}
+
+Test(jail_freebsd, list_json)
+{
+	json_error_t err;
+	json_t *a = json_loads(list_output(JLS_JSON), 0, &err);
+	cr_assert_not_null(a, "%s", err.text);
+	cr_assert_eq(json_array_size(a), 2);
+	json_t *web = json_array_get(a, 1);
+	cr_assert_eq(json_integer_value(json_object_get(web, "jid")), 7);
+	cr_assert_str_eq(json_string_value(json_object_get(web, "name")), "web");
+	cr_assert_str_eq(json_string_value(json_object_get(web, "state")), "DYING");
+	cr_assert_eq(json_integer_value(json_object_get(web, "cpusetid")), 5);
+	cr_assert(json_is_null(json_object_get(web, "pid")));
+	json_t *ip4 = json_object_get(web, "ip4");
+	cr_assert_eq(json_array_size(ip4), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(ip4, 1)), "192.168.0.41");
+	json_t *params = json_object_get(web, "params");
+	cr_assert_str_eq(json_string_value(json_object_get(params, "ip4.addr")), "192.168.0.40,192.168.0.41");
+	cr_assert_str_eq(json_string_value(json_object_get(params, "dying")), "true");
+	json_decref(a);
 }
 
 Test(jail_freebsd, list_without_inet_params)
@@ -768,14 +829,14 @@ Test(jail_freebsd, list_without_inet_params)
 	int fd = mkstemp(path);
 	cr_assert(fd >= 0);
 	unlink(path);
-	cr_assert_eq(B->list(fd), 0, "%s", logged());
+	cr_assert_eq(B->list(fd, 0), 0, "%s", logged());
 	lseek(fd, 0, SEEK_SET);
 	char out[1024];
 	ssize_t n = read(fd, out, sizeof(out) - 1);
 	close(fd);
 	out[n > 0 ? n : 0] = '\0';
-	cr_assert(strstr(out, "     3  db              -               db.example"), "%s", out);
-	cr_assert(strstr(calls(), "jailparam_free 5\n"), "%s", calls());
+	cr_assert(strstr(out, "     3  -               db.example                    /jails/db\n"), "%s", out);
+	cr_assert(strstr(calls(), "jailparam_free 7\n"), "%s", calls());
 }
 
 Test(jail_freebsd, remove_by_name_and_jid)

@@ -47,7 +47,7 @@ def application(environ, start_response):
         raise RuntimeError("boom from the probe app")
     if path == "/osenv":
         return _json(start_response, {"reloads": os.environ.get("UWSGI_RELOADS"), "pid": os.getpid(),
-                                      "ppid": os.getppid()})
+                                      "ppid": os.getppid(), "notify_socket": os.environ.get("NOTIFY_SOCKET")})
     if path == "/sleep":
         import time
         time.sleep(float(environ.get("QUERY_STRING") or "1"))
