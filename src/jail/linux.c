@@ -23,6 +23,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "jail/fds.h"
 #include "jail/linux_net.h"
 #include "jail/linux_restrict.h"
 #include "jail/linux_rootfs.h"
@@ -503,6 +504,22 @@ static void __attribute__((noreturn)) init_loop(const struct jail_spec *spec, in
 	}
 }
 
+/* Everything the monitor held came along through clone() and fork():
+ * only the start pipeline's own descriptors (and the channel and log this
+ * file still needs) may enter the jail. */
+static int keep_only(const struct jail_spec *spec, int ch, int logfd)
+{
+	size_t n = spec->nkeep_fds;
+	int *keep = xcalloc(n + 2, sizeof(int));
+	for (size_t i = 0; i < n; i++)
+		keep[i] = spec->keep_fds[i];
+	keep[n++] = ch;
+	keep[n++] = logfd;
+	int rc = jail_close_fds(keep, n);
+	free(keep);
+	return rc;
+}
+
 /* A failure inside before "ready": the reason is already logged (through
  * the monitor); "fail" tells the monitor it was expected. */
 static void __attribute__((noreturn)) init_fail(int ch)
@@ -578,7 +595,7 @@ static int run_init(struct jail_run *r)
 		close(r->lockfd);
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
-		if (jail_linux_restrict(spec) < 0)
+		if (keep_only(spec, ch, logfd) < 0 || jail_linux_restrict(spec) < 0)
 			init_fail(ch);
 		chan_send(ch, "\001ready", -1);
 		log_set_file(logfd);
@@ -1084,9 +1101,11 @@ static int linux_attach(const struct jail_spec *spec, struct jail_result *res)
 			close(back);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		/* what init did for the jail: Landlock scope (shared stack), then
-		 * capabilities, no_new_privs, seccomp */
-		if ((!js.vnet && jail_net_inside(&js) < 0) || jail_linux_restrict(&js) < 0)
+		/* what init and the master did for the jail: host descriptors
+		 * closed, Landlock scope (shared stack), then capabilities,
+		 * no_new_privs, seccomp */
+		if (jail_close_fds(spec->keep_fds, spec->nkeep_fds) < 0 ||
+		    (!js.vnet && jail_net_inside(&js) < 0) || jail_linux_restrict(&js) < 0)
 			_exit(1);
 		jail_spec_free(&js);
 		res->jid = e.jid;
