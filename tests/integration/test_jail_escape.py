@@ -1,0 +1,849 @@
+"""Jail escape suite (issue 12): from inside a real Stockade jail, every known
+way out must fail, and each check has a positive control that shows the
+probe would have noticed success.
+
+The jailed app is a probe (PROBE below, written into the rootfs) that runs
+each attack and answers the errno names as JSON. Two jails run for the whole
+module: jailed root (uid 0 with the jail's capability set) and a jail that
+drops to nobody. The controls run the same probe on the host (root, in a
+private mount/UTS namespace; as nobody for the privilege checks), and, where
+the host can't be the control, inside the jail itself (binding the jail's
+own address, connecting to the jail's own abstract socket). The attack ->
+defence -> test table is in docs/jail-privileges.md."""
+import ctypes
+import json
+import os
+import pathlib
+import secrets
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import ROOT, free_port
+from jailfs import Jailed, Rootfs, get_json, jail_name, registry, run
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(not shutil.which("unshare"), reason="needs unshare(1)"),
+    pytest.mark.skipif(not os.path.exists("/proc/self/ns/pid"), reason="needs namespaces"),
+]
+
+PYTHON = "/usr/bin/python3"
+# the jails' addresses and one that belongs to neither (all on lo: 127/8)
+ROOT_IP, NOBODY_IP, FOREIGN_IP = "127.0.66.1", "127.0.66.2", "127.0.66.9"
+NOBODY = 65534
+CAP_DAC_OVERRIDE, CAP_NET_RAW, CAP_SYS_ADMIN = 1, 13, 21
+
+PROBE = r'''"""Jail escape probe (written into the rootfs by tests/integration/test_jail_escape.py).
+
+Every attack returns "ok" when it worked (so the jail failed), or the errno
+name (EPERM, ENOENT, ...) of the step that stopped it, or a short word when
+the attack ran but reached nothing of the host. Attacks that change the
+process (chroot, unshare, setns, ptrace, fchdir) run in a forked child, so
+the worker stays as it was.
+
+Served as a WSGI app inside a jail: GET /attack?<url-quoted JSON params>
+answers {name: result}; GET /listen?<name> keeps an abstract unix socket
+listening in this worker. Run as a script for the host-side controls:
+python3 escape_probe.py '<JSON params>' [name ...]
+"""
+import ctypes
+import errno
+import json
+import os
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import urllib.parse
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+libc.ptrace.restype = ctypes.c_long
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+
+CLONE = {"user": 0x10000000, "mnt": 0x00020000, "net": 0x40000000, "pid": 0x20000000,
+         "ipc": 0x08000000, "uts": 0x04000000, "cgroup": 0x02000000, "time": 0x00000080}
+SYS_pivot_root, SYS_bpf, SYS_pidfd_open, SYS_open_by_handle_at, SYS_name_to_handle_at = 155, 321, 434, 304, 303
+PTRACE_ATTACH, PTRACE_DETACH = 16, 17
+listeners = []
+
+
+def ename(e):
+    return errno.errorcode.get(e, str(e))
+
+
+def check(r):
+    """A libc/syscall return value: raises OSError(errno) when negative."""
+    if r < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return r
+
+
+def sys_ok(r):
+    """A libc/syscall return that only signals success: None, or OSError."""
+    check(r)
+
+
+def run(fn, *args):
+    try:
+        r = fn(*args)
+    except OSError as e:
+        return ename(e.errno)
+    return "ok" if r is None else r
+
+
+def forked(fn, *args):
+    """run(fn) in a child; its answer comes back over a pipe."""
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(rd)
+            os.write(wr, json.dumps(run(fn, *args)).encode())
+        finally:
+            os._exit(0)
+    os.close(wr)
+    data = b""
+    while True:
+        chunk = os.read(rd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(rd)
+    os.waitpid(pid, 0)
+    return json.loads(data) if data else "child died"
+
+
+def read_marker(path, P, dir_fd=None):
+    fd = os.open(path, os.O_RDONLY, dir_fd=dir_fd)
+    try:
+        data = os.read(fd, 4096).decode(errors="replace")
+    finally:
+        os.close(fd)
+    return None if data == P["content"] else "another file"
+
+
+# ---- paths ----------------------------------------------------------------------------------
+
+def a_host_path(P):
+    return run(read_marker, P["marker"], P)
+
+
+def a_dotdot(P):
+    def go():
+        os.chdir(P["root"] + "/")
+        return read_marker("../" * 16 + P["marker"].lstrip("/"), P)
+    return {"absolute": run(read_marker, P["root"] + "/.." * 16 + P["marker"], P), "relative": forked(go)}
+
+
+def a_symlinks(P):
+    app = P["root"] + "/app/"
+    return {"absolute": run(read_marker, app + "link-abs", P), "relative": run(read_marker, app + "link-rel", P),
+            "shadow": run(lambda: open(app + "link-shadow").close())}
+
+
+def a_proc_root(P):
+    """/proc/<pid>/root and /cwd of every visible process and of the host helper."""
+    res = {"pid1_root": run(read_marker, "/proc/1/root" + P["marker"], P),
+           "host_cwd": run(read_marker, "/proc/%d/cwd/%s" % (P["host_pid"], P["marker_name"]), P),
+           "host_root": run(read_marker, "/proc/%d/root%s" % (P["host_pid"], P["marker"]), P)}
+    others = set()
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            others.add(run(read_marker, "/proc/%s/root%s" % (p, P["marker"]), P))
+            others.add(run(read_marker, "/proc/%s/cwd/%s" % (p, P["marker_name"]), P))
+    res["any_pid"] = "ok" if "ok" in others else "/".join(sorted(others))
+    return res
+
+
+def a_chroot(P):
+    """The classic escape: chroot into a subdirectory without chdir, climb, chroot(".")."""
+    def go():
+        d = P["scratch"] + "/chroot-escape"
+        os.makedirs(d, exist_ok=True)
+        os.chroot(d)
+        for _ in range(32):
+            os.chdir("..")
+        os.chroot(".")
+        return read_marker(P["marker"], P)
+    return forked(go)
+
+
+def a_inherited_fds(P):
+    """Every fd >= 3: what it is, and whether fchdir/openat through it reaches the marker."""
+    fds = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            fds[name] = os.readlink("/proc/self/fd/" + name)
+        except OSError:
+            pass
+    results = set()
+    for name in fds:
+        fd = int(name)
+        if fd < 3:
+            continue
+        results.add(run(read_marker, P["marker_name"], P, fd))
+
+        def go(fd=fd):
+            os.fchdir(fd)
+            os.chroot(".")          # the fd's directory as the new root, when it works
+            return read_marker(P["marker_name"], P)
+        results.add(forked(go))
+    return {"fds": fds, "escape": "ok" if "ok" in results else "/".join(sorted(results))}
+
+
+def a_open_by_handle(P):
+    buf = ctypes.create_string_buffer(8 + 128)
+    struct.pack_into("I", buf, 0, 128)
+    mount_id = ctypes.c_int()
+    check(libc.syscall(SYS_name_to_handle_at, -100, b"/", buf, ctypes.byref(mount_id), 0))
+    mfd = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = check(libc.syscall(SYS_open_by_handle_at, mfd, buf, os.O_RDONLY | os.O_DIRECTORY))
+    finally:
+        os.close(mfd)
+    os.close(fd)
+
+
+# ---- processes ------------------------------------------------------------------------------
+
+def a_ptrace(P):
+    def attach(pid):
+        check(libc.ptrace(PTRACE_ATTACH, pid, None, None))
+        os.waitpid(pid, 0)
+        check(libc.ptrace(PTRACE_DETACH, pid, None, None))
+    res = {"host": forked(attach, P["host_pid"])}
+    if not P.get("host"):
+        res["init"] = forked(attach, 1)
+    return res
+
+
+def a_signals(P):
+    def pidfd_signal():
+        fd = check(libc.syscall(SYS_pidfd_open, P["host_pid"], 0))
+        os.close(fd)
+    res = {"kill_host": run(os.kill, P["host_pid"], 0), "pidfd_open_host": run(pidfd_signal)}
+    if not P.get("host"):
+        # kill(-1) hits what the caller can see: the test checks that the host
+        # witness, which logs every SIGWINCH sender, got nothing. Never on the host.
+        res["kill_all"] = run(os.kill, -1, signal.SIGWINCH)
+    return res
+
+
+# ---- kernel objects ---------------------------------------------------------------------
+
+def a_mount(P):
+    d = P["scratch"] + "/mnt"
+    os.makedirs(d, exist_ok=True)
+    return run(lambda: sys_ok(libc.mount(b"none", d.encode(), b"tmpfs", 0, None)))
+
+
+def a_mknod(P):
+    def go(kind, major, minor):
+        path = "%s/node-%d-%d" % (P["scratch"], major, minor)
+        os.mknod(path, 0o600 | kind, os.makedev(major, minor))
+        os.unlink(path)
+    return {"disk": run(go, stat.S_IFBLK, P["disk"][0], P["disk"][1]), "kmsg": run(go, stat.S_IFCHR, 1, 11)}
+
+
+def a_pivot_root(P):
+    def go():
+        try:
+            libc.unshare(CLONE["mnt"])      # the host control must not pivot its own namespace
+        except OSError:
+            pass
+        d = P["scratch"] + "/newroot"
+        os.makedirs(d, exist_ok=True)
+        check(libc.mount(b"none", d.encode(), b"tmpfs", 0, None))
+        os.chdir(d)
+        check(libc.syscall(SYS_pivot_root, b".", b"."))
+
+    def here():
+        os.chdir("/")
+        check(libc.syscall(SYS_pivot_root, b".", b"."))
+    return {"tmpfs": forked(go), "jail_root": forked(here)}
+
+
+def a_namespaces(P):
+    res = {}
+    for name, flag in CLONE.items():
+        res["unshare_" + name] = forked(lambda flag=flag: sys_ok(libc.unshare(flag)))
+    for name in ("net", "mnt", "user", "pid", "uts", "ipc", "cgroup"):
+        def go(name=name):
+            fd = os.open("/proc/self/ns/" + name, os.O_RDONLY)
+            check(libc.setns(fd, 0))
+        res["setns_" + name] = forked(go)
+    return res
+
+
+def a_sockets(P):
+    def sock(family, kind, proto=0):
+        socket.socket(family, kind, proto).close()
+
+    def bind(addr):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((addr, 0))
+            return None if s.getsockname()[0] == addr else "rebound to " + s.getsockname()[0]
+    res = {"packet": run(sock, socket.AF_PACKET, socket.SOCK_RAW, 0x0300),
+           "raw_inet": run(sock, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)}
+    if P.get("foreign_ip"):
+        res["bind_foreign"] = run(bind, P["foreign_ip"])
+    if P.get("own_ip"):
+        res["bind_own"] = run(bind, P["own_ip"])
+    return res
+
+
+def a_abstract(P):
+    def connect(name):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect("\0" + name)
+    res = {k: run(connect, P[k]) for k in ("abstract_host", "abstract_other") if P.get(k)}
+    if P.get("abstract_own"):
+        res["abstract_own"] = run(connect, P["abstract_own"])
+    return res
+
+
+def a_hostname(P):
+    def proc_write(path, value=None):
+        with open(path, "w") as f:
+            if value:
+                f.write(value)
+    return {"sethostname": run(lambda: sys_ok(libc.sethostname(b"escaped", 7))),
+            "proc_sys_hostname": run(proc_write, "/proc/sys/kernel/hostname", "escaped"),
+            # a global sysctl: opened for writing only, the host's is never changed
+            "proc_sys_global": run(proc_write, "/proc/sys/vm/overcommit_ratio")}
+
+
+def a_bpf(P):
+    insns = struct.pack("<BBhiBBhi", 0xb7, 0, 0, 0, 0x95, 0, 0, 0)      # r0 = 0; exit
+    ibuf = ctypes.create_string_buffer(insns)
+    lic = ctypes.create_string_buffer(b"GPL")
+    attr = ctypes.create_string_buffer(128)
+    struct.pack_into("IIQQ", attr, 0, 1, 2, ctypes.addressof(ibuf), ctypes.addressof(lic))
+    fd = check(libc.syscall(SYS_bpf, 5, attr, 128))
+    os.close(fd)
+
+
+def a_devices(P):
+    return {d: run(lambda d=d: os.close(os.open(d, os.O_RDONLY | os.O_NONBLOCK))) for d in P["devices"]}
+
+
+def a_sysv(P):
+    return {"shm": run(lambda: sys_ok(libc.shmget(P["shm_key"], 0, 0))),
+            "msg": run(lambda: sys_ok(libc.msgget(P["msg_key"], 0)))}
+
+
+# ---- privileges after the uid drop ------------------------------------------------------
+
+def a_privileges(P):
+    """Binaries that would raise privileges outside: a setuid-root copy of id(1), and
+    copies of cat(1) with file capabilities inside and outside the jail's bounding set."""
+    def out(argv):
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return r.stdout if r.returncode == 0 else "exit %d: %s" % (r.returncode, r.stderr.strip())
+
+    def caps(binary):
+        status = out([binary, "/proc/self/status"])
+        return {k: v.strip() for k, _, v in (line.partition(":") for line in status.splitlines())
+                if k in ("CapEff", "CapPrm")}
+    app = P["root"] + "/app/"
+    return {"setuid_euid": run(lambda: out([app + "suid-id", "-u"]).strip()),
+            "filecap_bounded": run(caps, app + "cap-cat-bounded"),
+            "filecap_admin": run(caps, app + "cap-cat-admin"),
+            "setresuid0": run(os.setresuid, 0, 0, 0)}
+
+
+ATTACKS = {k[2:]: v for k, v in globals().items() if k.startswith("a_")}
+
+
+def attack(P, names=None):
+    return {n: run(ATTACKS[n], P) for n in (names or ATTACKS)}
+
+
+def application(environ, start_response):
+    q = urllib.parse.unquote(environ.get("QUERY_STRING", ""))
+    if environ["PATH_INFO"] == "/listen":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind("\0" + q)
+        s.listen(8)
+        listeners.append(s)
+        body = {"listening": q}
+    else:
+        P = json.loads(q)
+        body = attack(P, P.get("only"))
+    data = json.dumps(body, sort_keys=True).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+if __name__ == "__main__":
+    print(json.dumps(attack(json.loads(sys.argv[1]), sys.argv[2:] or None), sort_keys=True))
+'''
+
+
+# ---- the module's world: host objects the jails must not reach, and two jails ----------------
+
+WITNESS = r"""
+import signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGWINCH})
+out = open(sys.argv[1], "a", buffering=1)
+out.write("ready\n")
+while True:
+    out.write("%d\n" % signal.sigwaitinfo({signal.SIGWINCH}).si_pid)
+"""
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+IPC_CREAT, IPC_RMID = 0o1000, 0
+
+
+def landlock_abi():
+    """The kernel's Landlock ABI version (0: none)."""
+    v = libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1))    # LANDLOCK_CREATE_RULESET_VERSION
+    return max(v, 0)
+
+
+def set_file_caps(path, caps):
+    """security.capability, struct vfs_cap_data revision 2: effective flag, permitted = caps."""
+    os.setxattr(path, "security.capability", struct.pack("<IIIII", 0x02000000 | 1, caps & 0xffffffff, 0,
+                                                         caps >> 32, 0))
+
+
+def host_devices():
+    """Host device nodes that root can open here (a sandbox may refuse some)."""
+    found = []
+    for d in ("/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/kmsg", "/dev/mem", "/dev/loop0"):
+        try:
+            os.close(os.open(d, os.O_RDONLY | os.O_NONBLOCK))
+            found.append(d)
+        except OSError:
+            pass
+    return found
+
+
+def wait_listening(j, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if j.proc.poll() is not None:
+            raise RuntimeError(f"stockade exited with {j.proc.returncode}: {j.log()}")
+        try:
+            return get_json(j.port, "/listen?" + j.abstract, timeout=5, host=j.ip)
+        except (OSError, AssertionError):
+            time.sleep(0.05)
+    raise RuntimeError(f"jail {j.name} never answered: {j.log()}")
+
+
+class World:
+    """Everything the suite attacks, created once: a host marker file (random name and
+    content) in a directory the jails must not reach, links to it inside the rootfs, a
+    host process living in that directory, host SysV IPC objects, a host abstract socket,
+    an open directory fd passed down to stockade, a setuid-root and a file-capability
+    binary in the rootfs; then the two jails."""
+
+    def __init__(self):
+        self.base = pathlib.Path(tempfile.mkdtemp(prefix="stk-escape-", dir="/tmp"))
+        os.chmod(self.base, 0o755)      # nobody may walk to the marker: only the jail stops it
+        self.rootfs = Rootfs(self.base)
+        os.chmod(self.rootfs.path, 0o755)
+        app = self.rootfs.path / "app"
+        (app / "escape_probe.py").write_text(PROBE)
+        self.probe = str(app / "escape_probe.py")
+        self.scratch = self.base / "scratch"
+        self.scratch.mkdir()
+
+        self.marker_dir = self.base / ("host-" + secrets.token_hex(4))
+        self.marker_dir.mkdir(mode=0o755)
+        self.marker_name = "marker-" + secrets.token_hex(6)
+        self.marker = str(self.marker_dir / self.marker_name)
+        self.content = "host secret " + secrets.token_hex(16)
+        pathlib.Path(self.marker).write_text(self.content)
+        os.chmod(self.marker, 0o644)
+        os.symlink(self.marker, app / "link-abs")
+        os.symlink("../" * 16 + self.marker.lstrip("/"), app / "link-rel")
+        os.symlink("/etc/shadow", app / "link-shadow")
+
+        shutil.copy("/usr/bin/id", app / "suid-id")
+        os.chown(app / "suid-id", 0, 0)
+        os.chmod(app / "suid-id", 0o4755)
+        # DAC_OVERRIDE is in the jail's bounding set: only no_new_privs stops it.
+        # SYS_ADMIN is not: the kernel refuses to run a binary whose effective
+        # file capabilities it can't grant
+        for binary, caps in (("cap-cat-bounded", 1 << CAP_DAC_OVERRIDE),
+                             ("cap-cat-admin", 1 << CAP_DAC_OVERRIDE | 1 << CAP_SYS_ADMIN)):
+            shutil.copy("/usr/bin/cat", app / binary)
+            os.chmod(app / binary, 0o755)
+            set_file_caps(str(app / binary), caps)
+
+        self.signals = self.base / "signals"
+        self.witness = subprocess.Popen([PYTHON, "-c", WITNESS, str(self.signals)], cwd=self.marker_dir)
+        deadline = time.monotonic() + 10
+        while not (self.signals.exists() and self.signals.read_text()):
+            assert time.monotonic() < deadline and self.witness.poll() is None, "witness did not start"
+            time.sleep(0.02)
+
+        self.shm_key, self.msg_key = (0x57000000 | secrets.randbits(20) for _ in range(2))
+        self.shm_id = libc.shmget(self.shm_key, 4096, IPC_CREAT | 0o666)
+        self.msg_id = libc.msgget(self.msg_key, IPC_CREAT | 0o666)
+        assert self.shm_id >= 0 and self.msg_id >= 0, os.strerror(ctypes.get_errno())
+
+        self.abstract_host = "stk-escape-host-" + secrets.token_hex(6)
+        self.host_listener = socket.socket(socket.AF_UNIX)
+        self.host_listener.bind("\0" + self.abstract_host)
+        self.host_listener.listen(8)
+
+        # O_RDONLY|O_DIRECTORY, inheritable through pass_fds: what a careless
+        # supervisor hands down
+        self.dirfd = os.open(self.marker_dir, os.O_RDONLY | os.O_DIRECTORY)
+        self.jails = {}
+        self.start_jail("root", ROOT_IP)
+        self.start_jail("nobody", NOBODY_IP, "--uid", "nobody", "--gid", "nogroup")
+
+    def start_jail(self, role, ip, *extra):
+        hostname = "esc" + role
+        name = jail_name()
+        port = free_port()
+        j = Jailed(["--jail", f"{self.rootfs.path} {hostname} {name}", "--jail-ip4", ip,
+                    "--http-socket", f"{ip}:{port}", "--wsgi-file", "/app/escape_probe.py",
+                    "--master", "--processes", "1", *extra],
+                   rootfs=self.rootfs, wait=False, pass_fds=(self.dirfd,))
+        j.name, j.port, j.ip = name, port, ip
+        j.abstract = "stk-escape-" + hostname + "-" + secrets.token_hex(6)
+        self.jails[role] = j            # stopped by close() even if it never answers
+        wait_listening(j)
+
+    def params(self, ip=None, other=None, own=None):
+        """The probe's parameters, as seen from inside a jail."""
+        disk = next((os.stat(d).st_rdev for d in ("/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/loop0")
+                     if os.path.exists(d)), os.makedev(7, 0))
+        return {"root": "", "marker": self.marker, "marker_name": self.marker_name, "content": self.content,
+                "host_pid": self.witness.pid, "scratch": "/tmp", "disk": [os.major(disk), os.minor(disk)],
+                "devices": host_devices(), "shm_key": self.shm_key, "msg_key": self.msg_key,
+                "foreign_ip": FOREIGN_IP, "own_ip": ip, "abstract_host": self.abstract_host,
+                "abstract_other": other, "abstract_own": own, "dirfd": self.dirfd}
+
+    def attack(self, who, names=None):
+        j = self.jails[who]
+        other = self.jails["nobody" if who == "root" else "root"]
+        P = self.params(j.ip, other.abstract, j.abstract)
+        q = urllib.parse.quote(json.dumps({**P, "only": names}))
+        return get_json(j.port, "/attack?" + q, timeout=60, host=j.ip)
+
+    def host_control(self, names=None, user=None):
+        """The same probe on the host: root in a private mount and UTS namespace (its
+        mount, pivot_root and hostname changes stay there), or as `user`."""
+        P = {**self.params(FOREIGN_IP, self.jails["root"].abstract), "root": str(self.rootfs.path),
+             "scratch": str(self.scratch), "host": True}
+        argv = [PYTHON, self.probe, json.dumps(P), *(names or [])]
+        if user is None:
+            argv = ["unshare", "--mount", "--uts", "--propagation", "private", "--", *argv]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60, user=user, group=user,
+                           cwd="/")
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def close(self):
+        """Undoes whatever __init__ got to."""
+        for j in self.jails.values():
+            j.stop()
+            if registry(j.name).exists():
+                run(["--jail-remove", j.name])
+        if getattr(self, "witness", None):
+            self.witness.kill()
+            self.witness.wait()
+        for rm, ident in ((libc.shmctl, getattr(self, "shm_id", -1)), (libc.msgctl, getattr(self, "msg_id", -1))):
+            if ident >= 0:
+                rm(ident, IPC_RMID, None)
+        if getattr(self, "host_listener", None):
+            self.host_listener.close()
+        if getattr(self, "dirfd", None) is not None:
+            os.close(self.dirfd)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def world():
+    w = World.__new__(World)
+    w.jails = {}
+    try:
+        World.__init__(w)
+        yield w
+    finally:
+        if hasattr(w, "base"):
+            World.close(w)
+
+
+@pytest.fixture(scope="module")
+def results(world):
+    """Every attack, once, from each jail."""
+    return {role: world.attack(role) for role in ("root", "nobody")}
+
+
+@pytest.fixture(scope="module")
+def control(world):
+    """Every attack from the host (root): the probe finds what the jails must not."""
+    return world.host_control()
+
+
+ROLES = ["root", "nobody"]
+
+
+def assert_log_clean(world):
+    for j in world.jails.values():
+        assert j.proc.poll() is None, j.log()
+
+
+# ---- files ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_host_file_by_path(results, control, role):
+    assert control["host_path"] == "ok"
+    assert results[role]["host_path"] == "ENOENT"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_dotdot_stops_at_the_jail_root(results, control, role):
+    assert control["dotdot"] == {"absolute": "ok", "relative": "ok"}
+    assert results[role]["dotdot"] == {"absolute": "ENOENT", "relative": "ENOENT"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_symlinks_resolve_inside_the_jail(results, control, role):
+    """/app/link-abs -> the host marker, /app/link-rel -> ../../.. up to it, /app/link-shadow
+    -> /etc/shadow: the host follows them out of the rootfs, the jail can't."""
+    assert control["symlinks"] == {"absolute": "ok", "relative": "ok", "shadow": "ok"}
+    assert results[role]["symlinks"] == {"absolute": "ENOENT", "relative": "ENOENT", "shadow": "ENOENT"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_proc_root_and_cwd_of_other_processes(results, control, role):
+    """The witness runs on the host in the marker's directory: /proc/<it>/cwd and /root lead
+    there from the host. In the jail its pid doesn't exist, and /proc/1/root (the jail's
+    init, which holds capabilities the jail lacks) is refused."""
+    assert control["proc_root"]["host_cwd"] == "ok"
+    assert control["proc_root"]["host_root"] == "ok"
+    assert control["proc_root"]["any_pid"] == "ok"
+    got = results[role]["proc_root"]
+    assert got["host_cwd"] == "ENOENT" and got["host_root"] == "ENOENT"
+    assert got["pid1_root"] == "EACCES"
+    assert "ok" not in got["any_pid"].split("/"), got
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_chroot_escape(results, control, role):
+    """chroot(subdir) without chdir, climb with "..", chroot("."): out of any chroot on the
+    host; in the jail, the climb ends at the jail's root (pivot_root, old root detached)."""
+    assert control["chroot"] == "ok"
+    # jailed root keeps CAP_SYS_CHROOT (FreeBSD allows chroot in a jail too)
+    assert results[role]["chroot"] == ("ENOENT" if role == "root" else "EPERM")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_open_by_handle_at(results, control, role):
+    assert control["open_by_handle"] == "ok"
+    assert results[role]["open_by_handle"] == "EPERM"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_descriptor_from_before_the_jail(world, results, role):
+    """The test passes stockade an open directory fd of the marker's directory (pass_fds).
+    Inside, the worker holds only its log, sockets and event loop: fchdir/openat/chroot
+    through any fd >= 3 reaches nothing."""
+    got = results[role]["inherited_fds"]
+    assert str(world.dirfd) not in got["fds"] or not got["fds"][str(world.dirfd)].startswith("/"), got
+    for fd, target in got["fds"].items():
+        assert str(world.base) not in target, (fd, target)
+        if int(fd) >= 3:
+            assert target.startswith("socket:") or target == "anon_inode:[eventpoll]", (fd, target)
+    assert got["escape"] == "ENOTDIR", got
+
+
+def test_no_descriptor_from_before_jail_attach(world):
+    """jail-attach joins the jail from the host: the same fd, passed to the attaching
+    stockade, is closed in the attached process too."""
+    port = free_port()
+    j = Jailed(["--jail-attach", world.jails["root"].name, "--http-socket", f"{ROOT_IP}:{port}",
+                "--wsgi-file", "/app/escape_probe.py", "--master", "--processes", "1"],
+               wait=False, pass_fds=(world.dirfd,))
+    j.port, j.ip, j.name = port, ROOT_IP, world.jails["root"].name
+    j.abstract = "stk-escape-attach-" + secrets.token_hex(6)
+    try:
+        wait_listening(j)
+        P = {**world.params(ROOT_IP), "only": ["inherited_fds"]}
+        got = get_json(port, "/attack?" + urllib.parse.quote(json.dumps(P)), host=ROOT_IP)["inherited_fds"]
+    finally:
+        log = j.stop()
+    assert j.proc.returncode == 0, log
+    assert not any(str(world.base) in target for target in got["fds"].values()), got
+    assert got["escape"] == "ENOTDIR", got
+
+
+def test_inherited_descriptor_control_without_a_jail(world):
+    """Positive control: the same probe served by a stockade without a jail, given the same
+    fd, reads the marker through it."""
+    port = free_port()
+    j = Jailed(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", world.probe, "--master",
+                "--processes", "1"], port=port, pass_fds=(world.dirfd,))
+    try:
+        P = {**world.params(), "root": str(world.rootfs.path), "only": ["inherited_fds"]}
+        got = get_json(port, "/attack?" + urllib.parse.quote(json.dumps(P)))["inherited_fds"]
+    finally:
+        j.stop()
+    assert got["fds"][str(world.dirfd)] == str(world.marker_dir)
+    assert got["escape"] == "ok"
+
+
+# ---- processes --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_ptrace(results, control, role):
+    assert control["ptrace"] == {"host": "ok"}
+    assert results[role]["ptrace"] == {"host": "EPERM", "init": "EPERM"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_signals_to_host_processes(results, control, role):
+    assert control["signals"] == {"kill_host": "ok", "pidfd_open_host": "ok"}
+    got = results[role]["signals"]
+    assert got["kill_host"] == "ESRCH" and got["pidfd_open_host"] == "ESRCH"
+
+
+def test_kill_minus_one_stays_in_the_jail(world, results):
+    """Both jails ran kill(-1, SIGWINCH) (it succeeds: it reaches the jail's own processes).
+    The witness logs the sender of every SIGWINCH it gets: the first one must be the test's,
+    sent now. SIGWINCH doesn't queue, so a pending one from a jail would be logged instead."""
+    assert results["root"]["signals"]["kill_all"] == "ok"
+    assert results["nobody"]["signals"]["kill_all"] == "ok"
+    os.kill(world.witness.pid, signal.SIGWINCH)
+    deadline = time.monotonic() + 10
+    while len(world.signals.read_text().split()) < 2:
+        assert time.monotonic() < deadline, "the witness never logged the test's signal"
+        time.sleep(0.02)
+    assert world.signals.read_text().split() == ["ready", str(os.getpid())]
+    assert_log_clean(world)
+
+
+# ---- kernel objects ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_mount_mknod_pivot_root(results, control, role):
+    assert control["mount"] == "ok"
+    assert control["mknod"] == {"disk": "ok", "kmsg": "ok"}
+    assert control["pivot_root"]["tmpfs"] == "ok"
+    got = results[role]
+    assert got["mount"] == "EPERM"
+    assert got["mknod"] == {"disk": "EPERM", "kmsg": "EPERM"}
+    assert got["pivot_root"] == {"tmpfs": "EPERM", "jail_root": "EPERM"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_new_namespaces(results, control, role):
+    """unshare() of every namespace type and setns() into /proc/self/ns/*."""
+    for key, value in control["namespaces"].items():
+        # setns into one's own user namespace is EINVAL even for root
+        assert value == ("EINVAL" if key == "setns_user" else "ok"), (key, value)
+    got = results[role]["namespaces"]
+    assert set(got) == set(control["namespaces"])
+    assert all(v == "EPERM" for v in got.values()), got
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_raw_sockets(results, control, role):
+    assert (control["sockets"]["packet"], control["sockets"]["raw_inet"]) == ("ok", "ok")
+    got = results[role]["sockets"]
+    assert got["packet"] == "EAFNOSUPPORT"       # seccomp: only UNIX/INET/INET6/NETLINK
+    assert got["raw_inet"] == "EPERM"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_binding_an_address_outside_the_jail(results, control, role):
+    assert control["sockets"]["bind_foreign"] == "ok"
+    got = results[role]["sockets"]
+    assert got["bind_own"] == "ok", "the jail's own address binds"
+    assert got["bind_foreign"] == "EPERM"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_hostname_and_proc_sys(results, control, role):
+    assert control["hostname"] == {"sethostname": "ok", "proc_sys_hostname": "ok", "proc_sys_global": "ok"}
+    assert results[role]["hostname"] == {"sethostname": "EPERM", "proc_sys_hostname": "EROFS",
+                                         "proc_sys_global": "EROFS"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_bpf_prog_load(results, control, role):
+    assert control["bpf"] == "ok"
+    assert results[role]["bpf"] == "EPERM"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_host_devices(results, control, role):
+    if not control["devices"]:
+        pytest.skip("no host device node that root can open here")
+    assert set(control["devices"].values()) == {"ok"}
+    assert results[role]["devices"] == {d: "ENOENT" for d in control["devices"]}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_sysv_ipc_of_the_host(results, control, role):
+    assert control["sysv"] == {"shm": "ok", "msg": "ok"}
+    assert results[role]["sysv"] == {"shm": "ENOENT", "msg": "ENOENT"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_abstract_unix_sockets(world, results, control, role):
+    """The host and each jail listen on a random abstract name. The jails share the host's
+    network namespace, so only Landlock's abstract-socket scope (ABI >= 6) separates them;
+    without it they are reachable, as docs/jail-networking.md says."""
+    assert control["abstract"] == {"abstract_host": "ok", "abstract_other": "ok"}
+    got = results[role]["abstract"]
+    assert got["abstract_own"] == "ok", "a jail reaches its own abstract sockets"
+    if landlock_abi() >= 6:
+        assert got["abstract_host"] == "EPERM" and got["abstract_other"] == "EPERM"
+    else:
+        assert got["abstract_host"] == "ok" and got["abstract_other"] == "ok"
+        assert "abstract" in world.jails[role].log()
+
+
+# ---- privileges -------------------------------------------------------------------------------
+
+
+def cap_bits(hexmask):
+    return int(hexmask, 16)
+
+
+def test_no_privileges_back_after_the_uid_drop(world, results):
+    """As nobody on the host, the setuid-root id(1) says euid 0 and the capability-laden cat(1)
+    holds its capabilities. As nobody in the jail: no_new_privs gives nothing, and a binary
+    asking for a capability outside the bounding set doesn't even start."""
+    host = world.host_control(["privileges"], user=NOBODY)["privileges"]
+    assert host["setuid_euid"] == "0"
+    assert cap_bits(host["filecap_bounded"]["CapEff"]) == 1 << CAP_DAC_OVERRIDE
+    assert cap_bits(host["filecap_admin"]["CapEff"]) & 1 << CAP_SYS_ADMIN
+    assert host["setresuid0"] == "EPERM"
+    got = results["nobody"]["privileges"]
+    assert got["setuid_euid"] == str(NOBODY)
+    assert got["filecap_bounded"] == {"CapEff": "0000000000000000", "CapPrm": "0000000000000000"}
+    assert got["filecap_admin"] == "EPERM"
+    assert got["setresuid0"] == "EPERM"
+
+
+def test_jailed_root_gains_no_capability_by_exec(results):
+    got = results["root"]["privileges"]
+    assert got["filecap_admin"] == "EPERM"
+    eff = cap_bits(got["filecap_bounded"]["CapEff"])
+    assert eff & 1 << CAP_DAC_OVERRIDE and not eff & (1 << CAP_SYS_ADMIN | 1 << CAP_NET_RAW)
