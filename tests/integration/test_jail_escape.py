@@ -11,6 +11,7 @@ the host can't be the control, inside the jail itself (binding the jail's
 own address, connecting to the jail's own abstract socket). The attack ->
 defence -> test table is in docs/jail-privileges.md."""
 import ctypes
+import errno
 import json
 import os
 import pathlib
@@ -39,6 +40,7 @@ pytestmark = [
 PYTHON = "/usr/bin/python3"
 # the jails' addresses and one that belongs to neither (all on lo: 127/8)
 ROOT_IP, NOBODY_IP, FOREIGN_IP = "127.0.66.1", "127.0.66.2", "127.0.66.9"
+VNET_IP, VNET_HOST_IP = "198.18.66.2", "198.18.66.1"    # the vnet jail's eth0; the host's source
 NOBODY = 65534
 CAP_DAC_OVERRIDE, CAP_NET_RAW, CAP_SYS_ADMIN = 1, 13, 21
 
@@ -817,6 +819,41 @@ def test_abstract_unix_sockets(world, results, control, role):
     else:
         assert got["abstract_host"] == "ok" and got["abstract_other"] == "ok"
         assert "abstract" in world.jails[role].log()
+
+
+@pytest.fixture
+def vnet_host_address():
+    """A source address for the host side of a vnet veth (lo has only 127.0.0.1 here). Only
+    in the test's own network namespace (scripts/in-netns.sh), never on a real host."""
+    if os.environ.get("STOCKADE_IN_NETNS") != "1" or not shutil.which("ip"):
+        pytest.skip("needs the test network namespace of scripts/in-netns.sh and ip(8)")
+    subprocess.run(["ip", "addr", "replace", VNET_HOST_IP + "/32", "dev", "lo"], check=True)
+    yield
+    subprocess.run(["ip", "addr", "del", VNET_HOST_IP + "/32", "dev", "lo"], check=False)
+
+
+def test_abstract_unix_sockets_with_vnet(world, vnet_host_address):
+    """A vnet jail has its own network namespace, so its abstract names are its own on every
+    kernel: the host's and the other jails' listeners don't exist there."""
+    name = jail_name()
+    port = free_port()
+    j = Jailed(["--jail", f"{world.rootfs.path} escvnet {name}", "--jail2", "vnet", "--jail-ip4", VNET_IP,
+                "--http-socket", f"{VNET_IP}:{port}", "--wsgi-file", "/app/escape_probe.py", "--master",
+                "--processes", "1"], rootfs=world.rootfs, wait=False)
+    j.port, j.ip, j.name = port, VNET_IP, name
+    j.abstract = "stk-escape-vnet-" + secrets.token_hex(6)
+    try:
+        wait_listening(j)
+        P = {**world.params(VNET_IP, world.jails["root"].abstract, j.abstract), "only": ["abstract"]}
+        got = get_json(port, "/attack?" + urllib.parse.quote(json.dumps(P)), host=VNET_IP)["abstract"]
+        with socket.socket(socket.AF_UNIX) as s:
+            host_to_jail = s.connect_ex("\0" + j.abstract)
+    finally:
+        j.stop()
+        if registry(name).exists():
+            run(["--jail-remove", name])
+    assert got == {"abstract_host": "ECONNREFUSED", "abstract_other": "ECONNREFUSED", "abstract_own": "ok"}
+    assert host_to_jail == errno.ECONNREFUSED, "nor does the host see the jail's"
 
 
 # ---- privileges -------------------------------------------------------------------------------
