@@ -12,6 +12,7 @@ own address, connecting to the jail's own abstract socket). The attack ->
 defence -> test table is in docs/jail-privileges.md."""
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import pathlib
@@ -23,12 +24,13 @@ import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import urllib.parse
 
 import pytest
 
-from conftest import ROOT, free_port
+from conftest import BIN, free_port
 from jailfs import Jailed, Rootfs, get_json, jail_name, registry, run
 
 pytestmark = [
@@ -40,6 +42,7 @@ pytestmark = [
 PYTHON = "/usr/bin/python3"
 # the jails' addresses and one that belongs to neither (all on lo: 127/8)
 ROOT_IP, NOBODY_IP, FOREIGN_IP = "127.0.66.1", "127.0.66.2", "127.0.66.9"
+TTY_IP = "127.0.66.3"
 VNET_IP, VNET_HOST_IP = "198.18.66.2", "198.18.66.1"    # the vnet jail's eth0; the host's source
 NOBODY = 65534
 CAP_DAC_OVERRIDE, CAP_NET_RAW, CAP_SYS_ADMIN = 1, 13, 21
@@ -59,6 +62,7 @@ python3 escape_probe.py '<JSON params>' [name ...]
 """
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import signal
@@ -204,6 +208,29 @@ def a_inherited_fds(P):
             return read_marker(P["marker_name"], P)
         results.add(forked(go))
     return {"fds": fds, "escape": "ok" if "ok" in results else "/".join(sorted(results))}
+
+
+def a_terminal(P):
+    """TIOCSTI pushes input into a terminal: typed into the host's shell when the jail reaches
+    its controlling terminal (/dev/tty) or holds it as fd 0-2."""
+    import fcntl
+    import termios
+
+    def inject(fd):
+        for ch in P["inject"]:
+            fcntl.ioctl(fd, termios.TIOCSTI, ch.encode())
+
+    def via_dev_tty():
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+        try:
+            inject(fd)
+        finally:
+            os.close(fd)
+    res = {"dev_tty": run(via_dev_tty)}
+    for fd in (0, 1, 2):
+        if os.isatty(fd):
+            res["fd%d" % fd] = run(inject, fd)
+    return res
 
 
 def a_open_by_handle(P):
@@ -768,6 +795,64 @@ def test_kill_minus_one_stays_in_the_jail(world, results):
         time.sleep(0.02)
     assert world.signals.read_text().split() == ["ready", str(os.getpid())]
     assert_log_clean(world)
+
+
+def pty_input(fd):
+    """What is waiting in a terminal's input queue (read from its slave side)."""
+    os.set_blocking(fd, False)
+    got = ""
+    while True:             # canonical mode: one line per read
+        try:
+            chunk = os.read(fd, 4096).decode()
+        except BlockingIOError:
+            return got
+        if not chunk:
+            return got
+        got += chunk
+
+
+@pytest.mark.parametrize("how", ["jail", "attach"])
+def test_no_input_into_the_host_terminal(world, how):
+    """stockade started in the foreground of a terminal (here a pty that is its controlling
+    terminal and stdin). TIOCSTI from a process of that session types into the host's shell;
+    as nobody on the host the probe does exactly that. The jail (and a jail-attach) runs in
+    a session of its own, without a controlling terminal (/dev/tty has nothing to open), and
+    a terminal on its stdin is replaced by /dev/null."""
+    master, slave = os.openpty()
+    try:
+        def make_ctty():
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        line = "stk-injected-" + secrets.token_hex(4) + "\n"
+        probe = [PYTHON, world.probe, json.dumps({"inject": line}), "terminal"]
+        r = subprocess.run(probe, stdin=slave, capture_output=True, text=True, timeout=30, user=NOBODY,
+                           group=NOBODY, start_new_session=True, preexec_fn=make_ctty)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["terminal"] == {"dev_tty": "ok", "fd0": "ok"}
+        assert pty_input(slave) == line * 2, "the control typed its line, twice"
+
+        name, port = jail_name(), free_port()
+        if how == "jail":
+            ip, args = TTY_IP, ["--jail", f"{world.rootfs.path} esctty {name}", "--jail-ip4", TTY_IP]
+        else:
+            ip, args = ROOT_IP, ["--jail-attach", world.jails["root"].name]
+        j = Jailed([*args, "--http-socket", f"{ip}:{port}", "--wsgi-file", "/app/escape_probe.py", "--master",
+                    "--processes", "1"], rootfs=world.rootfs if how == "jail" else None, wait=False,
+                   stdin=slave, start_new_session=True, preexec_fn=make_ctty)
+        j.port, j.ip, j.name, j.abstract = port, ip, name, "stk-escape-tty-" + secrets.token_hex(6)
+        try:
+            wait_listening(j)
+            P = {**world.params(ip), "inject": line, "only": ["terminal"]}
+            got = get_json(port, "/attack?" + urllib.parse.quote(json.dumps(P)), host=ip)["terminal"]
+        finally:
+            j.stop()
+            if how == "jail" and registry(name).exists():
+                run(["--jail-remove", name])
+        # no controlling terminal; stdin, a terminal, is /dev/null inside
+        assert got == {"dev_tty": "ENXIO"}
+        assert pty_input(slave) == ""
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 # ---- kernel objects ---------------------------------------------------------------------------
