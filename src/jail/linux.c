@@ -524,7 +524,7 @@ static int stdin_off_the_terminal(void)
 /* Everything the monitor held came along through clone() and fork():
  * only the start pipeline's own descriptors (and the channel and log this
  * file still needs) may enter the jail. */
-static int keep_only(const struct jail_spec *spec, int ch, int logfd)
+static int drop_inherited(const struct jail_spec *spec, int ch, int logfd)
 {
 	size_t n = spec->nkeep_fds;
 	int *keep = xcalloc(n + 2, sizeof(int));
@@ -619,7 +619,7 @@ static int run_init(struct jail_run *r)
 		close(r->lockfd);
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
-		if (keep_only(spec, ch, logfd) < 0 || jail_linux_restrict(spec) < 0)
+		if (drop_inherited(spec, ch, logfd) < 0 || jail_linux_restrict(spec) < 0)
 			init_fail(ch);
 		chan_send(ch, "\001ready", -1);
 		log_set_file(logfd);

@@ -22,7 +22,6 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import termios
 import time
@@ -30,7 +29,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import BIN, free_port
+from conftest import free_port
 from jailfs import Jailed, Rootfs, get_json, jail_name, registry, run
 
 pytestmark = [
@@ -64,6 +63,7 @@ import ctypes
 import errno
 import fcntl
 import json
+import mmap
 import os
 import signal
 import socket
@@ -71,6 +71,7 @@ import stat
 import struct
 import subprocess
 import sys
+import termios
 import urllib.parse
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -213,9 +214,6 @@ def a_inherited_fds(P):
 def a_terminal(P):
     """TIOCSTI pushes input into a terminal: typed into the host's shell when the jail reaches
     its controlling terminal (/dev/tty) or holds it as fd 0-2."""
-    import fcntl
-    import termios
-
     def inject(fd):
         for ch in P["inject"]:
             fcntl.ioctl(fd, termios.TIOCSTI, ch.encode())
@@ -366,10 +364,9 @@ def a_io_uring(P):
         sq_entries, cq_entries = struct.unpack_from("II", params, 0)
         sq_off = struct.unpack_from("IIIIIIIIQ", params, 40)         # head tail mask entries flags dropped array
         cq_off = struct.unpack_from("IIIIIIIIQ", params, 80)         # head tail mask entries overflow cqes
-        mm = __import__("mmap")
-        sq = mm.mmap(ring, sq_off[6] + sq_entries * 4, offset=0)
-        cq = mm.mmap(ring, cq_off[5] + cq_entries * 16, offset=0x8000000)
-        sqes = mm.mmap(ring, sq_entries * 64, offset=0x10000000)
+        sq = mmap.mmap(ring, sq_off[6] + sq_entries * 4, offset=0)
+        cq = mmap.mmap(ring, cq_off[5] + cq_entries * 16, offset=0x8000000)
+        sqes = mmap.mmap(ring, sq_entries * 64, offset=0x10000000)
         struct.pack_into("BBHiQQII", sqes, 0, IORING_OP_SOCKET, 0, 0, AF_VSOCK, socket.SOCK_STREAM, 0, 0, 0)
         tail = struct.unpack_from("I", sq, sq_off[1])[0]
         mask = struct.unpack_from("I", sq, sq_off[2])[0]
