@@ -83,7 +83,7 @@ CLONE = {"user": 0x10000000, "mnt": 0x00020000, "net": 0x40000000, "pid": 0x2000
          "ipc": 0x08000000, "uts": 0x04000000, "cgroup": 0x02000000, "time": 0x00000080}
 SYS_pivot_root, SYS_bpf, SYS_pidfd_open, SYS_open_by_handle_at, SYS_name_to_handle_at = 155, 321, 434, 304, 303
 PTRACE_ATTACH, PTRACE_DETACH = 16, 17
-listeners = []
+listeners = {}
 
 
 def ename(e):
@@ -433,10 +433,11 @@ def attack(P, names=None):
 def application(environ, start_response):
     q = urllib.parse.unquote(environ.get("QUERY_STRING", ""))
     if environ["PATH_INFO"] == "/listen":
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.bind("\0" + q)
-        s.listen(8)
-        listeners.append(s)
+        if q not in listeners:          # else a retried request
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind("\0" + q)
+            s.listen(8)
+            listeners[q] = s
         body = {"listening": q}
     else:
         P = json.loads(q)
@@ -464,7 +465,7 @@ while True:
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
-IPC_CREAT, IPC_RMID = 0o1000, 0
+IPC_CREAT, IPC_EXCL, IPC_RMID = 0o1000, 0o2000, 0
 
 
 def landlock_abi():
@@ -508,9 +509,14 @@ class World:
     content) in a directory the jails must not reach, links to it inside the rootfs, a
     host process living in that directory, host SysV IPC objects, a host abstract socket,
     an open directory fd passed down to stockade, a setuid-root and a file-capability
-    binary in the rootfs; then the two jails."""
+    binary in the rootfs; then the two jails. close() undoes whatever build() got to."""
 
     def __init__(self):
+        self.jails = {}
+        self.witness = self.host_listener = self.dirfd = None
+        self.shm_id = self.msg_id = -1
+
+    def build(self):
         self.base = pathlib.Path(tempfile.mkdtemp(prefix="stk-escape-", dir="/tmp"))
         os.chmod(self.base, 0o755)      # nobody may walk to the marker: only the jail stops it
         self.rootfs = Rootfs(self.base)
@@ -552,8 +558,8 @@ class World:
             time.sleep(0.02)
 
         self.shm_key, self.msg_key = (0x57000000 | secrets.randbits(20) for _ in range(2))
-        self.shm_id = libc.shmget(self.shm_key, 4096, IPC_CREAT | 0o666)
-        self.msg_id = libc.msgget(self.msg_key, IPC_CREAT | 0o666)
+        self.shm_id = libc.shmget(self.shm_key, 4096, IPC_CREAT | IPC_EXCL | 0o666)
+        self.msg_id = libc.msgget(self.msg_key, IPC_CREAT | IPC_EXCL | 0o666)
         assert self.shm_id >= 0 and self.msg_id >= 0, os.strerror(ctypes.get_errno())
 
         self.abstract_host = "stk-escape-host-" + secrets.token_hex(6)
@@ -564,7 +570,6 @@ class World:
         # O_RDONLY|O_DIRECTORY, inheritable through pass_fds: what a careless
         # supervisor hands down
         self.dirfd = os.open(self.marker_dir, os.O_RDONLY | os.O_DIRECTORY)
-        self.jails = {}
         self.start_jail("root", ROOT_IP)
         self.start_jail("nobody", NOBODY_IP, "--uid", "nobody", "--gid", "nogroup")
 
@@ -589,7 +594,7 @@ class World:
                 "host_pid": self.witness.pid, "scratch": "/tmp", "disk": [os.major(disk), os.minor(disk)],
                 "devices": host_devices(), "shm_key": self.shm_key, "msg_key": self.msg_key,
                 "foreign_ip": FOREIGN_IP, "own_ip": ip, "abstract_host": self.abstract_host,
-                "abstract_other": other, "abstract_own": own, "dirfd": self.dirfd}
+                "abstract_other": other, "abstract_own": own}
 
     def attack(self, who, names=None):
         j = self.jails[who]
@@ -612,34 +617,33 @@ class World:
         return json.loads(r.stdout)
 
     def close(self):
-        """Undoes whatever __init__ got to."""
         for j in self.jails.values():
             j.stop()
             if registry(j.name).exists():
                 run(["--jail-remove", j.name])
-        if getattr(self, "witness", None):
+        if self.witness:
             self.witness.kill()
             self.witness.wait()
-        for rm, ident in ((libc.shmctl, getattr(self, "shm_id", -1)), (libc.msgctl, getattr(self, "msg_id", -1))):
-            if ident >= 0:
-                rm(ident, IPC_RMID, None)
-        if getattr(self, "host_listener", None):
+        if self.shm_id >= 0:
+            libc.shmctl(self.shm_id, IPC_RMID, None)
+        if self.msg_id >= 0:
+            libc.msgctl(self.msg_id, IPC_RMID, None)
+        if self.host_listener:
             self.host_listener.close()
-        if getattr(self, "dirfd", None) is not None:
+        if self.dirfd is not None:
             os.close(self.dirfd)
-        shutil.rmtree(self.base, ignore_errors=True)
+        if hasattr(self, "base"):
+            shutil.rmtree(self.base, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def world():
-    w = World.__new__(World)
-    w.jails = {}
+    w = World()
     try:
-        World.__init__(w)
+        w.build()
         yield w
     finally:
-        if hasattr(w, "base"):
-            World.close(w)
+        w.close()
 
 
 @pytest.fixture(scope="module")
@@ -657,7 +661,7 @@ def control(world):
 ROLES = ["root", "nobody"]
 
 
-def assert_log_clean(world):
+def assert_jails_running(world):
     for j in world.jails.values():
         assert j.proc.poll() is None, j.log()
 
@@ -791,7 +795,7 @@ def test_kill_minus_one_stays_in_the_jail(world, results):
         assert time.monotonic() < deadline, "the witness never logged the test's signal"
         time.sleep(0.02)
     assert world.signals.read_text().split() == ["ready", str(os.getpid())]
-    assert_log_clean(world)
+    assert_jails_running(world)
 
 
 def pty_input(fd):
