@@ -175,6 +175,23 @@ def a_proc_root(P):
     return res
 
 
+def a_exe(P):
+    """/proc/<pid>/exe is the host's stockade binary even when the rootfs doesn't hold it;
+    /proc/self/map_files/ opens any mapped file (the host's libpython) by its mapping.
+    Opened for writing (never written), they would let the jail replace what host root
+    runs."""
+    def open_mapped():
+        with open("/proc/self/maps") as f:
+            first = next(line for line in f if line.split()[4] != "0")      # inode: a file
+        start, end = (int(a, 16) for a in first.split()[0].split("-"))     # maps pads, map_files not
+        os.close(os.open("/proc/self/map_files/%x-%x" % (start, end), os.O_RDONLY))
+    res = {"map_files": run(open_mapped)}
+    if not P.get("host"):
+        for pid in ("self", "1", str(os.getppid())):
+            res["exe_" + pid] = run(lambda: os.close(os.open("/proc/%s/exe" % pid, os.O_WRONLY)))
+    return res
+
+
 def a_chroot(P):
     """The classic escape: chroot into a subdirectory without chdir, climb, chroot(".")."""
     def go():
@@ -399,8 +416,12 @@ def a_devices(P):
 
 
 def a_sysv(P):
+    def mq_open():
+        os.close(check(libc.mq_open(P["mq_name"].encode(), os.O_RDWR)))
     return {"shm": run(lambda: sys_ok(libc.shmget(P["shm_key"], 0, 0))),
-            "msg": run(lambda: sys_ok(libc.msgget(P["msg_key"], 0)))}
+            "msg": run(lambda: sys_ok(libc.msgget(P["msg_key"], 0))),
+            "sem": run(lambda: sys_ok(libc.semget(P["sem_key"], 0, 0))),
+            "posix_mq": run(mq_open)}
 
 
 # ---- privileges after the uid drop ------------------------------------------------------
@@ -514,7 +535,8 @@ class World:
     def __init__(self):
         self.jails = {}
         self.witness = self.host_listener = self.dirfd = None
-        self.shm_id = self.msg_id = -1
+        self.shm_id = self.msg_id = self.sem_id = -1
+        self.mq_name = None
 
     def build(self):
         self.base = pathlib.Path(tempfile.mkdtemp(prefix="stk-escape-", dir="/tmp"))
@@ -557,10 +579,15 @@ class World:
             assert time.monotonic() < deadline and self.witness.poll() is None, "witness did not start"
             time.sleep(0.02)
 
-        self.shm_key, self.msg_key = (0x57000000 | secrets.randbits(20) for _ in range(2))
+        self.shm_key, self.msg_key, self.sem_key = (0x57000000 | secrets.randbits(20) for _ in range(3))
         self.shm_id = libc.shmget(self.shm_key, 4096, IPC_CREAT | IPC_EXCL | 0o666)
         self.msg_id = libc.msgget(self.msg_key, IPC_CREAT | IPC_EXCL | 0o666)
-        assert self.shm_id >= 0 and self.msg_id >= 0, os.strerror(ctypes.get_errno())
+        self.sem_id = libc.semget(self.sem_key, 1, IPC_CREAT | IPC_EXCL | 0o666)
+        assert min(self.shm_id, self.msg_id, self.sem_id) >= 0, os.strerror(ctypes.get_errno())
+        self.mq_name = "/stk-escape-" + secrets.token_hex(6)
+        mq = libc.mq_open(self.mq_name.encode(), os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o666, None)
+        assert mq >= 0, os.strerror(ctypes.get_errno())
+        os.close(mq)
 
         self.abstract_host = "stk-escape-host-" + secrets.token_hex(6)
         self.host_listener = socket.socket(socket.AF_UNIX)
@@ -593,6 +620,7 @@ class World:
         return {"root": "", "marker": self.marker, "marker_name": self.marker_name, "content": self.content,
                 "host_pid": self.witness.pid, "scratch": "/tmp", "disk": [os.major(disk), os.minor(disk)],
                 "devices": host_devices(), "shm_key": self.shm_key, "msg_key": self.msg_key,
+                "sem_key": self.sem_key, "mq_name": self.mq_name,
                 "foreign_ip": FOREIGN_IP, "own_ip": ip, "abstract_host": self.abstract_host,
                 "abstract_other": other, "abstract_own": own}
 
@@ -628,6 +656,10 @@ class World:
             libc.shmctl(self.shm_id, IPC_RMID, None)
         if self.msg_id >= 0:
             libc.msgctl(self.msg_id, IPC_RMID, None)
+        if self.sem_id >= 0:
+            libc.semctl(self.sem_id, 0, IPC_RMID)
+        if self.mq_name:
+            libc.mq_unlink(self.mq_name.encode())
         if self.host_listener:
             self.host_listener.close()
         if self.dirfd is not None:
@@ -710,6 +742,22 @@ def test_chroot_escape(results, control, role):
     assert control["chroot"] == "ok"
     # jailed root keeps CAP_SYS_CHROOT (FreeBSD allows chroot in a jail too)
     assert results[role]["chroot"] == ("ENOENT" if role == "root" else "EPERM")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_host_binary_through_proc(results, control, role):
+    """The stockade binary and libpython that the jail's processes run are host files. Writing
+    to the binary through /proc/<pid>/exe stays refused: the host's monitor runs it for the
+    jail's whole life (ETXTBSY), and init's is behind the ptrace check. /proc/self/map_files,
+    which opens any mapped file, needs CAP_SYS_ADMIN."""
+    assert control["exe"] == {"map_files": "ok"}
+    got = results[role]["exe"]
+    assert got["map_files"] == "EPERM"
+    if role == "root":
+        assert (got["exe_self"], got["exe_1"], got["exe_2"]) == ("ETXTBSY", "EACCES", "ETXTBSY")
+    else:
+        # the file is root's 0755 to begin with
+        assert (got["exe_self"], got["exe_1"], got["exe_2"]) == ("EACCES", "EACCES", "EACCES")
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -930,9 +978,11 @@ def test_host_devices(results, control, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_sysv_ipc_of_the_host(results, control, role):
-    assert control["sysv"] == {"shm": "ok", "msg": "ok"}
-    assert results[role]["sysv"] == {"shm": "ENOENT", "msg": "ENOENT"}
+def test_ipc_objects_of_the_host(results, control, role):
+    """A SysV shm segment, message queue and semaphore set with known keys, and a POSIX
+    message queue, made by the host."""
+    assert control["sysv"] == {"shm": "ok", "msg": "ok", "sem": "ok", "posix_mq": "ok"}
+    assert results[role]["sysv"] == {"shm": "ENOENT", "msg": "ENOENT", "sem": "ENOENT", "posix_mq": "ENOENT"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -1013,4 +1063,5 @@ def test_jailed_root_gains_no_capability_by_exec(results):
     assert got["filecap_admin"] == "EPERM"
     eff = cap_bits(got["filecap_bounded"]["CapEff"])
     assert eff & 1 << CAP_DAC_OVERRIDE and not eff & (1 << CAP_SYS_ADMIN | 1 << CAP_NET_RAW)
+
 
