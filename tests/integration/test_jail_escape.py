@@ -345,6 +345,13 @@ def a_sockets(P):
            "vsock": run(sock, 40, socket.SOCK_STREAM)}                  # AF_VSOCK
     if P.get("foreign_ip"):
         res["bind_foreign"] = run(bind, P["foreign_ip"])
+
+    def bind6(addr):
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind((addr, 0))
+            return None if s.getsockname()[0] == addr else "rebound to " + s.getsockname()[0]
+    res["bind6_loopback"] = run(bind6, "::1")
+    res["bind6_any"] = run(bind6, "::")
     if P.get("own_ip"):
         res["bind_own"] = run(bind, P["own_ip"])
     return res
@@ -950,10 +957,15 @@ def test_socket_family_allow_list_through_io_uring(results, control, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_binding_an_address_outside_the_jail(results, control, role):
-    assert control["sockets"]["bind_foreign"] == "ok"
+    """The jails have one IPv4 address each and say nothing about IPv6: another IPv4
+    address, ::1 and the IPv6 wildcard (which would listen on every host address) are
+    refused, as on FreeBSD."""
+    assert (control["sockets"]["bind_foreign"], control["sockets"]["bind6_loopback"],
+            control["sockets"]["bind6_any"]) == ("ok", "ok", "ok")
     got = results[role]["sockets"]
     assert got["bind_own"] == "ok", "the jail's own address binds"
     assert got["bind_foreign"] == "EPERM"
+    assert got["bind6_loopback"] == "EPERM" and got["bind6_any"] == "EPERM"
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -1063,5 +1075,6 @@ def test_jailed_root_gains_no_capability_by_exec(results):
     assert got["filecap_admin"] == "EPERM"
     eff = cap_bits(got["filecap_bounded"]["CapEff"])
     assert eff & 1 << CAP_DAC_OVERRIDE and not eff & (1 << CAP_SYS_ADMIN | 1 << CAP_NET_RAW)
+
 
 
