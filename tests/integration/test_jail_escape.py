@@ -357,6 +357,23 @@ def a_sockets(P):
     return res
 
 
+def a_netlink(P):
+    """RTM_NEWADDR over rtnetlink (AF_NETLINK is allowed in a jail): an address on the
+    host's lo. The host control adds it in a throw-away network namespace."""
+    def add_addr():
+        if P.get("host"):
+            sys_ok(libc.unshare(CLONE["net"]))
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0) as s:        # NETLINK_ROUTE
+            local = struct.pack("HH4s", 8, 2, socket.inet_aton("198.18.66.77"))  # IFA_LOCAL
+            body = struct.pack("BBBBI", socket.AF_INET, 32, 0, 0, socket.if_nametoindex("lo")) + local
+            # RTM_NEWADDR; NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE
+            s.send(struct.pack("IHHII", 16 + len(body), 20, 0x1 | 0x4 | 0x200 | 0x400, 1, 0) + body)
+            err = struct.unpack_from("i", s.recv(4096), 16)[0]                # the NLMSG_ERROR ack
+            if err < 0:
+                raise OSError(-err, os.strerror(-err))
+    return forked(add_addr)
+
+
 def a_abstract(P):
     def connect(name):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -966,6 +983,12 @@ def test_binding_an_address_outside_the_jail(results, control, role):
     assert got["bind_own"] == "ok", "the jail's own address binds"
     assert got["bind_foreign"] == "EPERM"
     assert got["bind6_loopback"] == "EPERM" and got["bind6_any"] == "EPERM"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_network_configuration(results, control, role):
+    assert control["netlink"] == "ok"
+    assert results[role]["netlink"] == "EPERM"           # no CAP_NET_ADMIN
 
 
 @pytest.mark.parametrize("role", ROLES)
