@@ -289,21 +289,17 @@ def a_sockets(P):
         socket.socket(family, kind, proto).close()
 
     def bind(addr):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as s:
             s.bind((addr, 0))
             return None if s.getsockname()[0] == addr else "rebound to " + s.getsockname()[0]
     res = {"packet": run(sock, socket.AF_PACKET, socket.SOCK_RAW, 0x0300),
            "raw_inet": run(sock, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP),
-           "vsock": run(sock, 40, socket.SOCK_STREAM)}                  # AF_VSOCK
+           "vsock": run(sock, 40, socket.SOCK_STREAM),                  # AF_VSOCK
+           "bind6_loopback": run(bind, "::1"),
+           "bind6_any": run(bind, "::")}
     if P.get("foreign_ip"):
         res["bind_foreign"] = run(bind, P["foreign_ip"])
-
-    def bind6(addr):
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-            s.bind((addr, 0))
-            return None if s.getsockname()[0] == addr else "rebound to " + s.getsockname()[0]
-    res["bind6_loopback"] = run(bind6, "::1")
-    res["bind6_any"] = run(bind6, "::")
     if P.get("own_ip"):
         res["bind_own"] = run(bind, P["own_ip"])
     return res

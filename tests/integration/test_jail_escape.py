@@ -100,6 +100,37 @@ def wait_listening(j, timeout=20.0):
     raise RuntimeError(f"jail {j.name} never answered: {j.log()}")
 
 
+class Probe:
+    """A stockade serving the probe on ip: jailed by args (a jail it creates is named
+    name), or not. Use as a context manager: the instance and its jail go at the end."""
+
+    def __init__(self, args, ip, name=None, rootfs=None, wsgi="/app/escape_probe.py", **popen):
+        port = free_port()
+        self.j = Jailed([*args, "--http-socket", f"{ip}:{port}", "--wsgi-file", wsgi, "--master",
+                         "--processes", "1"], rootfs=rootfs, wait=False, **popen)
+        self.j.port, self.j.ip, self.j.name = port, ip, name
+        self.j.abstract = "stk-escape-" + secrets.token_hex(6)
+        self.log = None
+
+    def __enter__(self):
+        try:
+            wait_listening(self.j)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.log = self.j.stop()
+        if self.j.name and registry(self.j.name).exists():
+            run(["--jail-remove", self.j.name])
+
+    def ask(self, P, names):
+        """The named attacks, made by this probe with the parameters P."""
+        q = urllib.parse.quote(json.dumps({**P, "only": names}))
+        return get_json(self.j.port, "/attack?" + q, timeout=60, host=self.j.ip)
+
+
 class World:
     """Everything the suite attacks, created once: a host marker file (random name and
     content) in a directory the jails must not reach, links to it inside the rootfs, a
@@ -176,17 +207,11 @@ class World:
         self.start_jail("nobody", NOBODY_IP, "--uid", "nobody", "--gid", "nogroup")
 
     def start_jail(self, role, ip, *extra):
-        hostname = "esc" + role
         name = jail_name()
-        port = free_port()
-        j = Jailed(["--jail", f"{self.rootfs.path} {hostname} {name}", "--jail-ip4", ip,
-                    "--http-socket", f"{ip}:{port}", "--wsgi-file", "/app/escape_probe.py",
-                    "--master", "--processes", "1", *extra],
-                   rootfs=self.rootfs, wait=False, pass_fds=(self.dirfd,))
-        j.name, j.port, j.ip = name, port, ip
-        j.abstract = "stk-escape-" + hostname + "-" + secrets.token_hex(6)
-        self.jails[role] = j            # stopped by close() even if it never answers
-        wait_listening(j)
+        probe = Probe(["--jail", f"{self.rootfs.path} esc{role} {name}", "--jail-ip4", ip, *extra], ip, name,
+                      self.rootfs, pass_fds=(self.dirfd,))
+        self.jails[role] = probe        # stopped by close() even if it never answers
+        probe.__enter__()
 
     def params(self, ip=None, other=None, own=None):
         """The probe's parameters, as seen from inside a jail."""
@@ -200,16 +225,14 @@ class World:
                 "abstract_other": other, "abstract_own": own}
 
     def attack(self, who, names=None):
-        j = self.jails[who]
-        other = self.jails["nobody" if who == "root" else "root"]
-        P = self.params(j.ip, other.abstract, j.abstract)
-        q = urllib.parse.quote(json.dumps({**P, "only": names}))
-        return get_json(j.port, "/attack?" + q, timeout=60, host=j.ip)
+        j = self.jails[who].j
+        other = self.jails["nobody" if who == "root" else "root"].j
+        return self.jails[who].ask(self.params(j.ip, other.abstract, j.abstract), names)
 
     def host_control(self, names=None, user=None):
         """The same probe on the host: root in a private mount and UTS namespace (its
         mount, pivot_root and hostname changes stay there), or as `user`."""
-        P = {**self.params(FOREIGN_IP, self.jails["root"].abstract), "root": str(self.rootfs.path),
+        P = {**self.params(FOREIGN_IP, self.jails["root"].j.abstract), "root": str(self.rootfs.path),
              "scratch": str(self.scratch), "host": True}
         argv = [PYTHON, self.probe, json.dumps(P), *(names or [])]
         if user is None:
@@ -220,10 +243,8 @@ class World:
         return json.loads(r.stdout)
 
     def close(self):
-        for j in self.jails.values():
-            j.stop()
-            if registry(j.name).exists():
-                run(["--jail-remove", j.name])
+        for probe in self.jails.values():
+            probe.__exit__()
         if self.witness:
             self.witness.kill()
             self.witness.wait()
@@ -269,8 +290,8 @@ ROLES = ["root", "nobody"]
 
 
 def assert_jails_running(world):
-    for j in world.jails.values():
-        assert j.proc.poll() is None, j.log()
+    for probe in world.jails.values():
+        assert probe.j.proc.poll() is None, probe.j.log()
 
 
 # ---- files ------------------------------------------------------------------------------------
@@ -358,19 +379,9 @@ def test_no_descriptor_from_before_the_jail(world, results, role):
 def test_no_descriptor_from_before_jail_attach(world):
     """jail-attach joins the jail from the host: the same fd, passed to the attaching
     stockade, is closed in the attached process too."""
-    port = free_port()
-    j = Jailed(["--jail-attach", world.jails["root"].name, "--http-socket", f"{ROOT_IP}:{port}",
-                "--wsgi-file", "/app/escape_probe.py", "--master", "--processes", "1"],
-               wait=False, pass_fds=(world.dirfd,))
-    j.port, j.ip, j.name = port, ROOT_IP, world.jails["root"].name
-    j.abstract = "stk-escape-attach-" + secrets.token_hex(6)
-    try:
-        wait_listening(j)
-        P = {**world.params(ROOT_IP), "only": ["inherited_fds"]}
-        got = get_json(port, "/attack?" + urllib.parse.quote(json.dumps(P)), host=ROOT_IP)["inherited_fds"]
-    finally:
-        log = j.stop()
-    assert j.proc.returncode == 0, log
+    with Probe(["--jail-attach", world.jails["root"].j.name], ROOT_IP, pass_fds=(world.dirfd,)) as probe:
+        got = probe.ask(world.params(ROOT_IP), ["inherited_fds"])["inherited_fds"]
+    assert probe.j.proc.returncode == 0, probe.log
     assert not any(str(world.base) in target for target in got["fds"].values()), got
     assert got["escape"] == "ENOTDIR", got
 
@@ -378,14 +389,9 @@ def test_no_descriptor_from_before_jail_attach(world):
 def test_inherited_descriptor_control_without_a_jail(world):
     """Positive control: the same probe served by a stockade without a jail, given the same
     fd, reads the marker through it."""
-    port = free_port()
-    j = Jailed(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", world.probe, "--master",
-                "--processes", "1"], port=port, pass_fds=(world.dirfd,))
-    try:
-        P = {**world.params(), "root": str(world.rootfs.path), "only": ["inherited_fds"]}
-        got = get_json(port, "/attack?" + urllib.parse.quote(json.dumps(P)))["inherited_fds"]
-    finally:
-        j.stop()
+    with Probe([], "127.0.0.1", wsgi=world.probe, pass_fds=(world.dirfd,)) as probe:
+        P = {**world.params(), "root": str(world.rootfs.path)}
+        got = probe.ask(P, ["inherited_fds"])["inherited_fds"]
     assert got["fds"][str(world.dirfd)] == str(world.marker_dir)
     assert got["escape"] == "ok"
 
@@ -454,23 +460,15 @@ def test_no_input_into_the_host_terminal(world, how):
         assert json.loads(r.stdout)["terminal"] == {"dev_tty": "ok", "fd0": "ok"}
         assert pty_input(slave) == line * 2, "the control typed its line, twice"
 
-        name, port = jail_name(), free_port()
         if how == "jail":
-            ip, args = TTY_IP, ["--jail", f"{world.rootfs.path} esctty {name}", "--jail-ip4", TTY_IP]
+            name = jail_name()
+            probe = Probe(["--jail", f"{world.rootfs.path} esctty {name}", "--jail-ip4", TTY_IP], TTY_IP, name,
+                          world.rootfs, stdin=slave, start_new_session=True, preexec_fn=make_ctty)
         else:
-            ip, args = ROOT_IP, ["--jail-attach", world.jails["root"].name]
-        j = Jailed([*args, "--http-socket", f"{ip}:{port}", "--wsgi-file", "/app/escape_probe.py", "--master",
-                    "--processes", "1"], rootfs=world.rootfs if how == "jail" else None, wait=False,
-                   stdin=slave, start_new_session=True, preexec_fn=make_ctty)
-        j.port, j.ip, j.name, j.abstract = port, ip, name, "stk-escape-tty-" + secrets.token_hex(6)
-        try:
-            wait_listening(j)
-            P = {**world.params(ip), "inject": line, "only": ["terminal"]}
-            got = get_json(port, "/attack?" + urllib.parse.quote(json.dumps(P)), host=ip)["terminal"]
-        finally:
-            j.stop()
-            if how == "jail" and registry(name).exists():
-                run(["--jail-remove", name])
+            probe = Probe(["--jail-attach", world.jails["root"].j.name], ROOT_IP, stdin=slave,
+                          start_new_session=True, preexec_fn=make_ctty)
+        with probe:
+            got = probe.ask({**world.params(probe.j.ip), "inject": line}, ["terminal"])["terminal"]
         # no controlling terminal; stdin, a terminal, is /dev/null inside
         assert got == {"dev_tty": "ENXIO"}
         assert pty_input(slave) == ""
@@ -583,7 +581,7 @@ def test_abstract_unix_sockets(world, results, control, role):
         assert got["abstract_host"] == "EPERM" and got["abstract_other"] == "EPERM"
     else:
         assert got["abstract_host"] == "ok" and got["abstract_other"] == "ok"
-        assert "abstract" in world.jails[role].log()
+        assert "abstract" in world.jails[role].j.log()
 
 
 @pytest.fixture
@@ -601,22 +599,12 @@ def test_abstract_unix_sockets_with_vnet(world, vnet_host_address):
     """A vnet jail has its own network namespace, so its abstract names are its own on every
     kernel: the host's and the other jails' listeners don't exist there."""
     name = jail_name()
-    port = free_port()
-    j = Jailed(["--jail", f"{world.rootfs.path} escvnet {name}", "--jail2", "vnet", "--jail-ip4", VNET_IP,
-                "--http-socket", f"{VNET_IP}:{port}", "--wsgi-file", "/app/escape_probe.py", "--master",
-                "--processes", "1"], rootfs=world.rootfs, wait=False)
-    j.port, j.ip, j.name = port, VNET_IP, name
-    j.abstract = "stk-escape-vnet-" + secrets.token_hex(6)
-    try:
-        wait_listening(j)
-        P = {**world.params(VNET_IP, world.jails["root"].abstract, j.abstract), "only": ["abstract"]}
-        got = get_json(port, "/attack?" + urllib.parse.quote(json.dumps(P)), host=VNET_IP)["abstract"]
+    with Probe(["--jail", f"{world.rootfs.path} escvnet {name}", "--jail2", "vnet", "--jail-ip4", VNET_IP],
+               VNET_IP, name, world.rootfs) as probe:
+        P = world.params(VNET_IP, world.jails["root"].j.abstract, probe.j.abstract)
+        got = probe.ask(P, ["abstract"])["abstract"]
         with socket.socket(socket.AF_UNIX) as s:
-            host_to_jail = s.connect_ex("\0" + j.abstract)
-    finally:
-        j.stop()
-        if registry(name).exists():
-            run(["--jail-remove", name])
+            host_to_jail = s.connect_ex("\0" + probe.j.abstract)
     assert got == {"abstract_host": "ECONNREFUSED", "abstract_other": "ECONNREFUSED", "abstract_own": "ok"}
     assert host_to_jail == errno.ECONNREFUSED, "nor does the host see the jail's"
 
