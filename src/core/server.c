@@ -943,16 +943,35 @@ static int enter_jail(bool *jailed)
 	const struct jail_backend *b = jail_backend();
 	struct jail_result res;
 	memset(&res, 0, sizeof(res));
-	if (M.jail.create) {
-		if (b->create_and_enter(&M.jail, &res) < 0)
-			return -1;
-	} else if (M.jail.attach) {
-		log_msg("attaching to jail %s ...", M.jail.attach);
-		if (b->attach(&M.jail, &res) < 0)
-			return -1;
-	} else {
+	if (!M.jail.create && !M.jail.attach)
 		return 0;
+	/* what the instance opened so far and needs inside: the backend
+	 * closes every other descriptor (one inherited from whoever started
+	 * stockade could reach the host) */
+	int *keep = xcalloc(M.nshared + M.npty + 4, sizeof(int));
+	size_t nkeep = 0;
+	keep[nkeep++] = M.sigpipe[0];
+	keep[nkeep++] = M.sigpipe[1];
+	keep[nkeep++] = log_fd();
+	keep[nkeep++] = vassal_fd();
+	for (size_t i = 0; i < M.nshared; i++)
+		keep[nkeep++] = M.shared[i];
+	for (size_t i = 0; i < M.npty; i++)
+		keep[nkeep++] = M.pty_fds[i];
+	M.jail.keep_fds = keep;
+	M.jail.nkeep_fds = nkeep;
+	int rc;
+	if (M.jail.create) {
+		rc = b->create_and_enter(&M.jail, &res);
+	} else {
+		log_msg("attaching to jail %s ...", M.jail.attach);
+		rc = b->attach(&M.jail, &res);
 	}
+	M.jail.keep_fds = NULL;
+	M.jail.nkeep_fds = 0;
+	free(keep);
+	if (rc < 0)
+		return -1;
 	*jailed = true;
 	char jid[24];
 	snprintf(jid, sizeof(jid), "%ld", res.jid);

@@ -3,6 +3,7 @@
  * jail(2), jail_attach(2), jail_remove(2) and libjail (-ljail). Built only
  * on FreeBSD; everything worth testing is in freebsd_logic.c.
  */
+#include "jail/fds.h"
 #include "jail/freebsd_sys.h"
 
 static const char *os_errmsg(void)
@@ -24,6 +25,7 @@ static const struct freebsd_sys freebsd_os = {
 	.jailparam_export = jailparam_export,
 	.jailparam_free = jailparam_free,
 	.errmsg = os_errmsg,
+	.close_fds = jail_close_fds,
 };
 
 const struct jail_backend *jail_backend(void)

@@ -323,7 +323,10 @@ static int fb_create_and_enter(const struct jail_spec *spec, struct jail_result 
 		return -1;
 	}
 	fill_result(res, jid, spec->name);
-	return jidfile_write(&jf, jid);
+	if (jidfile_write(&jf, jid) < 0)
+		return -1;
+	/* jail(2) keeps every descriptor: a host directory would lead out */
+	return sys->close_fds(spec->keep_fds, spec->nkeep_fds);
 }
 
 static int fb_attach(const struct jail_spec *spec, struct jail_result *res)
@@ -347,7 +350,7 @@ static int fb_attach(const struct jail_spec *spec, struct jail_result *res)
 	}
 	fill_result(res, jid, name);
 	free(name);
-	return 0;
+	return sys->close_fds(spec->keep_fds, spec->nkeep_fds);
 }
 
 enum { LP_LASTJID, LP_NAME, LP_HOST, LP_PATH, LP_IP4, LP_IP6, LP_CPUSET, LP_DYING, LP_MAX };

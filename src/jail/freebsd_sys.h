@@ -71,6 +71,9 @@ struct freebsd_sys {
 	void	 (*jailparam_free)(struct jailparam *jp, unsigned njp);
 	/* libjail's jail_errmsg[] after a failed libjail call */
 	const char *(*errmsg)(void);
+	/* jail_close_fds() (fds.h), run once inside the jail; the tests'
+	 * fakes record the call instead of closing their own descriptors */
+	int	 (*close_fds)(const int *keep, size_t nkeep);
 };
 
 /*

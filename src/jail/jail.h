@@ -21,7 +21,8 @@ struct jail_backend {
 	/* Creates the jail and moves the caller into it. Returns 0 in the
 	 * jailed process (root inside the jail, restrictions applied), with res
 	 * filled; -1 after a one-line error with nothing left behind. On Linux
-	 * the original process stays outside as a monitor and never returns. */
+	 * the original process stays outside as a monitor and never returns.
+	 * The jailed process holds no descriptor >= 3 but spec->keep_fds. */
 	int (*create_and_enter)(const struct jail_spec *spec, struct jail_result *res);
 	/* Joins a running jail (jail-attach = jid|name): same contract. */
 	int (*attach)(const struct jail_spec *spec, struct jail_result *res);

@@ -23,6 +23,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "jail/fds.h"
 #include "jail/linux_net.h"
 #include "jail/linux_restrict.h"
 #include "jail/linux_rootfs.h"
@@ -504,6 +505,39 @@ static void __attribute__((noreturn)) init_loop(const struct jail_spec *spec, in
 	}
 }
 
+/* A terminal on stdin is the host's (the jail has a session of its own):
+ * the jail must not read what is typed there. 0, or -1 after one line. */
+static int stdin_off_the_terminal(void)
+{
+	if (!isatty(0))
+		return 0;
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0) {
+		log_errno("jail: /dev/null as stdin");
+		if (null >= 0)
+			close(null);
+		return -1;
+	}
+	close(null);
+	return 0;
+}
+
+/* Everything the monitor held came along through clone() and fork():
+ * only the start pipeline's own descriptors (and the channel and log this
+ * file still needs) may enter the jail. */
+static int drop_inherited(const struct jail_spec *spec, int ch, int logfd)
+{
+	size_t n = spec->nkeep_fds;
+	int *keep = xcalloc(n + 2, sizeof(int));
+	for (size_t i = 0; i < n; i++)
+		keep[i] = spec->keep_fds[i];
+	keep[n++] = ch;
+	keep[n++] = logfd;
+	int rc = jail_close_fds(keep, n);
+	free(keep);
+	return rc < 0 ? -1 : stdin_off_the_terminal();
+}
+
 /* A failure inside before "ready": the reason is already logged (through
  * the monitor); "fail" tells the monitor it was expected. */
 static void __attribute__((noreturn)) init_fail(int ch)
@@ -536,6 +570,13 @@ static int run_init(struct jail_run *r)
 		_exit(1);
 	if (r->late_cgroup && unshare(CLONE_NEWCGROUP) < 0) {
 		jail_error(&spec->origin, "unshare(CLONE_NEWCGROUP): %s", strerror(errno));
+		init_fail(ch);
+	}
+	/* a session of the jail's own, without a controlling terminal: the
+	 * host's would take TIOCSTI input from the jail (typed into the shell
+	 * that started stockade) */
+	if (setsid() < 0) {
+		jail_error(&spec->origin, "setsid: %s", strerror(errno));
 		init_fail(ch);
 	}
 	if (jail_rootfs_prepare(r->path, spec->vnet, err, sizeof(err)) < 0) {
@@ -579,7 +620,7 @@ static int run_init(struct jail_run *r)
 		close(r->lockfd);
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
-		if (jail_linux_restrict(spec) < 0)
+		if (drop_inherited(spec, ch, logfd) < 0 || jail_linux_restrict(spec) < 0)
 			init_fail(ch);
 		chan_send(ch, "\001ready", -1);
 		log_set_file(logfd);
@@ -1085,9 +1126,15 @@ static int linux_attach(const struct jail_spec *spec, struct jail_result *res)
 			close(back);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		/* what init did for the jail: Landlock scope (shared stack), then
-		 * capabilities, no_new_privs, seccomp */
-		if ((!js.vnet && jail_net_inside(&js) < 0) || jail_linux_restrict(&js) < 0)
+		/* what init and the master did for the jail: a session of its
+		 * own, host descriptors closed, Landlock scope (shared stack),
+		 * then capabilities, no_new_privs, seccomp */
+		if (setsid() < 0) {
+			log_errno("jail-attach: setsid");
+			_exit(1);
+		}
+		if (jail_close_fds(spec->keep_fds, spec->nkeep_fds) < 0 || stdin_off_the_terminal() < 0 ||
+		    (!js.vnet && jail_net_inside(&js) < 0) || jail_linux_restrict(&js) < 0)
 			_exit(1);
 		jail_spec_free(&js);
 		res->jid = e.jid;

@@ -314,6 +314,14 @@ build_filter(const struct jail_spec *spec, struct filter *f)
 	deny(f, __NR_delete_module, EPERM);
 	deny(f, __NR_open_by_handle_at, EPERM);
 	deny(f, __NR_userfaultfd, EPERM);
+	/* io_uring operations never pass through this filter: a ring made a
+	 * socket of any family, past the allow-list below. ENOSYS, as on a
+	 * kernel without io_uring, so applications fall back. */
+#ifdef __NR_io_uring_setup
+	deny(f, __NR_io_uring_setup, ENOSYS);
+	deny(f, __NR_io_uring_enter, ENOSYS);
+	deny(f, __NR_io_uring_register, ENOSYS);
+#endif
 	if (!spec->allow_mount) {
 		deny(f, __NR_mount, EPERM);
 		deny(f, __NR_umount2, EPERM);

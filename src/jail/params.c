@@ -850,6 +850,15 @@ check_modes(struct builder *b)
 		/* FreeBSD: addresses imply new; a top-level jail inherits otherwise. */
 		*out = n > 0 ? JAIL_MODE_NEW : s->set ? m : JAIL_MODE_INHERIT;
 	}
+	/* A jail confined to addresses of one family gets none of the other
+	 * unless the config says so, as on FreeBSD (jail(2) always passes both
+	 * lists; jail_set(2) restricts a family it is told nothing about).
+	 * Inheriting it would leave the host's other family open: a jail-ip4
+	 * jail could listen on [::]. */
+	if (spec->nip4 > 0 && spec->nip6 == 0 && !b->ip6.set)
+		spec->ip6_mode = JAIL_MODE_NEW;
+	if (spec->nip6 > 0 && spec->nip4 == 0 && !b->ip4.set)
+		spec->ip4_mode = JAIL_MODE_NEW;
 	if (spec->host_inherit) {
 		static const char *const host_keys[] = {
 			"host.hostname", "host.domainname", "host.hostuuid", "host.hostid"

@@ -63,6 +63,11 @@ struct jail_spec {
 	char *attach;               /* jail-attach: a jid (all digits) or a name */
 	char *jidfile;
 	char *uid, *gid;            /* the instance's uid/gid options (checked against allow.suser) */
+	/* Not from the config: the descriptors >= 3 the jailed process keeps,
+	 * set by the start pipeline before create_and_enter/attach (its
+	 * sockets, log, signal pipe). The backends close every other one. */
+	const int *keep_fds;
+	size_t nkeep_fds;
 };
 
 /*

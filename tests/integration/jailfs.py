@@ -215,7 +215,7 @@ def clean_env(extra=None):
 class Jailed:
     """A stockade run (optionally inside a rootfs launcher); stop() returns its log."""
 
-    def __init__(self, args, rootfs=None, port=None, env=None, wait=True):
+    def __init__(self, args, rootfs=None, port=None, env=None, wait=True, pass_fds=(), **popen):
         self.port = port
         self.logfile = tempfile.TemporaryFile(mode="w+")
         # O_APPEND: reading the log (seek) must not move the server's write offset
@@ -225,7 +225,7 @@ class Jailed:
         if rootfs is not None:
             argv = rootfs.wrap(argv)
         self.proc = subprocess.Popen(argv, stdout=self.logfile, stderr=self.logfile, text=True,
-                                     env=clean_env(env))
+                                     env=clean_env(env), pass_fds=pass_fds, **popen)
         self.proc.stderr = LogReader(self.logfile)
         if wait and port:
             wait_port(port, self.proc)
@@ -284,9 +284,9 @@ def wait_gone(pid, timeout=10.0):
     return False
 
 
-def get_json(port, path="/info", timeout=10):
+def get_json(port, path="/info", timeout=10, host="127.0.0.1"):
     import http.client
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
     c.request("GET", path, headers={"Connection": "close"})
     r = c.getresponse()
     body = r.read()

@@ -57,6 +57,11 @@ static struct {
 	struct fake_jail jails[4];
 	size_t njails;
 	int attach_errno, remove_errno;
+	/* jail_close_fds() as the backend called it (not in calls: it never
+	 * changes the order of the jail calls) */
+	int close_fds_calls;
+	int kept[8];
+	size_t nkept;
 } F;
 
 static void rec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -256,6 +261,15 @@ static const char *fake_errmsg(void)
 	return F.errmsg;
 }
 
+static int fake_close_fds(const int *keep, size_t nkeep)
+{
+	F.close_fds_calls++;
+	F.nkept = nkeep < 8 ? nkeep : 8;
+	for (size_t i = 0; i < F.nkept; i++)
+		F.kept[i] = keep[i];
+	return 0;
+}
+
 static const struct freebsd_sys fake_sys = {
 	.jail = fake_jail,
 	.jail_attach = fake_attach,
@@ -270,6 +284,7 @@ static const struct freebsd_sys fake_sys = {
 	.jailparam_export = fake_export,
 	.jailparam_free = fake_free,
 	.errmsg = fake_errmsg,
+	.close_fds = fake_close_fds,
 };
 
 /* ---- fixtures: spec from a config, captured log ---------------------------- */
@@ -738,6 +753,42 @@ Test(jail_freebsd, attach_failure_reports_errno)
 	char *log = logged();
 	cr_assert(strstr(log, "jail-attach 99: jail_attach(99): Invalid argument\n"), "%s", log);
 	free(log);
+	jail_spec_free(&spec);
+}
+
+/* ---- descriptors from the host -------------------------------------------------- */
+
+Test(jail_freebsd, create_and_attach_close_all_but_the_kept_descriptors)
+{
+	static const int keep[] = { 5, 9 };
+	struct jail_spec spec;
+	struct jail_result res;
+	spec_from_argv(&spec, "--jail", "/jails/001 foobar", NULL);
+	spec.keep_fds = keep;
+	spec.nkeep_fds = 2;
+	cr_assert_eq(B->create_and_enter(&spec, &res), 0, "%s", logged());
+	cr_assert_eq(F.close_fds_calls, 1);
+	cr_assert_eq(F.nkept, 2);
+	cr_assert(F.kept[0] == 5 && F.kept[1] == 9);
+	jail_spec_free(&spec);
+
+	spec_from_argv(&spec, "--jail-attach", "web", NULL);
+	spec.keep_fds = keep;
+	spec.nkeep_fds = 1;
+	cr_assert_eq(B->attach(&spec, &res), 0, "%s", logged());
+	cr_assert_eq(F.close_fds_calls, 2);
+	cr_assert(F.nkept == 1 && F.kept[0] == 5);
+	jail_spec_free(&spec);
+}
+
+Test(jail_freebsd, no_descriptor_closed_when_the_jail_fails)
+{
+	struct jail_spec spec;
+	struct jail_result res;
+	spec_from_argv(&spec, "--jail-attach", "99", NULL);
+	F.attach_errno = EINVAL;
+	cr_assert_eq(B->attach(&spec, &res), -1);
+	cr_assert_eq(F.close_fds_calls, 0, "the caller is still on the host");
 	jail_spec_free(&spec);
 }
 

@@ -177,7 +177,7 @@ Test(seed, jail_old_api)
 	cr_assert_str_eq(r.spec.ip4[0].origin.file, FIX "seed1-jail.ini");
 	cr_assert_eq(r.spec.ip4[0].origin.line, 6);
 	cr_assert_eq(r.spec.ip4_mode, JAIL_MODE_NEW);
-	cr_assert_eq(r.spec.ip6_mode, JAIL_MODE_INHERIT);
+	cr_assert_eq(r.spec.ip6_mode, JAIL_MODE_NEW, "IPv4 addresses only: no IPv6, as FreeBSD's jail(2)");
 	cr_assert_eq(r.spec.nip6, 0);
 	cr_assert_eq(r.spec.nparams, 0);
 	cr_assert_eq(r.spec.sysvmsg, JAIL_MODE_NEW);
@@ -501,6 +501,26 @@ Test(addr, modes)
 	cr_assert_eq(r.spec.ip4_mode, JAIL_MODE_NEW);
 	cr_assert_eq(r.spec.ip6_mode, JAIL_MODE_INHERIT);
 	expect_param(&r.spec, 3, "ip6", "inherit", 5);
+	done(&r);
+
+	/* one family confined, the other not mentioned: restricted without
+	 * addresses (no access); said explicitly (above), it stays as said */
+	r = run_ini("jail2 = path=/j\njail2 = ip4.addr=10.0.0.1\n");
+	expect_ok(&r);
+	cr_assert_eq(r.spec.ip4_mode, JAIL_MODE_NEW);
+	cr_assert_eq(r.spec.ip6_mode, JAIL_MODE_NEW);
+	cr_assert_eq(r.spec.nip6, 0);
+	done(&r);
+	r = run_ini("jail = /j\njail-ip6 = fd00::2\n");
+	expect_ok(&r);
+	cr_assert_eq(r.spec.ip6_mode, JAIL_MODE_NEW);
+	cr_assert_eq(r.spec.ip4_mode, JAIL_MODE_NEW);
+	cr_assert_eq(r.spec.nip4, 0);
+	done(&r);
+	r = run_ini("jail2 = path=/j\n");
+	expect_ok(&r);
+	cr_assert_eq(r.spec.ip4_mode, JAIL_MODE_INHERIT, "no addresses at all: the host's network");
+	cr_assert_eq(r.spec.ip6_mode, JAIL_MODE_INHERIT);
 	done(&r);
 
 	ERR("jail = /j\njail-ip4 = 10.0.0.1\njail2 = ip4=disable\n",

@@ -777,6 +777,24 @@ JAILED_TEST(host_wide_syscalls_denied)
 	CHECK_ERRNO(syscall(SYS_swapoff, "/nonexistent"), EPERM);
 }
 
+JAILED_TEST(io_uring_denied)
+{
+	struct jail_spec s = spec_default();
+	char params[120];               /* struct io_uring_params */
+	int ring;
+
+	/* the control: a ring can be made here before the restriction */
+	memset(params, 0, sizeof(params));
+	ring = (int)syscall(SYS_io_uring_setup, 1, params);
+	CHECK(ring >= 0, "io_uring_setup before the jail: %s", strerror(errno));
+	close(ring);
+	apply(&s);
+	memset(params, 0, sizeof(params));
+	CHECK_ERRNO(syscall(SYS_io_uring_setup, 1, params), ENOSYS);
+	CHECK_ERRNO(syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0), ENOSYS);
+	CHECK_ERRNO(syscall(SYS_io_uring_register, -1, 0, NULL, 0), ENOSYS);
+}
+
 JAILED_TEST(uid_drop_still_works)
 {
 	struct jail_spec s = spec_default();
