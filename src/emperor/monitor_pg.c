@@ -81,6 +81,11 @@ char *pg_mask_arg(const char *arg)
 	 * one ':' of a URI: the result is shorter than twice the input */
 	char *out = xcalloc(2 * strlen(arg) + 8, 1);
 	size_t k = 0;
+	if (strncmp(arg, "pg://", 5) == 0) {
+		memcpy(out, arg, 5);
+		k = 5;
+		arg += 5;
+	}
 	const char *scheme = strstr(arg, "://");
 	if (scheme) {
 		/* URI: scheme://user:password@host... */
@@ -89,8 +94,8 @@ char *pg_mask_arg(const char *arg)
 		const char *at = memrchr(auth, '@', alen);
 		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 		if (colon) {
-			k = (size_t)(colon + 1 - arg);
-			memcpy(out, arg, k);
+			memcpy(out + k, arg, (size_t)(colon + 1 - arg));
+			k += (size_t)(colon + 1 - arg);
 			memcpy(out + k, "***", 3);
 			k += 3;
 			arg = at;
