@@ -279,6 +279,8 @@ static void lost(struct pg_monitor *pm, const char *why)
 		        pm->masked, why, PG_BACKOFF_MIN_MS / 1000, PG_BACKOFF_MAX_MS / 1000);
 	pm->outage_logged = true;
 	pm->fn(pm->ctx, NULL);
+	if (pm->retry_timer > 0)
+		return;     /* one retry pending is enough */
 	pm->retry_timer = event_timer_add(pm->loop, pm->backoff_ms, on_retry, pm);
 	pm->backoff_ms = pm->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS : pm->backoff_ms * 2;
 }
@@ -534,6 +536,8 @@ static void watch(struct pg_monitor *pm, int fd, int mask)
 static void pg_connect(struct pg_monitor *pm)
 {
 	char buf[512];
+	if (pm->conn)
+		return;
 	pm->conn = PQconnectStart(pm->conninfo);
 	if (!pm->conn || PQstatus(pm->conn) == CONNECTION_BAD) {
 		lost(pm, one_line(pm->conn, buf, sizeof(buf)));

@@ -185,7 +185,7 @@ def test_database_restart(pg, db, emperors):
     conninfo, sql = db
     p1, p2 = free_port(), free_port()
     insert(sql, "steady", vassal_ini(p1))
-    e = emperors(f"pg://{conninfo}", "--emperor-pg-node", "n1", freq=1)
+    e = emperors(f"pg://{conninfo}", "--emperor-pg-node", "n1", freq=60)
     wait_for(lambda: reloads(p1) == "0", timeout=20, what="steady spawned")
     master = e.vassal("steady")["pid"]
     pg.stop()
@@ -202,6 +202,35 @@ def test_database_restart(pg, db, emperors):
     e.wait_log("[emperor-pg] database reachable again")
     assert osenv(p1)["ppid"] == master, "the steady vassal was not restarted"
     assert e.log().count("database unreachable") == 1
+
+
+def test_reconnection_reconciles_what_changed_meanwhile(pg, emperors):
+    """The Emperor's role loses its login and its session is ended: while it
+    cannot connect, a row is inserted and another deleted (their NOTIFYs go
+    nowhere, and emperor-freq is 60 s); the scan on reconnection does both."""
+    name = f"rc{os.getpid()}"
+    role = f"emperor_{os.getpid()}"
+    conninfo = pg.new_db(name)
+    sql = lambda text: pg.sql(text, db=name)  # noqa: E731
+    sql(f"DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN; GRANT SELECT ON vassals TO {role};")
+    p1, p2 = free_port(), free_port()
+    insert(sql, "leaving", vassal_ini(p1))
+    e = emperors(f"pg://{conninfo.replace('user=postgres', 'user=' + role)}", "--emperor-pg-node", "n1", freq=60)
+    wait_for(lambda: reloads(p1) == "0", timeout=20, what="leaving spawned")
+    sql(f"ALTER ROLE {role} NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}';")
+    try:
+        e.wait_log("[emperor-pg] database unreachable")
+        insert(sql, "arriving", vassal_ini(p2))
+        sql("DELETE FROM vassals WHERE name = 'leaving'")
+        time.sleep(1.5)
+        assert reloads(p1) == "0" and port_closed(p2), "nothing happens while the Emperor cannot read"
+    finally:
+        sql(f"ALTER ROLE {role} LOGIN")
+    e.wait_log("[emperor-pg] database reachable again", timeout=40)
+    wait_for(lambda: reloads(p2) == "0", timeout=20, what="arriving spawned after reconnection")
+    wait_for(lambda: port_closed(p1), timeout=20, what="leaving stopped after reconnection")
+    sql(f"ALTER ROLE {role} NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}';"
+        f"DROP OWNED BY {role}; DROP ROLE {role};")
 
 
 def test_broken_rows_break_only_themselves(db, emperors):
