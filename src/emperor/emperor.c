@@ -37,6 +37,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -250,12 +251,13 @@ static void spawn(struct vassal *v)
 		v->state = V_IDLE;
 		return;
 	}
-	int sp[2], cp[2] = { -1, -1 };
+	int sp[2] = { -1, -1 }, cp[2] = { -1, -1 };
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
 	    (v->config && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0)) {
 		log_errno("[emperor] socketpair() for vassal %s", v->name);
-		if (cp[0] < 0 && v->config)
-			close(sp[0]), close(sp[1]);
+		for (int i = 0; i < 2; i++)
+			if (sp[i] >= 0)
+				close(sp[i]);
 		v->not_before_ms = now_ms() + RETRY_MS;
 		return;
 	}

@@ -32,6 +32,7 @@ struct pg_monitor {
 	char *last_error;           /* a query error is logged when it changes */
 	long long backoff_ms;
 	long long retry_timer;
+	long long connect_timer;    /* libpq's connect_timeout does not apply to PQconnectPoll */
 	char **refused;             /* "name: reason" of the last scan, logged once */
 	size_t nrefused;
 };
@@ -256,6 +257,18 @@ static void unwatch(struct pg_monitor *pm)
 	pm->fd_mask = EV_NONE;
 }
 
+static void lost(struct pg_monitor *pm, const char *why);
+
+static void on_connect_timeout(struct event_loop *loop, long long id, void *data)
+{
+	(void)loop;
+	(void)id;
+	struct pg_monitor *pm = data;
+	pm->connect_timer = 0;
+	if (pm->state == PG_CONNECTING)
+		lost(pm, "connection timed out");
+}
+
 static void on_retry(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
@@ -268,6 +281,9 @@ static void on_retry(struct event_loop *loop, long long id, void *data)
 /* The database is gone (or never came): vassals stay, we retry later. */
 static void lost(struct pg_monitor *pm, const char *why)
 {
+	if (pm->connect_timer > 0)
+		event_timer_del(pm->loop, pm->connect_timer);
+	pm->connect_timer = 0;
 	unwatch(pm);
 	if (pm->conn)
 		PQfinish(pm->conn);
@@ -455,6 +471,9 @@ static void connected(struct pg_monitor *pm)
 		log_msg("[emperor-pg] connected to %s (node '%s')", pm->masked, pm->node);
 	pm->outage_logged = false;
 	pm->backoff_ms = PG_BACKOFF_MIN_MS;
+	if (pm->connect_timer > 0)
+		event_timer_del(pm->loop, pm->connect_timer);
+	pm->connect_timer = 0;
 	pm->state = PG_READY;
 	pm->step = STEP_NONE;
 	pm->want_scan = true;     /* a reconnection reconciles everything */
@@ -544,6 +563,7 @@ static void pg_connect(struct pg_monitor *pm)
 		return;
 	}
 	pm->state = PG_CONNECTING;
+	pm->connect_timer = event_timer_add(pm->loop, PG_CONNECT_TIMEOUT_MS, on_connect_timeout, pm);
 	watch(pm, PQsocket(pm->conn), EV_WRITE);
 }
 
@@ -611,6 +631,8 @@ void pg_monitor_free(struct pg_monitor *pm)
 		unwatch(pm);
 		if (pm->retry_timer > 0)
 			event_timer_del(pm->loop, pm->retry_timer);
+		if (pm->connect_timer > 0)
+			event_timer_del(pm->loop, pm->connect_timer);
 	}
 	if (pm->conn)
 		PQfinish(pm->conn);

@@ -30,6 +30,7 @@ struct pg_monitor;
 #define PG_CONFIG_MAX 65535        /* one uwsgi packet carries a vassal's config */
 #define PG_BACKOFF_MIN_MS 1000
 #define PG_BACKOFF_MAX_MS 30000
+#define PG_CONNECT_TIMEOUT_MS 10000
 
 struct pg_opts {
 	const char *node;       /* NULL: the host name */
