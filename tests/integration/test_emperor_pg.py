@@ -260,6 +260,30 @@ def test_broken_rows_break_only_themselves(db, emperors):
     wait_for(lambda: reloads(p) == "0", timeout=30, what="the fixed vassal")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_tyrant_runs_rows_as_their_uid(db, emperors):
+    """emperor-tyrant: the uid and gid columns say who runs the vassal;
+    NULL ids refuse the row, 0 is refused as for a root-owned file."""
+    import pwd
+    from test_emperor import status_ids
+    conninfo, sql = db
+    nobody = pwd.getpwnam("nobody")
+    port = free_port()
+    sql(f"INSERT INTO vassals (node, name, config, uid, gid) VALUES "
+        f"('n1', 'owned', {q(vassal_ini(port))}, {nobody.pw_uid}, {nobody.pw_gid}), "
+        f"('n1', 'rootrow', {q(vassal_ini(free_port()))}, 0, 0), "
+        f"('n1', 'noids', {q(vassal_ini(free_port()))}, NULL, NULL)")
+    e = emperors(f"pg://{conninfo}", "--emperor-pg-node", "n1", "--emperor-tyrant", freq=60)
+    j = wait_for(lambda: osenv(port), timeout=20, what="the owned vassal")
+    for pid in (j["pid"], j["ppid"]):
+        assert status_ids(pid)["Uid"] == [str(nobody.pw_uid)] * 4
+        assert status_ids(pid)["Gid"] == [str(nobody.pw_gid)] * 4
+    e.wait_log("[emperor-tyrant] invalid permissions for vassal rootrow")
+    e.wait_log("vassal noids: tyrant mode needs numeric uid and gid columns")
+    assert (e.vassal("owned")["uid"], e.vassal("owned")["gid"]) == (nobody.pw_uid, nobody.pw_gid)
+    assert e.vassal("noids") is None
+
+
 def test_unreachable_at_start_then_up(pg, emperors, tmp_path):
     """A database that is not there yet: the Emperor runs, retries, and
     spawns the rows once it can read them."""
