@@ -183,12 +183,6 @@ static bool parse_id(const char *s, unsigned *out)
 	return true;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
 int pg_row_entry(char *const *col, int ncol, bool tyrant, struct scan_entry *e, char *err, size_t errlen)
 {
 	char shown[80];
@@ -225,7 +219,9 @@ int pg_row_entry(char *const *col, int ncol, bool tyrant, struct scan_entry *e, 
 	if (!tyrant && ncol >= 5 && !(parse_id(col[3], &uid) && parse_id(col[4], &gid)))
 		uid = gid = 0;
 	e->name = xstrdup(col[0]);
-	e->flag = ends_with(col[0], ".json") || ends_with(col[0], ".js") ? "--json" : "--ini";
+	/* JSON when the name says so (as for files), else ini */
+	const char *flag = vassal_flag(col[0], NULL);
+	e->flag = flag && strcmp(flag, "--json") == 0 ? "--json" : "--ini";
 	e->uid = (uid_t)uid;
 	e->gid = (gid_t)gid;
 	e->config = xstrdup(col[1]);
