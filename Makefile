@@ -18,8 +18,11 @@ WARN    := -std=gnu11 -Wall -Wextra -Werror
 PY_INC  := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
 PY_LIBS := $(shell $(PYTHON_CONFIG) --embed --ldflags 2>/dev/null)
 JSON_LIBS := -ljansson
-CPPFLAGS += -Isrc -D_GNU_SOURCE $(PY_INC)
-LDLIBS  += $(PY_LIBS) $(JSON_LIBS) -lm -ldl -lpthread
+# libpq (Debian libpq-dev) for the pg:// imperial monitor
+PQ_INC  := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+PQ_LIBS := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
+CPPFLAGS += -Isrc -D_GNU_SOURCE $(PY_INC) $(PQ_INC)
+LDLIBS  += $(PY_LIBS) $(JSON_LIBS) $(PQ_LIBS) -lm -ldl -lpthread
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DSTOCKADE_VERSION='"$(VERSION)"'
 
@@ -130,14 +133,15 @@ bench: stockade
 # Every FreeBSD source compiled by clang for FreeBSD 13.5 against a sysroot
 # with the project's warning flags, then the binary linked by lld against the
 # sysroot's libc, libjail, libutil, libthr and libm. Nothing built is run.
-# libpython and jansson are not in the sysroot: the objects compile against
-# the host's CPython and jansson headers (a symlink mirror in build/freebsd/
+# libpython, jansson and libpq are not in the sysroot: the objects compile
+# against the host's CPython, jansson and libpq headers (a symlink mirror in build/freebsd/
 # include whose pyconfig.h is the host's x86_64 one, as Debian's wrapper
 # refuses non-Linux targets), and a generated build/freebsd/stubs.c defines
-# exactly the Py*/json_* symbols the objects use; any other unresolved
+# exactly the Py*/json_*/PQ* symbols the objects use; any other unresolved
 # symbol fails the link.
 FREEBSD_TARGET ?= x86_64-unknown-freebsd13.5
 JANSSON_INC    ?= /usr/include
+LIBPQ_INC      ?= /usr/include/postgresql
 FBSD_BUILD  := build/freebsd
 FBSD_CC      = clang -target $(FREEBSD_TARGET) --sysroot=$(FREEBSD_SYSROOT)
 FBSD_OBJ    := $(patsubst %.c,$(FBSD_BUILD)/%.o,$(filter-out src/core/main.c $(LINUX_SRC),$(ALL_SRC)) src/core/main.c)
@@ -150,6 +154,7 @@ $(FBSD_BUILD)/include/.stamp:
 	ln -s $(FBSD_PYDIR)/* $(FBSD_BUILD)/include/python/
 	ln -sf $(FBSD_PYCONF) $(FBSD_BUILD)/include/python/pyconfig.h
 	ln -s $(JANSSON_INC)/jansson.h $(JANSSON_INC)/jansson_config.h $(FBSD_BUILD)/include/
+	ln -s $(LIBPQ_INC)/libpq-fe.h $(LIBPQ_INC)/postgres_ext.h $(LIBPQ_INC)/pg_config_ext.h $(FBSD_BUILD)/include/
 	touch $@
 
 $(FBSD_BUILD)/%.o: %.c $(FBSD_BUILD)/include/.stamp
@@ -158,8 +163,8 @@ $(FBSD_BUILD)/%.o: %.c $(FBSD_BUILD)/include/.stamp
 
 $(FBSD_BUILD)/stubs.c: $(FBSD_OBJ)
 	nm --defined-only $^ | awk 'NF == 3 { print $$3 }' | sort -u > $@.def
-	nm -u $^ | awk '$$1 == "U" { print $$2 }' | grep -E '^_?(Py|json_|jansson_)' | sort -u | \
-	  comm -23 - $@.def | awk 'BEGIN { print "/* generated: link-check stand-ins for libpython/jansson */" } \
+	nm -u $^ | awk '$$1 == "U" { print $$2 }' | grep -E '^_?(Py|json_|jansson_|PQ)' | sort -u | \
+	  comm -23 - $@.def | awk 'BEGIN { print "/* generated: link-check stand-ins for libpython/jansson/libpq */" } \
 	  { print "char " $$1 "[64];" }' > $@
 	rm -f $@.def
 

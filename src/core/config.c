@@ -822,7 +822,9 @@ void config_free(struct config *cfg)
 		strlist_free(emperor_lists[i]);
 	free(cfg->emperor_stats);
 	free(cfg->emperor_pidfile);
-	cfg->emperor_stats = cfg->emperor_pidfile = NULL;
+	free(cfg->emperor_pg_node);
+	free(cfg->emperor_pg_channel);
+	cfg->emperor_stats = cfg->emperor_pidfile = cfg->emperor_pg_node = cfg->emperor_pg_channel = NULL;
 	free(cfg->origins);
 	cfg->origins = NULL;
 }

@@ -138,6 +138,8 @@ struct config {
 	bool emperor_tyrant_jail;
 	char *emperor_stats;
 	char *emperor_pidfile;
+	char *emperor_pg_node;                        /* NULL: the host name */
+	char *emperor_pg_channel;                     /* NULL: stockade_vassals */
 	struct strlist vassals_inherit;
 	struct strlist vassals_include;
 	struct strlist vassals_inherit_before;

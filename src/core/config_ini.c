@@ -3,6 +3,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "emperor/vassal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -44,8 +45,17 @@ char *config_read_text(struct loader *L, const char *spec, const char *path, con
 		return NULL;
 	}
 	size_t len;
-	char *raw = read_file(path, &len);
-	if (!raw) {
+	char *raw;
+	if (strncmp(path, "emperor://", 10) == 0) {
+		/* a pg:// vassal: the text comes from the Emperor (errors then
+		 * name emperor://<name>:<line>) */
+		char err[256];
+		raw = vassal_config_fetch(&len, err, sizeof(err));
+		if (!raw) {
+			config_error(from, "cannot read %s config '%s': %s", kind, path, err);
+			return NULL;
+		}
+	} else if (!(raw = read_file(path, &len))) {
 		config_error(from, "cannot read %s file '%s': %s", kind, path, strerror(errno));
 		return NULL;
 	}

@@ -7,10 +7,24 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const groups[] = {
-	"config", "logic", "process", "socket", "python", "static", "logging", "privileges", "jail", "hooks", "pty",
-};
-#define NGROUPS (sizeof(groups) / sizeof(groups[0]))
+/* Groups in the order the option table first names them, so that an
+ * option of a new group can never be left out of --help and the docs. */
+#define MAX_GROUPS 32
+static const char *groups[MAX_GROUPS];
+static size_t ngroups;
+
+static void collect_groups(void)
+{
+	if (ngroups)
+		return;
+	for (size_t i = 0; i < option_count; i++) {
+		size_t g = 0;
+		while (g < ngroups && strcmp(groups[g], option_table[i].group) != 0)
+			g++;
+		if (g == ngroups && ngroups < MAX_GROUPS)
+			groups[ngroups++] = option_table[i].group;
+	}
+}
 
 static void emit(int fd, struct strbuf *sb)
 {
@@ -54,7 +68,8 @@ void print_help(int fd)
 	sb_adds(&sb, "Usage: stockade [options] [config.ini|config.json ...]\n"
 	             "Options may also come from [uwsgi] ini files, JSON files and UWSGI_*/STOCKADE_* variables.\n"
 	             "stockade --help-option NAME explains one option.\n");
-	for (size_t g = 0; g < NGROUPS; g++) {
+	collect_groups();
+	for (size_t g = 0; g < ngroups; g++) {
 		sb_addf(&sb, "\n%s:\n", groups[g]);
 		for (size_t i = 0; i < option_count; i++) {
 			const struct option_def *o = &option_table[i];
@@ -95,7 +110,8 @@ void print_options_markdown(int fd)
 	             "Generated from the option table (`stockade --options-markdown`); do not edit.\n"
 	             "Every option works on the command line (`--name value`), in `[uwsgi]` ini files\n"
 	             "(`name = value`), in JSON and as `UWSGI_NAME` / `STOCKADE_NAME` variables.\n");
-	for (size_t g = 0; g < NGROUPS; g++) {
+	collect_groups();
+	for (size_t g = 0; g < ngroups; g++) {
 		sb_addf(&sb, "\n## %s\n\n| option | type | meaning |\n|---|---|---|\n", groups[g]);
 		for (size_t i = 0; i < option_count; i++) {
 			const struct option_def *o = &option_table[i];
@@ -134,7 +150,8 @@ void print_options_man(int fd)
 	             ".SH DESCRIPTION\nStockade runs Python WSGI applications with a master and preforked workers, "
 	             "reads uWSGI option names and [uwsgi] ini files, and can put each instance in a jail "
 	             "(FreeBSD jails, or namespaces on Linux) straight from its configuration.\n");
-	for (size_t g = 0; g < NGROUPS; g++) {
+	collect_groups();
+	for (size_t g = 0; g < ngroups; g++) {
 		sb_adds(&sb, ".SH ");
 		for (const char *p = groups[g]; *p; p++)
 			sb_addc(&sb, (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p));

@@ -193,6 +193,8 @@ const struct option_def option_table[] = {
 	{ "emperor-tyrant-owner", NULL, 0, ARG_REQUIRED, T_STRING, 0, "emperor", "internal: uid:gid of a tyrant-jail vassal, read only from STOCKADE_EMPEROR_TYRANT_OWNER in the environment", NULL, NOF, 0 },
 	{ "emperor-stats", "emperor-stats-server", 0, ARG_REQUIRED, T_STRING, 0, "emperor", "serve the Emperor's stats JSON on this address (tcp if it has ':')", NULL, F(emperor_stats), 0 },
 	{ "emperor-pidfile", NULL, 0, ARG_REQUIRED, T_STRING, 0, "emperor", "write the Emperor's pid to this file", NULL, F(emperor_pidfile), 0 },
+	{ "emperor-pg-node", NULL, 0, ARG_REQUIRED, T_STRING, 0, "emperor", "pg:// monitor: this Emperor's node name, $1 of the query (default: the host name)", NULL, F(emperor_pg_node), 0 },
+	{ "emperor-pg-channel", NULL, 0, ARG_REQUIRED, T_STRING, 0, "emperor", "pg:// monitor: LISTEN on this channel, a NOTIFY rescans at once (default stockade_vassals; empty: rescans only)", NULL, F(emperor_pg_channel), 0 },
 	{ "vassals-inherit", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "add --inherit FILE after each vassal's config", NULL, F(vassals_inherit), 0 },
 	{ "vassals-include", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "add --include FILE after each vassal's config", NULL, F(vassals_include), 0 },
 	{ "vassals-inherit-before", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "add --inherit FILE before each vassal's config", NULL, F(vassals_inherit_before), 0 },

@@ -8,8 +8,10 @@
 #include "emperor/emperor.h"
 #include "emperor/emperor_os.h"
 #include "emperor/monitor.h"
+#include "emperor/monitor_pg.h"
 #include "emperor/throttle.h"
 #include "emperor/vassal.h"
+#include "emperor/vassal_exec.h"
 #include "emperor/vassal_table.h"
 #include "core/log.h"
 #include "core/notify.h"
@@ -36,6 +38,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +63,8 @@ static struct {
 	size_t nmon;
 	bool *dirty;
 	bool *scan_failed;
+	bool *pg_waiting;           /* a pg monitor's first scan (or failure) is still to come */
+	size_t npg_waiting;
 	struct monitor_opts mopts;
 	struct notify *notify;
 	struct event_loop *loop;
@@ -125,39 +130,6 @@ static void describe_status(int st, char *buf, size_t len)
 		snprintf(buf, len, "ended (wait status %d)", st);
 }
 
-/* ---- argv ------------------------------------------------------------------------- */
-
-char **emperor_vassal_argv(const struct config *cfg, const char *binary, const char *flag, const char *path)
-{
-	const struct strlist *before[] = { &cfg->vassals_inherit_before, &cfg->vassals_include_before,
-		&cfg->vassals_set };
-	const char *before_flag[] = { "--inherit", "--include", "--set" };
-	const struct strlist *after[] = { &cfg->vassals_inherit, &cfg->vassals_include };
-	const char *after_flag[] = { "--inherit", "--include" };
-	size_t n = 4;
-	for (size_t i = 0; i < 3; i++)
-		n += 2 * before[i]->n;
-	for (size_t i = 0; i < 2; i++)
-		n += 2 * after[i]->n;
-	char **argv = xcalloc(n, sizeof(char *));
-	size_t k = 0;
-	argv[k++] = (char *)binary;
-	for (size_t i = 0; i < 3; i++)
-		for (size_t j = 0; j < before[i]->n; j++) {
-			argv[k++] = (char *)before_flag[i];
-			argv[k++] = before[i]->v[j];
-		}
-	argv[k++] = (char *)flag;
-	argv[k++] = (char *)path;
-	for (size_t i = 0; i < 2; i++)
-		for (size_t j = 0; j < after[i]->n; j++) {
-			argv[k++] = (char *)after_flag[i];
-			argv[k++] = after[i]->v[j];
-		}
-	argv[k] = NULL;
-	return argv;
-}
-
 /* ---- scheduling ------------------------------------------------------------------- */
 
 static void schedule(void);
@@ -207,7 +179,7 @@ static void stop_watching_file(struct vassal *v)
 
 static void watch_file(struct vassal *v)
 {
-	if (!E.notify || !notify_wants_file_watches())
+	if (!E.notify || !notify_wants_file_watches() || E.mon[v->monitor].kind == MON_PG)
 		return;
 	stop_watching_file(v);
 	const struct monitor *m = &E.mon[v->monitor];
@@ -221,6 +193,9 @@ static void watch_file(struct vassal *v)
 
 static void close_pipe(struct vassal *v)
 {
+	if (v->cfg_fd >= 0)
+		close(v->cfg_fd);
+	v->cfg_fd = -1;
 	if (v->fd < 0)
 		return;
 	event_del(E.loop, v->fd, EV_READ);
@@ -245,114 +220,6 @@ static void forget(struct vassal *v)
 }
 
 /* ---- spawning ----------------------------------------------------------------------- */
-
-/* UWSGI_VASSAL_X=v in the Emperor's environment becomes UWSGI_X=v in a vassal's. */
-static void rename_vassal_env(void)
-{
-	size_t n = 0;
-	for (char **e = environ; *e; e++)
-		n += strncmp(*e, "UWSGI_VASSAL_", 13) == 0;
-	if (!n)
-		return;
-	char **copy = xcalloc(n + 1, sizeof(char *));
-	size_t k = 0;
-	for (char **e = environ; *e; e++)
-		if (strncmp(*e, "UWSGI_VASSAL_", 13) == 0)
-			copy[k++] = xstrdup(*e);
-	for (size_t i = 0; i < k; i++) {
-		char *eq = strchr(copy[i], '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		char *to = xasprintf("UWSGI_%s", copy[i] + 13);
-		unsetenv(copy[i]);
-		setenv(to, eq + 1, 1);
-		free(to);
-		free(copy[i]);
-	}
-	free(copy);
-}
-
-static int tyrant_drop(const struct vassal *v)
-{
-	log_msg("[emperor-tyrant] dropping privileges to %d %d for instance %s", (int)v->uid, (int)v->gid, v->name);
-	if (setresgid(v->gid, v->gid, v->gid) < 0) {
-		log_errno("[emperor-tyrant] setgid(%d)", (int)v->gid);
-		return -1;
-	}
-	if (E.cfg->emperor_tyrant_initgroups) {
-		struct passwd *pw = getpwuid(v->uid);
-		if (!pw || initgroups(pw->pw_name, v->gid) < 0) {
-			log_errno("[emperor-tyrant] initgroups(%d)", (int)v->uid);
-			return -1;
-		}
-	} else if (setgroups(0, NULL) < 0) {
-		log_errno("[emperor-tyrant] setgroups");
-		return -1;
-	}
-	if (setresuid(v->uid, v->uid, v->uid) < 0) {
-		log_errno("[emperor-tyrant] setuid(%d)", (int)v->uid);
-		return -1;
-	}
-	return 0;
-}
-
-/* The forked child: becomes the vassal. */
-static void __attribute__((noreturn)) vassal_child(const struct vassal *v, int fd, char **argv, const char *dir,
-                                                   const sigset_t *mask)
-{
-	const struct config *cfg = E.cfg;
-	int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGURG, SIGWINCH, SIGCHLD, SIGPIPE };
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_DFL);
-	sigprocmask(SIG_SETMASK, mask, NULL);
-	log_set_file(2);
-	if (chdir(dir) < 0) {
-		log_errno("[emperor] chdir(%s) for vassal %s", dir, v->name);
-		_exit(1);
-	}
-	int null = open("/dev/null", O_RDONLY);
-	if (null < 0 || dup2(null, 0) < 0) {
-		log_errno("[emperor] /dev/null for vassal %s", v->name);
-		_exit(1);
-	}
-	if (null > 2)
-		close(null);
-	/* the vassal's end becomes fd 3, everything else above 2 goes */
-	if (fd != 3) {
-		if (dup2(fd, 3) < 0)
-			_exit(1);
-	} else {
-		fcntl(3, F_SETFD, 0);
-	}
-	if (close_range(4, ~0U, 0) < 0) {
-		struct rlimit rl;
-		int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (int)rl.rlim_cur : 65536;
-		for (int i = 4; i < max; i++)
-			close(i);
-	}
-	if (cfg->emperor_tyrant && !cfg->emperor_tyrant_jail && tyrant_drop(v) < 0)
-		_exit(1);
-	unsetenv("UWSGI_RELOADS");
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv(SOCK_ENV);
-	setenv(EMPEROR_FD_ENV, "3", 1);
-	if (cfg->emperor_tyrant && cfg->emperor_tyrant_jail) {
-		char owner[64];
-		snprintf(owner, sizeof(owner), "%u:%u%s", (unsigned)v->uid, (unsigned)v->gid,
-		         cfg->emperor_tyrant_initgroups ? ":initgroups" : "");
-		setenv(TYRANT_OWNER_ENV, owner, 1);
-	} else {
-		unsetenv(TYRANT_OWNER_ENV);
-	}
-	rename_vassal_env();
-	if (hooks_run(cfg, PH_AS_VASSAL) < 0)
-		_exit(1);
-	execv(argv[0], argv);
-	log_errno("[emperor] execv(%s)", argv[0]);
-	log_msg("[emperor] is binary-path right?");
-	_exit(VASSAL_EXILE_CODE);
-}
 
 static void on_vassal_msg(struct event_loop *loop, int fd, void *data, int mask);
 
@@ -385,14 +252,20 @@ static void spawn(struct vassal *v)
 		v->state = V_IDLE;
 		return;
 	}
-	int sp[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+	int sp[2] = { -1, -1 }, cp[2] = { -1, -1 };
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    (v->config && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0)) {
 		log_errno("[emperor] socketpair() for vassal %s", v->name);
+		for (int i = 0; i < 2; i++)
+			if (sp[i] >= 0)
+				close(sp[i]);
 		v->not_before_ms = now_ms() + RETRY_MS;
 		return;
 	}
-	/* an absolute path: a jailed vassal re-reads it inside its jail on reload */
-	char *path = m->kind == MON_DIR ? xasprintf("%s/%s", m->path, v->name)
+	/* an absolute path: a jailed vassal re-reads it inside its jail on
+	 * reload; a pg row's config comes through the config socket */
+	char *path = m->kind == MON_PG ? xasprintf("emperor://%s", v->name)
+	             : m->kind == MON_DIR ? xasprintf("%s/%s", m->path, v->name)
 	             : v->name[0] == '/' ? xstrdup(v->name) : xasprintf("%s/%s", E.cwd, v->name);
 	char **argv = emperor_vassal_argv(cfg, E.binary, v->flag, path);
 	const char *dir = m->kind == MON_DIR ? m->path : E.cwd;
@@ -401,14 +274,18 @@ static void spawn(struct vassal *v)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid_t pid = fork();
 	if (pid == 0)
-		vassal_child(v, sp[1], argv, dir, &old);
+		vassal_exec(cfg, v, sp[1], cp[1], argv, dir, &old);
 	int err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(argv);
 	free(path);
 	close(sp[1]);
+	if (cp[1] >= 0)
+		close(cp[1]);
 	if (pid < 0) {
 		close(sp[0]);
+		if (cp[0] >= 0)
+			close(cp[0]);
 		errno = err;
 		log_errno("[emperor] fork() for vassal %s", v->name);
 		v->not_before_ms = now_ms() + RETRY_MS;
@@ -417,6 +294,7 @@ static void spawn(struct vassal *v)
 	v->not_before_ms = 0;
 	v->pid = pid;
 	v->fd = sp[0];
+	v->cfg_fd = cp[0];
 	fcntl(v->fd, F_SETFL, fcntl(v->fd, F_GETFL) | O_NONBLOCK);
 	if (event_add(E.loop, v->fd, EV_READ, on_vassal_msg, v) < 0) {
 		log_errno("[emperor] cannot watch vassal %s", v->name);
@@ -470,7 +348,7 @@ static void schedule(void)
 				earliest = at;
 			}
 		}
-		if (E.thr.warming && E.initial_done && !warm_left)
+		if (E.thr.warming && E.initial_done && !warm_left && E.npg_waiting == 0)
 			throttle_warm(&E.thr);
 		if (!best) {
 			if (earliest != LLONG_MAX)
@@ -560,6 +438,19 @@ static void emperor_reload(struct vassal *v)
 	vlog("[emperor] reload the uwsgi instance %s", v->name);
 }
 
+/* Answers "push my config" (byte 2) on the config socket: one uwsgi
+ * packet, modifier1 115, the row's text as body (at most 64 KiB - 1). */
+static void push_config(struct vassal *v)
+{
+	size_t len = strlen(v->config);
+	unsigned char hdr[4] = { 115, (unsigned char)(len & 0xff), (unsigned char)(len >> 8), 0 };
+	struct iovec iov[2] = { { hdr, 4 }, { v->config, len } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n = v->cfg_fd >= 0 && len <= PG_CONFIG_MAX ? sendmsg(v->cfg_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+	if (n != (ssize_t)(len + 4))
+		vlog("[emperor] cannot push the config of vassal %s", v->name);
+}
+
 static void vassal_message(struct vassal *v, unsigned char b)
 {
 	int64_t now = now_unix();
@@ -589,6 +480,11 @@ static void vassal_message(struct vassal *v, unsigned char b)
 		emperor_stop(v, AFTER_IDLE);
 		break;
 	case VASSAL_MSG_CONFIG:
+		if (v->config)
+			push_config(v);
+		else      /* a file vassal reads its file */
+			vlog("[emperor] vassal %s asked for its config, which only pg:// vassals get", v->name);
+		break;
 	case VASSAL_MSG_SOS:
 		vlog("[emperor] vassal %s sent message %d, which this Emperor does not support", v->name, b);
 		break;
@@ -710,13 +606,20 @@ static void file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
 		v->uid = e->uid;
 		v->gid = e->gid;
 		v->gen = gen;
+		v->config = e->config ? xstrdup(e->config) : NULL;
 		request_spawn(v);
 		return;
 	}
 	v->gen = gen;
 	v->flag = e->flag;
 	bool owner_changed = v->uid != e->uid || v->gid != e->gid;
-	bool changed = ts_changed(v->mtime, e->mtime);
+	/* a pg row whose text changed but not its timestamp is changed too */
+	bool config_changed = e->config && (!v->config || strcmp(v->config, e->config) != 0);
+	bool changed = ts_changed(v->mtime, e->mtime) || config_changed;
+	if (config_changed) {
+		free(v->config);
+		v->config = xstrdup(e->config);
+	}
 	v->uid = e->uid;
 	v->gid = e->gid;
 	if (changed) {
@@ -754,10 +657,16 @@ static void file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
 	}
 }
 
+static void apply_scan(size_t mi, const struct scan_result *r);
+
 static void scan_monitor(size_t mi)
 {
 	struct monitor *m = &E.mon[mi];
 	struct scan_result r;
+	if (m->kind == MON_PG) {
+		pg_monitor_rescan(m->pg);   /* the rows arrive in on_pg_scan */
+		return;
+	}
 	if (monitor_scan(m, &E.mopts, &r) < 0) {
 		if (!E.scan_failed[mi])
 			log_errno("[emperor] cannot scan %s", m->arg);
@@ -770,10 +679,18 @@ static void scan_monitor(size_t mi)
 	if (E.scan_failed[mi])
 		log_msg("[emperor] %s can be scanned again", m->arg);
 	E.scan_failed[mi] = false;
-	unsigned gen = ++E.gen;
-	for (size_t i = 0; i < r.n; i++)
-		file_seen(mi, &r.v[i], gen);
+	apply_scan(mi, &r);
 	scan_result_free(&r);
+}
+
+/* What is listed runs (spawn, reload); what is not stops. */
+static void apply_scan(size_t mi, const struct scan_result *r)
+{
+	if (E.ragnarok)
+		return;
+	unsigned gen = ++E.gen;
+	for (size_t i = 0; i < r->n; i++)
+		file_seen(mi, &r->v[i], gen);
 	for (size_t i = 0; i < E.vt.n;) {
 		struct vassal *v = E.vt.v[i];
 		if (v->monitor != (int)mi || v->gen == gen) {
@@ -786,6 +703,21 @@ static void scan_monitor(size_t mi)
 		}
 		emperor_stop(v, AFTER_FORGET);
 		i++;
+	}
+}
+
+/* A pg monitor's rows, or NULL: the database is unreachable. Its first
+ * rows belong to the warm-up, as a directory's first scan does. */
+static void on_pg_scan(void *ctx, struct scan_result *r)
+{
+	size_t mi = (size_t)(uintptr_t)ctx;
+	if (r)
+		apply_scan(mi, r);
+	if (E.pg_waiting[mi]) {
+		E.pg_waiting[mi] = false;
+		E.npg_waiting--;
+		E.warm_seq = E.seq;
+		arm_sched(now_ms());
 	}
 }
 
@@ -1223,6 +1155,7 @@ static int setup(void)
 	E.mon = xcalloc(cfg->emperor.n, sizeof(*E.mon));
 	E.dirty = xcalloc(cfg->emperor.n, sizeof(bool));
 	E.scan_failed = xcalloc(cfg->emperor.n, sizeof(bool));
+	E.pg_waiting = xcalloc(cfg->emperor.n, sizeof(bool));
 	for (size_t i = 0; i < cfg->emperor.n; i++) {
 		char err[512];
 		if (monitor_init(&E.mon[i], cfg->emperor.v[i], err, sizeof(err)) < 0) {
@@ -1230,6 +1163,18 @@ static int setup(void)
 			return -1;
 		}
 		E.nmon++;
+	}
+	struct pg_opts pgo = { cfg->emperor_pg_node, cfg->emperor_pg_channel, cfg->emperor_tyrant };
+	for (size_t i = 0; i < E.nmon; i++) {
+		char err[512];
+		if (E.mon[i].kind != MON_PG)
+			continue;
+		if (!(E.mon[i].pg = pg_monitor_new(E.mon[i].path, &pgo, err, sizeof(err)))) {
+			config_error(cfg->emperor.origin[i], "emperor: %s", err);
+			return -1;
+		}
+		E.pg_waiting[i] = true;
+		E.npg_waiting++;
 	}
 	E.mopts = (struct monitor_opts){ cfg->emperor_extra_extension.v, cfg->emperor_extra_extension.n,
 		cfg->emperor_nofollow, cfg->emperor_tyrant_nofollow };
@@ -1255,6 +1200,9 @@ static int setup(void)
 	}
 	if (!E.notify)
 		log_msg("[emperor] no change notification here: rescanning every %lld s", E.freq_ms / 1000);
+	for (size_t i = 0; i < E.nmon; i++)
+		if (E.mon[i].pg)
+			pg_monitor_start(E.mon[i].pg, E.loop, on_pg_scan, (void *)(uintptr_t)i);
 	if (vassal_active()) {
 		if (vassal_attach(E.loop, cfg, on_emperor_cmd) < 0)
 			return -1;
@@ -1274,6 +1222,7 @@ static void teardown(void)
 	free(E.mon);
 	free(E.dirty);
 	free(E.scan_failed);
+	free(E.pg_waiting);
 	notify_close(E.notify);
 	if (E.stats_fd >= 0)
 		close(E.stats_fd);

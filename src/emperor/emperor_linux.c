@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB | \
@@ -91,6 +92,58 @@ static int pidns_of(pid_t pid, struct stat *st)
 	return stat(p, st);
 }
 
+/* The registry with each jail's pid namespace, listed at most every
+ * JAIL_CACHE_MS: a stats document asks for every vassal's jail, and
+ * listing the registry once per vassal made 200 jailed vassals block the
+ * Emperor's loop for seconds. A miss in an older listing lists again, so a
+ * jail created since is still found. */
+#define JAIL_CACHE_MS 200
+
+static struct {
+	struct registry_entry *v;
+	struct stat *ns;
+	size_t n;
+	long long at_ms;
+	bool valid;
+} jc;
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void jail_cache_refresh(void)
+{
+	free(jc.v);
+	free(jc.ns);
+	memset(&jc, 0, sizeof(jc));
+	if (registry_list(&jc.v, &jc.n) < 0) {
+		jc.v = NULL;
+		jc.n = 0;
+		return;
+	}
+	jc.ns = xcalloc(jc.n ? jc.n : 1, sizeof(*jc.ns));
+	for (size_t i = 0; i < jc.n; i++)
+		if (pidns_of(jc.v[i].pid, &jc.ns[i]) < 0)
+			jc.ns[i].st_ino = 0;
+	jc.at_ms = mono_ms();
+	jc.valid = true;
+}
+
+static int jail_cache_find(const struct stat *child_ns, size_t nchild, long *jid, char *name, size_t len)
+{
+	for (size_t c = 0; c < nchild; c++)
+		for (size_t i = 0; i < jc.n; i++)
+			if (jc.ns[i].st_ino && jc.ns[i].st_ino == child_ns[c].st_ino && jc.ns[i].st_dev == child_ns[c].st_dev) {
+				*jid = jc.v[i].jid;
+				snprintf(name, len, "%s", jc.v[i].name);
+				return 0;
+			}
+	return -1;
+}
+
 int emperor_jail_of(pid_t pid, long *jid, char *name, size_t len)
 {
 	char path[64];
@@ -99,30 +152,32 @@ int emperor_jail_of(pid_t pid, long *jid, char *name, size_t len)
 	char *children = read_file(path, &n);
 	if (!children)
 		return -1;
-	struct registry_entry *v = NULL;
-	size_t nv = 0;
-	int rc = -1;
-	if (children[0] && registry_list(&v, &nv) == 0 && nv > 0) {
-		struct stat *ns = xcalloc(nv, sizeof(*ns));
-		for (size_t i = 0; i < nv; i++)
-			if (pidns_of(v[i].pid, &ns[i]) < 0)
-				ns[i].st_ino = 0;
-		char *save = NULL;
-		for (char *tok = strtok_r(children, " \n", &save); tok && rc < 0; tok = strtok_r(NULL, " \n", &save)) {
-			struct stat cs;
-			if (pidns_of((pid_t)atoi(tok), &cs) < 0)
-				continue;
-			for (size_t i = 0; i < nv && rc < 0; i++) {
-				if (ns[i].st_ino && ns[i].st_ino == cs.st_ino && ns[i].st_dev == cs.st_dev) {
-					*jid = v[i].jid;
-					snprintf(name, len, "%s", v[i].name);
-					rc = 0;
-				}
-			}
+	/* the pid namespaces of the vassal's children (a jail's init is one) */
+	size_t nchild = 0, cap = 4;
+	struct stat *child_ns = xcalloc(cap, sizeof(*child_ns));
+	char *save = NULL;
+	for (char *tok = strtok_r(children, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+		if (nchild == cap) {
+			cap *= 2;
+			child_ns = xrealloc(child_ns, cap * sizeof(*child_ns));
 		}
-		free(ns);
+		if (pidns_of((pid_t)atoi(tok), &child_ns[nchild]) == 0)
+			nchild++;
 	}
-	free(v);
 	free(children);
+	int rc = -1;
+	if (nchild > 0) {
+		bool fresh = false;
+		if (!jc.valid || mono_ms() - jc.at_ms > JAIL_CACHE_MS) {
+			jail_cache_refresh();
+			fresh = true;
+		}
+		rc = jail_cache_find(child_ns, nchild, jid, name, len);
+		if (rc < 0 && !fresh) {
+			jail_cache_refresh();
+			rc = jail_cache_find(child_ns, nchild, jid, name, len);
+		}
+	}
+	free(child_ns);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* Imperial monitors: `dir` and `glob`, and the scan of their vassal files. */
 #include "emperor/monitor.h"
+#include "emperor/monitor_pg.h"
 #include "core/util.h"
 
 #include <dirent.h>
@@ -48,8 +49,14 @@ int monitor_init(struct monitor *m, const char *arg, char *err, size_t errlen)
 	memset(m, 0, sizeof(*m));
 	m->wd = -1;
 	const char *scheme = strstr(arg, "://");
+	if (strncmp(arg, "pg://", 5) == 0) {
+		m->kind = MON_PG;
+		m->arg = pg_mask_arg(arg);
+		m->path = xstrdup(arg);
+		return 0;
+	}
 	if (scheme && !has_glob_chars(arg, (size_t)(scheme - arg)) && !memchr(arg, '/', (size_t)(scheme - arg))) {
-		snprintf(err, errlen, "unknown imperial monitor '%.*s' (only directories and globs)", (int)(scheme - arg), arg);
+		snprintf(err, errlen, "unknown imperial monitor '%.*s' (only directories, globs and pg://)", (int)(scheme - arg), arg);
 		return -1;
 	}
 	struct stat st;
@@ -83,6 +90,7 @@ int monitor_init(struct monitor *m, const char *arg, char *err, size_t errlen)
 
 void monitor_free(struct monitor *m)
 {
+	pg_monitor_free(m->pg);
 	free(m->arg);
 	free(m->path);
 	free(m->watch_dir);
@@ -111,7 +119,7 @@ static void push(struct scan_result *r, const char *name, const char *flag, cons
 		r->cap = r->cap ? r->cap * 2 : 32;
 		r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
 	}
-	r->v[r->n++] = (struct scan_entry){ xstrdup(name), flag, *mt, uid, gid };
+	r->v[r->n++] = (struct scan_entry){ xstrdup(name), flag, *mt, uid, gid, NULL };
 }
 
 static int by_name(const void *a, const void *b)
@@ -174,6 +182,10 @@ static int scan_glob(const struct monitor *m, const struct monitor_opts *o, stru
 int monitor_scan(const struct monitor *m, const struct monitor_opts *o, struct scan_result *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (m->kind == MON_PG) {
+		errno = EINVAL;
+		return -1;
+	}
 	int rc = m->kind == MON_DIR ? scan_dir(m, o, out) : scan_glob(m, o, out);
 	if (rc < 0) {
 		int e = errno;
@@ -188,8 +200,10 @@ int monitor_scan(const struct monitor *m, const struct monitor_opts *o, struct s
 
 void scan_result_free(struct scan_result *r)
 {
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].name);
+		free(r->v[i].config);
+	}
 	free(r->v);
 	memset(r, 0, sizeof(*r));
 }

@@ -2,9 +2,11 @@
  * Imperial monitors: where vassal files come from. `emperor = <arg>` is a
  * `dir` monitor when arg is a directory (vassal names are bare file names,
  * vassals start in that directory), else a `glob` monitor (names are the
- * matched paths, vassals start in the Emperor's directory). A scan lists
- * the valid vassal files with what the Emperor compares between scans.
- * Library code: nothing here logs.
+ * matched paths, vassals start in the Emperor's directory), or a `pg`
+ * monitor for `pg://...` (rows of a PostgreSQL table, monitor_pg.h: its
+ * scans arrive asynchronously). A scan lists the valid vassal files with
+ * what the Emperor compares between scans. Library code: nothing here logs
+ * (but the pg monitor, which runs on its own in the event loop).
  */
 #ifndef STOCKADE_EMPEROR_MONITOR_H
 #define STOCKADE_EMPEROR_MONITOR_H
@@ -16,14 +18,17 @@
 
 #define VASSAL_NAME_MAX 255       /* as uWSGI: names are shorter than 0xff */
 
-enum monitor_kind { MON_DIR, MON_GLOB };
+enum monitor_kind { MON_DIR, MON_GLOB, MON_PG };
+
+struct pg_monitor;
 
 struct monitor {
 	enum monitor_kind kind;
-	char *arg;          /* as configured (stats, logs) */
-	char *path;         /* MON_DIR: absolute directory; MON_GLOB: the pattern */
+	char *arg;          /* as configured (stats, logs; a pg password masked) */
+	char *path;         /* MON_DIR: absolute directory; MON_GLOB: the pattern; MON_PG: the argument */
 	char *watch_dir;    /* directory whose changes trigger a rescan, or NULL */
 	int wd;             /* change-notification watch, -1: none (yet) */
+	struct pg_monitor *pg;  /* MON_PG: created by the Emperor, freed by monitor_free */
 };
 
 struct monitor_opts {
@@ -39,6 +44,7 @@ struct scan_entry {
 	struct timespec mtime;
 	uid_t uid;
 	gid_t gid;
+	char *config;             /* MON_PG: the config text (pushed to the vassal); NULL for files */
 };
 
 struct scan_result {
@@ -47,7 +53,8 @@ struct scan_result {
 };
 
 /* Builds a monitor from an `emperor` value; 0, or -1 with err (unknown
- * scheme, a `dir/` that is not a directory). */
+ * scheme, a `dir/` that is not a directory). A pg:// monitor is only
+ * described here (kind, masked arg): the Emperor creates its connection. */
 int monitor_init(struct monitor *m, const char *arg, char *err, size_t errlen);
 void monitor_free(struct monitor *m);
 
@@ -58,7 +65,7 @@ const char *vassal_flag(const char *name, const struct monitor_opts *o);
 
 /* Lists the valid vassal files of m, sorted by name (regular files only,
  * symlinks followed). 0, or -1 with errno when the directory cannot be
- * read (out is then empty). */
+ * read (out is then empty). Not for MON_PG (pg_monitor_rescan). */
 int monitor_scan(const struct monitor *m, const struct monitor_opts *o, struct scan_result *out);
 void scan_result_free(struct scan_result *r);
 

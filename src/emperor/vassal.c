@@ -4,6 +4,7 @@
  * root on behalf of its file's owner.
  */
 #include "emperor/vassal.h"
+#include "emperor/vassal_exec.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/scoreboard.h"
@@ -26,13 +27,14 @@
 
 static struct {
 	int fd;
+	int cfg_fd;                 /* a pg:// vassal's config socket, -1 */
 	const struct config *cfg;
 	vassal_cmd_fn *fn;
 	bool accepting_sent;
 	bool loyal_sent;
 	long long next_heartbeat;
 	bool euid_lowered;          /* vassal_early() lowered the effective ids */
-} V = { .fd = -1 };
+} V = { .fd = -1, .cfg_fd = -1 };
 
 static long long now_s(void)
 {
@@ -196,6 +198,17 @@ int vassal_setup(struct config *cfg)
 		}
 		unsetenv(EMPEROR_FD_ENV);
 	}
+	const char *c = getenv(EMPEROR_FD_CONFIG_ENV);
+	if (c) {
+		unsigned long long n;
+		struct stat st;
+		/* kept for the next reload, which asks for the config again */
+		if (V.fd >= 0 && parse_uint(c, INT_MAX, &n) && n >= 3 && fstat((int)n, &st) == 0 && S_ISSOCK(st.st_mode)) {
+			V.cfg_fd = (int)n;
+			fcntl(V.cfg_fd, F_SETFD, FD_CLOEXEC);
+		}
+		unsetenv(EMPEROR_FD_CONFIG_ENV);
+	}
 	const char *owner = getenv(TYRANT_OWNER_ENV);
 	if (!owner)
 		return 0;
@@ -330,4 +343,9 @@ void vassal_before_exec(void)
 	snprintf(num, sizeof(num), "%d", V.fd);
 	setenv(EMPEROR_FD_ENV, num, 1);
 	fcntl(V.fd, F_SETFD, 0);
+	if (V.cfg_fd >= 0) {
+		snprintf(num, sizeof(num), "%d", V.cfg_fd);
+		setenv(EMPEROR_FD_CONFIG_ENV, num, 1);
+		fcntl(V.cfg_fd, F_SETFD, 0);
+	}
 }

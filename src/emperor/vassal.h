@@ -29,7 +29,7 @@ enum {
 
 enum {
 	VASSAL_MSG_READY = 1,
-	VASSAL_MSG_CONFIG = 2,         /* "push my config": not supported by this Emperor */
+	VASSAL_MSG_CONFIG = 2,         /* "push my config": answered for pg:// vassals */
 	VASSAL_MSG_ACCEPTING = 5,
 	VASSAL_MSG_LOYAL = 17,
 	VASSAL_MSG_VOLUNTARY_STOP = 22,
@@ -79,8 +79,16 @@ int vassal_attach(struct event_loop *loop, const struct config *cfg, vassal_cmd_
  * "loyal" after the first served request, heartbeats (`heartbeat` option). */
 void vassal_tick(const struct config *cfg, const struct scoreboard *sb);
 
+/* The config text of a pg:// vassal (`--ini emperor://<name>`): asks the
+ * Emperor with byte 2 and reads one uwsgi packet (modifier1 115) from
+ * UWSGI_EMPEROR_FD_CONFIG; before vassal_setup() (the environment still
+ * names both sockets). A new NUL-terminated string and *len, or NULL with
+ * err. vassal_config.c. */
+char *vassal_config_fetch(size_t *len, char *err, size_t errlen);
+
 /* Right before the master re-execs itself for a reload: puts
- * UWSGI_EMPEROR_FD back and lets the socket survive the exec. */
+ * UWSGI_EMPEROR_FD (and UWSGI_EMPEROR_FD_CONFIG) back and lets the sockets
+ * survive the exec. */
 void vassal_before_exec(void);
 
 /* The tyrant-jail policy (exposed for tests): owner is "uid:gid" or

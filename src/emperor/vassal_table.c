@@ -24,6 +24,7 @@ void vt_free(struct vassal_table *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i]->name);
+		free(t->v[i]->config);
 		free(t->v[i]);
 	}
 	free(t->v);
@@ -59,6 +60,7 @@ struct vassal *vt_add(struct vassal_table *t, int monitor, const char *name)
 	v->monitor = monitor;
 	v->state = V_PENDING;
 	v->fd = -1;
+	v->cfg_fd = -1;
 	v->file_wd = -1;
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 64;
@@ -89,6 +91,7 @@ void vt_remove(struct vassal_table *t, struct vassal *v)
 	for (size_t i = v->idx; i < t->n; i++)
 		t->v[i]->idx = i;
 	free(v->name);
+	free(v->config);
 	free(v);
 }
 

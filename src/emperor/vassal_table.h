@@ -34,6 +34,8 @@ struct vassal {
 	enum vassal_after_stop after;
 	pid_t pid;                  /* 0: no process */
 	int fd;                     /* the Emperor's end of the socket; -1 */
+	int cfg_fd;                 /* the Emperor's end of the config socket (pg rows); -1 */
+	char *config;               /* a pg row's config text, pushed on request; NULL: a file */
 	struct timespec mtime;
 	uid_t uid;
 	gid_t gid;

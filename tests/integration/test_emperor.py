@@ -474,9 +474,9 @@ def test_emperor_lost_hook(vdir, tmp_path, emperors):
 
 
 def test_bad_monitor_refused(tmp_path):
-    r = subprocess.run([BIN, "--emperor", "pg://dbname=x"], capture_output=True, text=True, timeout=10)
+    r = subprocess.run([BIN, "--emperor", "mongodb://x"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 1
-    assert "unknown imperial monitor 'pg'" in r.stderr
+    assert "unknown imperial monitor 'mongodb'" in r.stderr
     r = subprocess.run([BIN, "--emperor", f"{tmp_path}/nonexistent/"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 1 and "not a directory" in r.stderr
 

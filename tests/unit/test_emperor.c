@@ -205,8 +205,8 @@ Test(monitor, kinds)
 	cr_assert_str_eq(m.watch_dir, ".");
 	monitor_free(&m);
 
-	cr_assert_eq(monitor_init(&m, "pg://dbname=x", err, sizeof(err)), -1);
-	cr_assert(strstr(err, "unknown imperial monitor 'pg'"), "%s", err);
+	cr_assert_eq(monitor_init(&m, "mongodb://x", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "unknown imperial monitor 'mongodb'"), "%s", err);
 	g = xasprintf("%s/missing/", d);
 	cr_assert_eq(monitor_init(&m, g, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "not a directory"), "%s", err);
