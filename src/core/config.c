@@ -820,6 +820,13 @@ void config_free(struct config *cfg)
 	free(cfg->emperor_stats);
 	free(cfg->emperor_pidfile);
 	cfg->emperor_stats = cfg->emperor_pidfile = NULL;
+	/* logging */
+	strlist_free(&cfg->log_req_encoder);
+	strlist_free(&cfg->touch_logreopen);
+	free(cfg->log_format);
+	free(cfg->log_date);
+	free(cfg->log_backupname);
+	cfg->log_format = cfg->log_date = cfg->log_backupname = NULL;
 	free(cfg->origins);
 	cfg->origins = NULL;
 }

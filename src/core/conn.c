@@ -4,6 +4,7 @@
 #include "core/conn.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/logformat.h"
 #include "core/platform.h"
 #include "core/scoreboard.h"
 #include "core/util.h"
@@ -65,9 +66,8 @@ struct request_state {
 	size_t olen;
 	/* log */
 	struct timespec start;
-	char method[32];
-	char uri[256];
-	char proto[16];
+	bool via_sendfile;
+	const struct kv *vars;    /* valid until the request is logged */
 	size_t nvars, vars_bytes;
 };
 
@@ -474,6 +474,7 @@ static int resp_file(void *ctx, int fd, off_t offset, int64_t count)
 	size_t n = clamp_body((size_t)count);
 	if (n == 0)
 		return 0;
+	R.via_sendfile = true;
 	if (R.fr.chunked) {
 		char ch[HTTP_CHUNK_HEAD_MAX];
 		size_t hl = http_chunk_head(ch, n);
@@ -509,36 +510,33 @@ static int resp_file(void *ctx, int fd, off_t offset, int64_t count)
 
 /* ---- logging ------------------------------------------------------------------- */
 
-static void copy_slice(char *dst, size_t cap, const char *s, size_t n)
-{
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
-static void log_request(struct conn *c)
+static void log_request(struct conn *c, int modifier1, int modifier2)
 {
 	struct worker_ctx *w = c->w;
-	if (w->cfg->disable_logging)
+	if (!reqlog_active())
 		return;
-	struct timespec now;
+	struct timespec now, wall;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	long long ms = (now.tv_sec - R.start.tv_sec) * 1000LL + (now.tv_nsec - R.start.tv_nsec) / 1000000;
-	time_t t = time(NULL);
-	struct tm tm;
-	char date[64];
-	localtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
-	char line[1024];
-	int n = snprintf(line, sizeof(line),
-	                 "[pid: %d|app: 0|req: %lu/%lu] %s () {%zu vars in %zu bytes} [%s] %s %s => "
-	                 "generated %llu bytes in %lld msecs (%s %d) %zu headers in %zu bytes (1 switches on core 0)\n",
-	                 (int)getpid(), w->requests, *w->total_requests, c->remote_addr, R.nvars,
-	                 R.vars_bytes, date, R.method, R.uri, (unsigned long long)(R.body_sent + R.resp_head_len),
-	                 ms, R.proto, R.fr.status, R.resp_nheaders, R.resp_head_len);
-	if (n > 0)
-		log_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	int64_t us = (now.tv_sec - R.start.tv_sec) * 1000000LL + (now.tv_nsec - R.start.tv_nsec) / 1000;
+	if (us < 0)
+		us = 0;
+	/* the wall-clock start, from the monotonic duration */
+	int64_t start_ns = wall.tv_sec * 1000000000LL + wall.tv_nsec - us * 1000;
+	struct logreq r = {
+		.vars = R.vars, .nvars = R.nvars, .vars_bytes = R.vars_bytes,
+		.addr = c->remote_addr, .addr_len = strlen(c->remote_addr),
+		.status = R.fr.status, .rsize = R.body_sent, .hsize = R.resp_head_len,
+		.headers = R.resp_nheaders, .cl = R.chunked ? R.body_total : 0,
+		.start = { (time_t)(start_ns / 1000000000LL), (long)(start_ns % 1000000000LL) },
+		.duration_us = (uint64_t)us, .pid = (int)getpid(), .wid = w->id,
+		.app_requests = w->requests, .total_requests = *w->total_requests,
+		.modifier1 = modifier1, .modifier2 = modifier2,
+		.rss = w->score ? w->score->rss : 0, .vsz = w->score ? w->score->vsz : 0,
+		.read_errors = R.body_error ? 1 : 0, .write_errors = R.io_failed ? 1 : 0,
+		.via_sendfile = R.via_sendfile,
+	};
+	reqlog_write(&r);
 }
 
 /* ---- serving ------------------------------------------------------------------- */
@@ -547,7 +545,7 @@ static void begin_request(struct conn *c, size_t head_len)
 {
 	memset(&R, 0, offsetof(struct request_state, out));
 	R.olen = 0;
-	R.method[0] = R.uri[0] = R.proto[0] = '\0';
+	R.vars = NULL;
 	R.nvars = R.vars_bytes = 0;
 	R.c = c;
 	R.head_len = head_len;
@@ -557,16 +555,10 @@ static void begin_request(struct conn *c, size_t head_len)
 
 static void note_vars(const struct kv *v, size_t n)
 {
+	R.vars = v;
 	R.nvars = n;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		R.vars_bytes += v[i].key_len + v[i].val_len + 4;
-		if (v[i].key_len == 14 && memcmp(v[i].key, "REQUEST_METHOD", 14) == 0)
-			copy_slice(R.method, sizeof(R.method), v[i].val, v[i].val_len);
-		else if (v[i].key_len == 11 && memcmp(v[i].key, "REQUEST_URI", 11) == 0)
-			copy_slice(R.uri, sizeof(R.uri), v[i].val, v[i].val_len);
-		else if (v[i].key_len == 15 && memcmp(v[i].key, "SERVER_PROTOCOL", 15) == 0)
-			copy_slice(R.proto, sizeof(R.proto), v[i].val, v[i].val_len);
-	}
 }
 
 static void score_request_done(struct worker_score *sc)
@@ -588,7 +580,7 @@ static void score_request_done(struct worker_score *sc)
 
 /* Runs the app; afterwards the connection is either positioned at the next
  * request (returns true) or must be closed. */
-static bool run_app(struct conn *c, const struct kv *v, size_t n)
+static bool run_app(struct conn *c, const struct kv *v, size_t n, int modifier1, int modifier2)
 {
 	struct request_io io = { NULL, body_read, resp_head, resp_body, resp_file };
 	struct worker_score *sc = c->w->score;
@@ -607,13 +599,13 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 	if (rc < 0 && !R.head_sent && R.body_error) {
 		send_error_response(c, R.body_error);
 		R.fr.status = R.body_error;
-		log_request(c);
+		log_request(c, modifier1, modifier2);
 		return false;
 	}
 	if (rc == 0 && R.fr.chunked && R.fr.body_allowed && !R.discard)
 		out_add(HTTP_CHUNK_LAST, sizeof(HTTP_CHUNK_LAST) - 1);
 	out_flush();
-	log_request(c);
+	log_request(c, modifier1, modifier2);
 	if (c->w->max_requests && c->w->requests >= c->w->max_requests && !c->w->stopping) {
 		log_msg("...The work of process %d is done (max requests reached %llu). Seeya!", (int)getpid(),
 		        (unsigned long long)c->w->max_requests);
@@ -701,7 +693,7 @@ static int serve_http(struct conn *c)
 		reject(c, n == -400 ? 400 : 431, n == -400 ? "invalid request path" : "request head too large");
 		return -1;
 	}
-	return run_app(c, vars, (size_t)n) ? 1 : -1;
+	return run_app(c, vars, (size_t)n, 0, 0) ? 1 : -1;
 }
 
 static struct uwsgi_packet pkt;
@@ -735,7 +727,7 @@ static int serve_uwsgi(struct conn *c)
 		R.dend = R.head_len + take;
 		R.body_left = (uint64_t)cl - take;
 	}
-	run_app(c, pkt.vars, pkt.nvars);
+	run_app(c, pkt.vars, pkt.nvars, pkt.modifier1, pkt.modifier2);
 	return -1;
 }
 

@@ -102,6 +102,23 @@ const struct option_def option_table[] = {
 	/* logging */
 	{ "disable-logging", NULL, 'L', ARG_NONE, T_BOOL, 0, "logging", "no request log lines", NULL, F(disable_logging), 0 },
 	{ "logto", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "append the log to this file", NULL, F(logto), 0 },
+	{ "log-format", "logformat", 0, ARG_REQUIRED, T_STRING, 0, "logging", "request log line with uWSGI's %(var) variables (see docs/logging.md)", NULL, F(log_format), 0 },
+	{ "logformat-strftime", "log-format-strftime", 0, ARG_NONE, T_BOOL, 0, "logging", "%(ftime) uses the log-date strftime format", NULL, F(logformat_strftime), 0 },
+	{ "log-format-json", "logformat-json", 0, ARG_NONE, T_BOOL, 0, "logging", "JSON-escape every %(var) value; alone: one JSON object per request (Stockade extension)", NULL, F(log_format_json), 0 },
+	{ "log-req-encoder", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "encode each request line: prefix|suffix TEXT, nl, format|json TEMPLATE with ${msg} ${unix} ${micros} ${millis} ${strftime:FMT}", NULL, F(log_req_encoder), 0 },
+	{ "log-date", "logdate", 0, ARG_OPTIONAL, T_STRING, 0, "logging", "prefix log lines with the date, or with this strftime format", NULL, F(log_date), 0 },
+	{ "log-micros", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "default request line: response time in microseconds", NULL, F(log_micros), 0 },
+	{ "log-x-forwarded-for", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "log the X-Forwarded-For header as the address", NULL, F(log_x_forwarded_for), 0 },
+	{ "log-zero", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log responses without a body", NULL, F(log_zero), 0 },
+	{ "log-slow", NULL, 0, ARG_REQUIRED, T_UINT, 0, "logging", "with disable-logging: still log requests slower than N ms", NULL, F(log_slow), 0 },
+	{ "log-4xx", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log 4xx responses", NULL, F(log_4xx), 0 },
+	{ "log-5xx", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log 5xx responses", NULL, F(log_5xx), 0 },
+	{ "log-big", NULL, 0, ARG_REQUIRED, T_UINT, 0, "logging", "with disable-logging: still log responses of N bytes or more", NULL, F(log_big), 0 },
+	{ "log-sendfile", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log responses sent with sendfile", NULL, F(log_sendfile), 0 },
+	{ "log-ioerror", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log requests with I/O errors", NULL, F(log_ioerror), 0 },
+	{ "touch-logreopen", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "reopen the log file when this file's mtime changes", NULL, F(touch_logreopen), 0 },
+	{ "log-reopen", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "reopen the log on reload (always done: accepted for uWSGI configs)", NULL, F(log_reopen), 0 },
+	{ "log-backupname", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "master-fifo L renames the log to this (default <file>.<unix time>)", NULL, F(log_backupname), 0 },
 
 	/* privileges */
 	{ "uid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this user (name or number)", NULL, F(uid), 0 },
