@@ -141,7 +141,7 @@ int log_rotate(const char *backup)
 		snprintf(name, sizeof(name), "%s", backup);
 	else
 		snprintf(name, sizeof(name), "%s.%lld", log_path, (long long)time(NULL));
-	log_msg("log rotate: %s → %s", log_path, name);
+	log_msg("log rotate: %s -> %s", log_path, name);
 	if (rename(log_path, name) < 0) {
 		log_errno("log rotate: rename(%s, %s)", log_path, name);
 		return -1;
