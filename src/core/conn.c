@@ -510,6 +510,16 @@ static int resp_file(void *ctx, int fd, off_t offset, int64_t count)
 
 /* ---- logging ------------------------------------------------------------------- */
 
+/* getpid() is a system call: once per worker process (requests are only
+ * served after the fork, and a worker does not fork again) */
+static int worker_pid(void)
+{
+	static pid_t pid;
+	if (!pid)
+		pid = getpid();
+	return (int)pid;
+}
+
 static void log_request(struct conn *c, int modifier1, int modifier2)
 {
 	struct worker_ctx *w = c->w;
@@ -529,7 +539,7 @@ static void log_request(struct conn *c, int modifier1, int modifier2)
 		.status = R.fr.status, .rsize = R.body_sent, .hsize = R.resp_head_len,
 		.headers = R.resp_nheaders, .cl = R.chunked ? R.body_total : 0,
 		.start = { (time_t)(start_ns / 1000000000LL), (long)(start_ns % 1000000000LL) },
-		.duration_us = (uint64_t)us, .pid = (int)getpid(), .wid = w->id,
+		.duration_us = (uint64_t)us, .pid = worker_pid(), .wid = w->id,
 		.app_requests = w->requests, .total_requests = *w->total_requests,
 		.modifier1 = modifier1, .modifier2 = modifier2,
 		.rss = w->score ? w->score->rss : 0, .vsz = w->score ? w->score->vsz : 0,

@@ -6,7 +6,6 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,40 +352,58 @@ static void render_item(struct out *o, const struct lf_item *it, const struct lo
 	}
 }
 
-/* uWSGI's default line (core/logging.c uwsgi_logit_simple). */
+#define PUT_LIT(o, s) put_raw(o, s, sizeof(s) - 1)
+
+static void put_kv_val(struct out *o, const struct kv *v)
+{
+	if (v)
+		put_raw(o, v->val, v->val_len);
+}
+
+/* uWSGI's default line (core/logging.c uwsgi_logit_simple), built without
+ * printf: this runs for every request. */
 static void render_default(struct out *o, const struct logreq *r, const struct logformat *lf)
 {
-	char head[96];
-	int n = snprintf(head, sizeof(head), "[pid: %d|app: 0|req: %lu/%lu] ", r->pid, r->app_requests,
-	                 r->total_requests);
-	put_raw(o, head, n > 0 ? (size_t)n : 0);
+	PUT_LIT(o, "[pid: ");
+	put_u64(o, (uint64_t)r->pid);
+	PUT_LIT(o, "|app: 0|req: ");
+	put_u64(o, r->app_requests);
+	put_raw(o, "/", 1);
+	put_u64(o, r->total_requests);
+	PUT_LIT(o, "] ");
 	put_raw(o, r->addr, r->addr_len);
-	put_raw(o, " (", 2);
-	const struct kv *user = logreq_var(r, "REMOTE_USER", 11);
-	if (user)
-		put_raw(o, user->val, user->val_len);
-	/* uWSGI counts keys and values as "vars" */
-	n = snprintf(head, sizeof(head), ") {%zu vars in %zu bytes} [", 2 * r->nvars, r->vars_bytes);
-	put_raw(o, head, n > 0 ? (size_t)n : 0);
+	PUT_LIT(o, " (");
+	put_kv_val(o, logreq_var(r, "REMOTE_USER", 11));
+	PUT_LIT(o, ") {");
+	put_u64(o, 2 * (uint64_t)r->nvars);   /* uWSGI counts keys and values as "vars" */
+	PUT_LIT(o, " vars in ");
+	put_u64(o, r->vars_bytes);
+	PUT_LIT(o, " bytes} [");
 	put_time(o, &ctime_cache, r->start.tv_sec, CTIME_FMT);
-	put_raw(o, "] ", 2);
-	const struct kv *m = logreq_var(r, "REQUEST_METHOD", 14), *u = logreq_var(r, "REQUEST_URI", 11),
-	                *p = logreq_var(r, "SERVER_PROTOCOL", 15);
-	if (m)
-		put_raw(o, m->val, m->val_len);
+	PUT_LIT(o, "] ");
+	put_kv_val(o, logreq_var(r, "REQUEST_METHOD", 14));
 	put_raw(o, " ", 1);
-	if (u)
-		put_raw(o, u->val, u->val_len);
-	/* "generated": the body only, as uWSGI */
-	n = snprintf(head, sizeof(head), " => generated %" PRIu64 " bytes in %" PRIu64 " %s%s(",
-	             r->rsize, lf->micros ? r->duration_us : r->duration_us / 1000,
-	             lf->micros ? "micros" : "msecs", r->via_sendfile ? " via sendfile() " : " ");
-	put_raw(o, head, n > 0 ? (size_t)n : 0);
-	if (p)
-		put_raw(o, p->val, p->val_len);
-	n = snprintf(head, sizeof(head), " %d) %zu headers in %" PRIu64 " bytes (1 switches on core 0)",
-	             r->status, r->headers, r->hsize);
-	put_raw(o, head, n > 0 ? (size_t)n : 0);
+	put_kv_val(o, logreq_var(r, "REQUEST_URI", 11));
+	PUT_LIT(o, " => generated ");
+	put_u64(o, r->rsize);   /* the body only, as uWSGI */
+	PUT_LIT(o, " bytes in ");
+	put_u64(o, lf->micros ? r->duration_us : r->duration_us / 1000);
+	if (lf->micros)
+		PUT_LIT(o, " micros");
+	else
+		PUT_LIT(o, " msecs");
+	if (r->via_sendfile)
+		PUT_LIT(o, " via sendfile() (");
+	else
+		PUT_LIT(o, " (");
+	put_kv_val(o, logreq_var(r, "SERVER_PROTOCOL", 15));
+	put_raw(o, " ", 1);
+	put_u64(o, (uint64_t)(r->status > 0 ? r->status : 0));
+	PUT_LIT(o, ") ");
+	put_u64(o, r->headers);
+	PUT_LIT(o, " headers in ");
+	put_u64(o, r->hsize);
+	PUT_LIT(o, " bytes (1 switches on core 0)");
 }
 
 size_t logformat_render(const struct logformat *lf, const struct logreq *r, char *out, size_t cap)
