@@ -375,3 +375,22 @@ def test_stats_have_every_key_uwsgitop_reads_with_its_type(tmp_path):
         assert wait_for(fetch)["workers"]
     finally:
         inst2.stop()
+
+
+def test_emperor_stats_have_what_uwsgitop_reads(tmp_path):
+    """uwsgitop shows its Emperor screen when the document has 'vassals'."""
+    vdir = tmp_path / "vassals"
+    vdir.mkdir()
+    vport = free_port()
+    (vdir / "one.ini").write_text(f"[uwsgi]\nhttp-socket = 127.0.0.1:{vport}\n"
+                                  f"wsgi-file = {APPS / 'probe.py'}\nmaster = true\nprocesses = 1\n")
+    sport = free_port()
+    emperor = Instance(["--emperor", str(vdir), "--emperor-stats", f"127.0.0.1:{sport}"])
+    try:
+        dd = wait_for(lambda: (d := try_read_stats(("127.0.0.1", sport))) and d.get("vassals") and d)
+    finally:
+        emperor.stop()
+    assert isinstance(dd["emperor_tyrant"], int) and "emperor" in dd
+    assert "emperor: %s - tyrant: %d" % (dd["emperor"], dd["emperor_tyrant"])
+    v, = dd["vassals"]
+    assert isinstance(v["id"], str) and v["id"].startswith("one") and isinstance(v["pid"], int) and v["pid"] > 0
