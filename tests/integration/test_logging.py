@@ -11,6 +11,8 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 from conftest import APPS, BIN, Instance, free_port, run_stockade
 
 
@@ -394,3 +396,64 @@ def test_emperor_stats_have_what_uwsgitop_reads(tmp_path):
     assert "emperor: %s - tyrant: %d" % (dd["emperor"], dd["emperor_tyrant"])
     v, = dd["vassals"]
     assert isinstance(v["id"], str) and v["id"].startswith("one") and isinstance(v["pid"], int) and v["pid"] > 0
+
+
+UWSGI = "/usr/bin/uwsgi-core"
+have_uwsgi = os.path.exists(UWSGI) and any(
+    p.startswith("python3") for p in (os.listdir("/usr/lib/uwsgi/plugins") if os.path.isdir("/usr/lib/uwsgi/plugins") else []))
+
+
+def one_logged_request(argv, log, port, pattern):
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: try_connect(port))
+        status, _ = request(port, "/echo?x=1", "POST", b"0123456789",
+                            {"User-Agent": "probe/1.0", "Referer": "http://r.example/", "Host": "h.example",
+                             "X-Id": "id-7"})
+        assert status == 200
+        return wait_lines(log, pattern, 1)[0]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def try_connect(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not have_uwsgi, reason="Debian's uwsgi-core and uwsgi-plugin-python3 are not installed")
+@pytest.mark.parametrize("fmt", [
+    None,   # the default line
+    "C method=%(method) uri=%(uri) proto=%(proto) status=%(status) addr=%(addr) user=%(user) "
+    "host=%(host) uagent=%(uagent) referer=%(referer) cl=%(cl) rsize=%(rsize) headers=%(headers) "
+    "vars=%(vars) pktsize=%(pktsize) id=%(var.HTTP_X_ID) none=%(var.NOPE) core=%(core) "
+    "switches=%(switches) m1=%(modifier1) m2=%(modifier2) rerr=%(rerr) werr=%(werr) wid=%(wid)",
+])
+def test_same_request_line_as_uwsgi(tmp_path, fmt):
+    """The same request through Debian's uWSGI and through Stockade: the
+    variables that do not depend on timing or on the response head agree."""
+    lines_ = {}
+    for name in ("uwsgi", "stockade"):
+        port = free_port()
+        log = tmp_path / f"{name}.log"
+        common = ["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "probe.py"),
+                  "--master", "--processes", "1", "--logto", str(log)]
+        if fmt:
+            common += ["--log-format", fmt]
+        argv = [UWSGI, "--plugin", "python3", *common] if name == "uwsgi" else [BIN, *common]
+        lines_[name] = one_logged_request(argv, log, port, r"^C " if fmt else r"=> generated")
+
+    def normalise(line):
+        line = re.sub(r"\[pid: \d+", "[pid: P", line)
+        line = re.sub(r"\[\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\]", "[DATE]", line)
+        line = re.sub(r"in \d+ msecs", "in T msecs", line)
+        return re.sub(r"headers in \d+ bytes", "headers in H bytes", line)   # Stockade adds its own headers
+    assert normalise(lines_["stockade"]) == normalise(lines_["uwsgi"])
