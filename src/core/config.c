@@ -822,6 +822,7 @@ void config_free(struct config *cfg)
 	cfg->emperor_stats = cfg->emperor_pidfile = NULL;
 	/* logging */
 	strlist_free(&cfg->log_req_encoder);
+	strlist_free(&cfg->req_logger);
 	strlist_free(&cfg->touch_logreopen);
 	free(cfg->log_format);
 	free(cfg->log_date);

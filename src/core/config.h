@@ -78,6 +78,7 @@ struct config {
 	unsigned long long log_slow;       /* ms, 0: off */
 	unsigned long long log_big;        /* bytes, 0: off */
 	struct strlist log_req_encoder;
+	struct strlist req_logger;
 	struct strlist touch_logreopen;
 	bool log_reopen;
 	char *log_backupname;

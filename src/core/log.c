@@ -14,6 +14,8 @@
 
 static int log_out = 2;
 static char *log_path;          /* the file behind log_out, for reopening */
+static int req_out = -1;        /* req-logger file, -1: request lines go to log_out */
+static char *req_path;
 static const char *pinned_why;  /* why reopening by name is impossible */
 static const char *date_fmt;    /* log-date: NULL none, "" ctime, else strftime */
 
@@ -57,6 +59,19 @@ int log_open_file(const char *path)
 	return 0;
 }
 
+int log_open_request_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_errno("req-logger %s", path);
+		return -1;
+	}
+	free(req_path);
+	req_path = strdup(path);
+	req_out = fd;
+	return 0;
+}
+
 int log_share_reopen_counter(void)
 {
 	void *p = mmap(NULL, sizeof(unsigned long), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -82,14 +97,14 @@ void log_request_reopen(void)
  * dup2: another thread writing meanwhile writes to the old or the new
  * file, never to a closed or reused fd. The old file is closed when its
  * last fd is replaced. */
-static int reopen(void)
+static int reopen(const char *path, int target, bool stdio)
 {
-	int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -1;
 	int rc = 0;
-	if (dup2(fd, log_out) < 0 || fcntl(log_out, F_SETFD, FD_CLOEXEC) < 0 || dup2(fd, 1) < 0 ||
-	    dup2(fd, 2) < 0)
+	if (dup2(fd, target) < 0 || fcntl(target, F_SETFD, FD_CLOEXEC) < 0 ||
+	    (stdio && (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)))
 		rc = -1;
 	int saved = errno;
 	close(fd);
@@ -106,24 +121,32 @@ int log_reopen_pending(bool verbose)
 	/* claim it first: the messages below go through log_write() again */
 	if (!__atomic_compare_exchange_n(&seen_generation, &seen, want, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return 0;
-	if (!log_path) {
+	if (!log_path && !req_path) {
 		if (verbose)
-			log_msg("log reopen: no logto/daemonize file, nothing to reopen");
+			log_msg("log reopen: no logto/daemonize/req-logger file, nothing to reopen");
 		return 0;
 	}
 	if (pinned_why) {
 		if (verbose)
 			log_msg("log reopen: %s is not reachable by name (%s): still writing to the file opened at start-up",
-			        log_path, pinned_why);
+			        log_path ? log_path : req_path, pinned_why);
 		return -1;
 	}
-	if (reopen() < 0) {
-		log_errno("log reopen: %s (still writing to the previous file)", log_path);
-		return -1;
+	int rc = 0;
+	const struct { const char *path; int fd; bool stdio; } files[] = {
+		{ log_path, log_out, true }, { req_path, req_out, false },
+	};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!files[i].path)
+			continue;
+		if (reopen(files[i].path, files[i].fd, files[i].stdio) < 0) {
+			log_errno("log reopen: %s (still writing to the previous file)", files[i].path);
+			rc = -1;
+		} else if (verbose) {
+			log_msg("log reopen: %s reopened", files[i].path);
+		}
 	}
-	if (verbose)
-		log_msg("log reopen: %s reopened", log_path);
-	return 0;
+	return rc;
 }
 
 int log_rotate(const char *backup)
@@ -150,12 +173,12 @@ int log_rotate(const char *backup)
 	return log_reopen_pending(true);
 }
 
-void log_write(const char *buf, unsigned long len)
+static void write_all(int fd, const char *buf, unsigned long len)
 {
 	if (__atomic_load_n(generation, __ATOMIC_RELAXED) != seen_generation)
 		log_reopen_pending(getpid() == announcer);
 	while (len > 0) {
-		ssize_t n = write(log_out, buf, len);
+		ssize_t n = write(fd, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -164,6 +187,16 @@ void log_write(const char *buf, unsigned long len)
 		buf += n;
 		len -= (unsigned long)n;
 	}
+}
+
+void log_write(const char *buf, unsigned long len)
+{
+	write_all(log_out, buf, len);
+}
+
+void log_write_request(const char *buf, unsigned long len)
+{
+	write_all(req_out >= 0 ? req_out : log_out, buf, len);
 }
 
 static size_t date_prefix(char *out, size_t cap)

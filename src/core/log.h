@@ -11,8 +11,10 @@ void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_vmsg(const char *fmt, va_list ap);
 /* log_msg() followed by ": strerror(errno)" */
 void log_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* raw bytes, no prefix and no newline added (used for wsgi.errors, request log) */
+/* raw bytes, no prefix and no newline added (used for wsgi.errors) */
 void log_write(const char *buf, unsigned long len);
+/* a request line: to the req-logger file, or with the other lines */
+void log_write_request(const char *buf, unsigned long len);
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* log-date: NULL off; "", true, 1, on, yes: ctime prefix; else a strftime
@@ -26,6 +28,8 @@ bool log_date_is_flag(const char *value);
  * before they fork), and every process reopens the file by name before its
  * next line (log_write) or at its next loop turn (log_reopen_pending). */
 int log_open_file(const char *path);
+/* req-logger = file:PATH: request lines go there (reopened with the log) */
+int log_open_request_file(const char *path);
 int log_share_reopen_counter(void);
 /* From a signal handler too. */
 void log_request_reopen(void);

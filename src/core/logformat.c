@@ -592,6 +592,29 @@ static struct {
 	uint64_t slow_ms, big;
 } RL;
 
+const char *reqlog_file(const struct config *cfg, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (cfg->req_logger.n == 0)
+		return NULL;
+	if (cfg->req_logger.n > 1) {
+		snprintf(err, errlen, "req-logger: only one request logger is supported");
+		return NULL;
+	}
+	const char *v = cfg->req_logger.v[0];
+	if (strcmp(v, "stdio") == 0)
+		return NULL;   /* with the other lines */
+	if (strncmp(v, "file:", 5) == 0) {
+		const char *path = v + 5;
+		if (strncmp(path, "logfile=", 8) == 0 && !strchr(path, ','))
+			path += 8;   /* uWSGI's key=value form */
+		if (*path && !strchr(path, '='))
+			return path;
+	}
+	snprintf(err, errlen, "req-logger: '%s': supported are file:PATH (or file:logfile=PATH) and stdio", v);
+	return NULL;
+}
+
 int reqlog_setup(const struct config *cfg)
 {
 	char err[256];
@@ -616,6 +639,11 @@ int reqlog_setup(const struct config *cfg)
 			config_error(cfg->log_req_encoder.origin[i], "%s", err);
 			return -1;
 		}
+	}
+	if (reqlog_file(cfg, err, sizeof(err)) == NULL && err[0]) {
+		const struct origin *o = config_origin(cfg, "req-logger");
+		config_error(o ? *o : (struct origin){ "config", 0 }, "%s", err);
+		return -1;
 	}
 	RL.enabled = !cfg->disable_logging;
 	RL.x_forwarded_for = cfg->log_x_forwarded_for;
@@ -664,5 +692,5 @@ void reqlog_write(struct logreq *r)
 		len = log_encoder_apply(&RL.enc[i], line[cur], len, line[!cur], sizeof(line[0]));
 		cur = !cur;
 	}
-	log_write(line[cur], len);
+	log_write_request(line[cur], len);
 }

@@ -102,6 +102,9 @@ struct config;
 /* The request log of this instance, from the config (log-format, filters,
  * encoders, x-forwarded-for). 0, or -1 after a file:line error. */
 int reqlog_setup(const struct config *cfg);
+/* The req-logger file (file:PATH), or NULL: with the other lines; NULL
+ * with a reason in err when the value is not supported. */
+const char *reqlog_file(const struct config *cfg, char *err, size_t errlen);
 /* false: no request can be logged (disable-logging and no filter). */
 bool reqlog_active(void);
 /* Filters, renders and writes one request line (one write). */

@@ -106,6 +106,7 @@ const struct option_def option_table[] = {
 	{ "logformat-strftime", "log-format-strftime", 0, ARG_NONE, T_BOOL, 0, "logging", "%(ftime) uses the log-date strftime format", NULL, F(logformat_strftime), 0 },
 	{ "log-format-json", "logformat-json", 0, ARG_NONE, T_BOOL, 0, "logging", "JSON-escape every %(var) value; alone: one JSON object per request (Stockade extension)", NULL, F(log_format_json), 0 },
 	{ "log-req-encoder", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "encode each request line: prefix|suffix TEXT, nl, format|json TEMPLATE with ${msg} ${unix} ${micros} ${millis} ${strftime:FMT}", NULL, F(log_req_encoder), 0 },
+	{ "req-logger", "logger-req", 0, ARG_REQUIRED, T_LIST, 0, "logging", "request lines to their own file: file:PATH (or stdio: with the other lines)", NULL, F(req_logger), 0 },
 	{ "log-date", "logdate", 0, ARG_OPTIONAL, T_STRING, 0, "logging", "prefix log lines with the date, or with this strftime format", NULL, F(log_date), 0 },
 	{ "log-micros", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "default request line: response time in microseconds", NULL, F(log_micros), 0 },
 	{ "log-x-forwarded-for", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "log the X-Forwarded-For header as the address", NULL, F(log_x_forwarded_for), 0 },

@@ -901,8 +901,12 @@ static int write_pidfile(const char *path, bool safe)
 static int setup_logging(void)
 {
 	const char *file = M.cfg->logto ? M.cfg->logto : M.cfg->daemonize;
+	char err[256];
+	const char *req_file = reqlog_file(M.cfg, err, sizeof(err));
 	log_set_date(M.cfg->log_date);
-	return file ? log_open_file(file) : 0;
+	if (file && log_open_file(file) < 0)
+		return -1;
+	return req_file ? log_open_request_file(req_file) : 0;
 }
 
 static int daemonize(void)

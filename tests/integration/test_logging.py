@@ -457,3 +457,34 @@ def test_same_request_line_as_uwsgi(tmp_path, fmt):
         line = re.sub(r"in \d+ msecs", "in T msecs", line)
         return re.sub(r"headers in \d+ bytes", "headers in H bytes", line)   # Stockade adds its own headers
     assert normalise(lines_["stockade"]) == normalise(lines_["uwsgi"])
+
+
+def test_req_logger_file_gets_the_request_lines_and_rotates_with_the_log(tmp_path):
+    req = tmp_path / "access.log"
+    inst, port, log = start(tmp_path, "--req-logger", f"file:{req}", "--log-format", "A %(uri)")
+    try:
+        request(port, "/first")
+        wait_lines(req, r"^A /first", 1)
+        os.rename(req, tmp_path / "access.log.1")
+        os.rename(log, tmp_path / "app.log.1")
+        inst.proc.send_signal(signal.SIGUSR2)
+        wait_for(lambda: log.exists() and req.exists())
+        request(port, "/second")
+        wait_lines(req, r"^A /second", 1)
+        wait_for(lambda: holders(inst, tmp_path / "access.log.1") == [] and
+                 holders(inst, tmp_path / "app.log.1") == [])
+    finally:
+        inst.stop()
+    assert lines(tmp_path / "access.log.1") == ["A /first"] and lines(req) == ["A /second"]
+    assert not lines(log, r"^A ") and not lines(tmp_path / "app.log.1", r"^A ")
+    assert "spawned worker" in (tmp_path / "app.log.1").read_text()
+    assert f"log reopen: {req} reopened" in log.read_text()
+
+
+def test_req_logger_that_is_not_a_file_is_an_error(tmp_path):
+    ini = tmp_path / "app.ini"
+    ini.write_text(f"[uwsgi]\nhttp-socket = 127.0.0.1:{free_port()}\nwsgi-file = {APPS / 'probe.py'}\n"
+                   "req-logger = syslog:myapp\n")
+    r = run_stockade("--ini", str(ini))
+    assert r.returncode != 0
+    assert f"{ini}:4" in r.stderr + r.stdout and "file:PATH" in r.stderr + r.stdout
