@@ -4,6 +4,7 @@
 #include "core/logformat.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/options.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -50,36 +51,20 @@ static void add_item(struct logformat *lf, size_t *cap, enum lf_op op, const cha
 static const char *closest_name(const char *name, size_t len)
 {
 	char buf[64];
+	const char *best = NULL;
+	size_t best_d = 3;
 	if (len >= sizeof(buf))
 		return NULL;
 	memcpy(buf, name, len);
 	buf[len] = '\0';
 	for (size_t i = 0; i < NNAMES; i++) {
-		const char *n = lf_names[i].name;
-		size_t nl = strlen(n);
-		size_t diff = nl > len ? nl - len : len - nl;
-		if (diff > 1)
-			continue;
-		/* same length: at most two differing letters; otherwise one inserted letter */
-		size_t mismatches = 0, a = 0, b = 0;
-		while (a < len && b < nl && mismatches <= 2) {
-			if (buf[a] == n[b]) {
-				a++, b++;
-				continue;
-			}
-			mismatches++;
-			if (len > nl)
-				a++;
-			else if (nl > len)
-				b++;
-			else
-				a++, b++;
+		size_t d = edit_distance(buf, lf_names[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = lf_names[i].name;
 		}
-		mismatches += (len - a) + (nl - b);
-		if (mismatches <= (diff ? 1u : 2u))
-			return n;
 	}
-	return NULL;
+	return best;
 }
 
 int logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t errlen)
