@@ -67,6 +67,7 @@ struct request_state {
 	/* log */
 	struct timespec start;
 	bool via_sendfile;
+	uint8_t modifier1, modifier2;   /* of a uwsgi packet */
 	const struct kv *vars;    /* valid until the request is logged */
 	size_t nvars, vars_bytes;
 };
@@ -520,7 +521,7 @@ static int worker_pid(void)
 	return (int)pid;
 }
 
-static void log_request(struct conn *c, int modifier1, int modifier2)
+static void log_request(struct conn *c)
 {
 	struct worker_ctx *w = c->w;
 	if (!reqlog_active())
@@ -541,7 +542,7 @@ static void log_request(struct conn *c, int modifier1, int modifier2)
 		.start = { (time_t)(start_ns / 1000000000LL), (long)(start_ns % 1000000000LL) },
 		.duration_us = (uint64_t)us, .pid = worker_pid(), .wid = w->id,
 		.app_requests = w->requests, .total_requests = *w->total_requests,
-		.modifier1 = modifier1, .modifier2 = modifier2,
+		.modifier1 = R.modifier1, .modifier2 = R.modifier2,
 		.rss = w->score ? w->score->rss : 0, .vsz = w->score ? w->score->vsz : 0,
 		.read_errors = R.body_error ? 1 : 0, .write_errors = R.io_failed ? 1 : 0,
 		.via_sendfile = R.via_sendfile,
@@ -590,7 +591,7 @@ static void score_request_done(struct worker_score *sc)
 
 /* Runs the app; afterwards the connection is either positioned at the next
  * request (returns true) or must be closed. */
-static bool run_app(struct conn *c, const struct kv *v, size_t n, int modifier1, int modifier2)
+static bool run_app(struct conn *c, const struct kv *v, size_t n)
 {
 	struct request_io io = { NULL, body_read, resp_head, resp_body, resp_file };
 	struct worker_score *sc = c->w->score;
@@ -609,13 +610,13 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n, int modifier1,
 	if (rc < 0 && !R.head_sent && R.body_error) {
 		send_error_response(c, R.body_error);
 		R.fr.status = R.body_error;
-		log_request(c, modifier1, modifier2);
+		log_request(c);
 		return false;
 	}
 	if (rc == 0 && R.fr.chunked && R.fr.body_allowed && !R.discard)
 		out_add(HTTP_CHUNK_LAST, sizeof(HTTP_CHUNK_LAST) - 1);
 	out_flush();
-	log_request(c, modifier1, modifier2);
+	log_request(c);
 	if (c->w->max_requests && c->w->requests >= c->w->max_requests && !c->w->stopping) {
 		log_msg("...The work of process %d is done (max requests reached %llu). Seeya!", (int)getpid(),
 		        (unsigned long long)c->w->max_requests);
@@ -703,7 +704,7 @@ static int serve_http(struct conn *c)
 		reject(c, n == -400 ? 400 : 431, n == -400 ? "invalid request path" : "request head too large");
 		return -1;
 	}
-	return run_app(c, vars, (size_t)n, 0, 0) ? 1 : -1;
+	return run_app(c, vars, (size_t)n) ? 1 : -1;
 }
 
 static struct uwsgi_packet pkt;
@@ -724,6 +725,8 @@ static int serve_uwsgi(struct conn *c)
 	}
 	begin_request(c, (size_t)rc);
 	R.minor = 0;   /* close-delimited: one request per uwsgi connection */
+	R.modifier1 = pkt.modifier1;
+	R.modifier2 = pkt.modifier2;
 	R.keep_alive = false;
 	const struct kv *m = uwsgi_find_var(&pkt, "REQUEST_METHOD");
 	R.head_request = m && m->val_len == 4 && memcmp(m->val, "HEAD", 4) == 0;
@@ -737,7 +740,7 @@ static int serve_uwsgi(struct conn *c)
 		R.dend = R.head_len + take;
 		R.body_left = (uint64_t)cl - take;
 	}
-	run_app(c, pkt.vars, pkt.nvars, pkt.modifier1, pkt.modifier2);
+	run_app(c, pkt.vars, pkt.nvars);
 	return -1;
 }
 

@@ -596,15 +596,21 @@ static void check_memory(void)
 	}
 }
 
-static bool mtime_changed(size_t i)
+/* touch-reload, touch-logreopen: the mtime differs from the last one seen */
+static bool file_touched(const char *path, struct timespec *last)
 {
 	struct stat st;
 	struct timespec t = { 0, 0 };
-	if (stat(M.cfg->touch_reload.v[i], &st) == 0)
+	if (stat(path, &st) == 0)
 		t = st.st_mtim;
-	bool changed = t.tv_sec != M.touch_mtime[i].tv_sec || t.tv_nsec != M.touch_mtime[i].tv_nsec;
-	M.touch_mtime[i] = t;
+	bool changed = t.tv_sec != last->tv_sec || t.tv_nsec != last->tv_nsec;
+	*last = t;
 	return changed;
+}
+
+static bool mtime_changed(size_t i)
+{
+	return file_touched(M.cfg->touch_reload.v[i], &M.touch_mtime[i]);
 }
 
 static void check_touch_reload(void)
@@ -620,13 +626,7 @@ static void check_touch_reload(void)
 static void check_touch_logreopen(void)
 {
 	for (size_t i = 0; i < M.cfg->touch_logreopen.n; i++) {
-		struct stat st;
-		struct timespec t = { 0, 0 };
-		if (stat(M.cfg->touch_logreopen.v[i], &st) == 0)
-			t = st.st_mtim;
-		bool changed = t.tv_sec != M.logreopen_mtime[i].tv_sec || t.tv_nsec != M.logreopen_mtime[i].tv_nsec;
-		M.logreopen_mtime[i] = t;
-		if (changed) {
+		if (file_touched(M.cfg->touch_logreopen.v[i], &M.logreopen_mtime[i])) {
 			log_msg("*** %s has been touched... reopening the log ***", M.cfg->touch_logreopen.v[i]);
 			log_request_reopen();
 		}
@@ -834,11 +834,8 @@ static int run_master(void)
 	for (size_t i = 0; i < M.cfg->touch_reload.n; i++)
 		mtime_changed(i);
 	M.logreopen_mtime = xcalloc(M.cfg->touch_logreopen.n + 1, sizeof(*M.logreopen_mtime));
-	for (size_t i = 0; i < M.cfg->touch_logreopen.n; i++) {
-		struct stat st;
-		if (stat(M.cfg->touch_logreopen.v[i], &st) == 0)
-			M.logreopen_mtime[i] = st.st_mtim;
-	}
+	for (size_t i = 0; i < M.cfg->touch_logreopen.n; i++)
+		file_touched(M.cfg->touch_logreopen.v[i], &M.logreopen_mtime[i]);
 	if (hooks_run(M.cfg, PH_MASTER_START) < 0)
 		return 1;
 	M.slots = xcalloc(M.nslots, sizeof(*M.slots));

@@ -488,3 +488,27 @@ def test_req_logger_that_is_not_a_file_is_an_error(tmp_path):
     r = run_stockade("--ini", str(ini))
     assert r.returncode != 0
     assert f"{ini}:4" in r.stderr + r.stdout and "file:PATH" in r.stderr + r.stdout
+
+
+def test_uwsgi_protocol_request_logs_its_modifiers(tmp_path):
+    port = free_port()
+    log = tmp_path / "app.log"
+    inst = Instance(["--socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "probe.py"), "--master",
+                     "--processes", "1", "--logto", str(log),
+                     "--log-format", "U %(method) %(uri) %(status) m1=%(modifier1) m2=%(modifier2) %(var.X_CUSTOM)"],
+                    port=port)
+    env = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/u", "PATH_INFO": "/u", "QUERY_STRING": "",
+           "SERVER_NAME": "x", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.0", "X_CUSTOM": "from-nginx"}
+    block = b"".join(len(k).to_bytes(2, "little") + k.encode() + len(v).to_bytes(2, "little") + v.encode()
+                     for k, v in env.items())
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(bytes([0]) + len(block).to_bytes(2, "little") + bytes([9]) + block)
+            reply = b""
+            while chunk := s.recv(4096):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.0 200")
+        line, = wait_lines(log, r"^U ", 1)
+    finally:
+        inst.stop()
+    assert line == "U GET /u 200 m1=0 m2=9 from-nginx"
