@@ -220,6 +220,43 @@ static void put_raw(struct out *o, const char *s, size_t n)
 	o->len += n;
 }
 
+/* A value from the request: a control byte (a newline from a uwsgi packet,
+ * say) would forge or break lines, so it is written as \xNN, as nginx does.
+ * HTTP requests cannot carry them (the parser refuses them). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Some byte of x is below 0x20 or is 0x7f (exact: the "hasless" trick for n <= 128). */
+static bool has_control(uint64_t x)
+{
+	uint64_t del = x ^ (ONES * 0x7f);
+	return (((x - ONES * 0x20) & ~x) | ((del - ONES) & ~del)) & HIGHS;
+}
+
+static void put_text(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0, i = 0;
+	/* clean values are the rule: skip them eight bytes at a time */
+	for (uint64_t x; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		if (has_control(x))
+			break;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		put_raw(o, s + start, i - start);
+		if (o->cap - o->len < 4)
+			return;   /* an escape is never cut: the value ends here */
+		char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+		put_raw(o, esc, 4);
+		start = i + 1;
+	}
+	put_raw(o, s + start, n - start);
+}
+
 /* A variable's value: "-" when empty (as uWSGI), escaped in JSON mode. */
 static void put_val(struct out *o, const char *s, size_t n)
 {
@@ -230,7 +267,7 @@ static void put_val(struct out *o, const char *s, size_t n)
 	if (o->json)
 		o->len += json_escape(o->buf + o->len, o->cap - o->len, s, n);
 	else
-		put_raw(o, s, n);
+		put_text(o, s, n);
 }
 
 static void put_u64(struct out *o, uint64_t v)
@@ -342,7 +379,7 @@ static void render_item(struct out *o, const struct lf_item *it, const struct lo
 static void put_kv_val(struct out *o, const struct kv *v)
 {
 	if (v)
-		put_raw(o, v->val, v->val_len);
+		put_text(o, v->val, v->val_len);
 }
 
 /* uWSGI's default line (core/logging.c uwsgi_logit_simple), built without
@@ -356,7 +393,7 @@ static void render_default(struct out *o, const struct logreq *r, const struct l
 	put_raw(o, "/", 1);
 	put_u64(o, r->total_requests);
 	PUT_LIT(o, "] ");
-	put_raw(o, r->addr, r->addr_len);
+	put_text(o, r->addr, r->addr_len);
 	PUT_LIT(o, " (");
 	put_kv_val(o, logreq_var(r, "REMOTE_USER", 11));
 	PUT_LIT(o, ") {");

@@ -123,6 +123,59 @@ Test(logformat, literals_and_the_edges_of_the_syntax)
 	expect("no variables at all", "no variables at all");
 }
 
+Test(logformat, control_bytes_cannot_forge_a_line)
+{
+	static const struct kv forged[] = {
+		KV("REQUEST_METHOD", "GET"),
+		KV("REQUEST_URI", "/x\n[pid: 1|app: 0|req: 1/1] forged\x7f"),
+		KV("SERVER_PROTOCOL", "HTTP/1.0\r"),
+		KV("HTTP_X_TAB", "a\tb"),
+	};
+	struct logreq r = sample();
+	r.vars = forged;
+	r.nvars = 4;
+	cr_assert_str_eq(render("%(uri) %(proto) %(var.HTTP_X_TAB)", r, false),
+	                 "/x\\x0a[pid: 1|app: 0|req: 1/1] forged\\x7f HTTP/1.0\\x0d a\\x09b");
+	struct logformat lf = { 0 };
+	char out[512];
+	size_t n = logformat_render(&lf, &r, out, sizeof(out));
+	cr_assert(memchr(out, '\n', n) == out + n - 1, "the default line is one line");
+	cr_assert(memmem(out, n, "GET /x\\x0a[pid: 1", strlen("GET /x\\x0a[pid: 1")) != NULL);
+	/* an escape is never cut at the end of a full line */
+	char small[5];
+	cr_assert_eq(logformat_compile(&lf, "%(var.HTTP_X_TAB)", out, sizeof(out)), 0);
+	n = logformat_render(&lf, &r, small, sizeof(small));
+	cr_assert_eq(n, 2, "a, no room for \\x09, the newline");
+	cr_assert(memcmp(small, "a\n", 2) == 0);
+	logformat_free(&lf);
+}
+
+Test(logformat, every_control_byte_at_every_position_is_escaped)
+{
+	struct logformat lf = { 0 };
+	char err[64], out[128];
+	cr_assert_eq(logformat_compile(&lf, "%(var.V)", err, sizeof(err)), 0);
+	for (int b = 0; b < 256; b++) {
+		for (size_t pos = 0; pos < 17; pos++) {
+			char val[17];
+			memcpy(val, "abcdefghijklmnopq", 17);
+			val[pos] = (char)b;
+			struct kv v = { "V", 1, val, sizeof(val) };
+			struct logreq r = sample();
+			r.vars = &v;
+			r.nvars = 1;
+			size_t n = logformat_render(&lf, &r, out, sizeof(out));
+			bool control = b < 0x20 || b == 0x7f;
+			cr_assert_eq(n, sizeof(val) + 1 + (control ? 3 : 0), "byte %#x at %zu", b, pos);
+			if (control)
+				cr_assert(out[pos] == '\\' && out[pos + 1] == 'x', "byte %#x at %zu", b, pos);
+			else
+				cr_assert((unsigned char)out[pos] == b);
+		}
+	}
+	logformat_free(&lf);
+}
+
 Test(logformat, empty_values_are_a_dash)
 {
 	struct logreq r = sample();
