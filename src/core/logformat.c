@@ -70,8 +70,7 @@ static const char *closest_name(const char *name, size_t len)
 int logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t errlen)
 {
 	size_t cap = 0;
-	lf->items = NULL;
-	lf->n = 0;
+	memset(lf, 0, sizeof(*lf));
 	lf->src = xstrdup(fmt);
 	const char *p = lf->src, *lit = p;
 	while (*p) {

@@ -64,7 +64,8 @@ struct logformat {
 	const char *ftime_fmt;      /* strftime for %(ftime); NULL: as ltime */
 };
 
-/* Compiles fmt (uWSGI's %(name) syntax). 0, or -1 with a one-line reason
+/* Compiles fmt (uWSGI's %(name) syntax) into *lf, options off (set json,
+ * micros, ftime_fmt after). 0, or -1 with a one-line reason
  * in err (an unknown variable is an error, see docs/migration.md). */
 int logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t errlen);
 void logformat_free(struct logformat *lf);
