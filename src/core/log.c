@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 static int log_out = 2;
-static char *log_path;          /* the file behind log_out, for reopening */
+static int file_fd = -1;        /* the logto file (log_out, unless swapped for a while) */
+static char *log_path;          /* its name, for reopening */
 static int req_out = -1;        /* req-logger file, -1: request lines go to log_out */
 static char *req_path;
 static const char *pinned_why;  /* why reopening by name is impossible */
@@ -55,7 +56,7 @@ int log_open_file(const char *path)
 	}
 	free(log_path);
 	log_path = strdup(path);
-	log_out = fd;
+	log_out = file_fd = fd;
 	return 0;
 }
 
@@ -134,7 +135,7 @@ int log_reopen_pending(bool verbose)
 	}
 	int rc = 0;
 	const struct { const char *path; int fd; bool stdio; } files[] = {
-		{ log_path, log_out, true }, { req_path, req_out, false },
+		{ log_path, file_fd, true }, { req_path, req_out, false },
 	};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (!files[i].path)

@@ -1015,18 +1015,20 @@ static int start(void)
 	if (!M.is_reload && hooks_run(cfg, PH_PRE_JAIL) < 0)
 		return 1;
 	bool jailed_now = false;
+	/* from here the log's path may name a file inside the jail: pinned
+	 * before, so that a reopen request arriving meanwhile cannot act */
+	if (!M.is_reload && (M.jail.create || M.jail.attach))
+		log_pin("opened before entering the jail");
 	if (!M.is_reload && enter_jail(&jailed_now) < 0)
 		return 1;
-	if (jailed_now)
-		log_pin("opened before entering the jail");
 	if (hooks_run(cfg, PH_IN_JAIL) < 0)
 		return 1;
 	if (running_as_root() && (jailed_now || cfg->jailed) && hooks_run(cfg, PH_POST_JAIL) < 0)
 		return 1;
-	if (running_as_root() && !M.is_reload && privileges_chroot(cfg) < 0)
-		return 1;
 	if (running_as_root() && !M.is_reload && cfg->chroot_dir)
 		log_pin("opened before the chroot");
+	if (running_as_root() && !M.is_reload && privileges_chroot(cfg) < 0)
+		return 1;
 	bool was_root = running_as_root();
 	if (was_root && hooks_run(cfg, PH_AS_ROOT) < 0)
 		return 1;

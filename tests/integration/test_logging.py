@@ -512,3 +512,31 @@ def test_uwsgi_protocol_request_logs_its_modifiers(tmp_path):
     finally:
         inst.stop()
     assert line == "U GET /u 200 m1=0 m2=9 from-nginx"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="builds a jail: needs root")
+def test_reopen_inside_a_jail_is_refused_and_logging_goes_on(tmp_path):
+    """After the jail, the logto path would name a file inside the jail's
+    root: a reopen request keeps the host file opened at start-up."""
+    from jailfs import Jailed, Rootfs, jail_name, registry, run
+    rootfs = Rootfs(tmp_path)
+    name = jail_name()
+    port = free_port()
+    hostlog = tmp_path / "host.log"
+    j = Jailed(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", rootfs.app, "--master",
+                "--processes", "1", "--logto", str(hostlog), "--jail", f"{rootfs.path} jailhost {name}",
+                "--log-format", "J %(uri)"], rootfs=rootfs, port=port)
+    try:
+        request(port, "/one")
+        wait_lines(hostlog, r"^J /one", 1)
+        os.rename(hostlog, tmp_path / "host.log.1")
+        j.proc.send_signal(signal.SIGUSR2)   # the monitor forwards it to the jailed master
+        wait_for(lambda: "not reachable by name" in (tmp_path / "host.log.1").read_text())
+        request(port, "/two")
+        wait_lines(tmp_path / "host.log.1", r"^J /two", 1)
+    finally:
+        j.stop()
+        if registry(name).exists():
+            run(["--jail-remove", name])
+    assert not hostlog.exists()
+    assert not (rootfs.path / str(hostlog).lstrip("/")).exists(), "no log file created inside the jail"
