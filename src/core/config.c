@@ -825,6 +825,14 @@ void config_free(struct config *cfg)
 	free(cfg->emperor_pg_node);
 	free(cfg->emperor_pg_channel);
 	cfg->emperor_stats = cfg->emperor_pidfile = cfg->emperor_pg_node = cfg->emperor_pg_channel = NULL;
+	/* logging */
+	strlist_free(&cfg->log_req_encoder);
+	strlist_free(&cfg->req_logger);
+	strlist_free(&cfg->touch_logreopen);
+	free(cfg->log_format);
+	free(cfg->log_date);
+	free(cfg->log_backupname);
+	cfg->log_format = cfg->log_date = cfg->log_backupname = NULL;
 	free(cfg->origins);
 	cfg->origins = NULL;
 }

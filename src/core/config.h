@@ -68,6 +68,20 @@ struct config {
 	/* logging */
 	bool disable_logging;
 	char *logto;
+	char *log_format;
+	bool logformat_strftime;
+	bool log_format_json;
+	char *log_date;                    /* NULL: no date prefix */
+	bool log_micros;
+	bool log_x_forwarded_for;
+	bool log_zero, log_4xx, log_5xx, log_sendfile, log_ioerror;
+	unsigned long long log_slow;       /* ms, 0: off */
+	unsigned long long log_big;        /* bytes, 0: off */
+	struct strlist log_req_encoder;
+	struct strlist req_logger;
+	struct strlist touch_logreopen;
+	bool log_reopen;
+	char *log_backupname;
 	/* privileges */
 	char *uid;
 	char *gid;

@@ -4,6 +4,7 @@
 #include "core/conn.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/logformat.h"
 #include "core/platform.h"
 #include "core/scoreboard.h"
 #include "core/static_files.h"
@@ -68,9 +69,9 @@ struct request_state {
 	size_t olen;
 	/* log */
 	struct timespec start;
-	char method[32];
-	char uri[256];
-	char proto[16];
+	bool via_sendfile;
+	uint8_t modifier1, modifier2;   /* of a uwsgi packet */
+	const struct kv *vars;    /* valid until the request is logged */
 	size_t nvars, vars_bytes;
 };
 
@@ -486,6 +487,7 @@ static int resp_file(void *ctx, int fd, off_t offset, int64_t count)
 	size_t n = clamp_body((size_t)count);
 	if (n == 0)
 		return 0;
+	R.via_sendfile = true;
 	if (R.fr.chunked) {
 		char ch[HTTP_CHUNK_HEAD_MAX];
 		size_t hl = http_chunk_head(ch, n);
@@ -521,36 +523,43 @@ static int resp_file(void *ctx, int fd, off_t offset, int64_t count)
 
 /* ---- logging ------------------------------------------------------------------- */
 
-static void copy_slice(char *dst, size_t cap, const char *s, size_t n)
+/* getpid() is a system call: once per worker process (requests are only
+ * served after the fork, and a worker does not fork again) */
+static int worker_pid(void)
 {
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
+	static pid_t pid;
+	if (!pid)
+		pid = getpid();
+	return (int)pid;
 }
 
 static void log_request(struct conn *c)
 {
 	struct worker_ctx *w = c->w;
-	if (w->cfg->disable_logging)
+	if (!reqlog_active())
 		return;
-	struct timespec now;
+	struct timespec now, wall;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	long long ms = (now.tv_sec - R.start.tv_sec) * 1000LL + (now.tv_nsec - R.start.tv_nsec) / 1000000;
-	time_t t = time(NULL);
-	struct tm tm;
-	char date[64];
-	localtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
-	char line[1024];
-	int n = snprintf(line, sizeof(line),
-	                 "[pid: %d|app: 0|req: %lu/%lu] %s () {%zu vars in %zu bytes} [%s] %s %s => "
-	                 "generated %llu bytes in %lld msecs (%s %d) %zu headers in %zu bytes (1 switches on core 0)\n",
-	                 (int)getpid(), w->requests, *w->total_requests, c->remote_addr, R.nvars,
-	                 R.vars_bytes, date, R.method, R.uri, (unsigned long long)(R.body_sent + R.resp_head_len),
-	                 ms, R.proto, R.fr.status, R.resp_nheaders, R.resp_head_len);
-	if (n > 0)
-		log_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	int64_t us = (now.tv_sec - R.start.tv_sec) * 1000000LL + (now.tv_nsec - R.start.tv_nsec) / 1000;
+	if (us < 0)
+		us = 0;
+	/* the wall-clock start, from the monotonic duration */
+	int64_t start_ns = wall.tv_sec * 1000000000LL + wall.tv_nsec - us * 1000;
+	struct logreq r = {
+		.vars = R.vars, .nvars = R.nvars, .vars_bytes = R.vars_bytes,
+		.addr = c->remote_addr, .addr_len = strlen(c->remote_addr),
+		.status = R.fr.status, .rsize = R.body_sent, .hsize = R.resp_head_len,
+		.headers = R.resp_nheaders, .cl = R.chunked ? R.body_total : 0,
+		.start = { (time_t)(start_ns / 1000000000LL), (long)(start_ns % 1000000000LL) },
+		.duration_us = (uint64_t)us, .pid = worker_pid(), .wid = w->id,
+		.app_requests = w->requests, .total_requests = *w->total_requests,
+		.modifier1 = R.modifier1, .modifier2 = R.modifier2,
+		.rss = w->score ? w->score->rss : 0, .vsz = w->score ? w->score->vsz : 0,
+		.read_errors = R.body_error ? 1 : 0, .write_errors = R.io_failed ? 1 : 0,
+		.via_sendfile = R.via_sendfile,
+	};
+	reqlog_write(&r);
 }
 
 /* ---- serving ------------------------------------------------------------------- */
@@ -559,7 +568,7 @@ static void begin_request(struct conn *c, size_t head_len)
 {
 	memset(&R, 0, offsetof(struct request_state, out));
 	R.olen = 0;
-	R.method[0] = R.uri[0] = R.proto[0] = '\0';
+	R.vars = NULL;
 	R.nvars = R.vars_bytes = 0;
 	R.c = c;
 	R.head_len = head_len;
@@ -569,16 +578,10 @@ static void begin_request(struct conn *c, size_t head_len)
 
 static void note_vars(const struct kv *v, size_t n)
 {
+	R.vars = v;
 	R.nvars = n;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		R.vars_bytes += v[i].key_len + v[i].val_len + 4;
-		if (v[i].key_len == 14 && memcmp(v[i].key, "REQUEST_METHOD", 14) == 0)
-			copy_slice(R.method, sizeof(R.method), v[i].val, v[i].val_len);
-		else if (v[i].key_len == 11 && memcmp(v[i].key, "REQUEST_URI", 11) == 0)
-			copy_slice(R.uri, sizeof(R.uri), v[i].val, v[i].val_len);
-		else if (v[i].key_len == 15 && memcmp(v[i].key, "SERVER_PROTOCOL", 15) == 0)
-			copy_slice(R.proto, sizeof(R.proto), v[i].val, v[i].val_len);
-	}
 }
 
 static void score_request_done(struct worker_score *sc)
@@ -737,6 +740,8 @@ static int serve_uwsgi(struct conn *c)
 	}
 	begin_request(c, (size_t)rc);
 	R.minor = 0;   /* close-delimited: one request per uwsgi connection */
+	R.modifier1 = pkt.modifier1;
+	R.modifier2 = pkt.modifier2;
 	R.keep_alive = false;
 	const struct kv *m = uwsgi_find_var(&pkt, "REQUEST_METHOD");
 	R.head_request = m && m->val_len == 4 && memcmp(m->val, "HEAD", 4) == 0;

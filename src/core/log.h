@@ -3,6 +3,7 @@
 #define STOCKADE_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 void log_set_file(int fd);
 int log_fd(void);
@@ -10,8 +11,35 @@ void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_vmsg(const char *fmt, va_list ap);
 /* log_msg() followed by ": strerror(errno)" */
 void log_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* raw bytes, no prefix and no newline added (used for wsgi.errors, request log) */
+/* raw bytes, no prefix and no newline added (used for wsgi.errors) */
 void log_write(const char *buf, unsigned long len);
+/* a request line: to the req-logger file, or with the other lines */
+void log_write_request(const char *buf, unsigned long len);
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* log-date: NULL off; "", true, 1, on, yes: ctime prefix; else a strftime
+ * format (uWSGI). Prefixes log_msg() lines, not raw writes. */
+void log_set_date(const char *value);
+bool log_date_is_flag(const char *value);
+
+/* Log rotation. The file is opened by name (logto/daemonize) and dup'ed to
+ * fds 1 and 2; a reopen request (SIGUSR2, master-fifo 'l', touch-logreopen)
+ * bumps a counter shared with the workers (log_share_reopen_counter()
+ * before they fork), and every process reopens the file by name before its
+ * next line (log_write) or at its next loop turn (log_reopen_pending). */
+int log_open_file(const char *path);
+/* req-logger = file:PATH: request lines go there (reopened with the log) */
+int log_open_request_file(const char *path);
+int log_share_reopen_counter(void);
+/* From a signal handler too. */
+void log_request_reopen(void);
+/* Acts on a pending request; verbose: say so in the log (the master).
+ * 0 done or nothing to do, -1 the previous file is kept (error logged). */
+int log_reopen_pending(bool verbose);
+/* After a jail or chroot the path names another file: reopening refuses. */
+void log_pin(const char *why);
+/* master-fifo 'L': rename the file to backup (NULL: "<file>.<unix time>"),
+ * then reopen everywhere. */
+int log_rotate(const char *backup);
 
 #endif

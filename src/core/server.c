@@ -7,6 +7,7 @@
 #include "core/static_files.h"
 #include "core/conn.h"
 #include "core/log.h"
+#include "core/logformat.h"
 #include "core/platform.h"
 #include "core/privileges.h"
 #include "core/scoreboard.h"
@@ -78,6 +79,7 @@ static struct {
 	bool single;
 	bool app_loaded;
 	struct timespec *touch_mtime;
+	struct timespec *logreopen_mtime;
 	int fifo_fd, fifo_keep_fd;
 	int stats_fd;
 	struct jail_spec jail;
@@ -357,6 +359,9 @@ static void spawn_worker(size_t i)
 		int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
 		for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
 			signal(sigs[k], SIG_DFL);
+		/* log reopening reaches workers through the shared counter; a
+		 * SIGUSR2 sent to the whole process group must not kill them */
+		signal(SIGUSR2, SIG_IGN);
 		close(M.sigpipe[0]);
 		close(M.sigpipe[1]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -596,15 +601,21 @@ static void check_memory(void)
 	}
 }
 
-static bool mtime_changed(size_t i)
+/* touch-reload, touch-logreopen: the mtime differs from the last one seen */
+static bool file_touched(const char *path, struct timespec *last)
 {
 	struct stat st;
 	struct timespec t = { 0, 0 };
-	if (stat(M.cfg->touch_reload.v[i], &st) == 0)
+	if (stat(path, &st) == 0)
 		t = st.st_mtim;
-	bool changed = t.tv_sec != M.touch_mtime[i].tv_sec || t.tv_nsec != M.touch_mtime[i].tv_nsec;
-	M.touch_mtime[i] = t;
+	bool changed = t.tv_sec != last->tv_sec || t.tv_nsec != last->tv_nsec;
+	*last = t;
 	return changed;
+}
+
+static bool mtime_changed(size_t i)
+{
+	return file_touched(M.cfg->touch_reload.v[i], &M.touch_mtime[i]);
 }
 
 static void check_touch_reload(void)
@@ -617,6 +628,17 @@ static void check_touch_reload(void)
 	}
 }
 
+static void check_touch_logreopen(void)
+{
+	for (size_t i = 0; i < M.cfg->touch_logreopen.n; i++) {
+		if (file_touched(M.cfg->touch_logreopen.v[i], &M.logreopen_mtime[i])) {
+			log_msg("*** %s has been touched... reopening the log ***", M.cfg->touch_logreopen.v[i]);
+			log_request_reopen();
+		}
+	}
+	log_reopen_pending(true);
+}
+
 static void on_tick(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
@@ -624,6 +646,7 @@ static void on_tick(struct event_loop *loop, long long id, void *data)
 	check_harakiri(now_ms());
 	check_memory();
 	check_touch_reload();
+	check_touch_logreopen();
 	vassal_tick(M.cfg, M.sb);
 	event_timer_add(loop, TICK_MS, on_tick, NULL);
 }
@@ -688,6 +711,8 @@ static void fifo_command(char c)
 	case 'w': log_msg("fifo: recycling workers gracefully"); recycle_workers(SIGHUP); break;
 	case 'W': log_msg("fifo: recycling workers brutally"); recycle_workers(SIGKILL); break;
 	case 's': send_stats(-1); break;
+	case 'l': log_request_reopen(); log_reopen_pending(true); break;
+	case 'L': log_rotate(M.cfg->log_backupname); break;
 	case '\n': case '\r': case ' ': break;
 	default: log_msg("master fifo: unknown command '%c'", c); break;
 	}
@@ -738,6 +763,8 @@ static void on_signal(int sig)
 	int saved = errno;
 	if (M.single && (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == SIGHUP))
 		early_stop = 1;
+	if (sig == SIGUSR2)
+		log_request_reopen();
 	unsigned char b = (unsigned char)sig;
 	if (write(sigpipe_w, &b, 1) < 0) { /* pipe full: a wake-up is pending anyway */ }
 	errno = saved;
@@ -758,6 +785,7 @@ static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
 		case SIGQUIT: begin_reload(true); break;
 		case SIGHUP: begin_reload(false); break;
 		case SIGUSR1: send_stats(-1); break;
+		case SIGUSR2: log_reopen_pending(true); break;
 		}
 	}
 }
@@ -776,7 +804,7 @@ static int setup_master_signals(void)
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
+	int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2 };
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -810,6 +838,9 @@ static int run_master(void)
 	M.touch_mtime = xcalloc(M.cfg->touch_reload.n + 1, sizeof(*M.touch_mtime));
 	for (size_t i = 0; i < M.cfg->touch_reload.n; i++)
 		mtime_changed(i);
+	M.logreopen_mtime = xcalloc(M.cfg->touch_logreopen.n + 1, sizeof(*M.logreopen_mtime));
+	for (size_t i = 0; i < M.cfg->touch_logreopen.n; i++)
+		file_touched(M.cfg->touch_logreopen.v[i], &M.logreopen_mtime[i]);
 	if (hooks_run(M.cfg, PH_MASTER_START) < 0)
 		return 1;
 	M.slots = xcalloc(M.nslots, sizeof(*M.slots));
@@ -873,20 +904,12 @@ static int write_pidfile(const char *path, bool safe)
 static int setup_logging(void)
 {
 	const char *file = M.cfg->logto ? M.cfg->logto : M.cfg->daemonize;
-	if (!file)
-		return 0;
-	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		log_errno("logto %s", file);
+	char err[256];
+	const char *req_file = reqlog_file(M.cfg, err, sizeof(err));
+	log_set_date(M.cfg->log_date);
+	if (file && log_open_file(file) < 0)
 		return -1;
-	}
-	/* the app's print() and tracebacks go to fd 1/2: same file */
-	if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
-		log_errno("logto %s", file);
-		return -1;
-	}
-	log_set_file(fd);
-	return 0;
+	return req_file ? log_open_request_file(req_file) : 0;
 }
 
 static int daemonize(void)
@@ -987,6 +1010,9 @@ static int start(void)
 	snprintf(count, sizeof(count), "%lu", M.reloads);
 	setenv("UWSGI_RELOADS", count, 1);
 	resolve_binary_path();
+	/* a bad log-format is a config error: report it before detaching */
+	if (reqlog_setup(cfg) < 0)
+		return 1;
 	if (daemonize() < 0 || setup_logging() < 0 || setup_master_signals() < 0)
 		return 1;
 	notify_init();   /* before a jail hides the socket; a failure only disables it */
@@ -1015,12 +1041,18 @@ static int start(void)
 	if (!M.is_reload && hooks_run(cfg, PH_PRE_JAIL) < 0)
 		return 1;
 	bool jailed_now = false;
+	/* from here the log's path may name a file inside the jail: pinned
+	 * before, so that a reopen request arriving meanwhile cannot act */
+	if (!M.is_reload && (M.jail.create || M.jail.attach))
+		log_pin("opened before entering the jail");
 	if (!M.is_reload && enter_jail(&jailed_now) < 0)
 		return 1;
 	if (hooks_run(cfg, PH_IN_JAIL) < 0)
 		return 1;
 	if (running_as_root() && (jailed_now || cfg->jailed) && hooks_run(cfg, PH_POST_JAIL) < 0)
 		return 1;
+	if (running_as_root() && !M.is_reload && cfg->chroot_dir)
+		log_pin("opened before the chroot");
 	if (running_as_root() && !M.is_reload && privileges_chroot(cfg) < 0)
 		return 1;
 	bool was_root = running_as_root();
@@ -1050,6 +1082,8 @@ static int start(void)
 		return 1;
 	}
 	M.sb->nworkers = (int)M.nslots;
+	if (log_share_reopen_counter() < 0)
+		return 1;
 	if (!cfg->lazy_apps && !cfg->lazy) {
 		if (load_app() < 0) {
 			vacuum();

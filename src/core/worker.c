@@ -84,6 +84,8 @@ int worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 			log_errno("worker %d: event loop", w->id);
 			break;
 		}
+		/* an idle worker lets go of a rotated log file too */
+		log_reopen_pending(false);
 	}
 	/* graceful: the request in flight (if any) has completed by now */
 	w->stopping = true;
