@@ -971,12 +971,13 @@ static int enter_jail(bool *jailed)
 	/* what the instance opened so far and needs inside: the backend
 	 * closes every other descriptor (one inherited from whoever started
 	 * stockade could reach the host) */
-	int *keep = xcalloc(M.nshared + M.npty + 4, sizeof(int));
+	int *keep = xcalloc(M.nshared + M.npty + 5, sizeof(int));
 	size_t nkeep = 0;
 	keep[nkeep++] = M.sigpipe[0];
 	keep[nkeep++] = M.sigpipe[1];
 	keep[nkeep++] = log_fd();
 	keep[nkeep++] = vassal_fd();
+	keep[nkeep++] = vassal_config_fd();   /* a reload asks for the config again */
 	for (size_t i = 0; i < M.nshared; i++)
 		keep[nkeep++] = M.shared[i];
 	for (size_t i = 0; i < M.npty; i++)

@@ -45,6 +45,7 @@ static long long now_s(void)
 
 bool vassal_active(void) { return V.fd >= 0; }
 int vassal_fd(void) { return V.fd; }
+int vassal_config_fd(void) { return V.cfg_fd; }
 
 /* ---- tyrant-jail ------------------------------------------------------------ */
 

@@ -63,6 +63,7 @@ int vassal_setup(struct config *cfg);
 
 bool vassal_active(void);
 int vassal_fd(void);               /* -1 when not a vassal */
+int vassal_config_fd(void);        /* a pg:// vassal's config socket, or -1 */
 /* One byte to the Emperor (best effort, never blocks). */
 void vassal_notify(int byte);
 /* Next byte from the Emperor: 0..255, -2 when none is pending, -1 on EOF
