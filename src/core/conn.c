@@ -160,16 +160,33 @@ static void arm_timer(struct conn *c)
 	c->timer = event_timer_add(c->loop, c->w->timeout_ms, on_timeout, c);
 }
 
+/* Dotted quad of 4 bytes network order; out has room for 16. inet_ntop()
+ * formats through sprintf, ~2000 instructions: a tenth of a close-mode
+ * request's user time. */
+static void format_ipv4(const unsigned char *b, char *out)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
 static void format_remote(const struct sock_addr *peer, char *out, size_t len)
 {
+	_Static_assert(sizeof(((struct conn *)0)->remote_addr) >= 16, "room for a dotted quad");
 	const struct sockaddr *sa = &peer->u.sa;
 	out[0] = '\0';
 	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &peer->u.in.sin_addr, out, (socklen_t)len);
+		format_ipv4((const unsigned char *)&peer->u.in.sin_addr, out);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct in6_addr *a = &peer->u.in6.sin6_addr;
 		if (IN6_IS_ADDR_V4MAPPED(a))
-			inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)len);
+			format_ipv4(&a->s6_addr[12], out);
 		else
 			inet_ntop(AF_INET6, a, out, (socklen_t)len);
 	}

@@ -162,6 +162,19 @@ def test_environ(serve):
     assert env["wsgi.input_terminated"] is True
 
 
+def test_remote_addr_from_accept(serve):
+    """REMOTE_ADDR is formatted from accept()'s peer address: octets of one,
+    two and three digits, zero and 255, each on a new connection."""
+    s = serve()
+    for src in ("127.0.0.1", "127.10.200.3", "127.255.0.99", "127.1.23.45"):
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10, source_address=(src, 0))
+        c.request("GET", "/environ", headers={"Connection": "close"})
+        r = c.getresponse()
+        env = json.loads(r.read())
+        c.close()
+        assert r.status == 200 and env["REMOTE_ADDR"] == src
+
+
 def test_percent_decoded_path(serve):
     s = serve()
     status, env = get_json(s.port, "/%65nviron")
