@@ -126,7 +126,11 @@ start() {
 	SRV=$!
 	WORKER=
 	for _ in $(seq 200); do
-		WORKER=$(pgrep -P "$SRV" | head -1 || true)
+		if [ "$name" = nginx ]; then
+			WORKER=$(pgrep -P "$SRV" -f 'worker process' | head -1 || true)
+		else
+			WORKER=$(pgrep -P "$SRV" | head -1 || true)
+		fi
 		[ -n "$WORKER" ] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
 		kill -0 "$SRV" 2>/dev/null || break
 		sleep 0.05
@@ -159,6 +163,7 @@ count() {
 				c = calls[order[i]] / n
 				if (c >= 0.005) b = b sprintf("%s%s %.2f", b == "" ? "" : ", ", order[i], c)
 			}
+			if (t == 0) { print "syscalls.sh: strace saw no calls from " s "\047s worker" > "/dev/stderr"; exit 1 }
 			printf "%s\t%s\t%d\t%.2f\t%s\n", s, m, n, t / n, b
 		}' "$st"
 }
