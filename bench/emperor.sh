@@ -14,6 +14,10 @@
 #   EMPEROR_IDLE=10           seconds over which idle CPU is measured
 #   EMPEROR_PROCESSES=1       workers per vassal
 #   EMPEROR_KEEP=1            keep the work directory (vassal files, log)
+#   EMPEROR_TSV=FILE          also append one tab-separated line per run to FILE
+#                             (n jailed up_s rss_mib rss_kib_per_vassal pss_mib
+#                             pss_kib_per_vassal emperor_rss_kib idle_cpu_emperor
+#                             idle_cpu_tree notice_ms reload_ms stop_s buried)
 #
 # Per run it reports:
 #   up        seconds from starting the Emperor until every vassal answered
@@ -52,7 +56,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-BIN="$BIN" WORK="$WORK" COUNTS="$COUNTS" JAILED="$JAILED" IDLE="$IDLE" PROCS="$PROCS" \
+TSV="${EMPEROR_TSV:-}" BIN="$BIN" WORK="$WORK" COUNTS="$COUNTS" JAILED="$JAILED" IDLE="$IDLE" PROCS="$PROCS" \
 	python3 - <<'PYTHON'
 import http.client, json, os, shlex, signal, subprocess, sys, time, uuid
 
@@ -227,6 +231,12 @@ def measure(n, vdir, log, proc, emperor, t0):
           f"emperor rss {erss} KiB | idle cpu emperor {e_cpu:.2f} %, tree {all_cpu:.2f} % | "
           f"notice {notice or float('nan'):.1f} ms, reloaded {reload or float('nan'):.0f} ms | "
           f"stop {stop:.2f} s{'' if buried else ' (not buried!)'}", flush=True)
+    if os.environ["TSV"]:
+        with open(os.environ["TSV"], "a") as f:
+            f.write("\t".join(str(x) for x in (
+                n, int(JAILED), f"{up:.2f}", f"{rss / 1024:.0f}", f"{rss / n:.0f}", f"{pss / 1024:.0f}",
+                f"{pss / n:.0f}", erss, f"{e_cpu:.2f}", f"{all_cpu:.2f}", f"{notice or float('nan'):.1f}",
+                f"{reload or float('nan'):.0f}", f"{stop:.2f}", int(buried))) + "\n")
 
 
 print(f"stockade Emperor scale ({BIN}), {os.cpu_count()} CPUs, {PROCS} worker(s) per vassal")

@@ -13,14 +13,18 @@
 #   BENCH_PIN=1        servers on CPU 1 (taskset -c 1), wrk on CPU 0
 #   BENCH_PORT=18080   first port; each server start gets the next one
 #   BENCH_CONNS=32     wrk connections (-c); wrk always uses one thread (-t1)
-#   BENCH_SERVERS="nginx stockade stockade-jail uwsgi uwsgi-http11 gunicorn nginx+stockade nginx+uwsgi"
+#   BENCH_SERVERS="nginx stockade stockade-jail stockade-log uwsgi uwsgi-http11 gunicorn nginx+stockade nginx+uwsgi"
 #   BENCH_WORKLOADS="hello-ka hello-close 64k post-1m uwsgi_pass"
 #   BENCH_STARTUP="stockade stockade-jail uwsgi"   start-up timings ("" = none)
 #   BENCH_STARTUP_N=5  start-ups per server (the median is reported)
 #   BENCH_NETNS=1      as root: re-run the whole bench in a private network and
 #                      mount namespace (lo only; nothing else can reach it, and
 #                      the jail rootfs mounts never show on the host)
-#   BENCH_OUT=build/bench   where results.tsv and report.md (+ report-<mode>.md) go
+#   BENCH_SYSCALLS=1   syscalls per request (bench/syscalls.sh; needs strace), 0 = skip
+#   BENCH_EMPEROR_N="100 250"   the Emperor scale scenario (bench/emperor.sh) with
+#                      these vassal counts ("" = skip)
+#   BENCH_OUT=bench/results   where results-<mode>.tsv, report.md (+ report-<mode>.md),
+#                      syscalls.tsv and emperor.tsv go (gitignored)
 #   BENCH_KEEP=1       keep the work directory (wrk outputs, server logs)
 #
 # Workloads (each server runs alone: started, warmed up once, measured, stopped;
@@ -30,6 +34,7 @@
 #   64k          bench/payload.py GET: a 64 KiB body (nginx: a 64 KiB static file)
 #   post-1m      bench/payload.py POST of 1 MiB (bench/post.lua), read fully by the
 #                app (nginx: `return 200`, nginx discards the body)
+#   (stockade-log: hello-ka only, with request logging on to a file: --logto)
 #   uwsgi_pass   wrk -> nginx (keep-alive) -> uwsgi binary protocol -> stockade
 #                --socket / uwsgi --socket, hello app; CPU and RSS are nginx's
 #                plus the app server's
@@ -40,7 +45,7 @@
 #
 # CPU per request is the utime+stime delta of the server's whole process tree
 # (master + workers, from /proc/<pid>/stat) divided by the requests wrk
-# completed.  RSS is the sum of VmRSS over that tree at the end of the run
+# completed, also split into user and system time.  RSS is the sum of VmRSS over that tree at the end of the run
 # (shared pages count once per process).  Ratios: to uwsgi --http-socket (for
 # uwsgi_pass: to nginx+uwsgi) and to nginx (for uwsgi_pass: nginx hello-ka) on
 # the same workload; >1 is better for req/s, <1 is better for cpu.
@@ -69,11 +74,13 @@ WARMUP=2; [ "$SECONDS_PER_RUN" -le 2 ] && WARMUP=1
 PIN=${BENCH_PIN:-0}
 BASE_PORT=${BENCH_PORT:-18080}
 CONNS=${BENCH_CONNS:-32}
-SERVERS=${BENCH_SERVERS:-"nginx stockade stockade-jail uwsgi uwsgi-http11 gunicorn nginx+stockade nginx+uwsgi"}
+SERVERS=${BENCH_SERVERS:-"nginx stockade stockade-jail stockade-log uwsgi uwsgi-http11 gunicorn nginx+stockade nginx+uwsgi"}
 WORKLOADS=${BENCH_WORKLOADS:-"hello-ka hello-close 64k post-1m uwsgi_pass"}
 STARTUP=${BENCH_STARTUP-"stockade stockade-jail uwsgi"}
 STARTUP_N=${BENCH_STARTUP_N:-5}
-OUT=${BENCH_OUT:-build/bench}
+OUT=${BENCH_OUT:-bench/results}
+SYSCALLS=${BENCH_SYSCALLS:-1}
+EMPEROR_COUNTS=${BENCH_EMPEROR_N-"100 250"}
 JAIL_IP=127.0.5.1
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -115,19 +122,20 @@ descendants() {
 	done
 }
 
-# cpu_ticks PID...: utime+stime (clock ticks) summed over the process trees.
+# cpu_ticks PID...: "utime stime" (clock ticks) summed over the process trees.
 # Fields 14 and 15 of /proc/<pid>/stat; parsed after the last ')' because the
 # command name (field 2) may contain spaces.
 cpu_ticks() {
-	local total=0 p stat rest
+	local user=0 sys=0 p stat rest
 	for p in $(descendants "$@"); do
 		stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
 		rest=${stat##*) }
 		# rest starts at field 3 (state): field 14 is word 12, field 15 word 13
 		set -- $rest
-		total=$((total + ${12} + ${13}))
+		user=$((user + ${12}))
+		sys=$((sys + ${13}))
 	done
-	echo "$total"
+	echo "$user $sys"
 }
 
 # rss_kib PID...: VmRSS summed over the process trees
@@ -235,6 +243,9 @@ server_cmd() {
 	stockade)
 		CMD=(./stockade "$sock" "$host:$port" --wsgi-file "$REPO/$app"
 			--master --processes 2 --disable-logging) ;;
+	stockade-log)	# request logging on, to a file
+		CMD=(./stockade "$sock" "$host:$port" --wsgi-file "$REPO/$app"
+			--master --processes 2 --logto "$WORK/stockade-log.$port.log") ;;
 	stockade-jail)
 		CMD=(./stockade --jail "$ROOTFS benchhost $JAIL_NAME" --jail-ip4 "$JAIL_IP"
 			"$sock" "$host:$port" --wsgi-file "$REPO/$app"
@@ -255,7 +266,7 @@ server_cmd() {
 
 server_available() {
 	case $1 in
-	stockade) return 0 ;;
+	stockade|stockade-log) return 0 ;;
 	stockade-jail) [ "$JAIL_OK" = 1 ] ;;
 	nginx) command -v nginx >/dev/null ;;
 	uwsgi|uwsgi-http11)
@@ -400,7 +411,7 @@ parse_wrk() {
 
 # measure NAME WORKLOAD URL [wrk args...] -> appends REPS lines to $RESULTS
 measure() {
-	local name=$1 wl=$2 url=$3 rep out c0 c1 cpu rss
+	local name=$1 wl=$2 url=$3 rep out c0 c1 cpu usr sys rss
 	shift 3
 	if [ "$WARMED" = 0 ]; then	# once per server start, with its first workload
 		"${WRK_PREFIX[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" --timeout 10s "$@" "$url" \
@@ -409,19 +420,29 @@ measure() {
 	fi
 	for rep in $(seq "$REPS"); do
 		out="$WORK/$name.$wl.$rep.wrk"
-		c0=$(cpu_ticks "${SERVER_PIDS[@]}")
+		c0=($(cpu_ticks "${SERVER_PIDS[@]}"))
 		"${WRK_PREFIX[@]}" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --timeout 10s --latency \
 			"$@" "$url" >"$out" 2>&1 || true
-		c1=$(cpu_ticks "${SERVER_PIDS[@]}")
+		c1=($(cpu_ticks "${SERVER_PIDS[@]}"))
 		rss=$(rss_kib "${SERVER_PIDS[@]}")
 		parse_wrk "$out"
-		cpu=$(awk -v d=$((c1 - c0)) -v t="$CLK_TCK" -v r="$REQS" \
-			'BEGIN { if (r > 0) printf "%.1f", d * 1e6 / t / r; else print "nan" }')
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$wl" "$name" "$rep" "$RPS" \
-			"$P50" "$P99" "$cpu" "$REQS" "$ERRS" "$NON2XX" "$rss" >>"$RESULTS"
+		per_req() { awk -v d="$1" -v t="$CLK_TCK" -v r="$REQS" \
+			'BEGIN { if (r > 0) printf "%.1f", d * 1e6 / t / r; else print "nan" }'; }
+		usr=$(per_req $((c1[0] - c0[0])))
+		sys=$(per_req $((c1[1] - c0[1])))
+		cpu=$(per_req $((c1[0] + c1[1] - c0[0] - c0[1])))
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$wl" "$name" "$rep" "$RPS" \
+			"$P50" "$P99" "$cpu" "$REQS" "$ERRS" "$NON2XX" "$rss" "$usr" "$sys" >>"$RESULTS"
 		if [ "$REQS" = 0 ]; then
 			sed 's/^/   | /' "$out" >&2
 			fail "$name $wl: wrk reported no requests"
+		fi
+		if [ "$name" = stockade-log ]; then
+			# the log is really written (one line a request); then emptied,
+			# so that long runs do not fill the disk
+			lines=$(cat "$WORK"/stockade-log.*.log | wc -l)
+			[ "$lines" -ge "$REQS" ] || fail "stockade-log: $lines log lines for $REQS requests"
+			for f in "$WORK"/stockade-log.*.log; do : >"$f"; done
 		fi
 	done
 }
@@ -432,7 +453,7 @@ wants() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 T0=$(date +%s)
 mkdir -p "$OUT"
-RESULTS="$WORK/results.tsv"	# workload server rep rps p50 p99 cpu reqs errs non2xx rss_kib
+RESULTS="$WORK/results.tsv"	# workload server rep rps p50 p99 cpu reqs errs non2xx rss_kib usr sys
 : >"$RESULTS"
 STARTUPS="$WORK/startup.tsv"	# server median min max n
 : >"$STARTUPS"
@@ -477,6 +498,8 @@ for name in $SERVERS; do
 		wls=
 		case $name:$app in
 		nginx+*) wants uwsgi_pass && wls="uwsgi_pass" ;;
+		stockade-log:bench/hello.py) wants hello-ka && wls="hello-ka" ;;
+		stockade-log:*) ;;
 		*:bench/hello.py)
 			for w in hello-ka hello-close; do wants "$w" && wls="$wls $w"; done ;;
 		*:bench/payload.py)
@@ -550,6 +573,36 @@ for name in $STARTUP; do
 	echo "-- [$(( $(date +%s) - T0 ))s] start-up $name: $(tr '\n' ' ' <"$WORK/startup.$name.ms")ms" >&2
 done
 
+# --- syscalls per request, Emperor scale ----------------------------------------
+
+SYSCALLS_MD=$WORK/syscalls.md
+EMPEROR_TXT=$WORK/emperor.txt
+: >"$SYSCALLS_MD"
+: >"$EMPEROR_TXT"
+if [ "$SYSCALLS" = 1 ]; then
+	if ! command -v strace >/dev/null; then
+		echo "-- syscalls: strace not installed, skipped" >&2
+	elif BENCH_OUT=$WORK/syscalls SYSCALLS_PORT=$((PORT + 100)) bench/syscalls.sh >"$WORK/syscalls.log" 2>&1; then
+		cp "$WORK/syscalls/syscalls.md" "$SYSCALLS_MD"
+		cp "$WORK/syscalls/syscalls.tsv" "$OUT/syscalls.tsv"
+		echo "-- [$(( $(date +%s) - T0 ))s] syscalls per request measured" >&2
+	else
+		tail -n 20 "$WORK/syscalls.log" | sed 's/^/   | /' >&2
+		fail "bench/syscalls.sh failed"
+	fi
+fi
+if [ -n "$EMPEROR_COUNTS" ]; then
+	: >"$WORK/emperor.tsv"
+	if EMPEROR_N="$EMPEROR_COUNTS" EMPEROR_TSV="$WORK/emperor.tsv" EMPEROR_IDLE=5 \
+		"${SRV_PREFIX[@]}" bench/emperor.sh >"$EMPEROR_TXT" 2>&1; then
+		cp "$WORK/emperor.tsv" "$OUT/emperor.tsv"
+		echo "-- [$(( $(date +%s) - T0 ))s] Emperor scale: $EMPEROR_COUNTS vassals" >&2
+	else
+		tail -n 20 "$EMPEROR_TXT" | sed 's/^/   | /' >&2
+		fail "bench/emperor.sh failed"
+	fi
+fi
+
 # --- report -------------------------------------------------------------------
 
 # report FMT (text | md): the results table, ratios included, then start-up
@@ -564,21 +617,21 @@ report() {
 	}
 	function ratio(a, b) { return (b > 0 && a != "") ? sprintf("%.2f", a / b) : "-" }
 	BEGIN {
-		ncol = split("workload|server|req/s|p50 ms|p99 ms|cpu us/req|RSS MiB|errors|xuWSGI req/s|xuWSGI cpu|xnginx req/s|xnginx cpu", hdr, "|")
-		split("-12|-15|9|7|7|10|7|22|12|10|12|10", w, "|")
+		ncol = split("workload|server|req/s|p50 ms|p99 ms|cpu us/req|usr/sys us|RSS MiB|errors|xuWSGI req/s|xuWSGI cpu|xnginx req/s|xnginx cpu", hdr, "|")
+		split("-12|-15|9|7|7|10|10|7|22|12|10|12|10", w, "|")
 		nw = split(wls, worder, " ")
 	}
 	{
 		k = $1 SUBSEP $2
 		if (!(k in n)) { if (!($1 in ns)) ns[$1] = 0; ord[$1, ++ns[$1]] = $2 }
-		n[k]++; rps[k] += $4; p50[k] += $5; p99[k] += $6; cpu[k] += $7
+		n[k]++; rps[k] += $4; p50[k] += $5; p99[k] += $6; cpu[k] += $7; usr[k] += $12; sys[k] += $13
 		split($9, e, "/"); ec[k] += e[1]; er[k] += e[2]; ew[k] += e[3]; et[k] += e[4]; nx[k] += $10
 		if ($11 > rss[k]) rss[k] = $11
 	}
 	END {
 		if (fmt == "md") {
 			s = "|"; t = "|"
-			for (i = 1; i <= ncol; i++) { s = s " " hdr[i] " |"; t = t (i <= 2 || i == 8 ? "---|" : "--:|") }
+			for (i = 1; i <= ncol; i++) { s = s " " hdr[i] " |"; t = t (i <= 2 || i == 9 ? "---|" : "--:|") }
 			print s; print t
 		} else {
 			row(hdr)
@@ -602,19 +655,22 @@ report() {
 				sub(/^ /, "", err); if (err == "") err = "0"
 				a[1] = wl; a[2] = s; a[3] = sprintf("%.0f", r)
 				a[4] = sprintf("%.3f", p50[k] / n[k]); a[5] = sprintf("%.3f", p99[k] / n[k])
-				a[6] = sprintf("%.1f", c); a[7] = sprintf("%.1f", rss[k] / 1024); a[8] = err
-				a[9] = ratio(r, ur); a[10] = ratio(c, uc); a[11] = ratio(r, nr); a[12] = ratio(c, nc)
+				a[6] = sprintf("%.1f", c); a[7] = sprintf("%.1f/%.1f", usr[k] / n[k], sys[k] / n[k])
+				a[8] = sprintf("%.1f", rss[k] / 1024); a[9] = err
+				a[10] = ratio(r, ur); a[11] = ratio(c, uc); a[12] = ratio(r, nr); a[13] = ratio(c, nc)
 				row(a)
 			}
 		}
 		print ""
-		print "req/s, p50, p99, cpu: mean of the runs; RSS: VmRSS summed over the server tree (max of the runs);"
+		print "req/s, p50, p99, cpu: mean of the runs (usr/sys: the cpu split into user and system time);"
+		print "RSS: VmRSS summed over the server tree (max of the runs);"
 		print "errors: wrk non-2xx responses and socket errors, summed over the runs."
 		print "Ratios: to uwsgi --http-socket (uwsgi_pass: to nginx+uwsgi) and to nginx (uwsgi_pass: nginx hello-ka)"
 		print "on the same workload; >1 is better for req/s, <1 is better for cpu."
 		print "uwsgi_pass rows: cpu and RSS are nginx + the app server. nginx post-1m: `return 200`, body discarded."
 		print "uwsgi --http-socket closes every connection after its response without a Connection: close header:"
 		print "wrk counts those closes as read errors (keep-alive runs included), they are not failed requests."
+		print "stockade-log: request logging on (the default uWSGI-style line) to a file (--logto), hello-ka only."
 		while ((getline line < notes) > 0) if (!seen[line]++) print line
 		nst = 0
 		while ((getline line < startups) > 0) { split(line, f, "\t"); st[++nst] = line }
@@ -633,6 +689,14 @@ report() {
 
 echo
 report text
+if [ -s "$SYSCALLS_MD" ]; then
+	echo
+	cat "$SYSCALLS_MD"
+fi
+if [ -s "$EMPEROR_TXT" ]; then
+	echo
+	cat "$EMPEROR_TXT"
+fi
 ELAPSED=$(( $(date +%s) - T0 ))
 echo
 echo "total time: ${ELAPSED}s"
@@ -647,6 +711,20 @@ cp "$STARTUPS" "$OUT/startup-$MODE.tsv"
 	echo '```'
 	echo
 	report md
+	if [ -s "$SYSCALLS_MD" ]; then
+		echo
+		echo "## Syscalls per request"
+		echo
+		cat "$SYSCALLS_MD"
+	fi
+	if [ -s "$EMPEROR_TXT" ]; then
+		echo
+		echo "## Emperor scale (bench/emperor.sh)"
+		echo
+		echo '```'
+		cat "$EMPEROR_TXT"
+		echo '```'
+	fi
 	echo
 	echo "total time: ${ELAPSED}s"
 	if [ "$FAILED" != 0 ]; then

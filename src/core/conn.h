@@ -43,9 +43,11 @@ struct worker_score;
 struct event_loop;
 struct config;
 
-/* Accepted fd → a connection registered in the worker's loop. */
+/* Accepted fd → a connection: its first request is served right away if it
+ * is there, otherwise the connection waits in the worker's loop. peer is the
+ * address accept() returned (NULL: asked with getpeername()). */
 void conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, int fd,
-                const char *peer);
+                const struct sock_addr *peer);
 /* Connections currently open (for graceful stop). */
 size_t conn_open_count(void);
 /* Closes idle keep-alive connections (graceful stop). */

@@ -31,13 +31,14 @@ static void on_accept(struct event_loop *loop, int fd, void *data, int mask)
 	(void)mask;
 	struct accept_ctx *a = data;
 	for (int i = 0; i < ACCEPT_BATCH && !a->w->stopping; i++) {
-		int cfd = sock_accept(fd, NULL);
+		struct sock_addr peer;
+		int cfd = sock_accept(fd, &peer);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
 				log_errno("accept(%s)", a->l->name);
 			return;
 		}
-		conn_start(loop, a->w, a->l, cfd, NULL);
+		conn_start(loop, a->w, a->l, cfd, &peer);
 	}
 }
 

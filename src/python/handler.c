@@ -156,12 +156,27 @@ static bool https_on(const char *s, size_t len)
 	return (len == 2 && strncasecmp(s, "on", 2) == 0) || (len == 1 && s[0] == '1');
 }
 
+/* The wsgi.* keys build_environ adds after the request's variables. */
+#define N_WSGI_KEYS 9
+
+/* A dict sized for its entries up front: filled one by one, a plain one
+ * would be resized three times on the way to ~20 entries, every request. */
+static PyObject *new_environ(Py_ssize_t entries)
+{
+#if PY_VERSION_HEX < 0x030D0000
+	return _PyDict_NewPresized(entries);
+#else
+	(void)entries;	/* private since 3.13 */
+	return PyDict_New();
+#endif
+}
+
 /* The request's variables, then the wsgi.* keys (set last so that a
  * variable can never shadow them). *input gets the wsgi.input object. */
 static PyObject *build_environ(const struct kv *vars, size_t nvars,
                                struct request_io *io, PyObject **input)
 {
-	PyObject *env = PyDict_New();
+	PyObject *env = new_environ((Py_ssize_t)nvars + N_WSGI_KEYS);
 	PyObject *scheme = NULL;
 	int64_t content_length = -1;
 	bool https = false;

@@ -87,6 +87,40 @@ def test_keepalive_and_pipelining(serve):
     assert out.startswith(b"HTTP/1.0 200 OK") and out.endswith(b"Hello, World!")
 
 
+def test_connections_after_close_mode_wait_in_the_loop(serve):
+    """Close-mode connections are served without joining the event loop and
+    then reused from a cache: connections after them that must wait (a head
+    split in two, a second request later) are still woken and answered."""
+    s = serve(processes=1)
+    for i in range(20):   # more than the cache holds, each served at once
+        out = raw(s.port, b"GET /environ?n=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % i)
+        assert out.startswith(b"HTTP/1.1 200 OK") and b'"QUERY_STRING": "n=%d"' % i in out
+    for _ in range(2):   # the second round reuses connections that were in the loop
+        conns = [socket.create_connection(("127.0.0.1", s.port), timeout=10) for _ in range(12)]
+        try:
+            for c in conns:
+                c.sendall(b"GET / HTTP/1.1\r\nHo")
+            time.sleep(0.2)
+            for c in conns:
+                c.sendall(b"st: x\r\n\r\n")
+            for c in conns:
+                assert c.recv(65536).startswith(b"HTTP/1.1 200 OK")
+            time.sleep(0.2)   # idle keep-alive: the next request needs the loop
+            for c in conns:
+                c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            for c in conns:
+                out = b""
+                while True:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    out += b
+                assert out.startswith(b"HTTP/1.1 200 OK") and out.endswith(b"Hello, World!")
+        finally:
+            for c in conns:
+                c.close()
+
+
 def test_chunked_upload_and_input_terminated(serve):
     s = serve()
     body = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
@@ -160,6 +194,19 @@ def test_environ(serve):
     assert env["wsgi.version"] == [1, 0]
     assert env["wsgi.multiprocess"] is True and env["wsgi.run_once"] is False
     assert env["wsgi.input_terminated"] is True
+
+
+def test_remote_addr_from_accept(serve):
+    """REMOTE_ADDR is formatted from accept()'s peer address: octets of one,
+    two and three digits, zero and 255, each on a new connection."""
+    s = serve()
+    for src in ("127.0.0.1", "127.10.200.3", "127.255.0.99", "127.1.23.45"):
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10, source_address=(src, 0))
+        c.request("GET", "/environ", headers={"Connection": "close"})
+        r = c.getresponse()
+        env = json.loads(r.read())
+        c.close()
+        assert r.status == 200 and env["REMOTE_ADDR"] == src
 
 
 def test_percent_decoded_path(serve):
