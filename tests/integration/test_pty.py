@@ -288,6 +288,25 @@ def raw_eof(s, timeout=ANSWER_TIMEOUT):
     raise AssertionError(f"connection still open; output: {buf[-2000:]!r}")
 
 
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def foreground_of(pid):
+    """True when pid's process group is its terminal's foreground group."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            st = f.read()
+    except OSError:
+        return False
+    fields = st[st.rindex(")") + 2:].split()
+    return int(fields[2]) == int(fields[5]) > 0   # pgrp == tpgid
+
+
 def baseline(r):
     return {"children": sorted(children(r.pid)), "fds": fd_count(r.pid), "ptys": pty_fds(r.pid)}
 
@@ -394,6 +413,9 @@ def test_children_ignoring_sighup_are_killed(router):
     raw_expect(s, rb"TRAP2")
     shell = wait_for(lambda: [p for p in children(r.pid) if p not in base["children"]], 5, "shell")[0]
     sleeper = wait_for(lambda: children(shell), 5, "sleep started")[0]
+    # the hangup must find sleep exec'ed and in the terminal's foreground: in the
+    # shell's fork/exec window its child may still die of the hangup at once
+    wait_for(lambda: comm(sleeper) == "sleep" and foreground_of(sleeper), 5, "sleep in the foreground")
     t0 = time.monotonic()
     s.close()
     assert_back_to(r, base, timeout=15)
