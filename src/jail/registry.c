@@ -2,6 +2,7 @@
  * (see registry.h for the layout). Plain files and flock(2); every change
  * is made under the registry-wide lock. */
 #include "jail/registry.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -84,11 +85,20 @@ static void jid_link(long jid, char *buf, size_t len)
 	pathf(buf, len, "%s/jid/%ld", root_dir, jid);
 }
 
+/* An existing directory is trusted only if it is really ours: not a
+ * symlink, owned by us, writable by nobody else. */
 static int mkdir_0700(const char *path)
 {
-	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+	struct stat st;
+	if (mkdir(path, 0700) == 0)
 		return 0;
-	return -1;
+	if (errno != EEXIST || lstat(path, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0022)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
 }
 
 static int ensure_dirs(void)
@@ -130,37 +140,13 @@ static void global_unlock(int fd)
 		close(fd);
 }
 
+/* temp file + fsync + rename (util.c): a reader under another lock holder
+ * never sees a half-written entry, a full disk leaves none */
 static int write_text(const char *dir, const char *file, const char *text)
 {
-	char tmp[PATH_MAX], dst[PATH_MAX];
-	pathf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, file);
+	char dst[PATH_MAX];
 	pathf(dst, sizeof(dst), "%s/%s", dir, file);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	size_t len = strlen(text);
-	const char *p = text;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int saved = errno;
-			close(fd);
-			unlink(tmp);
-			errno = saved;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) < 0 || rename(tmp, dst) < 0) {
-		int saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return write_file_atomic(dst, text, strlen(text), 0600);
 }
 
 static char *read_text(const char *dir, const char *file)
