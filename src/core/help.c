@@ -14,7 +14,7 @@ static const char *const groups[] = {
 
 static void emit(int fd, struct strbuf *sb)
 {
-	if (sb->len && write(fd, sb->buf, sb->len) < 0) { /* stdout gone */ }
+	if (sb->len && write_full(fd, sb->buf, sb->len) < 0) { /* stdout gone */ }
 	sb_free(sb);
 }
 

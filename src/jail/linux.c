@@ -431,7 +431,7 @@ static bool is_zombie(pid_t pid)
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return true;    /* gone */
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = read_full(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return true;
