@@ -757,6 +757,10 @@ static void on_readable(struct event_loop *loop, int fd, void *data, int mask)
 		conn_close(c);
 		return;
 	}
+	/* socket-timeout bounds a whole request head, not each read: a head
+	 * trickling in a byte at a time (slowloris) is not given a fresh
+	 * deadline per byte. The clock restarts only with a new head. */
+	bool new_head = c->len == 0, served = false;
 	c->len += (size_t)n;
 	for (;;) {
 		int rc = c->l->proto == PROTO_HTTP ? serve_http(c) : serve_uwsgi(c);
@@ -764,8 +768,10 @@ static void on_readable(struct event_loop *loop, int fd, void *data, int mask)
 			conn_close(c);
 			return;
 		}
+		served |= rc > 0;
 		if (rc == 0 || c->len == 0)
 			break;
 	}
-	arm_timer(c);
+	if (new_head || served)
+		arm_timer(c);
 }
