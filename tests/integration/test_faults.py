@@ -453,3 +453,300 @@ def test_reload_on_rss_recycles_a_leaking_worker_without_failures():
     finally:
         log = inst.stop()
     assert "(reload-on-rss 80): recycling" in log
+
+
+# ---- Emperor ----------------------------------------------------------------------------------
+
+from test_emperor import Emperor, osenv, spawn_times, vassal_ini  # noqa: E402
+
+
+@pytest.fixture
+def emperor(tmp_path):
+    started = []
+    vdir = tmp_path / "vassals"
+    vdir.mkdir()
+
+    def start(*args, **kw):
+        e = Emperor(vdir, *args, **kw)
+        started.append(e)
+        return e
+
+    start.vdir = vdir
+    yield start
+    for e in started:
+        procs = descendants(e.proc.pid)
+        log = e.stop()
+        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert bad not in log, log
+        for p in procs:
+            wait_for(lambda p=p: not pid_alive(p), timeout=30, what=f"process {p} of the Emperor gone")
+
+
+def children(pid):
+    out = []
+    for t in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{t}/children") as f:
+            out += [int(x) for x in f.read().split()]
+    return out
+
+
+def vassal_masters(e, name):
+    """Live vassal masters (the Emperor's children) running this vassal file."""
+    out = []
+    for p in children(e.proc.pid):
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(name.encode()) for a in argv) and pid_alive(p):
+            out.append(p)
+    return out
+
+
+def test_emperor_crash_loop_next_to_a_vassal_under_load(emperor):
+    port = free_port()
+    (emperor.vdir / "good.ini").write_text(vassal_ini(port, processes=2))
+    (emperor.vdir / "bad.ini").write_text("[uwsgi]\nstrict = true\nbogus-option = 1\n")
+    e = emperor("--emperor-throttle", "100", "--emperor-max-throttle", "800")
+    wait_for(lambda: osenv(port), what="good vassal")
+    ok, failed = Load(port, threads=2, limit=150).start().join()
+    assert failed == 0 and ok == 300
+    wait_for(lambda: len(spawn_times(e.log(), "bad.ini")) >= 3, timeout=20, what="bad vassal retried")
+    assert len(spawn_times(e.log(), "good.ini")) == 1
+    assert e.stats()["pid"] == e.proc.pid
+
+
+def test_emperor_vassal_file_replaced_by_a_broken_one(emperor):
+    port = free_port()
+    f = emperor.vdir / "app.ini"
+    f.write_text(vassal_ini(port))
+    e = emperor("--emperor-throttle", "100", "--emperor-max-throttle", "800")
+    master = wait_for(lambda: osenv(port), what="vassal")["ppid"]
+    tmp = emperor.vdir / "app.ini.new"      # replaced the way editors and deploy tools do it
+    tmp.write_text("[uwsgi]\nstrict = true\nhttp-socket = 127.0.0.1:%d\nno-such-option = 1\n" % port)
+    os.rename(tmp, f)
+    e.wait_log("app.ini:4: [strict] unknown config key 'no-such-option'")
+    wait_for(lambda: not pid_alive(master), what="the reloaded vassal gave up")
+    wait_for(lambda: len(spawn_times(e.log(), "app.ini")) >= 3, what="broken vassal retried")
+    assert e.stats()["pid"] == e.proc.pid, "the Emperor keeps answering"
+    assert len(vassal_masters(e, "app.ini")) <= 1
+    # fixed: one vassal again
+    f.write_text(vassal_ini(port))
+    wait_for(lambda: osenv(port), timeout=20, what="fixed vassal")
+    wait_for(lambda: len(vassal_masters(e, "app.ini")) == 1, what="one master for app.ini")
+
+
+def test_emperor_file_event_storm(emperor):
+    port = free_port()
+    f = emperor.vdir / "app.ini"
+    f.write_text(vassal_ini(port))
+    e = emperor(freq=60)
+    wait_for(lambda: osenv(port), what="vassal")
+    rss_before = proc_status(e.proc.pid, "VmRSS")
+    flip = emperor.vdir / "flip.ini"
+    flip_port = free_port()
+    events = 0
+    t0 = time.monotonic()
+    # 5,000+ inotify events in about a second: the vassal file touched,
+    # junk created, renamed and removed next to it, a vassal file appearing
+    # and vanishing
+    while events < 5000:
+        for i in range(50):
+            now = time.time()
+            os.utime(f, (now, now))
+            junk = emperor.vdir / f"junk{i}.txt"
+            junk.write_text("x")
+            os.rename(junk, emperor.vdir / f"junk{i}.log")
+            os.unlink(emperor.vdir / f"junk{i}.log")
+            events += 5          # attrib, create, modify/close, 2 x moved, delete (at least)
+        flip.write_text(vassal_ini(flip_port))
+        flip.unlink()
+        events += 3
+    storm = time.monotonic() - t0
+    # responsive during the aftermath; no duplicate vassals
+    assert e.stats()["pid"] == e.proc.pid
+    wait_for(lambda: osenv(port), what="vassal answering after the storm")
+    wait_for(lambda: [v["id"] for v in e.stats()["vassals"]] == ["app.ini"], timeout=30,
+             what="exactly the one vassal left")
+    wait_for(lambda: len(vassal_masters(e, "app.ini")) == 1, timeout=30, what="one master for app.ini")
+    wait_for(lambda: not vassal_masters(e, "flip.ini"), timeout=30, what="no flip.ini vassal left")
+    grown = proc_status(e.proc.pid, "VmRSS") - rss_before
+    assert grown < 16 * 1024, f"the Emperor grew {grown} kB during a {storm:.1f} s storm"
+
+
+def test_emperor_sigkill_leaves_no_orphan(emperor, tmp_path):
+    lost = tmp_path / "lost.out"
+    ports = [free_port() for _ in range(2)]
+    for i, p in enumerate(ports):
+        (emperor.vdir / f"v{i}.ini").write_text(
+            vassal_ini(p, f"exec-emperor-lost = echo lost >> {lost}", processes=2))
+    e = emperor()
+    for p in ports:
+        wait_for(lambda p=p: osenv(p), what="vassal")
+    procs = descendants(e.proc.pid)
+    assert len(procs) >= 6, "2 vassals x (master + 2 workers)"
+    e.proc.kill()
+    e.proc.wait()
+    for p in procs:
+        wait_for(lambda p=p: not pid_alive(p), timeout=15, what=f"process {p} gone")
+    assert lost.read_text() == "lost\nlost\n"
+
+
+# ---- full disk, read-only filesystem --------------------------------------------------------
+
+
+def in_tiny_fs(tmp_path, script, opts="size=64k"):
+    """Runs a shell script in a private mount namespace where $FS is a tiny
+    tmpfs (filled with $FS/fill when opts has no 'ro'); returns stdout+stderr
+    and the listing of $FS afterwards (the mount vanishes with the namespace)."""
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    prologue = (f"set -u; FS={shlex.quote(str(fs))}; mount -t tmpfs -o {opts} stockade-test \"$FS\" || exit 99; ")
+    if "ro" not in opts.split(","):
+        prologue += "dd if=/dev/zero of=\"$FS/fill\" bs=4k 2>/dev/null; "
+    epilogue = "; echo \"rc=$rc\"; echo \"ls: $(ls -A \"$FS\" | tr '\\n' ' ')\""
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                        prologue + script + epilogue],
+                       capture_output=True, text=True, timeout=60,
+                       env={k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))})
+    assert r.returncode != 99, r.stderr
+    out = r.stdout + r.stderr
+    listing = r.stdout.rsplit("ls: ", 1)[1].split()
+    rc = int(r.stdout.rsplit("rc=", 1)[1].split()[0])
+    return rc, out, listing
+
+
+def stockade_cmd(*args):
+    return " ".join(shlex.quote(a) for a in [BIN, *args])
+
+
+@root_only
+@pytest.mark.parametrize("opt", ["pidfile", "safe-pidfile", "pidfile2"])
+def test_pidfile_on_full_disk(tmp_path, opt):
+    port = free_port()
+    cmd = stockade_cmd("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", PROBE, "--master",
+                       f"--{opt}", "PIDFILE")
+    cmd = cmd.replace("PIDFILE", '"$FS/app.pid"')
+    rc, out, listing = in_tiny_fs(tmp_path, f"timeout 20 {cmd}; rc=$?")
+    assert rc == 1, out
+    assert "pidfile" in out and "/fs/app.pid: No space left on device" in out, out
+    assert listing == ["fill"], f"nothing half-created: {listing}"
+
+
+@root_only
+def test_existing_pidfile_kept_whole_on_full_disk(tmp_path):
+    port = free_port()
+    cmd = stockade_cmd("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", PROBE,
+                       "--safe-pidfile", "PIDFILE").replace("PIDFILE", '"$FS/app.pid"')
+    # the old pidfile is written before the disk fills up
+    script = (f"rm -f \"$FS/fill\"; echo 12345 > \"$FS/app.pid\"; "
+              f"dd if=/dev/zero of=\"$FS/fill\" bs=4k 2>/dev/null; timeout 20 {cmd}; rc=$?; "
+              f"echo \"old: $(cat \"$FS/app.pid\")\"")
+    rc, out, listing = in_tiny_fs(tmp_path, script)
+    assert rc == 1, out
+    assert "old: 12345" in out, out
+    assert sorted(listing) == ["app.pid", "fill"], listing
+
+
+@root_only
+def test_emperor_pidfile_on_full_disk(tmp_path):
+    vdir = tmp_path / "v"
+    vdir.mkdir()
+    cmd = stockade_cmd("--emperor", str(vdir), "--emperor-pidfile", "PIDFILE").replace("PIDFILE", '"$FS/e.pid"')
+    rc, out, listing = in_tiny_fs(tmp_path, f"timeout 20 {cmd}; rc=$?")
+    assert rc == 1, out
+    assert "emperor-pidfile" in out and "e.pid: No space left on device" in out, out
+    assert listing == ["fill"], listing
+
+
+@root_only
+def test_unwritable_pidfile_and_log(tmp_path):
+    port = free_port()
+    base = ["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", PROBE, "--master"]
+    for opt, what in (("--pidfile", "pidfile"), ("--logto", "logto")):
+        cmd = stockade_cmd(*base, opt, "FILE").replace("FILE", '"$FS/x"')
+        d = tmp_path / what
+        d.mkdir()
+        rc, out, listing = in_tiny_fs(d, f"timeout 20 {cmd}; rc=$?", opts="ro,size=64k")
+        assert rc == 1, out
+        lines = [l for l in out.splitlines() if "Read-only file system" in l]
+        assert len(lines) == 1 and what in lines[0], out
+        assert listing == [], listing
+
+
+@root_only
+def test_log_on_full_disk_keeps_serving(tmp_path):
+    """Log writes fail with ENOSPC: requests are still served, nothing blocks."""
+    port = free_port()
+    cmd = stockade_cmd("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", PROBE, "--master",
+                       "--processes", "1", "--logto", "LOG").replace("LOG", '"$FS/app.log"')
+    client = (f"{shlex.quote(sys_python())} -c {shlex.quote(CLIENT)} {port}")
+    script = (f"rm -f \"$FS/fill\"; {cmd} & pid=$!; "
+              f"dd if=/dev/zero of=\"$FS/fill\" bs=4k 2>/dev/null; "
+              f"{client}; rc=$?; kill -TERM $pid; wait $pid; echo \"stop=$?\"; rm -f \"$FS/fill\"")
+    rc, out, listing = in_tiny_fs(tmp_path, script)
+    assert rc == 0, out
+    assert "served 200 of 200" in out, out
+    assert "stop=0" in out, out
+
+
+def sys_python():
+    import sys
+    return sys.executable
+
+
+# waits for the port, then 200 requests; prints the count of 200s
+CLIENT = r'''
+import http.client, socket, sys, time
+port = int(sys.argv[1])
+deadline = time.monotonic() + 15
+while True:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            sys.exit("port never opened")
+        time.sleep(0.05)
+ok = 0
+for _ in range(200):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/", headers={"Connection": "close"})
+    r = c.getresponse()
+    r.read()
+    ok += r.status == 200
+    c.close()
+print("served %d of 200" % ok)
+sys.exit(0 if ok == 200 else 1)
+'''
+
+
+@root_only
+@pytest.mark.skipif(not os.path.exists("/proc/self/ns/pid"), reason="needs namespaces")
+def test_jidfile_on_full_disk_leaves_no_jail(tmp_path):
+    from jailfs import Rootfs, jail_cgroup, jail_name, jls_row, registry, clean_env
+    rootfs = Rootfs(tmp_path)
+    name = jail_name()
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    port = free_port()
+    cmd = stockade_cmd("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", rootfs.app, "--master",
+                       "--jail", f"{rootfs.path} jailhost {name}", "--jidfile", str(fs / "app.jid"))
+    q = shlex.quote(str(fs))
+    script = (f"mount -t tmpfs -o size=64k stockade-test {q} || exit 99; "
+              f"dd if=/dev/zero of={q}/fill bs=4k 2>/dev/null; timeout 30 {cmd}; "
+              f"echo \"rc=$?\"; echo \"ls: $(ls -A {q} | tr '\\n' ' ')\"")
+    r = subprocess.run(rootfs.wrap(["sh", "-c", script]), capture_output=True, text=True, timeout=60,
+                       env=clean_env())
+    assert "rc=" in r.stdout, r.stdout + r.stderr
+    rc = int(r.stdout.rsplit("rc=", 1)[1].split()[0])
+    listing = r.stdout.rsplit("ls: ", 1)[1].split()
+    assert rc != 0 and rc != 124, r.stderr
+    lines = [l for l in r.stderr.splitlines() if "No space left on device" in l]
+    assert lines and all("jidfile" in l and "app.jid" in l for l in lines), r.stderr
+    assert listing == ["fill"], listing
+    assert not registry(name).exists(), "registry entry left behind"
+    cg = jail_cgroup(name)
+    assert cg is None or not cg.exists(), "cgroup left behind"
+    assert jls_row(name) is None
