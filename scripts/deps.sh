@@ -3,7 +3,7 @@
 # Idempotent; does nothing (but list what is missing) when not run as root.
 set -eu
 pkgs="gcc make clang pkg-config python3 python3-dev python3-pytest libcriterion-dev
-libjansson-dev curl nginx-light python3-flask iproute2 util-linux procps libclang-rt-14-dev"
+libjansson-dev curl nginx-light python3-flask iproute2 util-linux procps libclang-rt-14-dev valgrind"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
