@@ -326,6 +326,34 @@ def test_slowloris_others_served_and_slow_ones_closed():
         stop(inst)
 
 
+def test_out_of_descriptors_pauses_accepting_instead_of_spinning():
+    """More slow connections than the worker has descriptors: accept()
+    fails with EMFILE while the listener stays readable. The worker pauses
+    accepting (one log line a pause, not millions), socket-timeout frees
+    descriptors, and a normal client is served again."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (48, hard))
+    try:
+        inst, port = start("--socket-timeout", "2", processes=1, stats=False)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    slow = []
+    try:
+        for _ in range(80):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.send(b"G")
+            slow.append(s)
+        wait_for(lambda: "Too many open files" in inst.log(), what="the worker out of descriptors")
+        time.sleep(1)
+        assert inst.log().count("Too many open files") < 40
+        assert wait_for(lambda: get(port, timeout=20)[0] == 200, timeout=30, what="a normal client served")
+    finally:
+        for s in slow:
+            s.close()
+        stop(inst)
+
+
 # ---- hostile requests ----------------------------------------------------------------------
 
 
