@@ -134,6 +134,35 @@ static int global_lock(void)
 	return fd;
 }
 
+/* The lock if it is free at once (*locked true), else the fd alone: a
+ * reader that must not wait (the Emperor's stats server runs in its event
+ * loop) lists without it; entries are written atomically, so it sees whole
+ * entries, at worst one that is being created or removed. */
+static int global_lock_try(bool *locked)
+{
+	char p[PATH_MAX];
+	*locked = false;
+	if (ensure_dirs() < 0)
+		return -1;
+	pathf(p, sizeof(p), "%s/registry.lock", root_dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		return fd;
+	}
+	*locked = true;
+	return fd;
+}
+
 static void global_unlock(int fd)
 {
 	if (fd >= 0)
@@ -568,10 +597,12 @@ int registry_list(struct registry_entry **v, size_t *n)
 	char p[PATH_MAX];
 	*v = NULL;
 	*n = 0;
-	int gl = global_lock();
+	bool locked;
+	int gl = global_lock_try(&locked);
 	if (gl < 0)
 		return errno == EACCES || errno == EPERM ? -1 : 0;
-	gc_locked();
+	if (locked)
+		gc_locked();    /* dead jails are swept by whoever holds the lock */
 	pathf(p, sizeof(p), "%s/jails", root_dir);
 	DIR *d = opendir(p);
 	if (!d) {

@@ -5,10 +5,13 @@
  * temp dir.
  */
 #include "core/util.h"
+#include "jail/registry.h"
 #include "net/socket.h"
 
 #include <criterion/criterion.h>
 
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -227,4 +230,47 @@ Test(hardening, chmod_and_chown_socket_do_not_follow_a_symlink)
 		cr_assert_eq(stat(target, &st), 0);
 		cr_assert_eq(st.st_uid, 0, "the target kept its owner");
 	}
+}
+
+/* ---- the jail registry ------------------------------------------------------------ */
+
+Test(hardening, registry_list_does_not_wait_for_a_held_lock)
+{
+	/* the Emperor's stats server lists jails from its event loop: a
+	 * process sitting on the registry lock must not freeze it */
+	registry_set_root(dir);
+	struct registry_entry e;
+	char err[256], lockpath[128];
+	int lock = registry_create("held", -1, &e, err, sizeof(err));
+	cr_assert_geq(lock, 0, "%s", err);
+	cr_assert_eq(registry_set_init(&e, getpid()), 0);
+	path(lockpath, sizeof(lockpath), "registry.lock");
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	pid_t holder = fork();
+	cr_assert_geq(holder, 0);
+	if (holder == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive a failed test */
+		int fd = open(lockpath, O_RDWR);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			_exit(1);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char b;
+	cr_assert_eq(read(p[0], &b, 1), 1, "the holder took the lock");
+	alarm(20);      /* a blocked registry_list ends the test as a crash */
+	struct registry_entry *v;
+	size_t n;
+	cr_assert_eq(registry_list(&v, &n), 0);
+	alarm(0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(v[0].name, "held");
+	free(v);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	registry_release(&e);
+	close(lock);
 }
