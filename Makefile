@@ -4,6 +4,7 @@
 #   make test        unit (Criterion) + integration (pytest) tests
 #   make asan        ASan+UBSan build in build/asan/stockade
 #   make test-asan   integration suite against the ASan build
+#   make valgrind    the master under valgrind (a request cycle, a reload)
 #   make run         build and serve examples/hello.ini
 #   make fuzz        run every libFuzzer target FUZZ_SECONDS each (clang)
 #   make bench       side-by-side benchmark (bench/)
@@ -52,7 +53,7 @@ DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit integration asan test-asan run clean deps fuzz fuzz-build bench check-freebsd docs
+.PHONY: all test unit integration asan test-asan valgrind run clean deps fuzz fuzz-build bench check-freebsd docs
 
 all: stockade
 
@@ -99,6 +100,10 @@ asan:
 
 test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp STOCKADE_BIN=$(CURDIR)/build/asan/stockade scripts/in-netns.sh $(PYTHON) -m pytest -ra tests/integration
+
+# the master under valgrind: a request cycle and a reload, no definite leak
+valgrind: stockade
+	STOCKADE_BIN=$(CURDIR)/stockade PYTHON=$(PYTHON) scripts/in-netns.sh scripts/valgrind-master.sh
 
 run: deps stockade
 	./stockade --ini examples/hello.ini

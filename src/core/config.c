@@ -469,7 +469,7 @@ int h_print(struct loader *L, const struct config_entry *e)
 	sb_adds(&sb, e->value);
 	sb_addc(&sb, '\n');
 	fflush(stdout);
-	if (write(1, sb.buf, sb.len) < 0) { /* nothing useful to do */ }
+	if (write_full(1, sb.buf, sb.len) < 0) { /* nothing useful to do */ }
 	sb_free(&sb);
 	return 0;
 }
@@ -851,6 +851,6 @@ void config_show(const struct loader *L, int fd)
 			v = b ? "true" : "false";
 		sb_addf(&sb, "%s = %s\n", e->opt->name, v);
 	}
-	if (sb.len && write(fd, sb.buf, sb.len) < 0) { /* stdout gone: nothing to do */ }
+	if (sb.len && write_full(fd, sb.buf, sb.len) < 0) { /* stdout gone: nothing to do */ }
 	sb_free(&sb);
 }

@@ -224,8 +224,9 @@ void conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *
 }
 
 /* The connection waits for more input: in the event loop, under the
- * socket-timeout. */
-static void conn_wait(struct conn *c)
+ * socket-timeout. The clock restarts only when asked (a new request head):
+ * more bytes of the same head keep the deadline it already has. */
+static void conn_wait(struct conn *c, bool restart_clock)
 {
 	if (!c->watched) {
 		if (event_add(c->loop, c->fd, EV_READ, on_readable, c) < 0) {
@@ -235,7 +236,8 @@ static void conn_wait(struct conn *c)
 		}
 		c->watched = true;
 	}
-	arm_timer(c);
+	if (restart_clock || !c->timer)
+		arm_timer(c);
 }
 
 static void on_timeout(struct event_loop *loop, long long id, void *data)
@@ -826,13 +828,17 @@ static void on_readable(struct event_loop *loop, int fd, void *data, int mask)
 	ssize_t n = read(c->fd, c->buf + c->len, room);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		if (!c->watched)
-			conn_wait(c);
+			conn_wait(c, true);
 		return;
 	}
 	if (n <= 0) {
 		conn_close(c);
 		return;
 	}
+	/* socket-timeout bounds a whole request head, not each read: a head
+	 * trickling in a byte at a time (slowloris) is not given a fresh
+	 * deadline per byte. The clock restarts only with a new head. */
+	bool new_head = c->len == 0, served = false;
 	c->len += (size_t)n;
 	for (;;) {
 		int rc = c->l->proto == PROTO_HTTP ? serve_http(c) : serve_uwsgi(c);
@@ -840,8 +846,9 @@ static void on_readable(struct event_loop *loop, int fd, void *data, int mask)
 			conn_close(c);
 			return;
 		}
+		served |= rc > 0;
 		if (rc == 0 || c->len == 0)
 			break;
 	}
-	conn_wait(c);
+	conn_wait(c, new_head || served);
 }

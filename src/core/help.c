@@ -28,7 +28,7 @@ static void collect_groups(void)
 
 static void emit(int fd, struct strbuf *sb)
 {
-	if (sb->len && write(fd, sb->buf, sb->len) < 0) { /* stdout gone */ }
+	if (sb->len && write_full(fd, sb->buf, sb->len) < 0) { /* stdout gone */ }
 	sb_free(sb);
 }
 

@@ -895,19 +895,21 @@ static int apply_env(void)
 	return 0;
 }
 
+/* Every pidfile is replaced atomically (temp file + fsync + rename): a
+ * reader never sees an empty or partial pid, a full disk leaves no debris.
+ * `safe` (uWSGI's safe-pidfile) is kept for the option names only. */
 static int write_pidfile(const char *path, bool safe)
 {
+	(void)safe;
 	if (!path)
 		return 0;
-	char *tmp = safe ? xasprintf("%s.tmp.%d", path, (int)getpid()) : xstrdup(path);
-	FILE *f = fopen(tmp, "we");
-	int rc = 0;
-	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0 || (safe && rename(tmp, path) < 0)) {
+	char num[32];
+	int len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
+	if (write_file_atomic(path, num, (size_t)len, 0644) < 0) {
 		log_errno("pidfile %s", path);
-		rc = -1;
+		return -1;
 	}
-	free(tmp);
-	return rc;
+	return 0;
 }
 
 static int setup_logging(void)

@@ -153,3 +153,117 @@ bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 	*out = v;
 	return true;
 }
+
+int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {           /* no progress: never loop forever */
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int atomic_file_open(struct atomic_file *af, const char *path, mode_t mode)
+{
+	af->dirfd = af->fd = -1;
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t dirlen = slash ? (size_t)(slash - path) : 0;
+	if (!*base || strlen(base) >= sizeof(af->base) || !strcmp(base, ".") || !strcmp(base, "..")) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(af->base, sizeof(af->base), "%s", base);
+	snprintf(af->tmp, sizeof(af->tmp), ".%s.tmp.%d", base, (int)getpid());
+	char *dir = slash ? xstrndup(path, dirlen ? dirlen : 1) : xstrdup(".");
+	af->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (af->dirfd < 0)
+		return -1;
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	af->fd = openat(af->dirfd, af->tmp, flags, mode);
+	if (af->fd < 0 && errno == EEXIST) {
+		/* left by an earlier process with our pid that died mid-write */
+		if (unlinkat(af->dirfd, af->tmp, 0) == 0)
+			af->fd = openat(af->dirfd, af->tmp, flags, mode);
+		else
+			errno = EEXIST;
+	}
+	if (af->fd < 0) {
+		int e = errno;
+		close(af->dirfd);
+		af->dirfd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+void atomic_file_abort(struct atomic_file *af)
+{
+	int e = errno;
+	if (af->fd >= 0) {
+		close(af->fd);
+		af->fd = -1;
+	}
+	if (af->dirfd >= 0) {
+		unlinkat(af->dirfd, af->tmp, 0);
+		close(af->dirfd);
+		af->dirfd = -1;
+	}
+	errno = e;
+}
+
+int atomic_file_commit(struct atomic_file *af, const void *data, size_t len)
+{
+	if (write_full(af->fd, data, len) < 0 || fsync(af->fd) < 0) {
+		atomic_file_abort(af);
+		return -1;
+	}
+	int rc = close(af->fd);
+	af->fd = -1;
+	if (rc < 0 || renameat(af->dirfd, af->tmp, af->dirfd, af->base) < 0) {
+		atomic_file_abort(af);
+		return -1;
+	}
+	close(af->dirfd);
+	af->dirfd = -1;
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct atomic_file af;
+	if (atomic_file_open(&af, path, mode) < 0)
+		return -1;
+	return atomic_file_commit(&af, data, len);
+}

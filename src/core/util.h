@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t n);
@@ -29,6 +30,31 @@ char *sb_detach(struct strbuf *sb);
 
 /* Reads a whole file; NULL with errno set on failure. */
 char *read_file(const char *path, size_t *len);
+
+/* read()/write() that retry EINTR and short counts. write_full returns 0
+ * or -1 (errno set; EAGAIN on a non-blocking fd is an error too);
+ * read_full the bytes read, fewer than len only at end of file, or -1. */
+int write_full(int fd, const void *buf, size_t len);
+ssize_t read_full(int fd, void *buf, size_t len);
+
+/* A file replaced atomically: readers see the old content or the new, never
+ * a part, and a failure (disk full, read-only) leaves the old file and no
+ * temp file. The temp file is made next to the target (same filesystem)
+ * with O_EXCL|O_NOFOLLOW through a descriptor of the directory, so a
+ * symlink planted there is never followed; data is fsync()ed before the
+ * rename. open can run before a chroot/jail and commit after it: both
+ * work through the descriptors only. */
+struct atomic_file {
+	int dirfd;
+	int fd;
+	char base[256];
+	char tmp[300];
+};
+int atomic_file_open(struct atomic_file *af, const char *path, mode_t mode);
+int atomic_file_commit(struct atomic_file *af, const void *data, size_t len);
+void atomic_file_abort(struct atomic_file *af);
+/* open + commit; -1 with errno set, nothing left behind */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Strict unsigned parse: digits only, no sign, no junk, no overflow. */
 bool parse_uint(const char *s, unsigned long long max, unsigned long long *out);

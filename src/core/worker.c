@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define ACCEPT_BATCH 16   /* per wake-up, so that other workers get their share */
+#define ACCEPT_PAUSE_MS 250 /* out of descriptors: wait for connections to end */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -24,7 +25,19 @@ static void on_stop_signal(int sig)
 struct accept_ctx {
 	struct worker_ctx *w;
 	struct listener *l;
+	long long pause_timer;
 };
+
+static void on_accept(struct event_loop *loop, int fd, void *data, int mask);
+
+static void resume_accepting(struct event_loop *loop, long long id, void *data)
+{
+	(void)id;
+	struct accept_ctx *a = data;
+	a->pause_timer = 0;
+	if (!a->w->stopping && event_add_exclusive(loop, a->l->fd, on_accept, a) < 0)
+		log_errno("worker %d: cannot watch %s", a->w->id, a->l->name);
+}
 
 static void on_accept(struct event_loop *loop, int fd, void *data, int mask)
 {
@@ -34,8 +47,17 @@ static void on_accept(struct event_loop *loop, int fd, void *data, int mask)
 		struct sock_addr peer;
 		int cfd = sock_accept(fd, &peer);
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* the pending connection stays queued and the listener
+				 * readable: without a pause this spins (and logs) at full
+				 * speed until a descriptor is freed */
+				log_errno("accept(%s): pausing %d ms", a->l->name, ACCEPT_PAUSE_MS);
+				event_del(loop, fd, EV_READ);
+				if (a->pause_timer <= 0)
+					a->pause_timer = event_timer_add(loop, ACCEPT_PAUSE_MS, resume_accepting, a);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED) {
 				log_errno("accept(%s)", a->l->name);
+			}
 			return;
 		}
 		conn_start(loop, a->w, a->l, cfd, &peer);
@@ -72,7 +94,7 @@ int worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 	if (!acc)
 		return 1;
 	for (size_t i = 0; i < nls; i++) {
-		acc[i] = (struct accept_ctx){ w, &ls[i] };
+		acc[i] = (struct accept_ctx){ w, &ls[i], 0 };
 		if (event_add_exclusive(loop, ls[i].fd, on_accept, &acc[i]) < 0) {
 			log_errno("worker %d: cannot watch %s", w->id, ls[i].name);
 			return 1;

@@ -1094,8 +1094,9 @@ static int setup_logging(void)
 
 static int write_pidfile(const char *path)
 {
-	FILE *f = fopen(path, "we");
-	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
+	char num[32];
+	int len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
+	if (write_file_atomic(path, num, (size_t)len, 0644) < 0) {
 		log_errno("emperor-pidfile %s", path);
 		return -1;
 	}

@@ -37,7 +37,7 @@ static int env_fd(const char *name)
 
 /* Reads exactly len bytes before the deadline: 0, or -1 with errno
  * (ETIMEDOUT, EPIPE for EOF). */
-static int read_full(int fd, unsigned char *buf, size_t len, long long deadline)
+static int read_by(int fd, unsigned char *buf, size_t len, long long deadline)
 {
 	size_t got = 0;
 	while (got < len) {
@@ -86,7 +86,7 @@ char *vassal_config_fetch(size_t *len, char *err, size_t errlen)
 	}
 	long long deadline = now_ms() + CONFIG_TIMEOUT_MS;
 	unsigned char hdr[4];
-	if (read_full(cfd, hdr, sizeof(hdr), deadline) < 0) {
+	if (read_by(cfd, hdr, sizeof(hdr), deadline) < 0) {
 		snprintf(err, errlen, "no answer from the Emperor: %s", strerror(errno));
 		return NULL;
 	}
@@ -96,7 +96,7 @@ char *vassal_config_fetch(size_t *len, char *err, size_t errlen)
 	}
 	size_t size = (size_t)hdr[1] | (size_t)hdr[2] << 8;
 	char *text = xmalloc(size + 1);
-	if (read_full(cfd, (unsigned char *)text, size, deadline) < 0) {
+	if (read_by(cfd, (unsigned char *)text, size, deadline) < 0) {
 		snprintf(err, errlen, "truncated answer from the Emperor: %s", strerror(errno));
 		free(text);
 		return NULL;

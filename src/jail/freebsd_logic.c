@@ -74,58 +74,52 @@ static void fill_result(struct jail_result *res, long jid, const char *name)
 
 /* ---- jidfile: opened on the host before the jail, written from inside ---- */
 
+/* The temp file and its directory are opened on the host while the path
+ * still resolves there; inside the jail the write and the rename go through
+ * those descriptors. The jidfile appears whole or not at all. */
 struct jidfile {
 	const char *path;
-	int fd;
-	bool created;               /* we made it: remove it if the jail fails */
+	struct atomic_file af;
+	bool open;
 };
 
 static int jidfile_open(const struct jail_spec *spec, struct jidfile *jf)
 {
 	jf->path = spec->jidfile;
-	jf->fd = -1;
-	jf->created = false;
+	jf->open = false;
 	if (!jf->path)
 		return 0;
-	jf->fd = open(jf->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (jf->fd >= 0)
-		jf->created = true;
-	else if (errno == EEXIST)
-		jf->fd = open(jf->path, O_WRONLY | O_CLOEXEC);
-	if (jf->fd < 0) {
+	if (atomic_file_open(&jf->af, jf->path, 0644) < 0) {
 		log_errno("jidfile %s", jf->path);
 		return -1;
 	}
+	jf->open = true;
 	return 0;
 }
 
 /* The jail was not created: we are still on the host, leave nothing behind. */
 static void jidfile_abandon(struct jidfile *jf)
 {
-	if (jf->fd < 0)
+	if (!jf->open)
 		return;
-	close(jf->fd);
-	jf->fd = -1;
-	if (jf->created)
-		unlink(jf->path);
+	atomic_file_abort(&jf->af);
+	jf->open = false;
 }
 
 static int jidfile_write(struct jidfile *jf, int jid)
 {
 	char buf[32];
-	int len, rc = 0;
+	int len;
 
-	if (jf->fd < 0)
+	if (!jf->open)
 		return 0;
+	jf->open = false;
 	len = snprintf(buf, sizeof(buf), "%d\n", jid);
-	if (ftruncate(jf->fd, 0) < 0 || write(jf->fd, buf, (size_t)len) != len)
-		rc = -1;
-	if (close(jf->fd) < 0)
-		rc = -1;
-	jf->fd = -1;
-	if (rc < 0)
+	if (atomic_file_commit(&jf->af, buf, (size_t)len) < 0) {
 		log_errno("jidfile %s", jf->path);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- jail(2): the `jail =` form alone -------------------------------------- */

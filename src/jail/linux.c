@@ -433,7 +433,7 @@ static bool is_zombie(pid_t pid)
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return true;    /* gone */
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = read_full(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return true;
@@ -765,16 +765,12 @@ static int write_jidfile(struct jail_run *r)
 {
 	char num[32];
 	int len = snprintf(num, sizeof(num), "%ld\n", r->re.jid);
-	int fd = open(r->jidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_errno("open(\"%s\")", r->jidfile);
+	/* atomic: a reader never sees an empty jidfile; a failure leaves none */
+	if (write_file_atomic(r->jidfile, num, (size_t)len, 0644) < 0) {
+		log_errno("jidfile %s", r->jidfile);
 		return -1;
 	}
 	r->jidfile_written = true;
-	if (write(fd, num, (size_t)len) != len || close(fd) < 0) {
-		log_msg("unable to write jidfile %s", r->jidfile);
-		return -1;
-	}
 	return 0;
 }
 

@@ -129,7 +129,7 @@ jail_cgroup_join(const char *cgroup_path, pid_t pid)
 		return -1;
 	}
 	n = snprintf(num, sizeof(num), "%d\n", (int)pid);
-	w = write(fd, num, (size_t)n);
+	w = write_full(fd, num, (size_t)n) < 0 ? -1 : n;
 	if (w != n) {
 		log_errno("moving pid %d into cgroup %s", (int)pid, cgroup_path);
 		close(fd);
@@ -151,7 +151,7 @@ cgroup_populated(int dfd)
 
 	if (fd < 0)
 		return true;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read_full(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return true;
@@ -275,7 +275,7 @@ cgroup_kill_all(const char *path)
 	snprintf(file, sizeof(file), "%s/cgroup.kill", path);
 	fd = open(file, O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		if (write(fd, "1", 1) != 1)
+		if (write_full(fd, "1", 1) < 0)
 			log_errno("write(%s)", file);
 		close(fd);
 		return;

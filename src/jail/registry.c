@@ -2,6 +2,7 @@
  * (see registry.h for the layout). Plain files and flock(2); every change
  * is made under the registry-wide lock. */
 #include "jail/registry.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -84,11 +85,20 @@ static void jid_link(long jid, char *buf, size_t len)
 	pathf(buf, len, "%s/jid/%ld", root_dir, jid);
 }
 
+/* An existing directory is trusted only if it is really ours: not a
+ * symlink, owned by us, writable by nobody else. */
 static int mkdir_0700(const char *path)
 {
-	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+	struct stat st;
+	if (mkdir(path, 0700) == 0)
 		return 0;
-	return -1;
+	if (errno != EEXIST || lstat(path, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0022)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
 }
 
 static int ensure_dirs(void)
@@ -124,43 +134,48 @@ static int global_lock(void)
 	return fd;
 }
 
+/* The lock if it is free at once (*locked true), else the fd alone: a
+ * reader that must not wait (the Emperor's stats server runs in its event
+ * loop) lists without it; entries are written atomically, so it sees whole
+ * entries, at worst one that is being created or removed. */
+static int global_lock_try(bool *locked)
+{
+	char p[PATH_MAX];
+	*locked = false;
+	if (ensure_dirs() < 0)
+		return -1;
+	pathf(p, sizeof(p), "%s/registry.lock", root_dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		return fd;
+	}
+	*locked = true;
+	return fd;
+}
+
 static void global_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
 }
 
+/* temp file + fsync + rename (util.c): a reader under another lock holder
+ * never sees a half-written entry, a full disk leaves none */
 static int write_text(const char *dir, const char *file, const char *text)
 {
-	char tmp[PATH_MAX], dst[PATH_MAX];
-	pathf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, file);
+	char dst[PATH_MAX];
 	pathf(dst, sizeof(dst), "%s/%s", dir, file);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	size_t len = strlen(text);
-	const char *p = text;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int saved = errno;
-			close(fd);
-			unlink(tmp);
-			errno = saved;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) < 0 || rename(tmp, dst) < 0) {
-		int saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return write_file_atomic(dst, text, strlen(text), 0600);
 }
 
 static char *read_text(const char *dir, const char *file)
@@ -270,7 +285,7 @@ int proc_starttime(pid_t pid, unsigned long long *out)
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = read_full(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
@@ -582,10 +597,12 @@ int registry_list(struct registry_entry **v, size_t *n)
 	char p[PATH_MAX];
 	*v = NULL;
 	*n = 0;
-	int gl = global_lock();
+	bool locked;
+	int gl = global_lock_try(&locked);
 	if (gl < 0)
 		return errno == EACCES || errno == EPERM ? -1 : 0;
-	gc_locked();
+	if (locked)
+		gc_locked();    /* dead jails are swept by whoever holds the lock */
 	pathf(p, sizeof(p), "%s/jails", root_dir);
 	DIR *d = opendir(p);
 	if (!d) {

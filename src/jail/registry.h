@@ -69,8 +69,8 @@ char *registry_get(const struct registry_entry *e, const char *file);
  */
 int registry_lookup(const char *id, struct registry_entry *e, char *err, size_t errlen);
 
-/* Live jails sorted by jid (after collecting stale ones). *v is malloc'd.
- * 0 or -1. */
+/* Live jails sorted by jid (after collecting stale ones if the registry
+ * lock is free: listing never waits for it). *v is malloc'd. 0 or -1. */
 int registry_list(struct registry_entry **v, size_t *n);
 
 /* Removes the entry if it still belongs to the same jail (jid, and pid +

@@ -454,6 +454,28 @@ live:
 	return -1;
 }
 
+/*
+ * A unix socket file is created owner-only whatever the umask: once it
+ * listens, anyone its mode admits can connect, so it must never be wider
+ * than what `chmod-socket` asks for later (sock_chmod widens it).
+ */
+static int
+unix_bind(int fd, const struct sock_addr *a)
+{
+	mode_t old;
+	int rc, saved;
+
+	if (a->kind != SOCK_ADDR_UNIX)
+		return bind(fd, &a->u.sa, a->len);
+	old = umask(0077);
+	umask(old | 0077);
+	rc = bind(fd, &a->u.sa, a->len);
+	saved = errno;
+	umask(old);
+	errno = saved;
+	return rc;
+}
+
 int
 sock_listen(const struct sock_addr *a, int backlog, char *err, size_t errlen)
 {
@@ -481,12 +503,12 @@ sock_listen(const struct sock_addr *a, int backlog, char *err, size_t errlen)
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1)
 		goto fail;
 	call = "bind()";
-	if (bind(fd, &a->u.sa, a->len) == -1) {
+	if (unix_bind(fd, a) == -1) {
 		if (a->kind != SOCK_ADDR_UNIX || errno != EADDRINUSE)
 			goto fail;
 		if (unix_clear_stale(a, name, err, errlen) == -1)
 			goto fail_err_set;
-		if (bind(fd, &a->u.sa, a->len) == -1)
+		if (unix_bind(fd, a) == -1)
 			goto fail;
 	}
 	call = "listen()";
@@ -537,6 +559,31 @@ sock_accept(int listen_fd, struct sock_addr *peer)
 
 /* ---- File mode and owner ---------------------------------------------- */
 
+/*
+ * chmod() of the socket file itself: a symlink planted at its path (the
+ * directory may be writable by a tenant) is refused, never followed.
+ * glibc implements AT_SYMLINK_NOFOLLOW through /proc; without /proc (a
+ * chroot) it fails with EOPNOTSUPP, and a path that lstat() shows is a
+ * socket is changed by name.
+ */
+static int
+chmod_nofollow(const char *path, mode_t m)
+{
+	struct stat st;
+
+	if (fchmodat(AT_FDCWD, path, m, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != EOPNOTSUPP && errno != ENOTSUP)
+		return -1;
+	if (lstat(path, &st) == -1)
+		return -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = S_ISLNK(st.st_mode) ? ELOOP : EINVAL;
+		return -1;
+	}
+	return chmod(path, m);
+}
+
 int
 sock_chmod(const char *path, const char *mode, char *err, size_t errlen)
 {
@@ -563,7 +610,7 @@ sock_chmod(const char *path, const char *mode, char *err, size_t errlen)
 		}
 		m = m * 8 + (mode_t)(mode[i] - '0');
 	}
-	if (chmod(path, m) == -1) {
+	if (chmod_nofollow(path, m) == -1) {
 		seterr(err, errlen, "%s: chmod(%04o): %s", quote(path, strlen(path), q, sizeof(q)),
 		    (unsigned)m, strerror(errno));
 		return -1;
@@ -628,7 +675,8 @@ sock_chown(const char *path, const char *owner, char *err, size_t errlen)
 			return -1;
 		gid = (gid_t)id;
 	}
-	if (chown(path, uid, gid) == -1) {
+	/* lchown: a symlink planted at the path is not followed to its target */
+	if (lchown(path, uid, gid) == -1) {
 		seterr(err, errlen, "%s: chown(): %s", quote(path, strlen(path), q, sizeof(q)),
 		    strerror(errno));
 		return -1;

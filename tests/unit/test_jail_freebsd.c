@@ -50,7 +50,7 @@ static struct {
 	unsigned set_n;
 	int set_flags;
 	char set_key[MAXP][64], set_val[MAXP][256];
-	/* the jidfile must exist (opened on the host) when the jail is made */
+	/* the jidfile's temp file must exist (opened on the host) when the jail is made */
 	const char *jidfile;
 	bool jidfile_there;
 	/* jails the fake kernel knows */
@@ -76,9 +76,23 @@ static void rec(const char *fmt, ...)
 	sb_addc(&F.calls, '\n');
 }
 
+/* the jidfile is written atomically: its temp file (".<name>.tmp.<pid>"
+ * next to it) must be open on the host when the jail is made */
+static void jidfile_temp(const char *jidfile, char *out, size_t n)
+{
+	const char *slash = strrchr(jidfile, '/');
+	snprintf(out, n, "%.*s/.%s.tmp.%d", (int)(slash - jidfile), jidfile, slash + 1, (int)getpid());
+}
+
 static void note_jidfile(void)
 {
-	F.jidfile_there = F.jidfile && access(F.jidfile, F_OK) == 0;
+	char tmp[512];
+	if (!F.jidfile) {
+		F.jidfile_there = false;
+		return;
+	}
+	jidfile_temp(F.jidfile, tmp, sizeof(tmp));
+	F.jidfile_there = access(tmp, F_OK) == 0;
 }
 
 static int fake_jail(struct jail *j)
@@ -646,6 +660,9 @@ Test(jail_freebsd, jidfile_opened_on_host_before_jail_written_after)
 	char *s = slurp(jf);
 	cr_assert_str_eq(s, "42\n");
 	free(s);
+	char tmp[512];
+	jidfile_temp(jf, tmp, sizeof(tmp));
+	cr_assert_neq(access(tmp, F_OK), 0, "the temp file is renamed over the jidfile");
 	jail_spec_free(&spec);
 }
 
@@ -682,6 +699,29 @@ Test(jail_freebsd, jidfile_removed_when_the_jail_fails)
 	cr_assert_eq(B->create_and_enter(&spec, &res), -1);
 	cr_assert(F.jidfile_there);
 	cr_assert_neq(access(jf, F_OK), 0, "a jidfile we created must not survive a failed jail");
+	char tmp[512];
+	jidfile_temp(jf, tmp, sizeof(tmp));
+	cr_assert_neq(access(tmp, F_OK), 0, "nor its temp file");
+	jail_spec_free(&spec);
+}
+
+Test(jail_freebsd, jidfile_existing_untouched_when_the_jail_fails)
+{
+	struct jail_spec spec;
+	struct jail_result res;
+	char jf[128];
+	snprintf(jf, sizeof(jf), "%s/app.jid", tmpdir);
+	FILE *f = fopen(jf, "w");
+	cr_assert(f);
+	fputs("77\n", f);
+	fclose(f);
+	F.jidfile = jf;
+	F.set_errno = EPERM;
+	spec_from_argv(&spec, "--ini", FIX "seed2-jail2.ini", "--jidfile", jf, NULL);
+	cr_assert_eq(B->create_and_enter(&spec, &res), -1);
+	char *s = slurp(jf);
+	cr_assert_str_eq(s, "77\n", "the old jidfile is neither truncated nor removed");
+	free(s);
 	jail_spec_free(&spec);
 }
 
