@@ -154,7 +154,7 @@ FBSD_PYDIR   = $(patsubst -I%,%,$(firstword $(PY_INC)))
 FBSD_PYCONF  = $(firstword $(wildcard /usr/include/$(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("MULTIARCH") or "-")' 2>/dev/null)/$(notdir $(FBSD_PYDIR))/pyconfig.h) $(FBSD_PYDIR)/pyconfig.h)
 FBSD_CPPFLAGS = -Isrc -D_GNU_SOURCE -I$(FBSD_BUILD)/include/python -I$(FBSD_BUILD)/include -DSTOCKADE_VERSION='"$(VERSION)"'
 
-$(FBSD_BUILD)/include/.stamp:
+$(FBSD_BUILD)/include/.stamp: Makefile
 	rm -rf $(FBSD_BUILD)/include && mkdir -p $(FBSD_BUILD)/include/python
 	ln -s $(FBSD_PYDIR)/* $(FBSD_BUILD)/include/python/
 	ln -sf $(FBSD_PYCONF) $(FBSD_BUILD)/include/python/pyconfig.h
