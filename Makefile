@@ -123,13 +123,18 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/lib.a
 
 fuzz-build: $(FUZZ_BIN)
 
-fuzz: fuzz-build
-	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
-	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus-$$n \
-	       tests/fuzz/corpus/$${n#fuzz_} > build/fuzz/$$n.log 2>&1; then \
-	    tail -n 40 build/fuzz/$$n.log; echo "fuzz: $$n found a problem"; exit 1; fi; \
-	  tail -n 1 build/fuzz/$$n.log; done
+# one target per fuzzer, so that `make -j2 fuzz` runs two at a time
+FUZZ_RUNS := $(FUZZ_BIN:build/fuzz/%=fuzz-run-%)
+.PHONY: $(FUZZ_RUNS)
+
+fuzz: $(FUZZ_RUNS)
+
+$(FUZZ_RUNS): fuzz-run-%: build/fuzz/%
+	@n=$*; mkdir -p build/fuzz/corpus-$$n; \
+	if ! build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus-$$n \
+	     tests/fuzz/corpus/$${n#fuzz_} > build/fuzz/$$n.log 2>&1; then \
+	  tail -n 40 build/fuzz/$$n.log; echo "fuzz: $$n found a problem"; exit 1; fi; \
+	echo "== $$n ($(FUZZ_SECONDS)s): $$(tail -n 1 build/fuzz/$$n.log)"
 
 bench: stockade
 	bench/run.sh
