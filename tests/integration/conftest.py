@@ -1,5 +1,7 @@
 """Shared fixtures: the real binary, free ports, a running instance."""
 import fcntl
+import http.client
+import json
 import os
 import pathlib
 import subprocess
@@ -110,3 +112,36 @@ def serve():
     yield start
     for inst in started:
         inst.stop()
+
+
+def wait_for(pred, timeout=20.0, step=0.05, what="condition"):
+    """pred's first true value, polled every step s; transient socket, HTTP and
+    parse errors count as 'not yet' and the last one is reported on timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            v = pred()
+            if v:
+                return v
+        except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
+            last = e
+        time.sleep(step)
+    raise AssertionError(f"{what} not met in {timeout}s (last error: {last!r})")
+
+
+def read_stats(addr):
+    """The stats server's JSON document; addr is a TCP port on 127.0.0.1, a
+    (host, port) pair or a unix socket path."""
+    family = socket.AF_UNIX if isinstance(addr, str) else socket.AF_INET
+    target = ("127.0.0.1", addr) if isinstance(addr, int) else addr
+    with socket.socket(family) as s:
+        s.settimeout(5)
+        s.connect(target)
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    return json.loads(data.decode("utf8", "replace"))

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, free_port
+from conftest import APPS, BIN, free_port, read_stats, wait_for
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 PROBE = str(APPS / "probe.py")
@@ -39,20 +39,6 @@ def osenv(port, host="127.0.0.1"):
     return json.loads(get(port, "/osenv", host=host)[1])
 
 
-def wait_for(pred, timeout=20.0, step=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            v = pred()
-            if v:
-                return v
-        except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
-            last = e
-        time.sleep(step)
-    raise AssertionError(f"{what} not met in {timeout}s (last error: {last})")
-
-
 def port_closed(port):
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -71,17 +57,6 @@ def pid_alive(pid):
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
-
-
-def read_stats(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-    return json.loads(data)
 
 
 def vassal_ini(port, *extra, app=PROBE, processes=1):

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, read_stats, wait_for
 from pgserver import PgServer, unavailable
-from test_emperor import PROBE, Emperor, get, osenv, port_closed, read_stats, vassal_ini, wait_for
+from test_emperor import PROBE, Emperor, emperors, get, osenv, port_closed, vassal_ini  # noqa: F401 (emperors: fixture)
 
 why_not = unavailable()
 pytestmark = pytest.mark.skipif(why_not is not None, reason=str(why_not))
@@ -24,22 +24,6 @@ def pg():
     server = PgServer()
     yield server
     server.destroy()
-
-
-@pytest.fixture
-def emperors():
-    started = []
-
-    def start(monitor, *args, **kw):
-        e = Emperor(monitor, *args, **kw)
-        started.append(e)
-        return e
-
-    yield start
-    for e in started:
-        log = e.stop()
-        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-            assert bad not in log, log
 
 
 _dbs = iter(range(1, 1000))

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, Instance, free_port
+from conftest import APPS, BIN, Instance, free_port, read_stats, wait_for
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 FAULTS = str(APPS / "faults.py")
@@ -61,31 +61,6 @@ def raw(port, data, timeout=10):
                 break
             out += b
         return out
-
-
-def wait_for(pred, timeout=15.0, step=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            v = pred()
-            if v:
-                return v
-        except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
-            last = e
-        time.sleep(step)
-    raise AssertionError(f"{what} not met in {timeout}s (last error: {last!r})")
-
-
-def read_stats(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-    return json.loads(data)
 
 
 def proc_status(pid, key):

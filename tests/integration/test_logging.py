@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, Instance, free_port, run_stockade
+from conftest import APPS, BIN, Instance, free_port, read_stats, run_stockade
 
 
 def request(port, path, method="GET", body=None, headers=None):
@@ -311,19 +311,6 @@ def test_sigusr2_without_a_log_file_is_harmless():
 
 
 # ---- stats: what uwsgitop reads ------------------------------------------------------------
-
-
-def read_stats(addr):
-    s = socket.socket(socket.AF_UNIX if isinstance(addr, str) else socket.AF_INET)
-    s.connect(addr)
-    data = b""
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        data += b
-    s.close()
-    return json.loads(data.decode("utf8", "ignore"))
 
 
 def try_read_stats(addr):
