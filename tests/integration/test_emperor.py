@@ -561,8 +561,10 @@ def test_fifty_vassals(vdir, emperors):
     for p in ports:
         wait_for(lambda p=p: osenv(p), timeout=60, what=f"vassal on {p}")
     elapsed = time.monotonic() - t0
-    s = e.stats()
-    assert len(s["vassals"]) == 50 and all(v["status"] == "running" for v in s["vassals"])
+    # a vassal serves before the Emperor has read its "ready" byte: wait for that too
+    s = wait_for(lambda: (d := e.stats()) and len(d["vassals"]) == 50
+                 and all(v["status"] == "running" for v in d["vassals"]) and d,
+                 timeout=30, what="50 vassals running in the stats")
     assert len({v["pid"] for v in s["vassals"]}) == 50
     assert elapsed < 60
     e.proc.send_signal(signal.SIGTERM)
