@@ -218,7 +218,7 @@ def test_rescan_finds_what_notification_missed(tmp_path, emperors):
     e = emperors(f"{tmp_path}/*/*.ini", freq=1)
     (tmp_path / "a" / "x.ini").write_text(vassal_ini(port))
     wait_for(lambda: osenv(port), timeout=10)
-    assert e.vassal(f"{tmp_path}/a/x.ini")["status"] == "running"
+    wait_for(lambda: e.vassal(f"{tmp_path}/a/x.ini")["status"] == "running", timeout=10, what="running")
 
 
 def test_glob_monitor_and_json_vassals(tmp_path, emperors):
