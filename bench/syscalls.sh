@@ -69,7 +69,7 @@ trap 'exit 143' TERM
 
 available() {
 	case $1 in
-	stockade) return 0 ;;
+	stockade|stockade-log) return 0 ;;
 	nginx) command -v nginx >/dev/null ;;
 	uwsgi|uwsgi-http11)
 		command -v uwsgi >/dev/null && ls /usr/lib/uwsgi/plugins/python3*_plugin.so >/dev/null 2>&1 ;;
@@ -113,6 +113,9 @@ start() {
 	stockade)
 		./stockade --http-socket "127.0.0.1:$PORT" --wsgi-file "$REPO/bench/hello.py" \
 			--master --processes 1 --disable-logging >"$log" 2>&1 </dev/null & ;;
+	stockade-log)	# request logging on, the default line to a file
+		./stockade --http-socket "127.0.0.1:$PORT" --wsgi-file "$REPO/bench/hello.py" \
+			--master --processes 1 --logto "$WORK/requests.log" >"$log" 2>&1 </dev/null & ;;
 	uwsgi)
 		uwsgi --plugin python3 --http-socket "127.0.0.1:$PORT" --wsgi-file bench/hello.py \
 			--master --processes 1 --disable-logging >"$log" 2>&1 </dev/null & ;;

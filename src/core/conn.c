@@ -670,8 +670,10 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 		                 __ATOMIC_RELEASE);
 	}
 	int rc = static_serve(v, n, &io);   /* static-map: before the app, as uWSGI */
-	if (rc == STATIC_PASS)
+	if (rc == STATIC_PASS) {
+		log_request_flush_stale();      /* in case this request hangs */
 		rc = wsgi_handle(v, n, &io);
+	}
 	c->w->requests++;
 	__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
 	if (sc)

@@ -190,14 +190,109 @@ static void write_all(int fd, const char *buf, unsigned long len)
 	}
 }
 
+/*
+ * Request lines of a worker are batched: the lines of one event-loop turn
+ * leave in one write() (log_request_flush() before the loop waits), which
+ * turns a syscall per request into one per turn under load. A line never
+ * waits long: log_request_flush_stale() (before an app call) writes lines
+ * older than REQ_BATCH_MAX_AGE_MS. The batches live in memory shared with
+ * the master, which writes out what a dead worker left (harakiri, kill -9,
+ * a crash): log_request_salvage(). Other lines flush the batch first when
+ * they share the file, to keep the order.
+ */
+#define REQ_BATCH_BYTES		(32 * 1024)
+#define REQ_BATCH_MAX_AGE_MS	1
+struct req_batch {
+	size_t len;             /* complete lines in buf (stored after the copy) */
+	struct timespec since;  /* when the oldest line was added */
+	char buf[REQ_BATCH_BYTES];
+};
+static struct req_batch local_batch;
+static struct req_batch *batches;       /* one per worker slot, shared */
+static size_t nbatches;
+static struct req_batch *batch = &local_batch;
+static bool req_batching;
+
+static int request_fd(void) { return req_out >= 0 ? req_out : log_out; }
+
+int log_request_share_batches(size_t n)
+{
+	void *p = mmap(NULL, n * sizeof(struct req_batch), PROT_READ | PROT_WRITE,
+	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		log_errno("mmap(request log batches)");
+		return -1;
+	}
+	batches = p;
+	nbatches = n;
+	return 0;
+}
+
+void log_request_batching(bool on, size_t slot)
+{
+	if (!on)
+		log_request_flush();
+	else
+		batch = slot < nbatches ? &batches[slot] : &local_batch;
+	batch->len = 0;
+	req_batching = on;
+}
+
+void log_request_flush(void)
+{
+	size_t len = batch->len;
+	if (len == 0)
+		return;
+	/* emptied before the write: a reopen inside it logs (log_write) */
+	__atomic_store_n(&batch->len, 0, __ATOMIC_RELEASE);
+	write_all(request_fd(), batch->buf, len);
+}
+
+void log_request_flush_stale(void)
+{
+	if (batch->len == 0)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	long long age_ms = (long long)(now.tv_sec - batch->since.tv_sec) * 1000 +
+	                   (now.tv_nsec - batch->since.tv_nsec) / 1000000;
+	if (age_ms >= REQ_BATCH_MAX_AGE_MS)
+		log_request_flush();
+}
+
+void log_request_salvage(size_t slot)
+{
+	if (slot >= nbatches)
+		return;
+	struct req_batch *b = &batches[slot];
+	size_t len = __atomic_load_n(&b->len, __ATOMIC_ACQUIRE);
+	if (len > 0 && len <= sizeof(b->buf))
+		write_all(request_fd(), b->buf, len);
+	b->len = 0;
+}
+
 void log_write(const char *buf, unsigned long len)
 {
+	if (batch->len && req_out < 0)
+		log_request_flush();
 	write_all(log_out, buf, len);
 }
 
 void log_write_request(const char *buf, unsigned long len)
 {
-	write_all(req_out >= 0 ? req_out : log_out, buf, len);
+	if (!req_batching || len > sizeof(batch->buf)) {
+		write_all(request_fd(), buf, len);
+		return;
+	}
+	size_t have = batch->len;
+	if (have + len > sizeof(batch->buf)) {
+		log_request_flush();
+		have = 0;
+	}
+	if (have == 0)
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &batch->since);
+	memcpy(batch->buf + have, buf, len);
+	__atomic_store_n(&batch->len, have + len, __ATOMIC_RELEASE);
 }
 
 static size_t date_prefix(char *out, size_t cap)

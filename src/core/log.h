@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 void log_set_file(int fd);
 int log_fd(void);
@@ -15,6 +16,15 @@ void log_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_write(const char *buf, unsigned long len);
 /* a request line: to the req-logger file, or with the other lines */
 void log_write_request(const char *buf, unsigned long len);
+/* Workers batch request lines per event-loop turn (see log.c): flush before
+ * the loop waits and at exit; flush_stale before calling the app. The
+ * master shares one batch per worker slot before forking, and salvages a
+ * dead worker's batch when it reaps it. */
+int log_request_share_batches(size_t nslots);
+void log_request_batching(bool on, size_t slot);
+void log_request_flush(void);
+void log_request_flush_stale(void);
+void log_request_salvage(size_t slot);
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* log-date: NULL off; "", true, 1, on, yes: ctime prefix; else a strftime

@@ -398,6 +398,8 @@ static void on_respawn_timer(struct event_loop *loop, long long id, void *data)
 static void worker_died(size_t i, int status)
 {
 	struct worker_slot *s = &M.slots[i];
+	/* request lines a killed worker had not written yet (harakiri, kill -9) */
+	log_request_salvage(i);
 	s->pid = 0;
 	M.sb->workers[i].pid = 0;
 	M.sb->workers[i].accepting = 0;
@@ -1094,7 +1096,7 @@ static int start(void)
 		return 1;
 	}
 	M.sb->nworkers = (int)M.nslots;
-	if (log_share_reopen_counter() < 0)
+	if (log_share_reopen_counter() < 0 || log_request_share_batches(M.nslots) < 0)
 		return 1;
 	if (!cfg->lazy_apps && !cfg->lazy) {
 		if (load_app() < 0) {

@@ -102,7 +102,9 @@ int worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 	}
 	if (w->score)
 		w->score->accepting = 1;
+	log_request_batching(true, (size_t)(w->id - 1));
 	while (!stop_requested && !w->stopping) {
+		log_request_flush();    /* the lines of the last turn, before waiting */
 		if (event_loop_run_once(loop, 1000) < 0 && errno != EINTR) {
 			log_errno("worker %d: event loop", w->id);
 			break;
@@ -115,6 +117,7 @@ int worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 	for (size_t i = 0; i < nls; i++)
 		event_del(loop, ls[i].fd, EV_READ);
 	conn_close_idle(loop);
+	log_request_batching(false, 0);
 	event_loop_free(loop);
 	free(acc);
 	return 0;

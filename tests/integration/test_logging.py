@@ -527,3 +527,32 @@ def test_reopen_inside_a_jail_is_refused_and_logging_goes_on(tmp_path):
             run(["--jail-remove", name])
     assert not hostlog.exists()
     assert not (rootfs.path / str(hostlog).lstrip("/")).exists(), "no log file created inside the jail"
+
+
+def test_request_lines_are_batched_and_a_killed_worker_loses_none(tmp_path):
+    """Request lines leave once per event-loop turn; the lines a worker had
+    not written yet when harakiri killed it are written by the master. Two
+    pipelined requests arrive in one read: the first is answered and its line
+    is waiting in the batch when the second one hangs."""
+    inst, port, log = start(tmp_path, "--harakiri", "2", processes=1)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+            s.sendall(b"GET /osenv?first HTTP/1.1\r\nHost: x\r\n\r\n"
+                      b"GET /sleep?60 HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = s.recv(65536)
+            assert first.startswith(b"HTTP/1.1 200"), first[:100]
+            try:
+                while s.recv(65536):
+                    pass
+            except OSError:
+                pass
+        wait_for(lambda: "HARAKIRI ON WORKER" in log.read_text(errors="replace"))
+        wait_lines(log, r"GET /osenv\?first => generated", 1)
+        # the respawned worker batches too, and its lines still arrive
+        for _ in range(3):
+            assert request(port, "/osenv")[0] == 200
+        wait_lines(log, r"GET /osenv => generated", 3)
+    finally:
+        inst.stop()
+    text = log.read_text(errors="replace")
+    assert len(re.findall(r"GET /osenv\?first => generated", text)) == 1, text[-2000:]
