@@ -45,10 +45,12 @@ void config_error(struct origin o, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (o.line > 0)
+	if (o.file && o.line > 0)
 		log_msg("%s:%d: %s", o.file, o.line, msg);
-	else
+	else if (o.file)
 		log_msg("%s: %s", o.file, msg);
+	else
+		log_msg("%s", msg);
 }
 
 void loader_init(struct loader *L)

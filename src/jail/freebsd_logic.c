@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -51,12 +52,7 @@ static void fb_error(const struct origin *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (o && o->file && o->line > 0)
-		log_msg("%s:%d: %s", o->file, o->line, msg);
-	else if (o && o->file)
-		log_msg("%s: %s", o->file, msg);
-	else
-		log_msg("%s", msg);
+	config_error(o ? *o : (struct origin){ 0 }, "%s", msg);
 }
 
 /* libjail's message for its last failure; strerror(err) when it left none. */

@@ -21,6 +21,7 @@
  */
 #include "jail/jail.h"
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "jail/fds.h"
@@ -103,12 +104,7 @@ static void jail_error(const struct origin *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (o && o->file && o->line > 0)
-		log_msg("%s:%d: jail: %s", o->file, o->line, msg);
-	else if (o && o->file)
-		log_msg("%s: jail: %s", o->file, msg);
-	else
-		log_msg("jail: %s", msg);
+	config_error(o ? *o : (struct origin){ 0 }, "jail: %s", msg);
 }
 
 /* "file:line: msg" (the parser's form for jail2 lines), or "msg". */
@@ -1069,26 +1065,39 @@ static int own_cgroup_procs(void)
 	return fd;
 }
 
+/* The running jail id (name or jid) for `what` (jail-attach, jail-remove):
+ * a pidfd on its init, or -1 with the reason logged. The pidfd is opened
+ * before the liveness check, so the pid can't be reused under it; a dead
+ * jail's stale entry is collected. */
+static int open_running_jail(const char *what, const char *doing, const char *id, struct registry_entry *e)
+{
+	char err[512];
+	if (geteuid() != 0) {
+		log_msg("%s: %s a jail needs root", what, doing);
+		return -1;
+	}
+	if (registry_lookup(id, e, err, sizeof(err)) < 0) {
+		log_msg("%s: %s", what, err);
+		return -1;
+	}
+	int pidfd = pidfd_open(e->pid);
+	if (pidfd < 0 || !registry_alive(e)) {
+		log_msg("%s: jail '%s' is not running", what, id);
+		if (pidfd >= 0)
+			close(pidfd);
+		registry_gc();
+		return -1;
+	}
+	return pidfd;
+}
+
 static int linux_attach(const struct jail_spec *spec, struct jail_result *res)
 {
 	const char *id = spec->attach;
 	struct registry_entry e;
-	char err[512];
-	if (geteuid() != 0) {
-		log_msg("jail-attach: joining a jail needs root");
+	int pidfd = open_running_jail("jail-attach", "joining", id, &e);
+	if (pidfd < 0)
 		return -1;
-	}
-	if (registry_lookup(id, &e, err, sizeof(err)) < 0) {
-		log_msg("jail-attach: %s", err);
-		return -1;
-	}
-	int pidfd = pidfd_open(e.pid);
-	if (pidfd < 0 || !registry_alive(&e)) {
-		log_msg("jail-attach: jail '%s' is not running", id);
-		if (pidfd >= 0)
-			close(pidfd);
-		return -1;
-	}
 	struct jail_spec js;
 	if (spec_from_registry(&e, &js) < 0) {
 		close(pidfd);
@@ -1223,24 +1232,9 @@ static int linux_list(int fd, unsigned flags)
 static int linux_remove(const char *id)
 {
 	struct registry_entry e;
-	char err[512];
-	if (geteuid() != 0) {
-		log_msg("jail-remove: removing a jail needs root");
+	int pidfd = open_running_jail("jail-remove", "removing", id, &e);
+	if (pidfd < 0)
 		return -1;
-	}
-	if (registry_lookup(id, &e, err, sizeof(err)) < 0) {
-		log_msg("jail-remove: %s", err);
-		return -1;
-	}
-	/* the pidfd first, then the check: the pid can't be reused under it */
-	int pidfd = pidfd_open(e.pid);
-	if (pidfd < 0 || !registry_alive(&e)) {
-		log_msg("jail-remove: jail '%s' is not running", id);
-		if (pidfd >= 0)
-			close(pidfd);
-		registry_gc();
-		return -1;
-	}
 	if (pidfd_signal(pidfd, SIGKILL) < 0 && errno != ESRCH) {
 		log_errno("jail-remove: kill jail '%s' (init pid %d)", id, (int)e.pid);
 		close(pidfd);
