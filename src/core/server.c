@@ -700,14 +700,8 @@ static int setup_stats(void)
 	M.stats_fd = -1;
 	if (!M.cfg->stats)
 		return 0;
-	char err[256];
-	M.stats_fd = stats_listen(M.cfg->stats, M.cfg->chmod_socket, err, sizeof(err));
-	if (M.stats_fd < 0) {
-		log_msg("stats: %s", err);
-		return -1;
-	}
-	log_msg("stats server enabled on %s fd: %d", M.cfg->stats, M.stats_fd);
-	return event_add(M.loop, M.stats_fd, EV_READ, on_stats_client, NULL);
+	M.stats_fd = stats_serve(M.loop, "stats", M.cfg->stats, M.cfg->chmod_socket, "stats server", on_stats_client);
+	return M.stats_fd < 0 ? -1 : 0;
 }
 
 /* ---- master fifo ------------------------------------------------------------------- */

@@ -6,6 +6,7 @@
  * we read them: every load is a relaxed atomic one.
  */
 #include "core/stats.h"
+#include "net/event.h"
 #include "net/socket.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -535,5 +536,23 @@ int stats_listen(const char *addr, const char *chmod_socket, char *err, size_t e
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int stats_serve(struct event_loop *loop, const char *option, const char *addr, const char *chmod_socket,
+                const char *label, void (*on_client)(struct event_loop *, int, void *, int))
+{
+	char err[256];
+	int fd = stats_listen(addr, chmod_socket, err, sizeof(err));
+	if (fd < 0) {
+		log_msg("%s: %s", option, err);
+		return -1;
+	}
+	if (event_add(loop, fd, EV_READ, on_client, NULL) < 0) {
+		log_errno("%s: event_add", option);
+		close(fd);
+		return -1;
+	}
+	log_msg("%s enabled on %s fd: %d", label, addr, fd);
 	return fd;
 }

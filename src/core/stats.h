@@ -87,4 +87,13 @@ void stats_send(int fd, const char *doc, size_t len, bool http);
  */
 int stats_listen(const char *addr, const char *chmod_socket, char *err, size_t errlen);
 
+/*
+ * stats_listen() plus the loop's read callback on_client (which accepts and
+ * answers) and the "enabled" log line. option names the setting in the
+ * error line. Returns the listening fd, or -1 (logged).
+ */
+struct event_loop;
+int stats_serve(struct event_loop *loop, const char *option, const char *addr, const char *chmod_socket,
+                const char *label, void (*on_client)(struct event_loop *, int, void *, int));
+
 #endif

@@ -927,14 +927,9 @@ static int setup_stats(void)
 	E.stats_fd = -1;
 	if (!E.cfg->emperor_stats)
 		return 0;
-	char err[256];
-	E.stats_fd = stats_listen(E.cfg->emperor_stats, E.cfg->chmod_socket, err, sizeof(err));
-	if (E.stats_fd < 0) {
-		log_msg("emperor-stats: %s", err);
-		return -1;
-	}
-	log_msg("*** Emperor stats server enabled on %s fd: %d ***", E.cfg->emperor_stats, E.stats_fd);
-	return event_add(E.loop, E.stats_fd, EV_READ, on_stats_client, NULL);
+	E.stats_fd = stats_serve(E.loop, "emperor-stats", E.cfg->emperor_stats, E.cfg->chmod_socket,
+	                         "Emperor stats server", on_stats_client);
+	return E.stats_fd < 0 ? -1 : 0;
 }
 
 /* ---- signals and the end ------------------------------------------------------------------ */
