@@ -43,11 +43,11 @@ CPPFLAGS += -I/usr/local/include
 LDFLAGS  += -L/usr/local/lib
 LDLIBS   += -ljail -lutil
 endif
-LIB_SRC  := $(filter-out src/core/main.c $(OS_EXCL),$(ALL_SRC))
+LIB_SRC  := $(filter-out src/main.c $(OS_EXCL),$(ALL_SRC))
 
 BUILD    ?= build/default
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/src/core/main.o
+MAIN_OBJ := $(BUILD)/src/main.o
 DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -154,7 +154,7 @@ JANSSON_INC    ?= /usr/include
 LIBPQ_INC      ?= /usr/include/postgresql
 FBSD_BUILD  := build/freebsd
 FBSD_CC      = clang -target $(FREEBSD_TARGET) --sysroot=$(FREEBSD_SYSROOT)
-FBSD_OBJ    := $(patsubst %.c,$(FBSD_BUILD)/%.o,$(filter-out src/core/main.c $(LINUX_SRC),$(ALL_SRC)) src/core/main.c)
+FBSD_OBJ    := $(patsubst %.c,$(FBSD_BUILD)/%.o,$(filter-out src/main.c $(LINUX_SRC),$(ALL_SRC)) src/main.c)
 FBSD_PYDIR   = $(patsubst -I%,%,$(firstword $(PY_INC)))
 FBSD_PYCONF  = $(firstword $(wildcard /usr/include/$(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("MULTIARCH") or "-")' 2>/dev/null)/$(notdir $(FBSD_PYDIR))/pyconfig.h) $(FBSD_PYDIR)/pyconfig.h)
 FBSD_CPPFLAGS = -Isrc -D_GNU_SOURCE -I$(FBSD_BUILD)/include/python -I$(FBSD_BUILD)/include -DSTOCKADE_VERSION='"$(VERSION)"'

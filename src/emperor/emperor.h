@@ -9,7 +9,7 @@
 #ifndef STOCKADE_EMPEROR_H
 #define STOCKADE_EMPEROR_H
 
-#include "core/config.h"
+#include "config/config.h"
 
 /* Runs the Emperor until SIGTERM/SIGINT/SIGQUIT and its vassals are gone.
  * argv is main()'s (unused today; kept for a future re-exec). Returns the

@@ -1,6 +1,6 @@
 /* The Emperor on FreeBSD: kqueue EVFILT_VNODE, and jail ids from kinfo_proc. */
 #include "emperor/emperor_os.h"
-#include "core/util.h"
+#include "base/util.h"
 
 #include <sys/types.h>
 #include <sys/event.h>

@@ -1,6 +1,6 @@
 /* The Emperor on Linux: inotify, and jails found through the registry. */
 #include "emperor/emperor_os.h"
-#include "core/util.h"
+#include "base/util.h"
 #include "jail/registry.h"
 
 #include <errno.h>

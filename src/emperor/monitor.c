@@ -1,7 +1,7 @@
 /* Imperial monitors: `dir` and `glob`, and the scan of their vassal files. */
 #include "emperor/monitor.h"
 #include "emperor/monitor_pg.h"
-#include "core/util.h"
+#include "base/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* The `pg://` imperial monitor: vassal rows from PostgreSQL (monitor_pg.h). */
 #include "emperor/monitor_pg.h"
 #include "emperor/monitor.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "net/event.h"
 
 #include <ctype.h>

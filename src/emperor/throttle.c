@@ -1,6 +1,6 @@
 /* The Emperor's spawn throttle and blacklist: times only, see throttle.h. */
 #include "emperor/throttle.h"
-#include "core/util.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* The forked child that becomes a vassal, and the vassal's argv. */
 #include "emperor/emperor.h"
-#include "emperor/vassal.h"
+#include "server/vassal.h"
 #include "emperor/vassal_exec.h"
 #include "emperor/vassal_table.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "hooks/hooks.h"
 #include "net/socket.h"
 

@@ -12,8 +12,6 @@
 struct config;
 struct vassal;
 
-#define EMPEROR_FD_CONFIG_ENV "UWSGI_EMPEROR_FD_CONFIG"
-
 /* Never returns: execs argv[0] in dir, or exits 1 (setup failed) or 26
  * (exec failed: not respawned). fd is the vassal's end of the socket,
  * config_fd its end of the config socket or -1; mask is the signal mask

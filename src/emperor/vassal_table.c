@@ -1,6 +1,6 @@
 /* The Emperor's vassal records: a dense array plus a chained hash. */
 #include "emperor/vassal_table.h"
-#include "core/util.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,9 +5,9 @@
  * checked is what runs. Reasons put in `why` never repeat the line's values.
  */
 #include "hooks/hooks.h"
-#include "core/config.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,8 +5,8 @@
  * The lines themselves are parsed and run by actions.c and run.c.
  */
 #include "hooks/hooks.h"
-#include "core/config.h"
-#include "core/log.h"
+#include "config/config.h"
+#include "base/log.h"
 
 #include <stdio.h>
 

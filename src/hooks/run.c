@@ -4,10 +4,10 @@
  * log) and no other descriptor, so listening sockets never leak into hooks.
  * It must not run anything itself: it only starts the shell and waits.
  */
-#include "core/platform.h"
+#include "base/platform.h"
 #include "hooks/hooks.h"
-#include "core/config.h"
-#include "core/util.h"
+#include "config/config.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * older kernels. */
 #include "jail/fds.h"
 
-#include "core/log.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -32,9 +32,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static const struct freebsd_sys *sys;
 

@@ -1,7 +1,7 @@
 /* --jls layouts (see jls.h): text as FreeBSD's jls(8), or JSON. */
 #include "jail/jls.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #include <jansson.h>
 #include <stdio.h>

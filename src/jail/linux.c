@@ -21,9 +21,9 @@
  */
 #include "jail/jail.h"
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "jail/fds.h"
 #include "jail/linux_net.h"
 #include "jail/linux_restrict.h"

@@ -8,7 +8,7 @@
  * exists. Must not log: errors go to the caller's buffer.
  */
 #include "jail/linux_bpf.h"
-#include "core/util.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -8,8 +8,8 @@
 #include "jail/linux_net.h"
 #include "jail/linux_bpf.h"
 #include "jail/linux_netlink.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -15,8 +15,8 @@
  */
 #include "jail/linux_restrict.h"
 
-#include "core/log.h"
-#include "core/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #include <linux/audit.h>
 #include <linux/capability.h>

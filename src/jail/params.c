@@ -15,9 +15,9 @@
  */
 #include "jail/params.h"
 
-#include "core/log.h"
-#include "core/options.h"
-#include "core/util.h"
+#include "base/log.h"
+#include "config/options.h"
+#include "base/util.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/config.h"
+#include "config/config.h"
 
 enum jail_ns_mode { JAIL_MODE_NEW, JAIL_MODE_INHERIT, JAIL_MODE_DISABLE };
 

@@ -2,7 +2,7 @@
  * (see registry.h for the layout). Plain files and flock(2); every change
  * is made under the registry-wide lock. */
 #include "jail/registry.h"
-#include "core/util.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <dirent.h>

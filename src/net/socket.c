@@ -5,7 +5,7 @@
  * Never resolves names, never logs: errors go to the caller's err buffer.
  */
 #include "net/socket.h"
-#include "core/util.h"
+#include "base/util.h"
 
 #include <sys/stat.h>
 #include <arpa/inet.h>

@@ -2,7 +2,7 @@
 /* The forkpty router's client: see client.h. */
 #include "pty/client.h"
 #include "pty/frame.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "net/socket.h"
 
 #include <errno.h>

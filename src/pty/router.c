@@ -15,9 +15,9 @@
  */
 #include "pty/router.h"
 #include "pty/frame.h"
-#include "core/log.h"
-#include "core/platform.h"
-#include "core/util.h"
+#include "base/log.h"
+#include "base/platform.h"
+#include "base/util.h"
 #include "net/event.h"
 #include "net/socket.h"
 

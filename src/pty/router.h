@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "core/config.h"
+#include "config/config.h"
 
 /* How many router sockets the configuration asks for (raw ones first). */
 size_t pty_router_count(const struct config *cfg);

@@ -4,7 +4,7 @@
  */
 #include "python/wsgi_internal.h"
 
-#include "core/log.h"
+#include "base/log.h"
 
 /* Writes a str (as UTF-8, unencodable code points escaped) or bytes. */
 static int errors_emit(PyObject *obj)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/log.h"
+#include "base/log.h"
 
 /* ---- constants made once per interpreter -------------------------------- */
 

@@ -36,9 +36,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/options.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "config/options.h"
 
 #define MAX_TEXT	4096
 #define MAX_READ	(1 << 20)

@@ -18,9 +18,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "jail/params.h"
 
 #include <fcntl.h>

@@ -7,7 +7,7 @@
  * format has none (values cannot forge lines), and JSON-mode values are
  * always valid JSON string content.
  */
-#include "core/logformat.h"
+#include "server/logformat.h"
 
 #include <jansson.h>
 #include <stdint.h>

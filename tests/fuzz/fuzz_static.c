@@ -6,7 +6,7 @@
  * changes nothing; and it never leaves the mapped root lexically. A parsed
  * date formats back to the same text.
  */
-#include "core/static_files.h"
+#include "server/static_files.h"
 
 #include <stdint.h>
 #include <stdlib.h>

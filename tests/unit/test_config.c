@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define FIX "tests/unit/fixtures/config/"
 

@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "emperor/emperor.h"
 #include "emperor/monitor.h"
 #include "emperor/throttle.h"
-#include "emperor/vassal.h"
+#include "server/vassal.h"
 #include "emperor/vassal_table.h"
 
 /* ---- global throttle ------------------------------------------------------------ */

@@ -8,10 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "base/util.h"
 #include "emperor/monitor.h"
 #include "emperor/monitor_pg.h"
-#include "emperor/vassal.h"
+#include "server/vassal.h"
 #include "emperor/vassal_exec.h"
 
 Test(pg_arg, conninfo_and_optional_query)

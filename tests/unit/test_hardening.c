@@ -4,7 +4,7 @@
  * asked and never chmod-ed through a symlink. Files only in a private
  * temp dir.
  */
-#include "core/util.h"
+#include "base/util.h"
 #include "jail/registry.h"
 #include "net/socket.h"
 

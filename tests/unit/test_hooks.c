@@ -15,9 +15,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "hooks/hooks.h"
 
 /* ---- helpers ------------------------------------------------------------- */

@@ -11,7 +11,7 @@
 #include "jail/linux_bpf.h"
 #include "jail/linux_net.h"
 #include "jail/linux_netlink.h"
-#include "core/log.h"
+#include "base/log.h"
 
 #include <criterion/criterion.h>
 

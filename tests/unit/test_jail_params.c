@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/config.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "config/config.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "jail/params.h"
 
 #define FIX "tests/unit/fixtures/config/"

@@ -3,7 +3,7 @@
  * variable, uWSGI's default line, JSON escaping, unknown variables, and the
  * log-req-encoder chain.
  */
-#include "core/logformat.h"
+#include "server/logformat.h"
 
 #include <criterion/criterion.h>
 

@@ -3,8 +3,8 @@
  * (realpath: '..' and symlinks), the Expires rules, MIME types, HTTP dates,
  * and static_serve() through a recording request_io, in a private temp dir.
  */
-#include "core/config.h"
-#include "core/static_files.h"
+#include "config/config.h"
+#include "server/static_files.h"
 
 #include <criterion/criterion.h>
 

@@ -4,7 +4,7 @@
  * queue and process memory probes, and serving a client. Sockets only on
  * 127.0.0.1 and in a private temp dir.
  */
-#include "core/stats.h"
+#include "server/stats.h"
 
 #include <criterion/criterion.h>
 

@@ -1,0 +1,248 @@
+/*
+ * Configuration: every source (environment, command line, ini, JSON) is read
+ * into one ordered list of entries; immediate options and config logic run
+ * while reading; then the $() @() %() passes rewrite values; then the list is
+ * validated and applied to the typed struct config.
+ */
+#ifndef STOCKADE_CONFIG_H
+#define STOCKADE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/options.h"
+#include "config/hook_phase.h"
+
+struct origin {
+	const char *file;   /* interned: lives as long as the program */
+	int line;           /* 0 when not applicable (environment) */
+};
+
+struct config_entry {
+	const struct option_def *opt;  /* NULL: a placeholder (unknown key) */
+	char *key;                     /* as written (alias or name) */
+	char *value;
+	struct origin origin;
+	bool no_expand;                /* from `inherit`: no $() @() %() passes */
+	bool explicit_placeholder;     /* from set-placeholder */
+	bool referenced;               /* used as %(key) somewhere */
+	bool from_env;
+};
+
+struct strlist {
+	char **v;
+	struct origin *origin;
+	size_t n, cap;
+};
+
+/* The typed configuration, filled from the entries by config_apply(). */
+struct config {
+	/* process model */
+	bool master;
+	unsigned long long processes;
+	bool lazy_apps;
+	unsigned long long max_requests;
+	unsigned long long harakiri;
+	char *binary_path;
+	/* sockets */
+	struct strlist http_socket;
+	struct strlist uwsgi_socket;
+	struct strlist shared_socket;
+	char *chmod_socket;
+	char *chown_socket;
+	unsigned long long listen_backlog;
+	unsigned long long socket_timeout;
+	unsigned long long buffer_size;
+	unsigned long long limit_post;
+	bool vacuum;
+	char *pidfile;
+	/* python */
+	char *wsgi_file;
+	char *module;
+	char *callable;
+	struct strlist pythonpath;
+	char *home;
+	bool enable_threads;
+	char *chdir_path;
+	struct strlist env;
+	/* logging */
+	bool disable_logging;
+	char *logto;
+	char *log_format;
+	bool logformat_strftime;
+	bool log_format_json;
+	char *log_date;                    /* NULL: no date prefix */
+	bool log_micros;
+	bool log_x_forwarded_for;
+	bool log_zero, log_4xx, log_5xx, log_sendfile, log_ioerror;
+	unsigned long long log_slow;       /* ms, 0: off */
+	unsigned long long log_big;        /* bytes, 0: off */
+	struct strlist log_req_encoder;
+	struct strlist req_logger;
+	struct strlist touch_logreopen;
+	bool log_reopen;
+	char *log_backupname;
+	/* privileges */
+	char *uid;
+	char *gid;
+	/* jail */
+	char *jail;
+	struct strlist jail_ip4;
+	struct strlist jail_ip6;
+	struct strlist jail2;
+	char *jidfile;
+	char *jail_attach;
+	bool jailed;
+	bool jls;
+	char *jail_remove;
+	/* static files (server/static_files.c) */
+	struct strlist static_map;
+	struct strlist static_map2;
+	struct strlist static_index;
+	struct strlist static_skip_ext;
+	struct strlist static_safe;
+	struct strlist static_expires;
+	struct strlist static_expires_uri;
+	struct strlist static_expires_path_info;
+	char *mimefile;
+	/* hooks: [phase][family], see hooks/hooks.h */
+	struct strlist hooks[PH_COUNT][HF_COUNT];
+	struct strlist binsh;
+	/* lifecycle */
+	struct strlist add_gid;
+	bool no_initgroups;
+	char *chroot_dir;
+	unsigned long long worker_reload_mercy;
+	unsigned long long reload_mercy;
+	struct strlist touch_reload;
+	bool exit_on_reload;
+	struct strlist master_fifo;
+	char *pidfile2;
+	char *safe_pidfile;
+	char *safe_pidfile2;
+	char *daemonize;
+	bool lazy;
+	unsigned long long reload_on_rss;
+	char *stats;
+	bool stats_http;
+	bool stats_minified;
+	/* forkpty router */
+	struct strlist forkpty_router;     /* raw */
+	struct strlist forkpty_urouter;    /* uwsgi-framed */
+	char *forkpty_command;             /* NULL: /bin/sh */
+	unsigned long long forkpty_rows;   /* 0: 24 */
+	unsigned long long forkpty_cols;   /* 0: 80 */
+	unsigned long long forkpty_timeout;/* idle seconds, 0: none */
+	char *pty_connect;
+	char *pty_uconnect;
+	/* emperor */
+	struct strlist emperor;
+	struct strlist emperor_extra_extension;
+	unsigned long long emperor_freq;              /* s, 0: 3 */
+	unsigned long long emperor_throttle;          /* ms, 0: 1000 */
+	unsigned long long emperor_max_throttle;      /* ms, 0: 180000 */
+	unsigned long long emperor_curse_tolerance;   /* s, 0: 30 */
+	unsigned long long emperor_required_heartbeat;/* s, 0: 30 */
+	bool emperor_graceful_shutdown;
+	bool emperor_no_blacklist;
+	bool emperor_nofollow;
+	bool emperor_tyrant;
+	bool emperor_tyrant_nofollow;
+	bool emperor_tyrant_initgroups;
+	bool emperor_tyrant_jail;
+	char *emperor_stats;
+	char *emperor_pidfile;
+	char *emperor_pg_node;                        /* NULL: the host name */
+	char *emperor_pg_channel;                     /* NULL: stockade_vassals */
+	struct strlist vassals_inherit;
+	struct strlist vassals_include;
+	struct strlist vassals_inherit_before;
+	struct strlist vassals_include_before;
+	struct strlist vassals_set;
+	unsigned long long heartbeat;                 /* s, 0: none */
+	/* actions */
+	bool show_config;
+	bool help;
+	char *help_option;
+	bool options_markdown;
+	bool options_man;
+	bool version;
+	bool strict;
+	struct origin *origins;   /* per option_table row, line 0 file NULL = unset */
+};
+
+/* Where an option's (last) value came from, or NULL when it was not given. */
+const struct origin *config_origin(const struct config *cfg, const char *option);
+
+struct config_list {
+	struct config_entry *v;
+	size_t n, cap;
+};
+
+/* Reading state shared by all sources. */
+struct loader {
+	struct config_list list;
+	bool strict;
+	char *last_ini;          /* for `--ini :section` */
+	char *first_file;        /* the uppercase magic variables refer to it */
+	int depth;               /* include nesting, to stop include loops */
+	unsigned long replayed;  /* lines produced by logic blocks (runaway-loop budget) */
+	unsigned long reloads;   /* UWSGI_RELOADS; 0 on a first start */
+	bool is_reload;
+	bool exit_requested;
+	int exit_code;
+};
+
+void loader_init(struct loader *L);
+void loader_free(struct loader *L);
+
+/* Sources. Each returns 0, or -1 after printing a one-line error. */
+int config_read_env(struct loader *L, char **envp);
+int config_read_argv(struct loader *L, int argc, char **argv);
+int config_load_file(struct loader *L, const char *spec, struct origin from, bool no_expand);
+int config_load_ini(struct loader *L, const char *spec, struct origin from, bool no_expand);
+int config_load_json(struct loader *L, const char *spec, struct origin from, bool no_expand);
+
+/* Feeding one key/value into the loader (used by every source). */
+struct feed_ctx;
+struct feed_ctx *feed_begin(struct loader *L);
+int feed(struct feed_ctx *fc, const char *key, const char *value, struct origin o, bool no_expand);
+int feed_end(struct feed_ctx *fc);     /* errors on an unterminated block */
+int feed_discard(struct feed_ctx *fc); /* after an error; returns -1 */
+
+/* After all sources: value passes, validation. */
+int config_resolve(struct loader *L);
+/* Typed config from the resolved entries. */
+int config_apply(struct loader *L, struct config *cfg);
+void config_free(struct config *cfg);
+/* Print `name = value` lines in order (--show-config). */
+void config_show(const struct loader *L, int fd);
+
+/* Helpers shared by the config files. */
+const char *intern(const char *s);
+void config_error(struct origin o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct config_entry *config_append(struct loader *L, const struct option_def *opt,
+                                   const char *key, const char *value, struct origin o);
+/* Value of the first entry with this key (option name, alias or placeholder), or NULL. */
+struct config_entry *config_lookup(struct loader *L, const char *key, bool last);
+
+/* "file:section" → path, section (NULL when absent). */
+void config_split_spec(const char *spec, char **path, char **section);
+/* `--ini emperor://<name>`: the text comes from the Emperor. The vassal side
+ * registers the fetcher before the configuration is read (a NUL-terminated
+ * malloc'd text and *len, or NULL with err). */
+typedef char *config_remote_fetch_fn(size_t *len, char *err, size_t errlen);
+void config_set_remote_fetch(config_remote_fetch_fn *fn);
+char *config_read_text(struct loader *L, const char *spec, const char *path, const char *section,
+                       const char *kind, struct origin from);
+
+/* Magic variables (%d %p ...), applied to the raw text of each file. */
+char *magic_expand(const char *text, size_t len, const char *path, const char *section,
+                   const char *first_file);
+/* Value passes. */
+int expand_env(const char *in, char **out);
+int expand_at(const char *in, char **out, struct origin o);
+/* %(name) placeholders; marks referenced entries. */
+int expand_placeholders(struct loader *L, const char *in, char **out, struct origin o, int depth);
+
+#endif

@@ -1,0 +1,324 @@
+#include "config/options.h"
+#include "config/config.h"
+#include "config/config_handlers.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#define F(x) offsetof(struct config, x)
+#define NOF NO_FIELD
+#define IMM OPT_IMMEDIATE
+#define LOGIC (OPT_IMMEDIATE | OPT_LOGIC)
+#define HOOK_FIELD(ph, fam) (offsetof(struct config, hooks) + ((size_t)(ph) * HF_COUNT + (fam)) * sizeof(struct strlist))
+#define HOOK_ROWS(ph, name, when) \
+	{ "hook-" name, NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "hook action:args " when, NULL, HOOK_FIELD(ph, HF_HOOK), 0 }, \
+	{ "mount-" name, NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "mount <fstype> <src> <dst> [flags] " when, NULL, HOOK_FIELD(ph, HF_MOUNT), 0 }, \
+	{ "umount-" name, NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "umount <dst> [flags] " when, NULL, HOOK_FIELD(ph, HF_UMOUNT), 0 }, \
+	{ "exec-" name, NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "shell command " when, NULL, HOOK_FIELD(ph, HF_EXEC), 0 }
+
+/*
+ * One row per option:
+ * name, aliases, short, argument, type, flags, group, help, immediate handler, field, cond
+ */
+const struct option_def option_table[] = {
+	/* configuration sources and helpers */
+	{ "ini", NULL, 0, ARG_REQUIRED, T_LIST, IMM, "config", "load an ini file (file[:section], default section [uwsgi] or [stockade])", h_ini, NOF, 0 },
+	{ "json", "js", 'j', ARG_REQUIRED, T_LIST, IMM, "config", "load a JSON file (file[:section])", h_json, NOF, 0 },
+	{ "include", NULL, 0, ARG_REQUIRED, T_LIST, IMM, "config", "include a config file here (format by extension)", h_include, NOF, 0 },
+	{ "config", NULL, 0, ARG_REQUIRED, T_LIST, IMM, "config", "load a config file (format by extension)", h_include, NOF, 0 },
+	{ "inherit", NULL, 0, ARG_REQUIRED, T_LIST, IMM, "config", "include a file without $() @() %() expansion", h_inherit, NOF, 0 },
+	{ "set", NULL, 'S', ARG_REQUIRED, T_LIST, IMM, "config", "set an option or placeholder: key=value", h_set, NOF, 0 },
+	{ "set-placeholder", "set-ph", 0, ARG_REQUIRED, T_LIST, IMM, "config", "set a placeholder: key=value (error if key is an option)", h_set_placeholder, NOF, 0 },
+	{ "strict", NULL, 0, ARG_NONE, T_BOOL, IMM, "config", "every unknown config key is an error", h_strict, F(strict), 0 },
+	{ "print", "iprint", 0, ARG_REQUIRED, T_LIST, IMM, "config", "print a line while reading the config", h_print, NOF, 0 },
+	{ "exit", NULL, 0, ARG_OPTIONAL, T_STRING, IMM, "config", "exit while reading the config (default status 1)", h_exit, NOF, 0 },
+	{ "show-config", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the resolved option list (name = value) and exit", NULL, F(show_config), 0 },
+	{ "help", "usage", 'h', ARG_NONE, T_BOOL, OPT_ACTION, "config", "show the options, grouped by subsystem", NULL, F(help), 0 },
+	{ "help-option", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "config", "explain one option", NULL, F(help_option), 0 },
+	{ "options-markdown", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the option reference as markdown (docs/options.md)", NULL, F(options_markdown), 0 },
+	{ "options-man", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the man page (docs/stockade.1)", NULL, F(options_man), 0 },
+	{ "version", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "config", "print the version", NULL, F(version), 0 },
+
+	/* config logic (blocks nest) */
+	{ "if-exists", "ifexists", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "lines up to endif apply if the path exists", h_logic, NOF, COND_EXISTS },
+	{ "if-not-exists", "ifnotexists", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "lines up to endif apply if the path does not exist", h_logic, NOF, COND_EXISTS | COND_NOT },
+	{ "if-file", "iffile", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the path is a regular file", h_logic, NOF, COND_FILE },
+	{ "if-not-file", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the path is not a regular file", h_logic, NOF, COND_FILE | COND_NOT },
+	{ "if-dir", "ifdir if-directory", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the path is a directory", h_logic, NOF, COND_DIR },
+	{ "if-not-dir", "if-not-directory", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the path is not a directory", h_logic, NOF, COND_DIR | COND_NOT },
+	{ "if-env", "ifenv", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the environment variable is set (NAME or NAME=value)", h_logic, NOF, COND_ENV },
+	{ "if-not-env", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the environment variable is not set (NAME or NAME=value)", h_logic, NOF, COND_ENV | COND_NOT },
+	{ "if-opt", "ifopt", 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if an option was already given (key or key=value)", h_logic, NOF, COND_OPT },
+	{ "if-not-opt", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if an option was not given (key or key=value)", h_logic, NOF, COND_OPT | COND_NOT },
+	{ "if-reload", NULL, 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_OPENER, "logic", "... on a reload (re-exec)", h_logic, NOF, COND_RELOAD },
+	{ "if-not-reload", NULL, 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_OPENER, "logic", "... on a first start", h_logic, NOF, COND_RELOAD | COND_NOT },
+	{ "if-hostname", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the hostname is this", h_logic, NOF, COND_HOSTNAME },
+	{ "if-not-hostname", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the hostname is not this", h_logic, NOF, COND_HOSTNAME | COND_NOT },
+	{ "if-os", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the OS is one of linux|freebsd (Stockade extension)", h_logic, NOF, COND_OS },
+	{ "if-not-os", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "... if the OS is none of linux|freebsd (Stockade extension)", h_logic, NOF, COND_OS | COND_NOT },
+	{ "for", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "repeat lines up to endfor for each space-separated item, %(_) = item", h_logic, NOF, LOOP_WORDS },
+	{ "for-glob", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "repeat lines for each path matching the glob", h_logic, NOF, LOOP_GLOB },
+	{ "for-times", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "repeat lines N times, %(_) = 1..N", h_logic, NOF, LOOP_TIMES },
+	{ "for-readline", NULL, 0, ARG_REQUIRED, T_STRING, LOGIC | OPT_OPENER, "logic", "repeat lines for each line of a file", h_logic, NOF, LOOP_READLINE },
+	{ "else", NULL, 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_ELSE, "logic", "lines up to endif apply if the if-condition failed", h_logic, NOF, 0 },
+	{ "endif", "end-if", 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_CLOSER, "logic", "close an if block", h_logic, NOF, 0 },
+	{ "endfor", "end-for", 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_CLOSER, "logic", "close a for block", h_logic, NOF, 0 },
+	{ "end", NULL, 0, ARG_OPTIONAL, T_STRING, LOGIC | OPT_CLOSER, "logic", "close any block", h_logic, NOF, 0 },
+
+	/* process model */
+	{ "master", NULL, 'M', ARG_NONE, T_BOOL, 0, "process", "run a master process that supervises the workers", NULL, F(master), 0 },
+	{ "processes", "workers", 'p', ARG_REQUIRED, T_UINT, 0, "process", "number of worker processes", NULL, F(processes), 0 },
+	{ "lazy-apps", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "load the app in each worker instead of the master", NULL, F(lazy_apps), 0 },
+	{ "max-requests", NULL, 'R', ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker after N requests", NULL, F(max_requests), 0 },
+	{ "harakiri", NULL, 't', ARG_REQUIRED, T_UINT, 0, "process", "kill a worker stuck in one request for N seconds", NULL, F(harakiri), 0 },
+	{ "binary-path", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "executable to re-exec on reload (default: this one)", NULL, F(binary_path), 0 },
+	{ "daemonize", NULL, 'd', ARG_REQUIRED, T_STRING, 0, "process", "detach and log to this file", NULL, F(daemonize), 0 },
+	{ "pidfile", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "write the master pid to this file", NULL, F(pidfile), 0 },
+
+	/* sockets */
+	{ "http-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve HTTP/1.1 on this address", NULL, F(http_socket), 0 },
+	{ "socket", "uwsgi-socket", 's', ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol on this address", NULL, F(uwsgi_socket), 0 },
+	{ "shared-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "bind early (before jail/privilege drop); use as =N", NULL, F(shared_socket), 0 },
+	{ "chmod-socket", NULL, 'C', ARG_OPTIONAL, T_STRING, 0, "socket", "chmod unix sockets (default 666)", NULL, F(chmod_socket), 0 },
+	{ "chown-socket", NULL, 0, ARG_REQUIRED, T_STRING, 0, "socket", "chown unix sockets to user[:group]", NULL, F(chown_socket), 0 },
+	{ "listen", NULL, 'l', ARG_REQUIRED, T_UINT, 0, "socket", "listen queue (backlog) size (default 1024; uWSGI: 100)", NULL, F(listen_backlog), 0 },
+	{ "socket-timeout", NULL, 'z', ARG_REQUIRED, T_UINT, 0, "socket", "seconds before an idle or slow connection is closed", NULL, F(socket_timeout), 0 },
+	{ "buffer-size", NULL, 'b', ARG_REQUIRED, T_UINT, 0, "socket", "maximum request header / uwsgi packet size in bytes", NULL, F(buffer_size), 0 },
+	{ "limit-post", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "maximum request body size in bytes (0 = unlimited)", NULL, F(limit_post), 0 },
+	{ "vacuum", NULL, 0, ARG_NONE, T_BOOL, 0, "socket", "remove unix sockets and pidfiles at exit", NULL, F(vacuum), 0 },
+
+	/* python */
+	{ "wsgi-file", "file", 0, ARG_REQUIRED, T_STRING, 0, "python", "load a WSGI app from this file", NULL, F(wsgi_file), 0 },
+	{ "module", "wsgi", 'w', ARG_REQUIRED, T_STRING, 0, "python", "load a WSGI app from a module (pkg.mod[:callable])", NULL, F(module), 0 },
+	{ "callable", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "name of the WSGI callable (default application)", NULL, F(callable), 0 },
+	{ "pythonpath", "python-path pp", 0, ARG_REQUIRED, T_LIST, 0, "python", "add a directory to sys.path", NULL, F(pythonpath), 0 },
+	{ "home", "virtualenv venv pyhome", 'H', ARG_REQUIRED, T_STRING, 0, "python", "use this virtualenv", NULL, F(home), 0 },
+	{ "enable-threads", NULL, 'T', ARG_NONE, T_BOOL, 0, "python", "let Python threads run", NULL, F(enable_threads), 0 },
+	{ "chdir", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "chdir before loading the app", NULL, F(chdir_path), 0 },
+	{ "env", NULL, 0, ARG_REQUIRED, T_LIST, 0, "python", "set an environment variable NAME=value", NULL, F(env), 0 },
+
+	/* logging */
+	{ "disable-logging", NULL, 'L', ARG_NONE, T_BOOL, 0, "logging", "no request log lines", NULL, F(disable_logging), 0 },
+	{ "logto", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "append the log to this file", NULL, F(logto), 0 },
+	{ "log-format", "logformat", 0, ARG_REQUIRED, T_STRING, 0, "logging", "request log line with uWSGI's %(var) variables (see docs/logging.md)", NULL, F(log_format), 0 },
+	{ "logformat-strftime", "log-format-strftime", 0, ARG_NONE, T_BOOL, 0, "logging", "%(ftime) uses the log-date strftime format", NULL, F(logformat_strftime), 0 },
+	{ "log-format-json", "logformat-json", 0, ARG_NONE, T_BOOL, 0, "logging", "JSON-escape every %(var) value; alone: one JSON object per request (Stockade extension)", NULL, F(log_format_json), 0 },
+	{ "log-req-encoder", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "encode each request line: prefix|suffix TEXT, nl, format|json TEMPLATE with ${msg} ${unix} ${micros} ${millis} ${strftime:FMT}", NULL, F(log_req_encoder), 0 },
+	{ "req-logger", "logger-req", 0, ARG_REQUIRED, T_LIST, 0, "logging", "request lines to their own file: file:PATH (or stdio: with the other lines)", NULL, F(req_logger), 0 },
+	{ "log-date", "logdate", 0, ARG_OPTIONAL, T_STRING, 0, "logging", "prefix log lines with the date, or with this strftime format", NULL, F(log_date), 0 },
+	{ "log-micros", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "default request line: response time in microseconds", NULL, F(log_micros), 0 },
+	{ "log-x-forwarded-for", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "log the X-Forwarded-For header as the address", NULL, F(log_x_forwarded_for), 0 },
+	{ "log-zero", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log responses without a body", NULL, F(log_zero), 0 },
+	{ "log-slow", NULL, 0, ARG_REQUIRED, T_UINT, 0, "logging", "with disable-logging: still log requests slower than N ms", NULL, F(log_slow), 0 },
+	{ "log-4xx", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log 4xx responses", NULL, F(log_4xx), 0 },
+	{ "log-5xx", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log 5xx responses", NULL, F(log_5xx), 0 },
+	{ "log-big", NULL, 0, ARG_REQUIRED, T_UINT, 0, "logging", "with disable-logging: still log responses of N bytes or more", NULL, F(log_big), 0 },
+	{ "log-sendfile", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log responses sent with sendfile", NULL, F(log_sendfile), 0 },
+	{ "log-ioerror", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log requests with I/O errors", NULL, F(log_ioerror), 0 },
+	{ "touch-logreopen", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "reopen the log file when this file's mtime changes", NULL, F(touch_logreopen), 0 },
+	{ "log-reopen", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "reopen the log on reload (always done: accepted for uWSGI configs)", NULL, F(log_reopen), 0 },
+	{ "log-backupname", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "master-fifo L renames the log to this (default <file>.<unix time>)", NULL, F(log_backupname), 0 },
+
+	/* static files, served before the app (server/static_files.c) */
+	{ "static-map", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "serve files for URLs under a mountpoint: /mountpoint=/dir (or =/file), tried in order", NULL, F(static_map), 0 },
+	{ "static-map2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "like static-map, but the whole PATH_INFO is appended to the directory", NULL, F(static_map2), 0 },
+	{ "static-index", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "file to look for when a directory is requested, tried in order", NULL, F(static_index), 0 },
+	{ "static-skip-ext", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "never serve files ending with this (left to the app)", NULL, F(static_skip_ext), 0 },
+	{ "static-safe", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "allow files under this directory even outside the mapped one (symlink targets)", NULL, F(static_safe), 0 },
+	{ "static-expires", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for files whose real path matches", NULL, F(static_expires), 0 },
+	{ "static-expires-uri", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose REQUEST_URI matches", NULL, F(static_expires_uri), 0 },
+	{ "static-expires-path-info", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose PATH_INFO matches", NULL, F(static_expires_path_info), 0 },
+	{ "mimefile", "mime-file", 0, ARG_REQUIRED, T_STRING, 0, "static", "MIME types file read at start (default /etc/mime.types if present)", NULL, F(mimefile), 0 },
+
+	/* privileges */
+	{ "uid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this user (name or number)", NULL, F(uid), 0 },
+	{ "gid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this group (name or number)", NULL, F(gid), 0 },
+
+	/* jails (FreeBSD jail(2)/jail_set(2); Linux namespaces) */
+	{ "jail", NULL, 0, ARG_REQUIRED, T_STRING, 0, "jail", "create a jail: <rootfs> [hostname] [jailname]", NULL, F(jail), 0 },
+	{ "jail-ip4", NULL, 0, ARG_REQUIRED, T_LIST, 0, "jail", "IPv4 address of the jail (repeatable)", NULL, F(jail_ip4), 0 },
+	{ "jail-ip6", NULL, 0, ARG_REQUIRED, T_LIST, 0, "jail", "IPv6 address of the jail (repeatable)", NULL, F(jail_ip6), 0 },
+	{ "jail2", "libjail", 0, ARG_REQUIRED, T_LIST, 0, "jail", "set a jail parameter: key[=value] (repeatable)", NULL, F(jail2), 0 },
+	{ "jidfile", "jid-file", 0, ARG_REQUIRED, T_STRING, 0, "jail", "write the jail id to this file", NULL, F(jidfile), 0 },
+	{ "jail-attach", NULL, 0, ARG_REQUIRED, T_STRING, 0, "jail", "run inside an existing jail (jid or name)", NULL, F(jail_attach), 0 },
+	{ "jls", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "jail", "list the running jails as jls(8) does and exit; right after it: -v (every field), --json", NULL, F(jls), 0 },
+	{ "jail-remove", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "jail", "stop a jail by jid or name (like jail -r) and exit", NULL, F(jail_remove), 0 },
+	{ "jailed", NULL, 0, ARG_NONE, T_BOOL, 0, "jail", "run the post-jail phase even without a jail option", NULL, F(jailed), 0 },
+
+	/* hooks: hook-/mount-/umount-/exec-<phase> for every phase */
+	HOOK_ROWS(PH_ASAP, "asap", "right after the configuration is read"),
+	HOOK_ROWS(PH_PRE_JAIL, "pre-jail", "on the host, as root, before the jail (first start only)"),
+	HOOK_ROWS(PH_IN_JAIL, "in-jail", "right after entering the jail, every start"),
+	HOOK_ROWS(PH_POST_JAIL, "post-jail", "inside the jail, still root"),
+	HOOK_ROWS(PH_AS_ROOT, "as-root", "as root, before privileges are dropped"),
+	HOOK_ROWS(PH_AS_USER, "as-user", "after privileges are dropped"),
+	HOOK_ROWS(PH_AS_USER_ATEXIT, "as-user-atexit", "when the master exits or reloads (failures only logged)"),
+	HOOK_ROWS(PH_PRE_APP, "pre-app", "before the app is loaded"),
+	HOOK_ROWS(PH_POST_APP, "post-app", "after the app is loaded"),
+	HOOK_ROWS(PH_POST_FORK, "post-fork", "in each worker after fork"),
+	HOOK_ROWS(PH_ACCEPTING, "accepting", "in each worker before it accepts"),
+	HOOK_ROWS(PH_ACCEPTING1, "accepting1", "in worker 1 before it accepts"),
+	HOOK_ROWS(PH_ACCEPTING_ONCE, "accepting-once", "in each worker before it first accepts"),
+	HOOK_ROWS(PH_ACCEPTING1_ONCE, "accepting1-once", "in worker 1 before it first accepts"),
+	HOOK_ROWS(PH_MASTER_START, "master-start", "when the master loop starts"),
+	{ "binsh", NULL, 0, ARG_REQUIRED, T_LIST, 0, "hooks", "shell for exec- hooks (first executable entry; default /bin/sh)", NULL, F(binsh), 0 },
+
+	/* lifecycle */
+	{ "add-gid", NULL, 0, ARG_REQUIRED, T_LIST, 0, "privileges", "add a supplementary group (name or number)", NULL, F(add_gid), 0 },
+	{ "no-initgroups", NULL, 0, ARG_NONE, T_BOOL, 0, "privileges", "do not add the user's groups from /etc/group", NULL, F(no_initgroups), 0 },
+	{ "chroot", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "chroot to this directory before dropping privileges", NULL, F(chroot_dir), 0 },
+	{ "worker-reload-mercy", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "seconds a worker may take to finish on reload/stop (then SIGKILL)", NULL, F(worker_reload_mercy), 0 },
+	{ "reload-mercy", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "seconds the master waits for workers on reload/stop", NULL, F(reload_mercy), 0 },
+	{ "touch-reload", NULL, 0, ARG_REQUIRED, T_LIST, 0, "process", "reload gracefully when this file's mtime changes", NULL, F(touch_reload), 0 },
+	{ "exit-on-reload", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "exit instead of reloading", NULL, F(exit_on_reload), 0 },
+	{ "master-fifo", NULL, 0, ARG_REQUIRED, T_LIST, 0, "process", "control fifo: r R q Q w ...", NULL, F(master_fifo), 0 },
+	{ "pidfile2", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "write the pid file after privileges are dropped", NULL, F(pidfile2), 0 },
+	{ "safe-pidfile", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "write the pid file atomically (rename)", NULL, F(safe_pidfile), 0 },
+	{ "safe-pidfile2", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "safe-pidfile after privileges are dropped", NULL, F(safe_pidfile2), 0 },
+	{ "lazy", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "load the app in workers; SIGHUP recycles workers only", NULL, F(lazy), 0 },
+	{ "reload-on-rss", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker whose RSS exceeds N MiB", NULL, F(reload_on_rss), 0 },
+	{ "stats", "stats-server", 0, ARG_REQUIRED, T_STRING, 0, "process", "serve stats JSON on this address (tcp if it has ':')", NULL, F(stats), 0 },
+	{ "stats-http", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "prefix stats with an HTTP header", NULL, F(stats_http), 0 },
+	{ "stats-minified", "stats-min", 0, ARG_NONE, T_BOOL, 0, "process", "minified stats JSON", NULL, F(stats_minified), 0 },
+
+	/* forkpty router */
+	{ "forkpty-router", "forkptyrouter", 0, ARG_REQUIRED, T_LIST, 0, "pty", "forkpty router on this address, raw mode (bound on the host, before the jail)", NULL, F(forkpty_router), 0 },
+	{ "forkpty-urouter", "forkptyurouter", 0, ARG_REQUIRED, T_LIST, 0, "pty", "forkpty router on this address, uwsgi mode (framed input: data, rows, cols, signals)", NULL, F(forkpty_urouter), 0 },
+	{ "forkptyrouter-command", "forkptyrouter-cmd forkpty-router-command forkpty-router-cmd", 0, ARG_REQUIRED, T_STRING, 0, "pty", "command run on each pty (default /bin/sh; with a space: through binsh -c)", NULL, F(forkpty_command), 0 },
+	{ "forkptyrouter-rows", NULL, 0, ARG_REQUIRED, T_UINT, 0, "pty", "initial pty rows (default 24)", NULL, F(forkpty_rows), 0 },
+	{ "forkptyrouter-cols", NULL, 0, ARG_REQUIRED, T_UINT, 0, "pty", "initial pty columns (default 80)", NULL, F(forkpty_cols), 0 },
+	{ "forkptyrouter-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "pty", "close a pty session idle for N seconds (default 0: never)", NULL, F(forkpty_timeout), 0 },
+	{ "pty-connect", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "pty", "attach this terminal to a raw forkpty router and exit", NULL, F(pty_connect), 0 },
+	{ "pty-uconnect", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "pty", "attach this terminal to a uwsgi-mode forkpty router (resize, signals) and exit", NULL, F(pty_uconnect), 0 },
+
+	/* emperor */
+	{ "emperor", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "be the Emperor of the vassal files (*.ini, *.json) in this directory or glob (repeatable)", NULL, F(emperor), 0 },
+	{ "emperor-extra-extension", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "also take files ending in this as vassals (started with --config)", NULL, F(emperor_extra_extension), 0 },
+	{ "emperor-freq", NULL, 0, ARG_REQUIRED, T_UINT, 0, "emperor", "seconds between full rescans of the vassal files (default 3)", NULL, F(emperor_freq), 0 },
+	{ "emperor-throttle", NULL, 0, ARG_REQUIRED, T_UINT, 0, "emperor", "spawn throttle step in ms (default 1000)", NULL, F(emperor_throttle), 0 },
+	{ "emperor-max-throttle", NULL, 0, ARG_REQUIRED, T_UINT, 0, "emperor", "maximum throttle of a crash-looping vassal in ms (default 180000)", NULL, F(emperor_max_throttle), 0 },
+	{ "emperor-curse-tolerance", NULL, 0, ARG_REQUIRED, T_UINT, 0, "emperor", "seconds a stopped vassal may take to exit before SIGKILL (default 30)", NULL, F(emperor_curse_tolerance), 0 },
+	{ "emperor-required-heartbeat", NULL, 0, ARG_REQUIRED, T_UINT, 0, "emperor", "kill and respawn a vassal whose heartbeats stop for N seconds (default 30)", NULL, F(emperor_required_heartbeat), 0 },
+	{ "emperor-graceful-shutdown", NULL, 0, ARG_NONE, T_BOOL, 0, "emperor", "stop vassals gracefully (message 2) instead of message 0", NULL, F(emperor_graceful_shutdown), 0 },
+	{ "emperor-no-blacklist", NULL, 0, ARG_NONE, T_BOOL, 0, "emperor", "never blacklist vassals that die before they are loyal", NULL, F(emperor_no_blacklist), 0 },
+	{ "emperor-nofollow", NULL, 0, ARG_NONE, T_BOOL, 0, "emperor", "a symlinked vassal reloads when the link changes, not its target", NULL, F(emperor_nofollow), 0 },
+	{ "emperor-tyrant", NULL, 0, ARG_NONE, T_BOOL, 0, "emperor", "run each vassal as the owner of its file (root-owned files are refused)", NULL, F(emperor_tyrant), 0 },
+	{ "emperor-tyrant-nofollow", NULL, 0, ARG_NONE, T_BOOL, 0, "emperor", "tyrant: the owner of a symlink itself, not of its target", NULL, F(emperor_tyrant_nofollow), 0 },
+	{ "emperor-tyrant-initgroups", NULL, 0, ARG_NONE, T_BOOL, 0, "emperor", "tyrant: give vassals their owner's supplementary groups", NULL, F(emperor_tyrant_initgroups), 0 },
+	{ "emperor-tyrant-jail", NULL, 0, ARG_NONE, T_BOOL, 0, "emperor", "tyrant: start vassals as root so that they can jail themselves; they drop to the owner inside the jail (Stockade extension)", NULL, F(emperor_tyrant_jail), 0 },
+	{ "emperor-tyrant-owner", NULL, 0, ARG_REQUIRED, T_STRING, 0, "emperor", "internal: uid:gid of a tyrant-jail vassal, read only from STOCKADE_EMPEROR_TYRANT_OWNER in the environment", NULL, NOF, 0 },
+	{ "emperor-stats", "emperor-stats-server", 0, ARG_REQUIRED, T_STRING, 0, "emperor", "serve the Emperor's stats JSON on this address (tcp if it has ':')", NULL, F(emperor_stats), 0 },
+	{ "emperor-pidfile", NULL, 0, ARG_REQUIRED, T_STRING, 0, "emperor", "write the Emperor's pid to this file", NULL, F(emperor_pidfile), 0 },
+	{ "emperor-pg-node", NULL, 0, ARG_REQUIRED, T_STRING, 0, "emperor", "pg:// monitor: this Emperor's node name, $1 of the query (default: the host name)", NULL, F(emperor_pg_node), 0 },
+	{ "emperor-pg-channel", NULL, 0, ARG_REQUIRED, T_STRING, 0, "emperor", "pg:// monitor: LISTEN on this channel, a NOTIFY rescans at once (default stockade_vassals; empty: rescans only)", NULL, F(emperor_pg_channel), 0 },
+	{ "vassals-inherit", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "add --inherit FILE after each vassal's config", NULL, F(vassals_inherit), 0 },
+	{ "vassals-include", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "add --include FILE after each vassal's config", NULL, F(vassals_include), 0 },
+	{ "vassals-inherit-before", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "add --inherit FILE before each vassal's config", NULL, F(vassals_inherit_before), 0 },
+	{ "vassals-include-before", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "add --include FILE before each vassal's config", NULL, F(vassals_include_before), 0 },
+	{ "vassals-set", "vassal-set", 0, ARG_REQUIRED, T_LIST, 0, "emperor", "add --set KEY=VALUE before each vassal's config", NULL, F(vassals_set), 0 },
+	{ "heartbeat", NULL, 0, ARG_REQUIRED, T_UINT, 0, "emperor", "vassal: send a heartbeat to the Emperor every N seconds", NULL, F(heartbeat), 0 },
+	HOOK_ROWS(PH_AS_VASSAL, "as-vassal", "in the Emperor's child, just before it runs a vassal"),
+	HOOK_ROWS(PH_AS_EMPEROR, "as-emperor", "in the Emperor after spawning a vassal (env UWSGI_VASSAL_CONFIG/PID/UID/GID; failures only logged)"),
+	HOOK_ROWS(PH_EMPEROR_START, "emperor-start", "when the Emperor starts"),
+	HOOK_ROWS(PH_EMPEROR_STOP, "emperor-stop", "in a vassal told to stop by its Emperor (failures only logged)"),
+	HOOK_ROWS(PH_EMPEROR_RELOAD, "emperor-reload", "in a vassal told to reload by its Emperor (failures only logged)"),
+	HOOK_ROWS(PH_EMPEROR_LOST, "emperor-lost", "in a vassal that lost its Emperor (failures only logged)"),
+};
+
+const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);
+
+static bool alias_matches(const char *aliases, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = aliases;
+	while (p && *p) {
+		const char *end = strchr(p, ' ');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && memcmp(p, name, n) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+const struct option_def *option_find(const char *name)
+{
+	for (size_t i = 0; i < option_count; i++) {
+		const struct option_def *o = &option_table[i];
+		if (strcmp(o->name, name) == 0 || alias_matches(o->aliases, name))
+			return o;
+	}
+	return NULL;
+}
+
+const struct option_def *option_find_short(char c)
+{
+	for (size_t i = 0; i < option_count; i++)
+		if (option_table[i].short_opt == c)
+			return &option_table[i];
+	return NULL;
+}
+
+/* Optimal string alignment distance: Levenshtein plus adjacent transposition,
+ * so that `jial2` is one edit away from `jail2`. */
+size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	size_t d[65][65];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < best)
+				best = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* Short names get a tighter bound: `uid` must not "suggest" `gid`. */
+static size_t allowed_distance(const char *name)
+{
+	size_t n = strlen(name);
+	return n <= 3 ? 0 : n <= 5 ? 1 : 2;
+}
+
+const char *option_suggest(const char *name)
+{
+	size_t best = allowed_distance(name) + 1;
+	const char *out = NULL;
+	for (size_t i = 0; i < option_count; i++) {
+		size_t d = edit_distance(name, option_table[i].name);
+		if (d < best) {
+			best = d;
+			out = option_table[i].name;
+		}
+	}
+	return out;
+}
+
+bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "", "1", "true", "on", "yes" };
+	static const char *const no[] = { "0", "false", "off", "no" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = true, true;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = false, true;
+	return false;
+}

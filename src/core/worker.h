@@ -1,9 +1,0 @@
-#ifndef STOCKADE_WORKER_H
-#define STOCKADE_WORKER_H
-
-#include "core/conn.h"
-
-/* Serves until told to stop; returns the process exit status. */
-int worker_run(struct worker_ctx *w, struct listener *ls, size_t nls);
-
-#endif

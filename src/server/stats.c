@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stats server document, uWSGI-compatible (core/master_utils.c
+ * uwsgi_master_generate_stats, server/stats.c uwsgi_send_stats), and the
+ * probes that feed it. Scoreboard fields are written by the workers while
+ * we read them: every load is a relaxed atomic one.
+ */
+#include "server/stats.h"
+#include "net/event.h"
+#include "net/socket.h"
+#include "base/log.h"
+#include "base/util.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__FreeBSD__)
+#include <sys/sysctl.h>
+#include <sys/user.h>
+#endif
+
+#define LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+#if JSON_INTEGER_IS_LONG_LONG
+#define JINT_MAX	LLONG_MAX
+#else
+#define JINT_MAX	LONG_MAX
+#endif
+
+/* ---- JSON helpers --------------------------------------------------------- */
+
+static void
+oom(void)
+{
+	fatal("out of memory");
+}
+
+static json_t *
+jint(long long v)
+{
+	json_t *j = json_integer((json_int_t)v);
+
+	if (!j)
+		oom();
+	return j;
+}
+
+/* Unsigned counters: clamped to the largest JSON integer jansson has. */
+static json_t *
+juint(uint64_t v)
+{
+	return jint(v > (uint64_t)JINT_MAX ? (long long)JINT_MAX : (long long)v);
+}
+
+/* A string that may not be UTF-8 (paths, socket names): bytes that break
+ * the encoding become '?', so the document always serialises. */
+static json_t *
+jstr(const char *s)
+{
+	json_t *j;
+
+	if (!s)
+		s = "";
+	j = json_string(s);
+	if (!j) {
+		char *copy = xstrdup(s);
+
+		for (char *p = copy; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		j = json_string(copy);
+		free(copy);
+	}
+	if (!j)
+		oom();
+	return j;
+}
+
+static json_t *
+jobj(void)
+{
+	json_t *j = json_object();
+
+	if (!j)
+		oom();
+	return j;
+}
+
+static json_t *
+jarr(void)
+{
+	json_t *j = json_array();
+
+	if (!j)
+		oom();
+	return j;
+}
+
+static void
+set(json_t *obj, const char *key, json_t *val)
+{
+	if (json_object_set_new(obj, key, val) != 0)
+		oom();
+}
+
+static void
+push(json_t *arr, json_t *val)
+{
+	if (json_array_append_new(arr, val) != 0)
+		oom();
+}
+
+static int
+dump_cb(const char *buf, size_t size, void *data)
+{
+	sb_add(data, buf, size);
+	return 0;
+}
+
+/* ---- the document ----------------------------------------------------------- */
+
+static const char *
+status_name(int status)
+{
+	switch (status) {
+	case WS_BUSY:	return "busy";
+	case WS_CHEAP:	return "cheap";
+	case WS_PAUSE:	return "pause";
+	case WS_SIG:	return "sig";
+	case WS_IDLE:
+	default:	return "idle";
+	}
+}
+
+static json_t *
+worker_json(const struct worker_score *w, int id, const struct stats_input *in)
+{
+	json_t *o = jobj(), *apps = jarr(), *app = jobj(), *cores = jarr(),
+	    *core = jobj(), *req_info = jobj();
+	uint64_t requests = LOAD(w->requests);
+	uint64_t exceptions = LOAD(w->exceptions);
+	int status = LOAD(w->status);
+	int64_t start_ms = LOAD(w->request_start_ms);
+	bool in_request = start_ms != 0 || status == WS_BUSY;
+
+	set(o, "id", jint(id));
+	set(o, "pid", jint(LOAD(w->pid)));
+	set(o, "accepting", jint(LOAD(w->accepting) ? 1 : 0));
+	set(o, "requests", juint(requests));
+	set(o, "delta_requests", juint(LOAD(w->delta_requests)));
+	set(o, "exceptions", juint(exceptions));
+	set(o, "harakiri_count", juint(LOAD(w->harakiri_count)));
+	set(o, "signals", jint(0));
+	set(o, "signal_queue", jint(0));
+	set(o, "status", jstr(status_name(status)));
+	set(o, "rss", juint(LOAD(w->rss)));
+	set(o, "vsz", juint(LOAD(w->vsz)));
+	set(o, "uss", jint(0));
+	set(o, "pss", jint(0));
+	set(o, "running_time", juint(LOAD(w->running_time_us)));
+	set(o, "last_spawn", jint(LOAD(w->last_spawn)));
+	set(o, "respawn_count", juint(LOAD(w->respawn_count)));
+	set(o, "tx", juint(LOAD(w->tx)));
+	set(o, "avg_rt", juint(LOAD(w->avg_rt_us)));
+
+	/* One app per worker (the WSGI callable), one core (no threads). */
+	set(app, "id", jint(0));
+	set(app, "modifier1", jint(0));
+	set(app, "mountpoint", jstr(""));
+	set(app, "startup_time", jint(0));
+	set(app, "requests", juint(requests));
+	set(app, "exceptions", juint(exceptions));
+	set(app, "chdir", jstr(""));
+	push(apps, app);
+	set(o, "apps", apps);
+
+	set(core, "id", jint(0));
+	set(core, "requests", juint(requests));
+	set(core, "static_requests", jint(0));
+	set(core, "routed_requests", jint(0));
+	set(core, "offloaded_requests", jint(0));
+	set(core, "write_errors", jint(0));
+	set(core, "read_errors", jint(0));
+	set(core, "in_request", jint(in_request ? 1 : 0));
+	set(core, "vars", jarr());
+	if (in_request && start_ms > 0 && in->now_ms >= start_ms)
+		set(req_info, "request_start",
+		    jint(in->now - (in->now_ms - start_ms) / 1000));
+	set(core, "req_info", req_info);
+	push(cores, core);
+	set(o, "cores", cores);
+	return o;
+}
+
+char *
+stats_json(const struct stats_input *in, bool minified, size_t *len)
+{
+	json_t *root = jobj(), *sockets = jarr(), *workers = jarr();
+	uint64_t total_queue = 0;
+	struct strbuf out;
+	size_t flags;
+	int n = 0;
+
+	for (size_t i = 0; i < in->nsockets; i++) {
+		const struct stats_socket *s = &in->sockets[i];
+		json_t *so = jobj();
+		uint64_t queue, max;
+
+		stats_listen_queue(s->fd, &queue, &max);
+		total_queue += queue;
+		set(so, "name", jstr(s->name));
+		set(so, "proto", jstr(s->proto ? s->proto : "uwsgi"));
+		set(so, "queue", juint(queue));
+		set(so, "max_queue", juint(max));
+		set(so, "shared", jint(s->shared ? 1 : 0));
+		set(so, "can_offload", jint(0));
+		push(sockets, so);
+	}
+
+	if (in->sb)
+		n = in->sb->nworkers;
+	for (int i = 0; i < n; i++)
+		push(workers, worker_json(&in->sb->workers[i], i + 1, in));
+
+	set(root, "version", jstr(in->version));
+	set(root, "listen_queue", juint(total_queue));
+	set(root, "listen_queue_errors", jint(0));
+	set(root, "signal_queue", jint(0));
+	set(root, "load", jint(0));
+	set(root, "pid", jint(in->pid));
+	set(root, "uid", jint(in->uid));
+	set(root, "gid", jint(in->gid));
+	set(root, "cwd", jstr(in->cwd));
+	set(root, "locks", jarr());
+	set(root, "sockets", sockets);
+	set(root, "workers", workers);
+
+	flags = JSON_PRESERVE_ORDER | (minified ? JSON_COMPACT : JSON_INDENT(1));
+	sb_init(&out);
+	if (json_dump_callback(root, dump_cb, &out, flags) != 0)
+		oom();
+	json_decref(root);
+	if (len)
+		*len = out.len;
+	return sb_detach(&out);
+}
+
+/* ---- probes ---------------------------------------------------------------- */
+
+void
+stats_listen_queue(int fd, uint64_t *queue, uint64_t *max)
+{
+	*queue = 0;
+	*max = 0;
+	if (fd < 0)
+		return;
+#if defined(__linux__)
+	{
+		struct tcp_info ti;
+		socklen_t tlen = sizeof(ti);
+
+		memset(&ti, 0, sizeof(ti));
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) != 0)
+			return;
+		if (tlen < offsetof(struct tcp_info, tcpi_sacked) + sizeof(ti.tcpi_sacked))
+			return;
+		if (ti.tcpi_state != TCP_LISTEN)
+			return;
+		*queue = ti.tcpi_unacked;
+		*max = ti.tcpi_sacked;
+	}
+#elif defined(SO_LISTENQLEN) && defined(SO_LISTENQLIMIT)
+	{
+		int qlen = 0, qlimit = 0;
+		socklen_t l1 = sizeof(qlen), l2 = sizeof(qlimit);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_LISTENQLEN, &qlen, &l1) != 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_LISTENQLIMIT, &qlimit, &l2) != 0)
+			return;
+		*queue = qlen > 0 ? (uint64_t)qlen : 0;
+		*max = qlimit > 0 ? (uint64_t)qlimit : 0;
+	}
+#endif
+}
+
+int
+stats_proc_mem(pid_t pid, uint64_t *rss, uint64_t *vsz)
+{
+	*rss = 0;
+	*vsz = 0;
+	if (pid <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+#if defined(__linux__)
+	{
+		char path[64], buf[256], *end;
+		unsigned long long size, resident;
+		long page = sysconf(_SC_PAGESIZE);
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		do
+			n = read(fd, buf, sizeof(buf) - 1);
+		while (n < 0 && errno == EINTR);
+		close(fd);
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		buf[n] = '\0';
+		errno = 0;
+		size = strtoull(buf, &end, 10);
+		if (errno || end == buf || *end != ' ')
+			goto bad;
+		resident = strtoull(end + 1, &end, 10);
+		if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
+			goto bad;
+		if (page <= 0)
+			page = 4096;
+		*vsz = (uint64_t)size * (uint64_t)page;
+		*rss = (uint64_t)resident * (uint64_t)page;
+		return 0;
+bad:
+		errno = EINVAL;
+		return -1;
+	}
+#elif defined(__FreeBSD__)
+	{
+		int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid };
+		struct kinfo_proc kp;
+		size_t kplen = sizeof(kp);
+
+		if (sysctl(mib, 4, &kp, &kplen, NULL, 0) != 0)
+			return -1;
+		if (kplen != sizeof(kp)) {
+			errno = ESRCH;
+			return -1;
+		}
+		*rss = (uint64_t)kp.ki_rssize * (uint64_t)getpagesize();
+		*vsz = (uint64_t)kp.ki_size;
+		return 0;
+	}
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* ---- serving a client ------------------------------------------------------ */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for events or deadline passes: 1 ready, 0 timeout,
+ * -1 error/hang-up. */
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		int64_t left = deadline - mono_ms();
+		int r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 0;
+		if (p.revents & events)
+			return 1;
+		return -1;	/* POLLERR / POLLHUP / POLLNVAL only */
+	}
+}
+
+/* Writes every iov byte before deadline. 0 done, -1 error or timeout. */
+static int
+send_iov(int fd, struct iovec *iov, int iovcnt, int64_t deadline)
+{
+	bool is_socket = true;
+
+	while (iovcnt > 0) {
+		ssize_t n;
+
+		if (iov->iov_len == 0) {
+			iov++, iovcnt--;
+			continue;
+		}
+		if (is_socket) {
+			struct msghdr msg = { .msg_iov = iov, .msg_iovlen = iovcnt };
+
+			n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && errno == ENOTSOCK) {
+				is_socket = false;
+				continue;
+			}
+		} else {
+			n = writev(fd, iov, iovcnt);
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			if (wait_fd(fd, POLLOUT, deadline) != 1)
+				return -1;
+			continue;
+		}
+		while (n > 0 && iovcnt > 0) {
+			if ((size_t)n >= iov->iov_len) {
+				n -= (ssize_t)iov->iov_len;
+				iov++, iovcnt--;
+			} else {
+				iov->iov_base = (char *)iov->iov_base + n;
+				iov->iov_len -= (size_t)n;
+				n = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Reads and discards what the client sent (at most DRAIN_MAX bytes, so a
+ * flooding client cannot hold us). With a deadline, waits for its EOF
+ * until then; without (deadline 0), only what is already there.
+ * Returns 1 once EOF or an error was seen. */
+#define DRAIN_MAX	(64 * 1024)
+
+static int
+drain(int fd, int64_t deadline)
+{
+	char buf[4096];
+	size_t total = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			total += (size_t)n;
+			if (total >= DRAIN_MAX || (deadline && mono_ms() >= deadline))
+				return 0;
+			continue;
+		}
+		if (n == 0)
+			return 1;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return 1;
+		if (!deadline || wait_fd(fd, POLLIN, deadline) == 0)
+			return 0;
+	}
+}
+
+void
+stats_send(int fd, const char *doc, size_t len, bool http)
+{
+	char hdr[192];
+	struct iovec iov[2];
+	int flags, hlen = 0;
+
+	if (fd < 0)
+		return;
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0 && !(flags & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+
+	/* an HTTP client's request, if it is already there (EOF here is
+	 * fine: a client may half-close after its request) */
+	(void)drain(fd, 0);
+
+	if (http) {
+		hlen = snprintf(hdr, sizeof(hdr),
+		    "HTTP/1.0 200 OK\r\n"
+		    "Connection: close\r\n"
+		    "Access-Control-Allow-Origin: *\r\n"
+		    "Content-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n"
+		    "\r\n", len);
+		if (hlen < 0 || (size_t)hlen >= sizeof(hdr))
+			goto out;
+	}
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = (size_t)hlen;
+	iov[1].iov_base = (void *)(uintptr_t)doc;
+	iov[1].iov_len = doc ? len : 0;
+	if (send_iov(fd, iov, 2, mono_ms() + STATS_SEND_TIMEOUT_MS) != 0)
+		goto out;
+
+	/* Half-close, then let the client close first: closing with unread
+	 * bytes (a late request) would reset the connection and could make
+	 * the client lose the document. */
+	if (shutdown(fd, SHUT_WR) == 0)
+		(void)drain(fd, mono_ms() + STATS_LINGER_MS);
+out:
+	close(fd);
+}
+
+int stats_listen(const char *addr, const char *chmod_socket, char *err, size_t errlen)
+{
+	struct sock_addr a;
+	int fd;
+
+	if (sock_parse_addr(addr, &a, err, errlen) < 0 || (fd = sock_listen(&a, 64, err, errlen)) < 0)
+		return -1;
+	if (a.kind == SOCK_ADDR_UNIX && chmod_socket &&
+	    sock_chmod(a.u.un.sun_path, chmod_socket, err, errlen) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int stats_serve(struct event_loop *loop, const char *option, const char *addr, const char *chmod_socket,
+                const char *label, void (*on_client)(struct event_loop *, int, void *, int))
+{
+	char err[256];
+	int fd = stats_listen(addr, chmod_socket, err, sizeof(err));
+	if (fd < 0) {
+		log_msg("%s: %s", option, err);
+		return -1;
+	}
+	if (event_add(loop, fd, EV_READ, on_client, NULL) < 0) {
+		log_errno("%s: event_add", option);
+		close(fd);
+		return -1;
+	}
+	log_msg("%s enabled on %s fd: %d", label, addr, fd);
+	return fd;
+}
