@@ -267,3 +267,17 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		return -1;
 	return atomic_file_commit(&af, data, len);
 }
+
+void
+errbuf_set(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	if (err == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
