@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Instructions per request in user space (callgrind), the one figure that does
 # not move with the machine's load: Stockade with one worker runs under
 # `valgrind --tool=callgrind --trace-children=yes`, bench/fixedload.py sends
