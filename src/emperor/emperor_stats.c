@@ -43,6 +43,48 @@ static void find_jail(struct vassal *v)
 	}
 }
 
+/* The integer members of a stats object, set in the order listed. */
+struct int_field {
+	const char	*key;
+	long long	 val;
+};
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+set_ints(json_t *o, const struct int_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, f[i].key, jint(f[i].val));
+}
+
+/* One vassal in uWSGI's member order. */
+static json_t *
+vassal_doc(const struct vassal *v)
+{
+	const struct int_field head[] = {
+		{ "pid", v->pid }, { "born", v->born }, { "last_mod", v->last_mod },
+		{ "last_heartbeat", v->last_heartbeat }, { "loyal", v->loyal }, { "ready", v->ready },
+		{ "accepting", v->accepting }, { "last_loyal", v->last_loyal }, { "last_ready", v->last_ready },
+		{ "last_accepting", v->last_accepting }, { "first_run", v->first_run }, { "last_run", v->last_run },
+		{ "cursed", v->state == V_STOPPING ? v->cursed_at : 0 },
+		/* uWSGI features this Emperor does not have */
+		{ "zerg", 0 }, { "on_demand", 0 }, { "suspended", 0 }, { "adopted", 0 },
+		{ "uid", v->uid }, { "gid", v->gid },
+	};
+	const struct int_field tail[] = { { "respawns", v->respawns }, { "jid", v->jid } };
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_string(v->name));
+	set_ints(o, head, NFIELDS(head));
+	json_object_set_new(o, "monitor", json_string(emperor.mon[v->monitor].arg));
+	json_object_set_new(o, "attrs", json_object());
+	set_ints(o, tail, NFIELDS(tail));
+	json_object_set_new(o, "jail", json_string(v->jail));
+	json_object_set_new(o, "status", json_string(state_name(v->state)));
+	return o;
+}
+
 static char *stats_doc(size_t *len)
 {
 	const struct config *cfg = emperor.cfg;
@@ -63,45 +105,19 @@ static char *stats_doc(size_t *len)
 	for (size_t i = 0; i < emperor.vt.n; i++) {
 		struct vassal *v = emperor.vt.v[i];
 		find_jail(v);
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_string(v->name));
-		json_object_set_new(o, "pid", jint(v->pid));
-		json_object_set_new(o, "born", jint(v->born));
-		json_object_set_new(o, "last_mod", jint(v->last_mod));
-		json_object_set_new(o, "last_heartbeat", jint(v->last_heartbeat));
-		json_object_set_new(o, "loyal", jint(v->loyal));
-		json_object_set_new(o, "ready", jint(v->ready));
-		json_object_set_new(o, "accepting", jint(v->accepting));
-		json_object_set_new(o, "last_loyal", jint(v->last_loyal));
-		json_object_set_new(o, "last_ready", jint(v->last_ready));
-		json_object_set_new(o, "last_accepting", jint(v->last_accepting));
-		json_object_set_new(o, "first_run", jint(v->first_run));
-		json_object_set_new(o, "last_run", jint(v->last_run));
-		json_object_set_new(o, "cursed", jint(v->state == V_STOPPING ? v->cursed_at : 0));
-		json_object_set_new(o, "zerg", jint(0));
-		json_object_set_new(o, "on_demand", jint(0));
-		json_object_set_new(o, "suspended", jint(0));
-		json_object_set_new(o, "adopted", jint(0));
-		json_object_set_new(o, "uid", jint(v->uid));
-		json_object_set_new(o, "gid", jint(v->gid));
-		json_object_set_new(o, "monitor", json_string(emperor.mon[v->monitor].arg));
-		json_object_set_new(o, "attrs", json_object());
-		json_object_set_new(o, "respawns", jint(v->respawns));
-		json_object_set_new(o, "jid", jint(v->jid));
-		json_object_set_new(o, "jail", json_string(v->jail));
-		json_object_set_new(o, "status", json_string(state_name(v->state)));
-		json_array_append_new(vs, o);
+		json_array_append_new(vs, vassal_doc(v));
 	}
 	json_object_set_new(root, "vassals", vs);
 	json_t *bl = json_array();
 	for (size_t i = 0; i < emperor.bl.n; i++) {
 		const struct blacklist_item *it = &emperor.bl.v[i];
+		const struct int_field ints[] = {
+			{ "throttle_level", it->level_ms }, { "attempt", it->attempt },
+			{ "first_attempt", it->first_unix }, { "last_attempt", it->last_unix },
+		};
 		json_t *o = json_object();
 		json_object_set_new(o, "id", json_string(it->id));
-		json_object_set_new(o, "throttle_level", jint(it->level_ms));
-		json_object_set_new(o, "attempt", jint(it->attempt));
-		json_object_set_new(o, "first_attempt", jint(it->first_unix));
-		json_object_set_new(o, "last_attempt", jint(it->last_unix));
+		set_ints(o, ints, NFIELDS(ints));
 		json_array_append_new(bl, o);
 	}
 	json_object_set_new(root, "blacklist", bl);
