@@ -6,7 +6,6 @@
 #include "emperor/emperor.h"
 #include "emperor/emperor_internal.h"
 #include "emperor/emperor_os.h"
-#include "emperor/monitor_pg.h"
 #include "emperor/vassal_exec.h"
 #include "base/clock.h"
 #include "base/log.h"
