@@ -1,6 +1,5 @@
 /* The Emperor on FreeBSD: kqueue EVFILT_VNODE, and jail ids from kinfo_proc. */
 #include "emperor/emperor_os.h"
-#include "base/util.h"
 
 #include <sys/types.h>
 #include <sys/event.h>
@@ -17,10 +16,6 @@
 
 #define VNODE_MASK (NOTE_DELETE | NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_LINK | NOTE_RENAME | NOTE_REVOKE)
 
-struct notify {
-	int kq;
-};
-
 struct notify *notify_open(void)
 {
 	int kq = kqueue();
@@ -30,20 +25,8 @@ struct notify *notify_open(void)
 		close(kq);
 		return NULL;
 	}
-	struct notify *n = xcalloc(1, sizeof(*n));
-	n->kq = kq;
-	return n;
+	return notify_from_fd(kq);
 }
-
-void notify_close(struct notify *n)
-{
-	if (!n)
-		return;
-	close(n->kq);
-	free(n);
-}
-
-int notify_fd(const struct notify *n) { return n->kq; }
 
 /* The watch id is the descriptor kept open on the vnode. */
 static int watch(struct notify *n, const char *path, int flags)
@@ -53,7 +36,7 @@ static int watch(struct notify *n, const char *path, int flags)
 		return -1;
 	struct kevent kev;
 	EV_SET(&kev, (uintptr_t)fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, VNODE_MASK, 0, NULL);
-	if (kevent(n->kq, &kev, 1, NULL, 0, NULL) < 0) {
+	if (kevent(notify_fd(n), &kev, 1, NULL, 0, NULL) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -86,7 +69,7 @@ void notify_drain(struct notify *n, void (*cb)(int wd, const char *name, void *d
 	struct kevent ev[64];
 	struct timespec zero = { 0, 0 };
 	int got;
-	while ((got = kevent(n->kq, NULL, 0, ev, 64, &zero)) > 0) {
+	while ((got = kevent(notify_fd(n), NULL, 0, ev, 64, &zero)) > 0) {
 		for (int i = 0; i < got; i++)
 			cb((int)ev[i].ident, NULL, data);
 		if (got < 64)

@@ -1,5 +1,6 @@
 /* The Emperor on Linux: inotify, and jails found through the registry. */
 #include "emperor/emperor_os.h"
+#include "base/clock.h"
 #include "base/util.h"
 #include "jail/registry.h"
 
@@ -12,39 +13,22 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB | \
                     IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
-
-struct notify {
-	int fd;
-};
 
 struct notify *notify_open(void)
 {
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	struct notify *n = xcalloc(1, sizeof(*n));
-	n->fd = fd;
-	return n;
+	return notify_from_fd(fd);
 }
-
-void notify_close(struct notify *n)
-{
-	if (!n)
-		return;
-	close(n->fd);
-	free(n);
-}
-
-int notify_fd(const struct notify *n) { return n->fd; }
 
 int notify_watch_dir(struct notify *n, const char *dir)
 {
-	return inotify_add_watch(n->fd, dir, WATCH_MASK);
+	return inotify_add_watch(notify_fd(n), dir, WATCH_MASK);
 }
 
 bool notify_wants_file_watches(void) { return false; }
@@ -60,14 +44,14 @@ int notify_watch_file(struct notify *n, const char *path)
 void notify_unwatch(struct notify *n, int wd)
 {
 	if (wd >= 0)
-		inotify_rm_watch(n->fd, wd);
+		inotify_rm_watch(notify_fd(n), wd);
 }
 
 void notify_drain(struct notify *n, void (*cb)(int wd, const char *name, void *data), void *data)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	for (;;) {
-		ssize_t len = read(n->fd, buf, sizeof(buf));
+		ssize_t len = read(notify_fd(n), buf, sizeof(buf));
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len <= 0)
@@ -105,40 +89,34 @@ static struct {
 	size_t n;
 	long long at_ms;
 	bool valid;
-} jc;
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
+} jail_cache;
 
 static void jail_cache_refresh(void)
 {
-	free(jc.v);
-	free(jc.ns);
-	memset(&jc, 0, sizeof(jc));
-	if (registry_list(&jc.v, &jc.n) < 0) {
-		jc.v = NULL;
-		jc.n = 0;
+	free(jail_cache.v);
+	free(jail_cache.ns);
+	memset(&jail_cache, 0, sizeof(jail_cache));
+	if (registry_list(&jail_cache.v, &jail_cache.n) < 0) {
+		jail_cache.v = NULL;
+		jail_cache.n = 0;
 		return;
 	}
-	jc.ns = xcalloc(jc.n ? jc.n : 1, sizeof(*jc.ns));
-	for (size_t i = 0; i < jc.n; i++)
-		if (pidns_of(jc.v[i].pid, &jc.ns[i]) < 0)
-			jc.ns[i].st_ino = 0;
-	jc.at_ms = mono_ms();
-	jc.valid = true;
+	jail_cache.ns = xcalloc(jail_cache.n ? jail_cache.n : 1, sizeof(*jail_cache.ns));
+	for (size_t i = 0; i < jail_cache.n; i++)
+		if (pidns_of(jail_cache.v[i].pid, &jail_cache.ns[i]) < 0)
+			jail_cache.ns[i].st_ino = 0;
+	jail_cache.at_ms = clock_ms();
+	jail_cache.valid = true;
 }
 
 static int jail_cache_find(const struct stat *child_ns, size_t nchild, long *jid, char *name, size_t len)
 {
 	for (size_t c = 0; c < nchild; c++)
-		for (size_t i = 0; i < jc.n; i++)
-			if (jc.ns[i].st_ino && jc.ns[i].st_ino == child_ns[c].st_ino && jc.ns[i].st_dev == child_ns[c].st_dev) {
-				*jid = jc.v[i].jid;
-				snprintf(name, len, "%s", jc.v[i].name);
+		for (size_t i = 0; i < jail_cache.n; i++)
+			if (jail_cache.ns[i].st_ino && jail_cache.ns[i].st_ino == child_ns[c].st_ino &&
+			    jail_cache.ns[i].st_dev == child_ns[c].st_dev) {
+				*jid = jail_cache.v[i].jid;
+				snprintf(name, len, "%s", jail_cache.v[i].name);
 				return 0;
 			}
 	return -1;
@@ -168,7 +146,7 @@ int emperor_jail_of(pid_t pid, long *jid, char *name, size_t len)
 	int rc = -1;
 	if (nchild > 0) {
 		bool fresh = false;
-		if (!jc.valid || mono_ms() - jc.at_ms > JAIL_CACHE_MS) {
+		if (!jail_cache.valid || clock_ms() - jail_cache.at_ms > JAIL_CACHE_MS) {
 			jail_cache_refresh();
 			fresh = true;
 		}

@@ -19,6 +19,8 @@ struct notify *notify_open(void);
 void notify_close(struct notify *n);
 /* Readable when events are pending (close-on-exec). */
 int notify_fd(const struct notify *n);
+/* For the backends (emperor_notify.c): a handle that owns fd. */
+struct notify *notify_from_fd(int fd);
 /* Watches a directory for entries created, removed, renamed, written or
  * changed in their attributes. A watch id >= 0, or -1 with errno. */
 int notify_watch_dir(struct notify *n, const char *dir);
