@@ -283,24 +283,26 @@ sock_chown(const char *path, const char *owner, char *err, size_t errlen)
 
 /* ---- Flags ------------------------------------------------------------ */
 
-int
-sock_set_nonblock(int fd, bool on)
+/* Sets or clears flag in the flags fcntl() reads with get and writes with set. */
+static int
+fcntl_flag(int fd, int get, int set, int flag, bool on)
 {
 	int fl;
 
-	if ((fl = fcntl(fd, F_GETFL)) == -1)
+	if ((fl = fcntl(fd, get)) == -1)
 		return -1;
-	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-	return fcntl(fd, F_SETFL, fl) == -1 ? -1 : 0;
+	fl = on ? fl | flag : fl & ~flag;
+	return fcntl(fd, set, fl) == -1 ? -1 : 0;
+}
+
+int
+sock_set_nonblock(int fd, bool on)
+{
+	return fcntl_flag(fd, F_GETFL, F_SETFL, O_NONBLOCK, on);
 }
 
 int
 sock_set_cloexec(int fd, bool on)
 {
-	int fl;
-
-	if ((fl = fcntl(fd, F_GETFD)) == -1)
-		return -1;
-	fl = on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC;
-	return fcntl(fd, F_SETFD, fl) == -1 ? -1 : 0;
+	return fcntl_flag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, on);
 }

@@ -40,42 +40,42 @@ load8(const char *p)
 	return w;
 }
 
-/* Skips field-value bytes; returns the first other byte (CR, LF, CTL) or end. */
-static const char *
-scan_value(const char *p, const char *end)
+/*
+ * Skips bytes of class cls, eight at a time while no byte of a word is
+ * below `below`, DEL or `stop` (those words are left to the class table).
+ * Returns the first byte not in cls, or end. Inlined with constants.
+ */
+static inline const char *
+scan_class(const char *p, const char *end, uint8_t cls, uint8_t below, uint8_t stop)
 {
 	for (;;) {
 		while (end - p >= 8) {
 			uint64_t w = load8(p);
-			if (has_byte_below(w, 0x20) | has_byte(w, 0x7f))
-				break;	/* a CTL or HTAB somewhere in these 8 */
+			if (has_byte_below(w, below) | has_byte(w, 0x7f) | has_byte(w, stop))
+				break;
 			p += 8;
 		}
-		const char *stop = end - p > 8 ? p + 8 : end;
-		while (p < stop && is_class(*p, CT_VALUE))
+		const char *stop_at = end - p > 8 ? p + 8 : end;
+		while (p < stop_at && is_class(*p, cls))
 			p++;
-		if (p < stop || p == end)
+		if (p < stop_at || p == end)
 			return p;
 	}
+}
+
+/* Skips field-value bytes; returns the first other byte (CR, LF, CTL) or end. */
+static const char *
+scan_value(const char *p, const char *end)
+{
+	/* a CTL or HTAB stops the fast loop (DEL twice: no third stop byte) */
+	return scan_class(p, end, CT_VALUE, 0x20, 0x7f);
 }
 
 /* Skips request-target bytes; stops at SP, CTL, '#' or end. */
 static const char *
 scan_target(const char *p, const char *end)
 {
-	for (;;) {
-		while (end - p >= 8) {
-			uint64_t w = load8(p);
-			if (has_byte_below(w, 0x21) | has_byte(w, 0x7f) | has_byte(w, '#'))
-				break;
-			p += 8;
-		}
-		const char *stop = end - p > 8 ? p + 8 : end;
-		while (p < stop && is_class(*p, CT_TARGET))
-			p++;
-		if (p < stop || p == end)
-			return p;
-	}
+	return scan_class(p, end, CT_TARGET, 0x21, '#');
 }
 
 static const char *
