@@ -6,13 +6,13 @@
  */
 #include "net/event.h"
 #include "net/event_backend.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
 /* At most this many ready fds are taken from the kernel per round. */
 #define EV_BATCH 1024
@@ -50,17 +50,6 @@ struct event_loop {
 	volatile sig_atomic_t stop;
 	struct ev_api	*api;
 };
-
-static long long
-monotonic_us(void)
-{
-	struct timespec ts;
-
-	/* CLOCK_MONOTONIC always exists; failing here means a broken libc. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		abort();
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 struct event_loop *
 event_loop_new(int max_fds)
@@ -337,7 +326,7 @@ event_timer_add(struct event_loop *loop, long long ms, event_timer_fn *cb, void 
 	slot = loop->free_slot;
 	t = &loop->timers[slot];
 	loop->free_slot = t->next_free;
-	t->when = monotonic_us() + ms * 1000;
+	t->when = clock_us() + ms * 1000;
 	t->seq = loop->timer_seq++;
 	t->cb = cb;
 	t->data = data;
@@ -368,7 +357,7 @@ timer_wait_ms(struct event_loop *loop)
 
 	if (loop->ntimers == 0)
 		return -1;
-	us = loop->timers[loop->heap[0]].when - monotonic_us();
+	us = loop->timers[loop->heap[0]].when - clock_us();
 	if (us <= 0)
 		return 0;
 	if (us / 1000 >= INT_MAX)
@@ -384,7 +373,7 @@ static int
 timer_run(struct event_loop *loop)
 {
 	unsigned long long seq_end = loop->timer_seq;
-	long long now = monotonic_us(), id;
+	long long now = clock_us(), id;
 	struct ev_timer *t;
 	event_timer_fn *cb;
 	void *data;

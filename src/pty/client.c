@@ -3,10 +3,10 @@
 #include "pty/client.h"
 #include "pty/frame.h"
 #include "base/log.h"
+#include "base/signal_pipe.h"
 #include "net/socket.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -19,17 +19,14 @@
 
 #define CLIENT_CHUNK 4096
 
-static int sigpipe_w = -1;
 static volatile sig_atomic_t stop_sig;
 
-static void on_signal(int sig)
+/* In the handler: any signal but SIGWINCH ends the session. */
+static void
+note_stop(int sig)
 {
-	int saved = errno;
-	unsigned char b = (unsigned char)sig;
 	if (sig != SIGWINCH)
 		stop_sig = sig;
-	if (write(sigpipe_w, &b, 1) < 0) { /* full: a wake-up is pending anyway */ }
-	errno = saved;
 }
 
 /* Writes all of buf; gives up on an error or a stop signal. 0 or -1. */
@@ -122,9 +119,9 @@ static int relay(int sock, bool framed, int tty, int sigfd)
 			return 1;
 		}
 		if (p[0].revents & POLLIN) {
-			unsigned char sigs[32];
-			ssize_t n = read(sigfd, sigs, sizeof(sigs));
-			for (ssize_t i = 0; i < n; i++)
+			int sigs[32];
+			size_t n = signal_pipe_read(sigfd, sigs, sizeof(sigs) / sizeof(sigs[0]));
+			for (size_t i = 0; i < n; i++)
 				if (sigs[i] == SIGWINCH && framed && send_winsize(sock, tty) < 0)
 					return 0;
 			continue;
@@ -154,30 +151,21 @@ static int relay(int sock, bool framed, int tty, int sigfd)
 
 int pty_client_run(const char *addr, bool framed)
 {
-	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH };
-	struct sigaction sa, old[sizeof(sigs) / sizeof(sigs[0])];
-	int pipefd[2];
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH };
+	enum { NSIGS = sizeof(sigs) / sizeof(sigs[0]) };
+	struct sigaction old[NSIGS];
+	int sigfd;
 
 	int sock = connect_to(addr);
 	if (sock < 0)
 		return 1;
-	if (pipe(pipefd) < 0) {
+	stop_sig = 0;
+	/* no SA_RESTART: a blocked write gives up */
+	if ((sigfd = signal_pipe_open(sigs, NSIGS, false, note_stop, old)) < 0) {
 		log_errno("pty client: pipe");
 		close(sock);
 		return 1;
 	}
-	for (int i = 0; i < 2; i++) {
-		fcntl(pipefd[i], F_SETFD, FD_CLOEXEC);
-		fcntl(pipefd[i], F_SETFL, O_NONBLOCK);
-	}
-	sigpipe_w = pipefd[1];
-	stop_sig = 0;
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;	/* no SA_RESTART: a blocked write gives up */
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, &old[i]);
-	signal(SIGPIPE, SIG_IGN);
 
 	/* raw mode: every key (^C, ^D, ^Z) travels to the remote terminal */
 	struct termios saved;
@@ -189,14 +177,10 @@ int pty_client_run(const char *addr, bool framed)
 		if (tcsetattr(0, TCSADRAIN, &t) < 0)
 			raw = false;
 	}
-	int rc = relay(sock, framed, tty, pipefd[0]);
+	int rc = relay(sock, framed, tty, sigfd);
 	if (raw)
 		tcsetattr(0, TCSADRAIN, &saved);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &old[i], NULL);
+	signal_pipe_close(sigs, NSIGS, old);
 	close(sock);
-	close(pipefd[0]);
-	close(pipefd[1]);
-	sigpipe_w = -1;
 	return rc;
 }

@@ -15,8 +15,11 @@
  */
 #include "pty/router.h"
 #include "pty/frame.h"
+#include "pty/router_os.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/platform.h"
+#include "base/signal_pipe.h"
 #include "base/util.h"
 #include "net/event.h"
 #include "net/socket.h"
@@ -35,13 +38,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
-#ifdef __FreeBSD__
-#include <libutil.h>
-#else
-#include <pty.h>
-#endif
 
 #define PTY_BUF			(64 * 1024)	/* per direction, per session */
 #define PTY_DEFAULT_ROWS	24
@@ -92,94 +89,12 @@ static struct {
 	char *argv[4];			/* the command */
 	unsigned short rows, cols;
 	long long timeout_ms;
-	int sigpipe[2];
+	int sigfd;			/* read end of the signal pipe */
 	bool stopping;
 	long long accept_timer;
-} R;
+} router;
 
 static uint8_t scratch[PTY_BUF];	/* framed input, before decoding */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* ---- configuration --------------------------------------------------------------- */
-
-size_t pty_router_count(const struct config *cfg)
-{
-	return cfg->forkpty_router.n + cfg->forkpty_urouter.n;
-}
-
-const char *pty_router_addr(const struct config *cfg, size_t i, bool *framed)
-{
-	bool f = i >= cfg->forkpty_router.n;
-	if (framed)
-		*framed = f;
-	return f ? cfg->forkpty_urouter.v[i - cfg->forkpty_router.n] : cfg->forkpty_router.v[i];
-}
-
-static struct origin addr_origin(const struct config *cfg, size_t i)
-{
-	size_t raw = cfg->forkpty_router.n;
-	return i >= raw ? cfg->forkpty_urouter.origin[i - raw] : cfg->forkpty_router.origin[i];
-}
-
-static int check_size(const struct config *cfg, const char *opt, unsigned long long v)
-{
-	if (v <= USHRT_MAX)
-		return 0;
-	const struct origin *o = config_origin(cfg, opt);
-	if (o)
-		config_error(*o, "%s: %llu is larger than %u", opt, v, USHRT_MAX);
-	else
-		log_msg("%s: %llu is larger than %u", opt, v, USHRT_MAX);
-	return -1;
-}
-
-int pty_router_bind(const struct config *cfg, int *fds)
-{
-	size_t n = pty_router_count(cfg);
-	char err[256], name[SOCK_NAME_MAX];
-
-	if (n == 0)
-		return 0;
-	if (check_size(cfg, "forkptyrouter-rows", cfg->forkpty_rows) < 0 ||
-	    check_size(cfg, "forkptyrouter-cols", cfg->forkpty_cols) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		bool framed;
-		const char *spec = pty_router_addr(cfg, i, &framed);
-		struct sock_addr a;
-		if (sock_parse_addr(spec, &a, err, sizeof(err)) < 0) {
-			config_error(addr_origin(cfg, i), "%s", err);
-			return -1;
-		}
-		if (a.kind == SOCK_ADDR_SHARED) {
-			config_error(addr_origin(cfg, i), "'%s': the forkpty router takes a path, @name or ip:port, not a shared socket", spec);
-			return -1;
-		}
-		if (fds[i] < 0) {
-			fds[i] = sock_listen(&a, (int)cfg->listen_backlog, err, sizeof(err));
-			if (fds[i] < 0) {
-				config_error(addr_origin(cfg, i), "%s", err);
-				return -1;
-			}
-			if (a.kind == SOCK_ADDR_UNIX &&
-			    ((cfg->chmod_socket && sock_chmod(a.u.un.sun_path, cfg->chmod_socket, err, sizeof(err)) < 0) ||
-			     (cfg->chown_socket && sock_chown(a.u.un.sun_path, cfg->chown_socket, err, sizeof(err)) < 0))) {
-				config_error(addr_origin(cfg, i), "%s", err);
-				return -1;
-			}
-		}
-		if (sock_name(fds[i], name, sizeof(name)) < 0)
-			snprintf(name, sizeof(name), "%s", spec);
-		log_msg("forkpty router (%s) bound to %s fd %d", framed ? "uwsgi" : "raw", name, fds[i]);
-	}
-	return 0;
-}
 
 /* ---- buffers ------------------------------------------------------------------- */
 
@@ -211,7 +126,7 @@ static void on_pty(struct event_loop *loop, int fd, void *data, int mask);
 static void cancel_timer(long long *id)
 {
 	if (*id > 0)
-		event_timer_del(R.loop, *id);
+		event_timer_del(router.loop, *id);
 	*id = 0;
 }
 
@@ -223,10 +138,10 @@ static void session_free(struct session *s)
 	if (s->prev)
 		s->prev->next = s->next;
 	else
-		R.sessions = s->next;
+		router.sessions = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	R.nsessions--;
+	router.nsessions--;
 	free(s->in.p);
 	free(s->out.p);
 	free(s);
@@ -261,7 +176,7 @@ static void session_hangup(struct session *s, const char *why)
 	log_msg("forkpty: session of %s (pid %d) closed: %s", s->peer[0] ? s->peer : "local",
 	        (int)s->pid, why);
 	if (s->sock >= 0) {
-		event_del(R.loop, s->sock, EV_READ | EV_WRITE);
+		event_del(router.loop, s->sock, EV_READ | EV_WRITE);
 		close(s->sock);
 		s->sock = -1;
 	}
@@ -272,7 +187,7 @@ static void session_hangup(struct session *s, const char *why)
 			kill(-fg, SIGHUP);
 			kill(-fg, SIGCONT);
 		}
-		event_del(R.loop, s->pty, EV_READ | EV_WRITE);
+		event_del(router.loop, s->pty, EV_READ | EV_WRITE);
 		close(s->pty);
 		s->pty = -1;
 	}
@@ -288,17 +203,17 @@ static void session_hangup(struct session *s, const char *why)
 	if (s->pid <= 0)
 		session_free(s);
 	else
-		s->kill_timer = event_timer_add(R.loop, PTY_KILL_GRACE_MS, on_kill_timer, s);
+		s->kill_timer = event_timer_add(router.loop, PTY_KILL_GRACE_MS, on_kill_timer, s);
 }
 
 /* Interest in exactly mask on fd (adds and removes what differs). */
 static int want(int fd, int mask, event_fd_fn *cb, struct session *s)
 {
-	int cur = event_mask(R.loop, fd);
-	if ((mask & ~cur) && event_add(R.loop, fd, mask & ~cur, cb, s) < 0)
+	int cur = event_mask(router.loop, fd);
+	if ((mask & ~cur) && event_add(router.loop, fd, mask & ~cur, cb, s) < 0)
 		return -1;
 	if (cur & ~mask)
-		event_del(R.loop, fd, cur & ~mask);
+		event_del(router.loop, fd, cur & ~mask);
 	return 0;
 }
 
@@ -322,7 +237,7 @@ static int session_update(struct session *s)
 		return -1;
 	}
 	if ((s->pty_done || s->pid <= 0) && s->drain_timer == 0)
-		s->drain_timer = event_timer_add(R.loop, PTY_DRAIN_MS, on_drain_timer, s);
+		s->drain_timer = event_timer_add(router.loop, PTY_DRAIN_MS, on_drain_timer, s);
 	int sm = (s->out.len ? EV_WRITE : 0) | (buf_room(&s->in) ? EV_READ : 0);
 	int pm = 0;
 	if (!s->pty_done)
@@ -392,7 +307,7 @@ static int sock_read(struct session *s)
 		session_hangup(s, n == 0 ? "client disconnected" : strerror(errno));
 		return -1;
 	}
-	s->last_ms = now_ms();
+	s->last_ms = clock_ms();
 	if (s->framed)
 		return feed_framed(s, scratch, (size_t)n);
 	s->in.len += (size_t)n;
@@ -410,7 +325,7 @@ static int sock_write(struct session *s)
 		session_hangup(s, strerror(errno));
 		return -1;
 	}
-	s->last_ms = now_ms();
+	s->last_ms = clock_ms();
 	buf_consumed(&s->out, (size_t)n);
 	return 0;
 }
@@ -420,7 +335,7 @@ static void pty_finished(struct session *s)
 {
 	s->pty_done = true;
 	s->in.len = s->in.off = 0;
-	event_del(R.loop, s->pty, EV_READ | EV_WRITE);
+	event_del(router.loop, s->pty, EV_READ | EV_WRITE);
 }
 
 static void pty_read(struct session *s)
@@ -436,7 +351,7 @@ static void pty_read(struct session *s)
 		pty_finished(s);
 		return;
 	}
-	s->last_ms = now_ms();
+	s->last_ms = clock_ms();
 	s->out.len += (size_t)n;
 }
 
@@ -451,7 +366,7 @@ static void pty_write(struct session *s)
 		pty_finished(s);
 		return;
 	}
-	s->last_ms = now_ms();
+	s->last_ms = clock_ms();
 	buf_consumed(&s->in, (size_t)n);
 }
 
@@ -487,13 +402,13 @@ static void on_idle_timer(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	struct session *s = data;
-	long long idle = now_ms() - s->last_ms;
+	long long idle = clock_ms() - s->last_ms;
 	s->idle_timer = 0;
-	if (idle >= R.timeout_ms) {
+	if (idle >= router.timeout_ms) {
 		session_hangup(s, "idle timeout");
 		return;
 	}
-	s->idle_timer = event_timer_add(loop, R.timeout_ms - idle, on_idle_timer, s);
+	s->idle_timer = event_timer_add(loop, router.timeout_ms - idle, on_idle_timer, s);
 }
 
 /* ---- the child ------------------------------------------------------------------ */
@@ -513,11 +428,11 @@ static void __attribute__((noreturn)) child_exec(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	closefrom(3);
 	setenv("TERM", "xterm", 0);
-	execv(R.argv[0], R.argv);
+	execv(router.argv[0], router.argv);
 	static const char msg[] = "stockade: forkpty router: cannot run the command: ";
 	const char *e = strerror(errno);
 	ssize_t rc = write(2, msg, sizeof(msg) - 1);
-	rc = write(2, R.argv[0], strlen(R.argv[0]));
+	rc = write(2, router.argv[0], strlen(router.argv[0]));
 	rc = write(2, ": ", 2);
 	rc = write(2, e, strlen(e));
 	rc = write(2, "\r\n", 2);
@@ -541,8 +456,8 @@ static void session_start(int fd, bool framed, const struct sock_addr *peer)
 	s->sock = fd;
 	s->pty = -1;
 	s->framed = framed;
-	s->ws.ws_row = R.rows;
-	s->ws.ws_col = R.cols;
+	s->ws.ws_row = router.rows;
+	s->ws.ws_col = router.cols;
 	pty_decoder_init(&s->dec, 0);
 	if (peer->kind == SOCK_ADDR_UNIX || peer->kind == SOCK_ADDR_ABSTRACT)
 		s->peer[0] = '\0';
@@ -554,7 +469,7 @@ static void session_start(int fd, bool framed, const struct sock_addr *peer)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	int master = -1;
-	pid_t pid = forkpty(&master, NULL, NULL, &s->ws);
+	pid_t pid = router_forkpty(&master, &s->ws);
 	if (pid == 0)
 		child_exec();
 	int saved = errno;
@@ -574,16 +489,16 @@ static void session_start(int fd, bool framed, const struct sock_addr *peer)
 	s->pid = pid;
 	s->in.p = xmalloc(PTY_BUF);
 	s->out.p = xmalloc(PTY_BUF);
-	s->last_ms = now_ms();
-	s->next = R.sessions;
-	if (R.sessions)
-		R.sessions->prev = s;
-	R.sessions = s;
-	R.nsessions++;
+	s->last_ms = clock_ms();
+	s->next = router.sessions;
+	if (router.sessions)
+		router.sessions->prev = s;
+	router.sessions = s;
+	router.nsessions++;
 	log_msg("forkpty: session of %s (%s) started: pid %d, %ux%u", s->peer[0] ? s->peer : "local",
-	        framed ? "uwsgi" : "raw", (int)pid, R.rows, R.cols);
-	if (R.timeout_ms > 0)
-		s->idle_timer = event_timer_add(R.loop, R.timeout_ms, on_idle_timer, s);
+	        framed ? "uwsgi" : "raw", (int)pid, router.rows, router.cols);
+	if (router.timeout_ms > 0)
+		s->idle_timer = event_timer_add(router.loop, router.timeout_ms, on_idle_timer, s);
 	session_update(s);
 }
 
@@ -595,9 +510,9 @@ static void resume_accepting(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	(void)data;
-	R.accept_timer = 0;
-	for (size_t i = 0; i < R.nls && !R.stopping; i++)
-		if (event_add(loop, R.ls[i].fd, EV_READ, on_listen, &R.ls[i]) < 0)
+	router.accept_timer = 0;
+	for (size_t i = 0; i < router.nls && !router.stopping; i++)
+		if (event_add(loop, router.ls[i].fd, EV_READ, on_listen, &router.ls[i]) < 0)
 			log_errno("forkpty: event_add(listener)");
 }
 
@@ -605,7 +520,7 @@ static void on_listen(struct event_loop *loop, int fd, void *data, int mask)
 {
 	struct listener *l = data;
 	(void)mask;
-	for (int i = 0; i < PTY_ACCEPT_BATCH && !R.stopping; i++) {
+	for (int i = 0; i < PTY_ACCEPT_BATCH && !router.stopping; i++) {
 		struct sock_addr peer;
 		int c = sock_accept(fd, &peer);
 		if (c >= 0) {
@@ -615,10 +530,10 @@ static void on_listen(struct event_loop *loop, int fd, void *data, int mask)
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			/* out of descriptors: let sessions end before trying again */
 			log_errno("forkpty: accept");
-			for (size_t k = 0; k < R.nls; k++)
-				event_del(loop, R.ls[k].fd, EV_READ);
-			if (R.accept_timer == 0)
-				R.accept_timer = event_timer_add(loop, PTY_EMFILE_PAUSE_MS, resume_accepting, NULL);
+			for (size_t k = 0; k < router.nls; k++)
+				event_del(loop, router.ls[k].fd, EV_READ);
+			if (router.accept_timer == 0)
+				router.accept_timer = event_timer_add(loop, PTY_EMFILE_PAUSE_MS, resume_accepting, NULL);
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED) {
 			log_errno("forkpty: accept");
 		}
@@ -628,22 +543,12 @@ static void on_listen(struct event_loop *loop, int fd, void *data, int mask)
 
 /* ---- signals and the process ---------------------------------------------------------- */
 
-static int sigpipe_w = -1;
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char b = (unsigned char)sig;
-	if (write(sigpipe_w, &b, 1) < 0) { /* full: a wake-up is pending anyway */ }
-	errno = saved;
-}
-
 static void reap(void)
 {
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (struct session *s = R.sessions; s; s = s->next) {
+		for (struct session *s = router.sessions; s; s = s->next) {
 			if (s->pid != pid)
 				continue;
 			s->pid = 0;
@@ -658,15 +563,15 @@ static void reap(void)
 
 static void stop_router(void)
 {
-	if (R.stopping)
+	if (router.stopping)
 		return;
-	R.stopping = true;
-	cancel_timer(&R.accept_timer);
-	for (size_t i = 0; i < R.nls; i++) {
-		event_del(R.loop, R.ls[i].fd, EV_READ);
-		close(R.ls[i].fd);
+	router.stopping = true;
+	cancel_timer(&router.accept_timer);
+	for (size_t i = 0; i < router.nls; i++) {
+		event_del(router.loop, router.ls[i].fd, EV_READ);
+		close(router.ls[i].fd);
 	}
-	struct session *s = R.sessions;
+	struct session *s = router.sessions;
 	while (s) {
 		struct session *next = s->next;
 		session_hangup(s, "router stopping");
@@ -679,9 +584,9 @@ static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
 	(void)loop;
 	(void)data;
 	(void)mask;
-	unsigned char sigs[64];
-	ssize_t n = read(fd, sigs, sizeof(sigs));
-	for (ssize_t i = 0; i < n; i++) {
+	int sigs[64];
+	size_t n = signal_pipe_read(fd, sigs, sizeof(sigs) / sizeof(sigs[0]));
+	for (size_t i = 0; i < n; i++) {
 		if (sigs[i] == SIGCHLD)
 			reap();
 		else
@@ -701,8 +606,8 @@ static void set_command(const struct config *cfg)
 {
 	const char *cmd = cfg->forkpty_command && cfg->forkpty_command[0] ? cfg->forkpty_command : PTY_DEFAULT_COMMAND;
 	if (!strchr(cmd, ' ')) {
-		R.argv[0] = (char *)cmd;
-		R.argv[1] = NULL;
+		router.argv[0] = (char *)cmd;
+		router.argv[1] = NULL;
 		return;
 	}
 	/* like uWSGI: a command with a space runs through the binsh shell */
@@ -715,53 +620,47 @@ static void set_command(const struct config *cfg)
 			break;
 		}
 	}
-	R.argv[0] = (char *)sh;
-	R.argv[1] = "-c";
-	R.argv[2] = (char *)cmd;
-	R.argv[3] = NULL;
+	router.argv[0] = (char *)sh;
+	router.argv[1] = "-c";
+	router.argv[2] = (char *)cmd;
+	router.argv[3] = NULL;
 }
 
 static void __attribute__((noreturn)) router_main(const struct config *cfg, const int *fds)
 {
-	memset(&R, 0, sizeof(R));
-	R.cfg = cfg;
-	R.rows = cfg->forkpty_rows ? (unsigned short)cfg->forkpty_rows : PTY_DEFAULT_ROWS;
-	R.cols = cfg->forkpty_cols ? (unsigned short)cfg->forkpty_cols : PTY_DEFAULT_COLS;
-	R.timeout_ms = (long long)cfg->forkpty_timeout * 1000;
+	memset(&router, 0, sizeof(router));
+	router.cfg = cfg;
+	router.rows = cfg->forkpty_rows ? (unsigned short)cfg->forkpty_rows : PTY_DEFAULT_ROWS;
+	router.cols = cfg->forkpty_cols ? (unsigned short)cfg->forkpty_cols : PTY_DEFAULT_COLS;
+	router.timeout_ms = (long long)cfg->forkpty_timeout * 1000;
 	set_command(cfg);
-	R.nls = pty_router_count(cfg);
-	R.ls = xcalloc(R.nls ? R.nls : 1, sizeof(*R.ls));
+	router.nls = pty_router_count(cfg);
+	router.ls = xcalloc(router.nls ? router.nls : 1, sizeof(*router.ls));
 
+	/* everything the master catches is ours now (SIGPIPE ignored) */
+	static const int ours[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+	router.sigfd = signal_pipe_open(ours, sizeof(ours) / sizeof(ours[0]), true, NULL, NULL);
+	if (router.sigfd < 0) {
+		log_errno("forkpty router: pipe");
+		_exit(1);
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	if (pipe(R.sigpipe) < 0 || sock_set_cloexec(R.sigpipe[0], true) < 0 ||
-	    sock_set_cloexec(R.sigpipe[1], true) < 0 || sock_set_nonblock(R.sigpipe[0], true) < 0 ||
-	    sock_set_nonblock(R.sigpipe[1], true) < 0) {
-		log_errno("forkpty router: pipe");
-		_exit(1);
-	}
-	sigpipe_w = R.sigpipe[1];
-	/* everything the master catches is ours now: its handler writes to its pipe */
-	int ours[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP };
-	sa.sa_handler = on_signal;
-	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-		sigaction(ours[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 
-	R.loop = event_loop_new(loop_size());
-	if (!R.loop || event_add(R.loop, R.sigpipe[0], EV_READ, on_sigpipe, NULL) < 0) {
+	router.loop = event_loop_new(loop_size());
+	if (!router.loop || event_add(router.loop, router.sigfd, EV_READ, on_sigpipe, NULL) < 0) {
 		log_errno("forkpty router: event loop");
 		_exit(1);
 	}
-	for (size_t i = 0; i < R.nls; i++) {
-		R.ls[i].fd = fds[i];
-		pty_router_addr(cfg, i, &R.ls[i].framed);
-		if (event_add(R.loop, fds[i], EV_READ, on_listen, &R.ls[i]) < 0) {
+	for (size_t i = 0; i < router.nls; i++) {
+		router.ls[i].fd = fds[i];
+		pty_router_addr(cfg, i, &router.ls[i].framed);
+		if (event_add(router.loop, fds[i], EV_READ, on_listen, &router.ls[i]) < 0) {
 			log_errno("forkpty router: event_add(fd %d)", fds[i]);
 			_exit(1);
 		}
@@ -772,15 +671,15 @@ static void __attribute__((noreturn)) router_main(const struct config *cfg, cons
 	log_msg("forkpty router ready (pid: %d, command: %s)", (int)getpid(),
 	        cfg->forkpty_command ? cfg->forkpty_command : PTY_DEFAULT_COMMAND);
 
-	while (!R.stopping)
-		if (event_loop_run_once(R.loop, -1) < 0 && errno != EINTR) {
+	while (!router.stopping)
+		if (event_loop_run_once(router.loop, -1) < 0 && errno != EINTR) {
 			log_errno("forkpty router: event loop");
 			stop_router();
 		}
-	long long deadline = now_ms() + PTY_STOP_MS;
-	while (R.sessions && now_ms() < deadline)
-		event_loop_run_once(R.loop, 100);
-	for (struct session *s = R.sessions; s; s = s->next)
+	long long deadline = clock_ms() + PTY_STOP_MS;
+	while (router.sessions && clock_ms() < deadline)
+		event_loop_run_once(router.loop, 100);
+	for (struct session *s = router.sessions; s; s = s->next)
 		if (s->pid > 0)
 			kill(s->pid, SIGKILL);
 	log_msg("forkpty router (pid: %d) stopped", (int)getpid());

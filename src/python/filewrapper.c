@@ -84,19 +84,7 @@ int wsgi_file_wrapper_close(PyObject *self)
 
 	if (!fw->filelike)
 		return 0;
-	PyObject *meth = PyObject_GetAttr(fw->filelike, wsgi_str_close);
-	if (!meth) {
-		if (!PyErr_ExceptionMatches(PyExc_AttributeError))
-			return -1;
-		PyErr_Clear();
-		return 0;
-	}
-	PyObject *r = PyObject_CallNoArgs(meth);
-	Py_DECREF(meth);
-	if (!r)
-		return -1;
-	Py_DECREF(r);
-	return 0;
+	return wsgi_call_close(fw->filelike);
 }
 
 static PyObject *fw_close(PyObject *self, PyObject *unused)

@@ -325,6 +325,26 @@ static int send_file_wrapper(struct wsgi_req *req, PyObject *fw)
 	return 0;
 }
 
+int
+wsgi_call_close(PyObject *obj)
+{
+	PyObject *meth, *r;
+
+	if ((meth = PyObject_GetAttr(obj, wsgi_str_close)) == NULL) {
+		/* no close(): nothing to do (PEP 3333 makes it optional) */
+		if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+			return -1;
+		PyErr_Clear();
+		return 0;
+	}
+	r = PyObject_CallNoArgs(meth);
+	Py_DECREF(meth);
+	if (r == NULL)
+		return -1;
+	Py_DECREF(r);
+	return 0;
+}
+
 /* result.close(), if it has one. 0, or -1 with an exception set. */
 static int close_result(PyObject *result)
 {
@@ -332,20 +352,7 @@ static int close_result(PyObject *result)
 		return 0;
 	if (Py_IS_TYPE(result, &wsgi_file_wrapper_type))
 		return wsgi_file_wrapper_close(result);
-
-	PyObject *meth = PyObject_GetAttr(result, wsgi_str_close);
-	if (!meth) {
-		if (!PyErr_ExceptionMatches(PyExc_AttributeError))
-			return -1;
-		PyErr_Clear();
-		return 0;
-	}
-	PyObject *r = PyObject_CallNoArgs(meth);
-	Py_DECREF(meth);
-	if (!r)
-		return -1;
-	Py_DECREF(r);
-	return 0;
+	return wsgi_call_close(result);
 }
 
 /* After a failure: a 500 if the client has seen nothing yet. */

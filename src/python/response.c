@@ -53,8 +53,9 @@ static int latin1_view(PyObject *s, const char **p, Py_ssize_t *len)
 }
 
 /* A header name or value, or the status: a latin-1 str without CR, LF or
- * NUL (which would split or truncate the response head). */
-static int check_text(PyObject *s, const char *what)
+ * NUL (which would split or truncate the response head). Its bytes go to
+ * *pp and *lenp when those are not NULL. */
+static int check_text(PyObject *s, const char *what, const char **pp, Py_ssize_t *lenp)
 {
 	const char *p;
 	Py_ssize_t len;
@@ -77,6 +78,10 @@ static int check_text(PyObject *s, const char *what)
 			return -1;
 		}
 	}
+	if (pp)
+		*pp = p;
+	if (lenp)
+		*lenp = len;
 	return 0;
 }
 
@@ -86,9 +91,8 @@ static int check_status(PyObject *status)
 	const char *p;
 	Py_ssize_t len;
 
-	if (check_text(status, "status") < 0)
+	if (check_text(status, "status", &p, &len) < 0)
 		return -1;
-	latin1_view(status, &p, &len);
 	if (len < 4 || p[3] != ' ' ||
 	    p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9') {
 		PyErr_Format(PyExc_ValueError,
@@ -103,9 +107,8 @@ static int check_header_name(PyObject *name)
 	const char *p;
 	Py_ssize_t len;
 
-	if (check_text(name, "header name") < 0)
+	if (check_text(name, "header name", &p, &len) < 0)
 		return -1;
-	latin1_view(name, &p, &len);
 	if (len == 0) {
 		PyErr_SetString(PyExc_ValueError, "empty header name");
 		return -1;
@@ -136,7 +139,7 @@ static PyObject *check_headers(PyObject *headers)
 			return NULL;
 		}
 		if (check_header_name(PyTuple_GET_ITEM(h, 0)) < 0 ||
-		    check_text(PyTuple_GET_ITEM(h, 1), "header value") < 0)
+		    check_text(PyTuple_GET_ITEM(h, 1), "header value", NULL, NULL) < 0)
 			return NULL;
 	}
 	return PyList_AsTuple(headers);

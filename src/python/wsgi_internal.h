@@ -77,6 +77,9 @@ void wsgi_handler_free(void);
 int wsgi_handler_run(PyObject *app, const struct kv *vars, size_t nvars,
                      struct request_io *io);
 
+/* obj.close() if obj has one (handler.c): 0, or -1 with an exception set. */
+int wsgi_call_close(PyObject *obj);
+
 /* Interned strings used on hot paths, created by wsgi_init(). */
 extern PyObject *wsgi_str_close;
 extern PyObject *wsgi_str_read;
