@@ -18,12 +18,12 @@
 #include "base/log.h"
 #include "config/options.h"
 #include "base/util.h"
+#include "jail/error.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,25 +172,6 @@ struct builder {
 	enum jail_ns_mode ip4_mode, ip6_mode;
 	bool mount_on[NPARAMS];
 };
-
-static void jerr(const struct origin *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* One error line: "file:line: msg" for a located option, "msg" otherwise. */
-static void
-jerr(const struct origin *o, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (o != NULL)
-		config_error(*o, "%s", msg);
-	else
-		log_msg("%s", msg);
-}
 
 static const char *
 where(const struct src *s, char *buf, size_t n)
@@ -393,20 +374,20 @@ add_addr(struct builder *b, int family, const char *s, struct origin o, const ch
 	int rc = parse_addr(family, s, &a);
 
 	if (rc == -1) {
-		jerr(&o, "%s: '%s' is not an %s address%s", opt, s, fam,
+		jail_config_error(&o, "%s: '%s' is not an %s address%s", opt, s, fam,
 		    strchr(s, '|') ? " (the interface|address form belongs to jail(8), "
 		    "not to the kernel)" : "");
 		return -1;
 	}
 	if (rc == -2) {
-		jerr(&o, "%s: '%s' is not an %s address (prefix length 0-%d)", opt, s,
+		jail_config_error(&o, "%s: '%s' is not an %s address (prefix length 0-%d)", opt, s,
 		    fam, family == AF_INET ? 32 : 128);
 		return -1;
 	}
 	/* FreeBSD's kern_jail.c refuses these with EINVAL. */
 	if (family == AF_INET ? (a.u.v4.s_addr == htonl(INADDR_ANY) ||
 	    a.u.v4.s_addr == htonl(INADDR_BROADCAST)) : IN6_IS_ADDR_UNSPECIFIED(&a.u.v6)) {
-		jerr(&o, "%s: '%s' is a wildcard or broadcast address, not a jail address",
+		jail_config_error(&o, "%s: '%s' is a wildcard or broadcast address, not a jail address",
 		    opt, s);
 		return -1;
 	}
@@ -415,13 +396,13 @@ add_addr(struct builder *b, int family, const char *s, struct origin o, const ch
 		if (addr_equal(&(*list)[i], &a)) {
 			struct src prev = { true, false, (*list)[i].origin };
 			char w[512];
-			jerr(&o, "%s: '%s' is given twice (also %s)", opt, s,
+			jail_config_error(&o, "%s: '%s' is given twice (also %s)", opt, s,
 			    where(&prev, w, sizeof(w)));
 			return -1;
 		}
 	}
 	if (*n >= JAIL_MAX_AF_IPS) {
-		jerr(&o, "%s: more than %d %s addresses", opt, JAIL_MAX_AF_IPS, fam);
+		jail_config_error(&o, "%s: more than %d %s addresses", opt, JAIL_MAX_AF_IPS, fam);
 		return -1;
 	}
 	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
@@ -437,7 +418,7 @@ set_once(struct src *s, char **field, const char *v, const struct origin *o,
 	char w[512];
 
 	if (s->set && strcmp(*field, v) != 0) {
-		jerr(o, "jail2: %s '%s' conflicts with '%s' given %s", what, v, *field,
+		jail_config_error(o, "jail2: %s '%s' conflicts with '%s' given %s", what, v, *field,
 		    where(s, w, sizeof(w)));
 		return -1;
 	}
@@ -470,15 +451,15 @@ parse_jail_option(struct builder *b)
 		}
 	}
 	if ((why = check_path(copy)) != NULL) {
-		jerr(config_origin(b->cfg, "jail"), "jail: rootfs '%s' %s", copy, why);
+		jail_config_error(config_origin(b->cfg, "jail"), "jail: rootfs '%s' %s", copy, why);
 		goto out;
 	}
 	if (host != NULL && *host != '\0' && !valid_hostname(host)) {
-		jerr(config_origin(b->cfg, "jail"), "jail: '%s' is not a valid hostname (%s)", host, HOST_RULE);
+		jail_config_error(config_origin(b->cfg, "jail"), "jail: '%s' is not a valid hostname (%s)", host, HOST_RULE);
 		goto out;
 	}
 	if (name != NULL && *name != '\0' && !valid_name(name)) {
-		jerr(config_origin(b->cfg, "jail"), "jail: '%s' is not a valid jail name (%s)", name, NAME_RULE);
+		jail_config_error(config_origin(b->cfg, "jail"), "jail: '%s' is not a valid jail name (%s)", name, NAME_RULE);
 		goto out;
 	}
 	set_once(&b->path, &spec->path, copy, NULL, "path");
@@ -547,13 +528,13 @@ resolve_key(const char *key, const struct origin *o, bool *negate)
 	*negate = false;
 	if (p != NULL) {
 		if (p->type == PT_READONLY) {
-			jerr(o, "jail2: '%s' is read-only", key);
+			jail_config_error(o, "jail2: '%s' is read-only", key);
 			return NULL;
 		}
 		return p;
 	}
 	if (is_pseudo(key)) {
-		jerr(o, "jail2: '%s' is a jail(8) pseudo-parameter, not a kernel jail parameter", key);
+		jail_config_error(o, "jail2: '%s' is a jail(8) pseudo-parameter, not a kernel jail parameter", key);
 		return NULL;
 	}
 	if (strlen(key) < sizeof(cand[0])) {
@@ -567,11 +548,11 @@ resolve_key(const char *key, const struct origin *o, bool *negate)
 	for (int i = 0; i < ncand; i++) {
 		if ((p = find_param(cand[i])) != NULL) {
 			if (p->type == PT_READONLY) {
-				jerr(o, "jail2: '%s' is read-only", key);
+				jail_config_error(o, "jail2: '%s' is read-only", key);
 				return NULL;
 			}
 			if (p->type != PT_BOOL && p->type != PT_VNET) {
-				jerr(o, "jail2: '%s': the \"no\" prefix applies to boolean "
+				jail_config_error(o, "jail2: '%s': the \"no\" prefix applies to boolean "
 				    "parameters only, and '%s' is not one", key, p->name);
 				return NULL;
 			}
@@ -579,16 +560,16 @@ resolve_key(const char *key, const struct origin *o, bool *negate)
 			return p;
 		}
 		if (is_pseudo(cand[i])) {
-			jerr(o, "jail2: '%s' is a jail(8) pseudo-parameter, not a kernel "
+			jail_config_error(o, "jail2: '%s' is a jail(8) pseudo-parameter, not a kernel "
 			    "jail parameter", key);
 			return NULL;
 		}
 	}
 	const char *s = suggest(key);
 	if (s != NULL)
-		jerr(o, "jail2: unknown jail parameter '%s' (did you mean '%s'?)", key, s);
+		jail_config_error(o, "jail2: unknown jail parameter '%s' (did you mean '%s'?)", key, s);
 	else
-		jerr(o, "jail2: unknown jail parameter '%s'", key);
+		jail_config_error(o, "jail2: unknown jail parameter '%s'", key);
 	return NULL;
 }
 
@@ -611,26 +592,26 @@ check_value(const struct pdef *p, const char *key, const char *v,
 	switch (p->type) {
 	case PT_PATH:
 		if ((why = check_path(v)) != NULL) {
-			jerr(o, "jail2: path '%s' %s", v, why);
+			jail_config_error(o, "jail2: path '%s' %s", v, why);
 			return -1;
 		}
 		break;
 	case PT_NAME:
 		if (!valid_name(v)) {
-			jerr(o, "jail2: name '%s' is not a valid jail name (%s)", v, NAME_RULE);
+			jail_config_error(o, "jail2: name '%s' is not a valid jail name (%s)", v, NAME_RULE);
 			return -1;
 		}
 		break;
 	case PT_HOSTNAME:
 		if (!valid_hostname(v)) {
-			jerr(o, "jail2: %s '%s' is not a valid hostname (%s)", key, v, HOST_RULE);
+			jail_config_error(o, "jail2: %s '%s' is not a valid hostname (%s)", key, v, HOST_RULE);
 			return -1;
 		}
 		break;
 	case PT_TEXT:
 	case PT_WORD:
 		if (!valid_text(v, p->min, p->max, p->type == PT_TEXT)) {
-			jerr(o, "jail2: '%s' expects printable text%s of %lld to %lld "
+			jail_config_error(o, "jail2: '%s' expects printable text%s of %lld to %lld "
 			    "characters, got '%s'", key, p->type == PT_WORD ? " without spaces" : "",
 			    p->min, p->max, v);
 			return -1;
@@ -638,14 +619,14 @@ check_value(const struct pdef *p, const char *key, const char *v,
 		break;
 	case PT_INT:
 		if (!parse_int(v, p->min, p->max, &n)) {
-			jerr(o, "jail2: '%s' expects an integer from %lld to %lld, got '%s'", key,
+			jail_config_error(o, "jail2: '%s' expects an integer from %lld to %lld, got '%s'", key,
 			    p->min, p->max, v);
 			return -1;
 		}
 		break;
 	case PT_BOOL:
 		if (!parse_boolean(v, &t)) {
-			jerr(o, "jail2: '%s' expects a boolean (true/false, 1/0, yes/no, on/off), "
+			jail_config_error(o, "jail2: '%s' expects a boolean (true/false, 1/0, yes/no, on/off), "
 			    "got '%s'", key, v);
 			return -1;
 		}
@@ -657,7 +638,7 @@ check_value(const struct pdef *p, const char *key, const char *v,
 			return 0;
 		}
 		if (!parse_boolean(v, &t)) {
-			jerr(o, "jail2: '%s' expects new or inherit (or a boolean), got '%s'", key, v);
+			jail_config_error(o, "jail2: '%s' expects new or inherit (or a boolean), got '%s'", key, v);
 			return -1;
 		}
 		*norm = xstrdup(t != negate ? "new" : "inherit");
@@ -667,10 +648,10 @@ check_value(const struct pdef *p, const char *key, const char *v,
 		if (!parse_jailsys(v, &m) ||
 		    (p->type == PT_JAILSYS_NI && m == JAIL_MODE_DISABLE)) {
 			if (p->type == PT_JAILSYS)
-				jerr(o, "jail2: '%s' expects new, inherit or disable (or 1, 2, 0), "
+				jail_config_error(o, "jail2: '%s' expects new, inherit or disable (or 1, 2, 0), "
 				    "got '%s'", key, v);
 			else
-				jerr(o, "jail2: '%s' expects new or inherit (or 1, 2), got '%s'",
+				jail_config_error(o, "jail2: '%s' expects new or inherit (or 1, 2), got '%s'",
 				    key, v);
 			return -1;
 		}
@@ -737,7 +718,7 @@ apply_param(struct builder *b, const struct pdef *p, const char *v, const struct
 		int rc = 0;
 		/* libjail splits at ',' and nothing else; empty elements are errors. */
 		if (*v == '\0' || v[strlen(v) - 1] == ',' || strstr(v, ",,") || *v == ',') {
-			jerr(o, "%s: empty address in '%s'", opt, v);
+			jail_config_error(o, "%s: empty address in '%s'", opt, v);
 			rc = -1;
 		}
 		for (tok = strtok_r(list, ",", &save); rc == 0 && tok != NULL;
@@ -795,7 +776,7 @@ parse_jail2(struct builder *b, const char *entry, struct origin o)
 	int rc = -1;
 
 	if (*key == '\0') {
-		jerr(&o, "jail2: empty parameter name in '%s'", entry);
+		jail_config_error(&o, "jail2: empty parameter name in '%s'", entry);
 		goto out;
 	}
 	if ((p = resolve_key(key, &o, &negate)) == NULL)
@@ -842,7 +823,7 @@ check_modes(struct builder *b)
 		if (n > 0 && s->set && m != JAIL_MODE_NEW) {
 			struct jail_addr *a = fam == 0 ? &spec->ip4[0] : &spec->ip6[0];
 			struct src as = { true, false, a->origin };
-			jerr(&s->o, "jail2: %s=%s conflicts with the %s addresses given %s",
+			jail_config_error(&s->o, "jail2: %s=%s conflicts with the %s addresses given %s",
 			    name, jailsys_name(m), fam == 0 ? "IPv4" : "IPv6",
 			    where(&as, w, sizeof(w)));
 			return -1;
@@ -864,7 +845,7 @@ check_modes(struct builder *b)
 			"host.hostname", "host.domainname", "host.hostuuid", "host.hostid"
 		};
 		if (b->hostname.set) {
-			jerr(&b->host.o, "jail2: host=inherit conflicts with the hostname given %s",
+			jail_config_error(&b->host.o, "jail2: host=inherit conflicts with the hostname given %s",
 			    where(&b->hostname, w, sizeof(w)));
 			return -1;
 		}
@@ -872,7 +853,7 @@ check_modes(struct builder *b)
 			const struct jail_param *jp = jail_spec_param(spec, host_keys[i]);
 			if (jp != NULL) {
 				struct src ps = { true, false, jp->origin };
-				jerr(&b->host.o, "jail2: host=inherit conflicts with %s given %s",
+				jail_config_error(&b->host.o, "jail2: host=inherit conflicts with %s given %s",
 				    host_keys[i], where(&ps, w, sizeof(w)));
 				return -1;
 			}
@@ -905,21 +886,21 @@ parse_attach(struct builder *b)
 		o = config_origin(cfg, "jail");
 	}
 	if (with != NULL) {
-		jerr(o, "jail-attach cannot be combined with %s: jail-attach joins an "
+		jail_config_error(o, "jail-attach cannot be combined with %s: jail-attach joins an "
 		    "existing jail, %s creates a new one", with, with);
 		return -1;
 	}
 	if (*v == '\0') {
-		jerr(config_origin(cfg, "jail-attach"), "jail-attach: empty value (expected a jid or a jail name)");
+		jail_config_error(config_origin(cfg, "jail-attach"), "jail-attach: empty value (expected a jid or a jail name)");
 		return -1;
 	}
 	if (all_digits(v)) {
 		if (!parse_int(v, 1, JAIL_JID_MAX, &jid)) {
-			jerr(config_origin(cfg, "jail-attach"), "jail-attach: jid '%s' is out of range (1-%d)", v, JAIL_JID_MAX);
+			jail_config_error(config_origin(cfg, "jail-attach"), "jail-attach: jid '%s' is out of range (1-%d)", v, JAIL_JID_MAX);
 			return -1;
 		}
 	} else if (!valid_name(v)) {
-		jerr(config_origin(cfg, "jail-attach"), "jail-attach: '%s' is not a valid jail name (%s)", v, NAME_RULE);
+		jail_config_error(config_origin(cfg, "jail-attach"), "jail-attach: '%s' is not a valid jail name (%s)", v, NAME_RULE);
 		return -1;
 	}
 	b->spec->attach = xstrdup(v);
@@ -959,11 +940,11 @@ build(struct builder *b)
 		return parse_attach(b);
 	if (cfg->jail == NULL && cfg->jail2.n == 0) {
 		if (cfg->jail_ip4.n > 0) {
-			jerr(&cfg->jail_ip4.origin[0], "jail-ip4 needs jail or jail2");
+			jail_config_error(&cfg->jail_ip4.origin[0], "jail-ip4 needs jail or jail2");
 			return -1;
 		}
 		if (cfg->jail_ip6.n > 0) {
-			jerr(&cfg->jail_ip6.origin[0], "jail-ip6 needs jail or jail2");
+			jail_config_error(&cfg->jail_ip6.origin[0], "jail-ip6 needs jail or jail2");
 			return -1;
 		}
 		return 0;	/* `jailed` alone */
@@ -979,7 +960,7 @@ build(struct builder *b)
 		if (parse_jail2(b, cfg->jail2.v[i], cfg->jail2.origin[i]) < 0)
 			return -1;
 	if (spec->path == NULL) {
-		jerr(&cfg->jail2.origin[0], "jail2 given without path "
+		jail_config_error(&cfg->jail2.origin[0], "jail2 given without path "
 		    "(add jail2 = path=<rootfs>, or use jail = <rootfs>)");
 		return -1;
 	}
