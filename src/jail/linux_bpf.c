@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,21 +37,6 @@ family_mode(enum jail_ns_mode mode, size_t n)
 	}
 }
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int
 jail_bpf_policy_build(const struct jail_spec *spec, struct jail_bpf_policy *pol,
 		      char *err, size_t errlen)
@@ -61,7 +45,7 @@ jail_bpf_policy_build(const struct jail_spec *spec, struct jail_bpf_policy *pol,
 
 	memset(pol, 0, sizeof(*pol));
 	if (spec->nip4 > JAIL_BPF_MAX_ADDRS || spec->nip6 > JAIL_BPF_MAX_ADDRS) {
-		set_err(err, errlen, "too many jail addresses (%zu ip4, %zu ip6; at most %d per family)",
+		errbuf_set(err, errlen, "too many jail addresses (%zu ip4, %zu ip6; at most %d per family)",
 			spec->nip4, spec->nip6, JAIL_BPF_MAX_ADDRS);
 		return -1;
 	}
@@ -71,7 +55,7 @@ jail_bpf_policy_build(const struct jail_spec *spec, struct jail_bpf_policy *pol,
 		for (i = 0; i < spec->nip4; i++) {
 			const struct jail_addr *a = &spec->ip4[i];
 			if (a->family != AF_INET) {
-				set_err(err, errlen, "ip4 address %zu is not IPv4", i + 1);
+				errbuf_set(err, errlen, "ip4 address %zu is not IPv4", i + 1);
 				return -1;
 			}
 			memcpy(&pol->ip4[i], &a->u.v4, 4);
@@ -83,7 +67,7 @@ jail_bpf_policy_build(const struct jail_spec *spec, struct jail_bpf_policy *pol,
 		for (i = 0; i < spec->nip6; i++) {
 			const struct jail_addr *a = &spec->ip6[i];
 			if (a->family != AF_INET6) {
-				set_err(err, errlen, "ip6 address %zu is not IPv6", i + 1);
+				errbuf_set(err, errlen, "ip6 address %zu is not IPv6", i + 1);
 				return -1;
 			}
 			pol->ip6[i] = a->u.v6;
@@ -930,7 +914,7 @@ jail_bpf_load(enum jail_bpf_hook hook, const struct bpf_insn *insns, size_t n,
 		return fd;
 	saved = errno;
 	if (saved != EACCES && saved != EINVAL) {
-		set_err(err, errlen, "bpf(PROG_LOAD %s): %s", hooks[hook].name, strerror(saved));
+		errbuf_set(err, errlen, "bpf(PROG_LOAD %s): %s", hooks[hook].name, strerror(saved));
 		errno = saved;
 		return -1;
 	}
@@ -947,7 +931,7 @@ jail_bpf_load(enum jail_bpf_hook hook, const struct bpf_insn *insns, size_t n,
 	saved = errno;
 	log_tail(tailbuf, sizeof(tailbuf), vlog);
 	free(vlog);
-	set_err(err, errlen, "bpf(PROG_LOAD %s, %zu insns): %s; verifier: %s", hooks[hook].name, n,
+	errbuf_set(err, errlen, "bpf(PROG_LOAD %s, %zu insns): %s; verifier: %s", hooks[hook].name, n,
 		strerror(saved), tailbuf[0] ? tailbuf : "(no log)");
 	errno = saved;
 	return -1;
@@ -964,7 +948,7 @@ bpf_attach(int cgroup_fd, enum jail_bpf_hook hook, int prog_fd, char *err, size_
 	attr.attach_type = hooks[hook].attach;
 	attr.attach_flags = BPF_F_ALLOW_MULTI;
 	if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0) {
-		set_err(err, errlen, "bpf(PROG_ATTACH %s): %s", hooks[hook].name, strerror(errno));
+		errbuf_set(err, errlen, "bpf(PROG_ATTACH %s): %s", hooks[hook].name, strerror(errno));
 		return -1;
 	}
 	return 0;
