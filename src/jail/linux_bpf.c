@@ -409,6 +409,29 @@ choose_src6(struct basm *a, const struct jail_bpf_policy *pol, bool saddrsel, co
 #define CTX_OFF(f) ((int16_t)offsetof(struct bpf_sock_addr, f))
 
 /*
+ * A family the policy allows or denies outright: jumps to allow or deny and
+ * returns true. A listed family (JAIL_BPF_LIST) returns false: the caller
+ * emits the address checks.
+ */
+static bool
+jump_by_mode(struct basm *a, enum jail_bpf_mode mode, int allow, int deny)
+{
+	if (mode == JAIL_BPF_LIST)
+		return false;
+	ja(a, mode == JAIL_BPF_ALLOW ? allow : deny);
+	return true;
+}
+
+/* R6 = ctx and r = user_ip6; jumps to v6 unless the address is v4-mapped. */
+static void
+load_dst6(struct basm *a, const int r[4], int v6)
+{
+	mov64_reg(a, R6, R1);
+	load6(a, r, R6, CTX_OFF(user_ip6));
+	if_mapped(a, r, v6);
+}
+
+/*
  * bind4: a jail address → allow; 0.0.0.0 or 127.0.0.1 (unless 127.0.0.1 is
  * itself a jail address) → rewritten to the primary; anything else → EPERM.
  */
@@ -447,14 +470,8 @@ gen_bind6(struct basm *a, const struct jail_bpf_policy *pol)
 	uint32_t any[4] = { 0, 0, 0, 0 }, lo[4], p[4];
 
 	words6(&in6addr_loopback, lo);
-	mov64_reg(a, R6, R1);
-	load6(a, r, R6, CTX_OFF(user_ip6));
-	if_mapped(a, r, v6);
-	if (pol->mode4 == JAIL_BPF_ALLOW) {
-		ja(a, allow);
-	} else if (pol->mode4 == JAIL_BPF_DENY) {
-		ja(a, deny);
-	} else {
+	load_dst6(a, r, v6);
+	if (!jump_by_mode(a, pol->mode4, allow, deny)) {
 		match4(a, pol, R5, allow);
 		jeq32(a, R5, 0, rw4);
 		if (!has4(pol, lo4()))
@@ -466,11 +483,7 @@ gen_bind6(struct basm *a, const struct jail_bpf_policy *pol)
 		ja(a, allow);
 	}
 	bind_label(a, v6);
-	if (pol->mode6 == JAIL_BPF_ALLOW) {
-		ja(a, allow);
-	} else if (pol->mode6 == JAIL_BPF_DENY) {
-		ja(a, deny);
-	} else {
+	if (!jump_by_mode(a, pol->mode6, allow, deny)) {
 		match6(a, pol, r, allow);
 		is6(a, r, any, rw6);
 		if (!has6(pol, &in6addr_loopback))
@@ -554,6 +567,24 @@ redirect_local_dst4(struct basm *a, const struct jail_bpf_policy *pol, int reg, 
 }
 
 /*
+ * The head of connect4 and sendmsg4: false when IPv4 is denied (the
+ * program is complete: EPERM); else R6 = ctx and R2 = the destination,
+ * 127.0.0.1 and 0.0.0.0 already redirected to the primary address.
+ */
+static bool
+dst4_head(struct basm *a, const struct jail_bpf_policy *pol)
+{
+	if (pol->mode4 == JAIL_BPF_DENY) {
+		ret(a, 0);
+		return false;
+	}
+	mov64_reg(a, R6, R1);
+	ldx_w(a, R2, R6, CTX_OFF(user_ip4));
+	redirect_local_dst4(a, pol, R2, CTX_OFF(user_ip4));
+	return true;
+}
+
+/*
  * connect4: 127.0.0.1 (unless a jail address) and 0.0.0.0 → primary; the
  * source is forced with bpf_bind(jail address, port 0). bpf_bind fails
  * harmlessly when the socket is already bound (necessarily to a jail
@@ -564,13 +595,8 @@ gen_connect4(struct basm *a, const struct jail_bpf_policy *pol)
 {
 	int bind = new_label(a);
 
-	if (pol->mode4 == JAIL_BPF_DENY) {
-		ret(a, 0);
+	if (!dst4_head(a, pol))
 		return;
-	}
-	mov64_reg(a, R6, R1);
-	ldx_w(a, R2, R6, CTX_OFF(user_ip4));
-	redirect_local_dst4(a, pol, R2, CTX_OFF(user_ip4));
 	sa_init(a, SA4_OFF, 2, AF_INET);
 	choose_src4(a, pol, pol->saddrsel4, R2, R3, store_sa4, NULL, bind);
 	bind_label(a, bind);
@@ -588,14 +614,8 @@ gen_connect6(struct basm *a, const struct jail_bpf_policy *pol)
 	uint32_t any[4] = { 0, 0, 0, 0 }, lo[4], p[4];
 
 	words6(&in6addr_loopback, lo);
-	mov64_reg(a, R6, R1);
-	load6(a, r, R6, CTX_OFF(user_ip6));
-	if_mapped(a, r, v6);
-	if (pol->mode4 == JAIL_BPF_ALLOW) {
-		ja(a, allow);
-	} else if (pol->mode4 == JAIL_BPF_DENY) {
-		ja(a, deny);
-	} else {
+	load_dst6(a, r, v6);
+	if (!jump_by_mode(a, pol->mode4, allow, deny)) {
 		redirect_local_dst4(a, pol, R5, CTX_OFF(user_ip6[3]));
 		sa_init(a, SA6_OFF, 4, AF_INET6);
 		mov32_imm(a, R1, mapped_prefix());
@@ -604,11 +624,7 @@ gen_connect6(struct basm *a, const struct jail_bpf_policy *pol)
 		ja(a, bind);
 	}
 	bind_label(a, v6);
-	if (pol->mode6 == JAIL_BPF_ALLOW) {
-		ja(a, allow);
-	} else if (pol->mode6 == JAIL_BPF_DENY) {
-		ja(a, deny);
-	} else {
+	if (!jump_by_mode(a, pol->mode6, allow, deny)) {
 		int rwd = new_label(a), def = new_label(a);
 		sa_init(a, SA6_OFF, 4, AF_INET6);
 		if (!has6(pol, &in6addr_loopback))
@@ -650,13 +666,8 @@ gen_sendmsg4(struct basm *a, const struct jail_bpf_policy *pol)
 {
 	int allow = new_label(a);
 
-	if (pol->mode4 == JAIL_BPF_DENY) {
-		ret(a, 0);
+	if (!dst4_head(a, pol))
 		return;
-	}
-	mov64_reg(a, R6, R1);
-	ldx_w(a, R2, R6, CTX_OFF(user_ip4));
-	redirect_local_dst4(a, pol, R2, CTX_OFF(user_ip4));
 	ldx_w(a, R3, R6, CTX_OFF(msg_src_ip4));
 	match4(a, pol, R3, allow);
 	choose_src4(a, pol, pol->saddrsel4, R2, R4, store_msg_src4, NULL, allow);
@@ -686,9 +697,7 @@ gen_sendmsg6(struct basm *a, const struct jail_bpf_policy *pol)
 		return;
 	}
 	words6(&in6addr_loopback, lo);
-	mov64_reg(a, R6, R1);
-	load6(a, r, R6, CTX_OFF(user_ip6));
-	if_mapped(a, r, v6);
+	load_dst6(a, r, v6);
 	ja(a, allow);
 	bind_label(a, v6);
 	if (!has6(pol, &in6addr_loopback))
@@ -762,11 +771,7 @@ gen_skb(struct basm *a, const struct jail_bpf_policy *pol, bool ingress)
 	ja(a, drop);
 
 	bind_label(a, v4);
-	if (pol->mode4 == JAIL_BPF_ALLOW) {
-		ja(a, pass);
-	} else if (pol->mode4 == JAIL_BPF_DENY) {
-		ja(a, drop);
-	} else {
+	if (!jump_by_mode(a, pol->mode4, pass, drop)) {
 		load_skb_bytes(a, ingress ? 16 : 12, 4, drop);   /* iphdr daddr / saddr */
 		ldx_w(a, R2, R10, -4);
 		match4(a, pol, R2, pass);
@@ -774,11 +779,7 @@ gen_skb(struct basm *a, const struct jail_bpf_policy *pol, bool ingress)
 	}
 
 	bind_label(a, v6);
-	if (pol->mode6 == JAIL_BPF_ALLOW) {
-		ja(a, pass);
-	} else if (pol->mode6 == JAIL_BPF_DENY) {
-		ja(a, drop);
-	} else {
+	if (!jump_by_mode(a, pol->mode6, pass, drop)) {
 		load_skb_bytes(a, ingress ? 24 : 8, 16, drop);   /* ipv6hdr daddr / saddr */
 		load6(a, r, R10, -16);
 		match6(a, pol, r, pass);

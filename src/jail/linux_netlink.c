@@ -225,6 +225,17 @@ talk(struct rtnl *nl, struct nlmsghdr *h, const char *what, char *err, size_t er
 	}
 }
 
+/* talk() for a change that may be done already: the errno `fine` (the
+ * address exists, the link is gone) counts as success. */
+static int
+talk_unless(struct rtnl *nl, struct nlmsghdr *h, const char *what, int fine, char *err,
+	    size_t errlen)
+{
+	if (talk(nl, h, what, err, errlen) < 0)
+		return errno == fine ? 0 : -1;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Requests */
 
@@ -292,9 +303,7 @@ rtnl_link_del(struct rtnl *nl, const char *name, char *err, size_t errlen)
 	ifi.ifi_index = (int)idx;
 	msg_put(h, &ifi, sizeof(ifi));
 	snprintf(what, sizeof(what), "delete link %s", name);
-	if (talk(nl, h, what, err, errlen) < 0)
-		return errno == ENODEV ? 0 : -1;
-	return 0;
+	return talk_unless(nl, h, what, ENODEV, err, errlen);
 }
 
 static size_t
@@ -324,9 +333,7 @@ rtnl_addr_add(struct rtnl *nl, int ifindex, int family, const void *addr, int pr
 	attr_put(h, IFA_LOCAL, addr, addr_len(family));
 	attr_put(h, IFA_ADDRESS, addr, addr_len(family));
 	snprintf(what, sizeof(what), "add address on link %d", ifindex);
-	if (talk(nl, h, what, err, errlen) < 0)
-		return errno == EEXIST ? 0 : -1;
-	return 0;
+	return talk_unless(nl, h, what, EEXIST, err, errlen);
 }
 
 int
@@ -354,7 +361,5 @@ rtnl_route_add(struct rtnl *nl, int family, const void *dst, int dst_len, const 
 		attr_put(h, RTA_GATEWAY, gw, addr_len(family));
 	attr_u32(h, RTA_OIF, (uint32_t)ifindex);
 	snprintf(what, sizeof(what), "add %s route via link %d", dst ? "host" : "default", ifindex);
-	if (talk(nl, h, what, err, errlen) < 0)
-		return errno == EEXIST ? 0 : -1;
-	return 0;
+	return talk_unless(nl, h, what, EEXIST, err, errlen);
 }

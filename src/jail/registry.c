@@ -102,54 +102,53 @@ static int ensure_dirs(void)
 	return mkdir_0700(p);
 }
 
-/* The registry-wide lock: an fd to close when done, or -1. */
-static int global_lock(void)
+/*
+ * The registry-wide lock: an fd to close when done, or -1. Without wait,
+ * the lock is taken only if it is free at once (*locked says whether);
+ * else the fd comes alone: a reader that must not wait (the Emperor's
+ * stats server runs in its event loop) lists without it; entries are
+ * written atomically, so it sees whole entries, at worst one that is being
+ * created or removed.
+ */
+static int
+open_lock(bool wait, bool *locked)
 {
 	char p[PATH_MAX];
-	if (ensure_dirs() < 0)
-		return -1;
-	pathf(p, sizeof(p), "%s/registry.lock", root_dir);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-	}
-	return fd;
-}
+	int fd, saved;
 
-/* The lock if it is free at once (*locked true), else the fd alone: a
- * reader that must not wait (the Emperor's stats server runs in its event
- * loop) lists without it; entries are written atomically, so it sees whole
- * entries, at worst one that is being created or removed. */
-static int global_lock_try(bool *locked)
-{
-	char p[PATH_MAX];
 	*locked = false;
 	if (ensure_dirs() < 0)
 		return -1;
 	pathf(p, sizeof(p), "%s/registry.lock", root_dir);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno != EWOULDBLOCK) {
-			int saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		return fd;
+		if (!wait && errno == EWOULDBLOCK)
+			return fd;
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
 	}
 	*locked = true;
 	return fd;
+}
+
+static int
+global_lock(void)
+{
+	bool locked;
+
+	return open_lock(true, &locked);
+}
+
+static int
+global_lock_try(bool *locked)
+{
+	return open_lock(false, locked);
 }
 
 static void global_unlock(int fd)
