@@ -40,19 +40,28 @@ jail_signal_set(sigset_t *set, bool with_chld)
 
 /* ---- the monitor <-> jail channel ---------------------------------------------------- */
 
+/* Room for the one fd a message may carry. */
+union fd_control {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+
+static void
+msg_init(struct msghdr *mh, struct iovec *iov)
+{
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
+}
+
 /* One message, optionally carrying an fd. Never raises SIGPIPE. */
 int
 jail_chan_send(int fd, const char *text, int passfd)
 {
 	struct iovec iov = { (void *)text, strlen(text) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union fd_control u;
 	struct msghdr mh;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
+	msg_init(&mh, &iov);
 	if (passfd >= 0) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
@@ -76,14 +85,9 @@ ssize_t
 jail_chan_recv(int fd, char *buf, size_t len, int *passfd)
 {
 	struct iovec iov = { buf, len - 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union fd_control u;
 	struct msghdr mh;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
+	msg_init(&mh, &iov);
 	mh.msg_control = u.buf;
 	mh.msg_controllen = sizeof(u.buf);
 	*passfd = -1;

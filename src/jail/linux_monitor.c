@@ -126,20 +126,35 @@ handle_msg(struct jail_run *r, const char *buf, ssize_t n, int fd, int *code)
 	return kind;
 }
 
+/* One message from the jail, handled: its MSG_* kind, or -1 at the end of
+ * the channel (or on an error). */
+static int
+recv_msg(struct jail_run *r, int *code)
+{
+	char buf[4200];
+	int fd;
+	ssize_t n;
+
+	n = jail_chan_recv(r->chan[0], buf, sizeof(buf), &fd);
+	if (n <= 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return handle_msg(r, buf, n, fd, code);
+}
+
 /* Forwards the jail's log lines until the master is ready and init has
  * passed its pidfd (0), the jail failed after saying why (-1), or it ended
  * without a word (-2). */
 int
 jail_monitor_wait_ready(struct jail_run *r)
 {
-	char buf[4200];
-	int code;
+	int code, m;
+
 	while (!r->ready || !r->got_master) {
-		int fd;
-		ssize_t n = jail_chan_recv(r->chan[0], buf, sizeof(buf), &fd);
-		if (n <= 0)
+		if ((m = recv_msg(r, &code)) < 0)
 			return -2;
-		int m = handle_msg(r, buf, n, fd, &code);
 		if (m == MSG_FAIL || m == MSG_EXIT)
 			return -1;
 	}
@@ -186,20 +201,14 @@ jail_monitor_loop(struct jail_run *r)
 				jail_pidfd_signal(r->master_pidfd, (int)si.ssi_signo);
 		}
 		if (r->chan[0] >= 0 && p[2].revents) {
-			char buf[4200];
-			int fd;
-			ssize_t n = jail_chan_recv(r->chan[0], buf, sizeof(buf), &fd);
-			if (n <= 0) {
-				if (fd >= 0)
-					close(fd);
+			int m = recv_msg(r, &master_code);
+			if (m < 0) {
 				close(r->chan[0]);
 				r->chan[0] = -1;
-			} else if (handle_msg(r, buf, n, fd, &master_code) == MSG_EXIT) {
-				if (persist) {
-					/* the jail stays, as on FreeBSD; --jail-remove ends it */
-					log_msg("jail %ld (%s) persists without its master", r->re.jid, r->re.name);
-					exit(master_code);
-				}
+			} else if (m == MSG_EXIT && persist) {
+				/* the jail stays, as on FreeBSD; --jail-remove ends it */
+				log_msg("jail %ld (%s) persists without its master", r->re.jid, r->re.name);
+				exit(master_code);
 			}
 		}
 		if (p[1].revents & (POLLIN | POLLHUP))
@@ -208,17 +217,8 @@ jail_monitor_loop(struct jail_run *r)
 	/* what the jail said last */
 	if (r->chan[0] >= 0)
 		fcntl(r->chan[0], F_SETFL, O_NONBLOCK);
-	while (r->chan[0] >= 0) {
-		char buf[4200];
-		int fd;
-		ssize_t n = jail_chan_recv(r->chan[0], buf, sizeof(buf), &fd);
-		if (n <= 0) {
-			if (fd >= 0)
-				close(fd);
-			break;
-		}
-		handle_msg(r, buf, n, fd, &master_code);
-	}
+	while (r->chan[0] >= 0 && recv_msg(r, &master_code) >= 0)
+		;
 	int st = 0;
 	while (waitpid(r->init_pid, &st, 0) < 0 && errno == EINTR)
 		;
