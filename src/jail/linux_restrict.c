@@ -16,6 +16,7 @@
 #include "jail/linux_restrict.h"
 
 #include "base/log.h"
+#include "config/config.h"
 #include "base/util.h"
 
 #include <linux/audit.h>
@@ -115,29 +116,18 @@ param_origin(const struct jail_spec *spec, const char *key, const char *value)
 	return o;
 }
 
-static void
-spec_error(struct origin o, const char *msg)
-{
-	if (o.file && o.line > 0)
-		log_msg("%s:%d: jail: %s", o.file, o.line, msg);
-	else if (o.file)
-		log_msg("%s: jail: %s", o.file, msg);
-	else
-		log_msg("jail: %s", msg);
-}
-
 int
 jail_restrict_validate(const struct jail_spec *spec)
 {
 	if (spec->allow_mount) {
-		spec_error(param_origin(spec, "allow.mount", "1"),
-		    "allow.mount is not supported on Linux: mounting needs "
+		config_error(param_origin(spec, "allow.mount", "1"),
+		    "jail: allow.mount is not supported on Linux: mounting needs "
 		    "CAP_SYS_ADMIN, which is host-wide without a user namespace");
 		return -1;
 	}
 	if (spec->allow_routing) {
-		spec_error(param_origin(spec, "allow.routing", "1"),
-		    "allow.routing is not supported on Linux: it needs "
+		config_error(param_origin(spec, "allow.routing", "1"),
+		    "jail: allow.routing is not supported on Linux: it needs "
 		    "CAP_NET_ADMIN, which is host-wide without a user namespace");
 		return -1;
 	}
@@ -150,8 +140,8 @@ jail_restrict_validate_ids(const struct jail_spec *spec, const char *uid,
 {
 	if (spec->allow_suser || (!uid && !gid))
 		return 0;
-	spec_error(param_origin(spec, "allow.suser", "0"),
-	    "allow.suser=0 leaves jail root without any capability, so the "
+	config_error(param_origin(spec, "allow.suser", "0"),
+	    "jail: allow.suser=0 leaves jail root without any capability, so the "
 	    "uid/gid change after jailing is impossible: remove uid/gid or "
 	    "allow.suser=0");
 	return -1;
