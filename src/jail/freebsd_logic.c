@@ -25,7 +25,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,25 +34,12 @@
 #include "config/config.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "jail/error.h"
 
 static const struct freebsd_sys *sys;
 
 /* Where errors about the `jail =` option point: it has no file:line. */
 static const struct origin jail_option = { "jail", 0 };
-
-/* "file:line: message", or just the message when there is no origin. */
-static void fb_error(const struct origin *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fb_error(const struct origin *o, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	config_error(o ? *o : (struct origin){ 0 }, "%s", msg);
-}
 
 /* libjail's message for its last failure; strerror(err) when it left none. */
 static const char *fb_errmsg(int err)
@@ -146,7 +132,7 @@ static int create_jail2(const struct jail_spec *spec)   /* version-2 struct jail
 	j.ip6 = ip6;
 	jid = sys->jail(&j);
 	if (jid < 0)
-		fb_error(&jail_option, "jail(\"%s\"): %s", spec->path ? spec->path : "", strerror(errno));
+		jail_config_error(&jail_option, "jail(\"%s\"): %s", spec->path ? spec->path : "", strerror(errno));
 	free(ip4);
 	free(ip6);
 	return jid;
@@ -199,12 +185,12 @@ static int apply_params(const struct jail_spec *spec, const struct kv *kv, size_
 		log_msg("FreeBSD libjail applying %s=%s", kv[i].key, kv[i].value);
 		errno = 0;
 		if (sys->jailparam_init(&jp[i], kv[i].key) < 0) {
-			fb_error(kv[i].origin, "jailparam_init(\"%s\"): %s", kv[i].key, fb_errmsg(errno));
+			jail_config_error(kv[i].origin, "jailparam_init(\"%s\"): %s", kv[i].key, fb_errmsg(errno));
 			goto out;
 		}
 		errno = 0;
 		if (sys->jailparam_import(&jp[i], kv[i].value) < 0) {
-			fb_error(kv[i].origin, "jailparam_import(\"%s\", \"%s\"): %s", kv[i].key, kv[i].value,
+			jail_config_error(kv[i].origin, "jailparam_import(\"%s\", \"%s\"): %s", kv[i].key, kv[i].value,
 			         fb_errmsg(errno));
 			i++;
 			goto out;
@@ -213,7 +199,7 @@ static int apply_params(const struct jail_spec *spec, const struct kv *kv, size_
 	errno = 0;
 	jid = sys->jailparam_set(jp, (unsigned)n, JAIL_CREATE | JAIL_ATTACH);
 	if (jid < 0)
-		fb_error(&spec->origin, "jailparam_set(JAIL_CREATE|JAIL_ATTACH): %s", fb_errmsg(errno));
+		jail_config_error(&spec->origin, "jailparam_set(JAIL_CREATE|JAIL_ATTACH): %s", fb_errmsg(errno));
 out:
 	sys->jailparam_free(jp, (unsigned)i);
 	free(jp);
@@ -281,7 +267,7 @@ static int fb_validate(const struct jail_spec *spec)
 		for (size_t i = 0; i < counts[l]; i++) {
 			if (lists[l][i].prefix < 0)
 				continue;
-			fb_error(&lists[l][i].origin,
+			jail_config_error(&lists[l][i].origin,
 			         "an address prefix (/%d) needs Linux vnet mode: FreeBSD's ip%c.addr takes bare "
 			         "addresses (configure a vnet jail's interfaces from inside it)",
 			         lists[l][i].prefix, l == 0 ? '4' : '6');
@@ -297,7 +283,7 @@ static int fb_create_and_enter(const struct jail_spec *spec, struct jail_result 
 	int jid;
 
 	if (!spec->old_api && spec->nparams == 0) {
-		fb_error(&spec->origin, "nothing to create: give `jail = <rootfs>` or `jail2 = path=<rootfs>`");
+		jail_config_error(&spec->origin, "nothing to create: give `jail = <rootfs>` or `jail2 = path=<rootfs>`");
 		return -1;
 	}
 	/* jail(2)/jail_set(2) move us into the jail at once: open the jidfile
@@ -328,13 +314,13 @@ static int fb_attach(const struct jail_spec *spec, struct jail_result *res)
 	errno = 0;
 	jid = sys->jail_getid(id);
 	if (jid < 0) {
-		fb_error(&spec->origin, "jail-attach %s: %s", id, fb_errmsg(errno));
+		jail_config_error(&spec->origin, "jail-attach %s: %s", id, fb_errmsg(errno));
 		return -1;
 	}
 	/* the name, for the log line: a jail cannot see itself once inside */
 	name = sys->jail_getname ? sys->jail_getname(jid) : NULL;
 	if (sys->jail_attach(jid) < 0) {
-		fb_error(&spec->origin, "jail-attach %s: jail_attach(%d): %s", id, jid, strerror(errno));
+		jail_config_error(&spec->origin, "jail-attach %s: jail_attach(%d): %s", id, jid, strerror(errno));
 		free(name);
 		return -1;
 	}
@@ -365,14 +351,14 @@ static int fb_list(int fd, unsigned flags)
 		if (sys->jailparam_init(&jp[n], names[i]) == 0) {
 			have[i] = (int)n++;
 		} else if (i < LP_IP4) {
-			fb_error(NULL, "jls: jailparam_init(\"%s\"): %s", names[i], fb_errmsg(errno));
+			jail_config_error(NULL, "jls: jailparam_init(\"%s\"): %s", names[i], fb_errmsg(errno));
 			sys->jailparam_free(jp, n);
 			return -1;
 		}
 	}
 	for (;;) {
 		if (sys->jailparam_import_raw(&jp[0], &lastjid, sizeof(lastjid)) < 0) {
-			fb_error(NULL, "jls: jailparam_import_raw(\"lastjid\"): %s", fb_errmsg(errno));
+			jail_config_error(NULL, "jls: jailparam_import_raw(\"lastjid\"): %s", fb_errmsg(errno));
 			rc = -1;
 			break;
 		}
@@ -380,7 +366,7 @@ static int fb_list(int fd, unsigned flags)
 		jid = sys->jailparam_get(jp, n, 0);
 		if (jid < 0) {
 			if (errno != ENOENT) {
-				fb_error(NULL, "jls: jailparam_get: %s", fb_errmsg(errno));
+				jail_config_error(NULL, "jls: jailparam_get: %s", fb_errmsg(errno));
 				rc = -1;
 			}
 			break;
@@ -426,11 +412,11 @@ static int fb_remove(const char *id)
 	errno = 0;
 	jid = sys->jail_getid(id);
 	if (jid < 0) {
-		fb_error(NULL, "jail-remove %s: %s", id, fb_errmsg(errno));
+		jail_config_error(NULL, "jail-remove %s: %s", id, fb_errmsg(errno));
 		return -1;
 	}
 	if (sys->jail_remove(jid) < 0) {
-		fb_error(NULL, "jail-remove %s: jail_remove(%d): %s", id, jid, strerror(errno));
+		jail_config_error(NULL, "jail-remove %s: jail_remove(%d): %s", id, jid, strerror(errno));
 		return -1;
 	}
 	log_msg("removed jail %d", jid);

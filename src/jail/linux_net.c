@@ -8,6 +8,7 @@
 #include "jail/linux_net.h"
 #include "jail/linux_bpf.h"
 #include "jail/linux_netlink.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -455,15 +456,6 @@ jail_net_prepare(const struct jail_spec *spec, const char *name, struct jail_net
 /* ------------------------------------------------------------------------ */
 /* vnet */
 
-static double
-ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /*
  * Host side of a vnet jail: one RTM_NEWLINK makes the veth pair with the
  * peer "eth0" born in the jail's netns; the host end gets the link-local
@@ -475,7 +467,7 @@ int
 jail_net_attach_init(const struct jail_spec *spec, struct jail_net *net, pid_t init_pid)
 {
 	struct rtnl nl;
-	struct timespec t0;
+	int64_t t0;
 	struct in_addr gw4;
 	struct in6_addr gw6;
 	char err[512];
@@ -487,7 +479,7 @@ jail_net_attach_init(const struct jail_spec *spec, struct jail_net *net, pid_t i
 		log_msg("vnet: no interface name (jail_net_prepare was not called)");
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_us();
 	if (rtnl_open(&nl, err, sizeof(err)) < 0) {
 		log_msg("vnet: %s", err);
 		return -1;
@@ -524,7 +516,7 @@ jail_net_attach_init(const struct jail_spec *spec, struct jail_net *net, pid_t i
 				   err, sizeof(err)) < 0)
 			goto fail;
 	rtnl_close(&nl);
-	log_msg("vnet: veth %s up in %.1f ms", net->veth_host, ms_since(&t0));
+	log_msg("vnet: veth %s up in %.1f ms", net->veth_host, (double)(clock_us() - t0) / 1e3);
 	return 0;
 fail:
 	log_msg("vnet: %s: %s", net->veth_host, err);

@@ -6,6 +6,8 @@
  */
 #include "jail/linux_netlink.h"
 
+#include "base/util.h"
+
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -13,7 +15,6 @@
 #include <linux/veth.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,21 +29,6 @@ union nlbuf {
 	char b[MSG_CAP];
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int
 rtnl_open(struct rtnl *nl, char *err, size_t errlen)
 {
@@ -52,13 +38,13 @@ rtnl_open(struct rtnl *nl, char *err, size_t errlen)
 	nl->seq = 0;
 	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (nl->fd < 0) {
-		set_err(err, errlen, "socket(NETLINK_ROUTE): %s", strerror(errno));
+		errbuf_set(err, errlen, "socket(NETLINK_ROUTE): %s", strerror(errno));
 		return -1;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
 	if (bind(nl->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		set_err(err, errlen, "bind(NETLINK_ROUTE): %s", strerror(errno));
+		errbuf_set(err, errlen, "bind(NETLINK_ROUTE): %s", strerror(errno));
 		close(nl->fd);
 		nl->fd = -1;
 		return -1;
@@ -194,7 +180,7 @@ talk(struct rtnl *nl, struct nlmsghdr *h, const char *what, char *err, size_t er
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		int saved = errno;
-		set_err(err, errlen, "%s: netlink send: %s", what, strerror(saved));
+		errbuf_set(err, errlen, "%s: netlink send: %s", what, strerror(saved));
 		errno = saved;
 		return -1;
 	}
@@ -207,7 +193,7 @@ talk(struct rtnl *nl, struct nlmsghdr *h, const char *what, char *err, size_t er
 			int saved = errno;
 			if (saved == EINTR)
 				continue;
-			set_err(err, errlen, "%s: netlink recv: %s", what, strerror(saved));
+			errbuf_set(err, errlen, "%s: netlink recv: %s", what, strerror(saved));
 			errno = saved;
 			return -1;
 		}
@@ -222,7 +208,7 @@ talk(struct rtnl *nl, struct nlmsghdr *h, const char *what, char *err, size_t er
 			if (nh->nlmsg_type != NLMSG_ERROR)
 				continue;
 			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
-				set_err(err, errlen, "%s: short netlink reply", what);
+				errbuf_set(err, errlen, "%s: short netlink reply", what);
 				errno = EPROTO;
 				return -1;
 			}
@@ -231,12 +217,23 @@ talk(struct rtnl *nl, struct nlmsghdr *h, const char *what, char *err, size_t er
 				return 0;
 			code = -e->error;
 			ext = ext_ack_msg(nh);
-			set_err(err, errlen, "%s: %s%s%s%s", what, strerror(code), ext ? " (" : "",
+			errbuf_set(err, errlen, "%s: %s%s%s%s", what, strerror(code), ext ? " (" : "",
 				ext ? ext : "", ext ? ")" : "");
 			errno = code;
 			return -1;
 		}
 	}
+}
+
+/* talk() for a change that may be done already: the errno `fine` (the
+ * address exists, the link is gone) counts as success. */
+static int
+talk_unless(struct rtnl *nl, struct nlmsghdr *h, const char *what, int fine, char *err,
+	    size_t errlen)
+{
+	if (talk(nl, h, what, err, errlen) < 0)
+		return errno == fine ? 0 : -1;
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -306,9 +303,7 @@ rtnl_link_del(struct rtnl *nl, const char *name, char *err, size_t errlen)
 	ifi.ifi_index = (int)idx;
 	msg_put(h, &ifi, sizeof(ifi));
 	snprintf(what, sizeof(what), "delete link %s", name);
-	if (talk(nl, h, what, err, errlen) < 0)
-		return errno == ENODEV ? 0 : -1;
-	return 0;
+	return talk_unless(nl, h, what, ENODEV, err, errlen);
 }
 
 static size_t
@@ -338,9 +333,7 @@ rtnl_addr_add(struct rtnl *nl, int ifindex, int family, const void *addr, int pr
 	attr_put(h, IFA_LOCAL, addr, addr_len(family));
 	attr_put(h, IFA_ADDRESS, addr, addr_len(family));
 	snprintf(what, sizeof(what), "add address on link %d", ifindex);
-	if (talk(nl, h, what, err, errlen) < 0)
-		return errno == EEXIST ? 0 : -1;
-	return 0;
+	return talk_unless(nl, h, what, EEXIST, err, errlen);
 }
 
 int
@@ -368,7 +361,5 @@ rtnl_route_add(struct rtnl *nl, int family, const void *dst, int dst_len, const 
 		attr_put(h, RTA_GATEWAY, gw, addr_len(family));
 	attr_u32(h, RTA_OIF, (uint32_t)ifindex);
 	snprintf(what, sizeof(what), "add %s route via link %d", dst ? "host" : "default", ifindex);
-	if (talk(nl, h, what, err, errlen) < 0)
-		return errno == EEXIST ? 0 : -1;
-	return 0;
+	return talk_unless(nl, h, what, EEXIST, err, errlen);
 }

@@ -16,6 +16,7 @@
 #include "jail/linux_restrict.h"
 
 #include "base/log.h"
+#include "config/config.h"
 #include "base/util.h"
 
 #include <linux/audit.h>
@@ -115,29 +116,18 @@ param_origin(const struct jail_spec *spec, const char *key, const char *value)
 	return o;
 }
 
-static void
-spec_error(struct origin o, const char *msg)
-{
-	if (o.file && o.line > 0)
-		log_msg("%s:%d: jail: %s", o.file, o.line, msg);
-	else if (o.file)
-		log_msg("%s: jail: %s", o.file, msg);
-	else
-		log_msg("jail: %s", msg);
-}
-
 int
 jail_restrict_validate(const struct jail_spec *spec)
 {
 	if (spec->allow_mount) {
-		spec_error(param_origin(spec, "allow.mount", "1"),
-		    "allow.mount is not supported on Linux: mounting needs "
+		config_error(param_origin(spec, "allow.mount", "1"),
+		    "jail: allow.mount is not supported on Linux: mounting needs "
 		    "CAP_SYS_ADMIN, which is host-wide without a user namespace");
 		return -1;
 	}
 	if (spec->allow_routing) {
-		spec_error(param_origin(spec, "allow.routing", "1"),
-		    "allow.routing is not supported on Linux: it needs "
+		config_error(param_origin(spec, "allow.routing", "1"),
+		    "jail: allow.routing is not supported on Linux: it needs "
 		    "CAP_NET_ADMIN, which is host-wide without a user namespace");
 		return -1;
 	}
@@ -150,8 +140,8 @@ jail_restrict_validate_ids(const struct jail_spec *spec, const char *uid,
 {
 	if (spec->allow_suser || (!uid && !gid))
 		return 0;
-	spec_error(param_origin(spec, "allow.suser", "0"),
-	    "allow.suser=0 leaves jail root without any capability, so the "
+	config_error(param_origin(spec, "allow.suser", "0"),
+	    "jail: allow.suser=0 leaves jail root without any capability, so the "
 	    "uid/gid change after jailing is impossible: remove uid/gid or "
 	    "allow.suser=0");
 	return -1;
@@ -276,6 +266,47 @@ socket_rules(struct filter *f, long sysnr, const struct jail_spec *spec)
 	block_end(f, at);
 }
 
+/* Syscalls denied as a group (build_filter says when and why). */
+static const long host_wide[] = {
+	__NR_keyctl, __NR_add_key, __NR_request_key, __NR_bpf, __NR_perf_event_open,
+	__NR_kexec_load,
+#ifdef __NR_kexec_file_load
+	__NR_kexec_file_load,
+#endif
+	__NR_init_module, __NR_finit_module, __NR_delete_module, __NR_open_by_handle_at,
+	__NR_userfaultfd,
+};
+#ifdef __NR_io_uring_setup
+static const long io_uring[] = { __NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register };
+#endif
+static const long mounting[] = {
+	__NR_mount, __NR_umount2, __NR_pivot_root, __NR_swapon, __NR_swapoff,
+#ifdef __NR_fsopen
+	__NR_fsopen, __NR_fsconfig, __NR_fsmount, __NR_fspick, __NR_open_tree, __NR_move_mount,
+#endif
+#ifdef __NR_mount_setattr
+	__NR_mount_setattr,
+#endif
+};
+static const long debugging[] = {
+	__NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev,
+#ifdef __NR_pidfd_getfd
+	__NR_pidfd_getfd,
+#endif
+};
+static const long sysvmsg[] = { __NR_msgget, __NR_msgsnd, __NR_msgrcv, __NR_msgctl };
+static const long sysvsem[] = { __NR_semget, __NR_semop, __NR_semtimedop, __NR_semctl };
+static const long sysvshm[] = { __NR_shmget, __NR_shmat, __NR_shmdt, __NR_shmctl };
+
+static void
+deny_list(struct filter *f, const long *sysnr, size_t n, int err)
+{
+	for (size_t i = 0; i < n; i++)
+		deny(f, sysnr[i], err);
+}
+
+#define DENY_LIST(f, list, err)	deny_list(f, list, sizeof(list) / sizeof(list[0]), err)
+
 #define NS_FLAGS                                                             \
 	((uint32_t)(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS |               \
 	    CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET))
@@ -300,74 +331,23 @@ build_filter(const struct jail_spec *spec, struct filter *f)
 	 * kexec are host-wide; open_by_handle_at escapes any root; userfaultfd
 	 * is an exploitation aid. All but userfaultfd need a capability the jail
 	 * lacks: this is the second wall. */
-	deny(f, __NR_keyctl, EPERM);
-	deny(f, __NR_add_key, EPERM);
-	deny(f, __NR_request_key, EPERM);
-	deny(f, __NR_bpf, EPERM);
-	deny(f, __NR_perf_event_open, EPERM);
-	deny(f, __NR_kexec_load, EPERM);
-#ifdef __NR_kexec_file_load
-	deny(f, __NR_kexec_file_load, EPERM);
-#endif
-	deny(f, __NR_init_module, EPERM);
-	deny(f, __NR_finit_module, EPERM);
-	deny(f, __NR_delete_module, EPERM);
-	deny(f, __NR_open_by_handle_at, EPERM);
-	deny(f, __NR_userfaultfd, EPERM);
+	DENY_LIST(f, host_wide, EPERM);
 	/* io_uring operations never pass through this filter: a ring made a
 	 * socket of any family, past the allow-list below. ENOSYS, as on a
 	 * kernel without io_uring, so applications fall back. */
 #ifdef __NR_io_uring_setup
-	deny(f, __NR_io_uring_setup, ENOSYS);
-	deny(f, __NR_io_uring_enter, ENOSYS);
-	deny(f, __NR_io_uring_register, ENOSYS);
+	DENY_LIST(f, io_uring, ENOSYS);
 #endif
-	if (!spec->allow_mount) {
-		deny(f, __NR_mount, EPERM);
-		deny(f, __NR_umount2, EPERM);
-		deny(f, __NR_pivot_root, EPERM);
-		deny(f, __NR_swapon, EPERM);
-		deny(f, __NR_swapoff, EPERM);
-#ifdef __NR_fsopen
-		deny(f, __NR_fsopen, EPERM);
-		deny(f, __NR_fsconfig, EPERM);
-		deny(f, __NR_fsmount, EPERM);
-		deny(f, __NR_fspick, EPERM);
-		deny(f, __NR_open_tree, EPERM);
-		deny(f, __NR_move_mount, EPERM);
-#endif
-#ifdef __NR_mount_setattr
-		deny(f, __NR_mount_setattr, EPERM);
-#endif
-	}
-
-	if (!spec->allow_unprivileged_proc_debug) {
-		deny(f, __NR_ptrace, EPERM);
-		deny(f, __NR_process_vm_readv, EPERM);
-		deny(f, __NR_process_vm_writev, EPERM);
-#ifdef __NR_pidfd_getfd
-		deny(f, __NR_pidfd_getfd, EPERM);
-#endif
-	}
-
-	if (spec->sysvmsg == JAIL_MODE_DISABLE) {
-		deny(f, __NR_msgget, ENOSYS);
-		deny(f, __NR_msgsnd, ENOSYS);
-		deny(f, __NR_msgrcv, ENOSYS);
-		deny(f, __NR_msgctl, ENOSYS);
-	}
-	if (spec->sysvsem == JAIL_MODE_DISABLE) {
-		deny(f, __NR_semget, ENOSYS);
-		deny(f, __NR_semop, ENOSYS);
-		deny(f, __NR_semtimedop, ENOSYS);
-		deny(f, __NR_semctl, ENOSYS);
-	}
-	if (spec->sysvshm == JAIL_MODE_DISABLE) {
-		deny(f, __NR_shmget, ENOSYS);
-		deny(f, __NR_shmat, ENOSYS);
-		deny(f, __NR_shmdt, ENOSYS);
-		deny(f, __NR_shmctl, ENOSYS);
-	}
+	if (!spec->allow_mount)
+		DENY_LIST(f, mounting, EPERM);
+	if (!spec->allow_unprivileged_proc_debug)
+		DENY_LIST(f, debugging, EPERM);
+	if (spec->sysvmsg == JAIL_MODE_DISABLE)
+		DENY_LIST(f, sysvmsg, ENOSYS);
+	if (spec->sysvsem == JAIL_MODE_DISABLE)
+		DENY_LIST(f, sysvsem, ENOSYS);
+	if (spec->sysvshm == JAIL_MODE_DISABLE)
+		DENY_LIST(f, sysvshm, ENOSYS);
 
 	if (spec->children_max == 0) {
 		deny(f, __NR_setns, EPERM);

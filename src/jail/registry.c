@@ -28,17 +28,6 @@ void registry_set_root(const char *dir)
 
 const char *registry_root(void) { return root_dir; }
 
-static void seterr(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 bool registry_name_ok(const char *name)
 {
 	size_t n = strlen(name);
@@ -113,54 +102,53 @@ static int ensure_dirs(void)
 	return mkdir_0700(p);
 }
 
-/* The registry-wide lock: an fd to close when done, or -1. */
-static int global_lock(void)
+/*
+ * The registry-wide lock: an fd to close when done, or -1. Without wait,
+ * the lock is taken only if it is free at once (*locked says whether);
+ * else the fd comes alone: a reader that must not wait (the Emperor's
+ * stats server runs in its event loop) lists without it; entries are
+ * written atomically, so it sees whole entries, at worst one that is being
+ * created or removed.
+ */
+static int
+open_lock(bool wait, bool *locked)
 {
 	char p[PATH_MAX];
-	if (ensure_dirs() < 0)
-		return -1;
-	pathf(p, sizeof(p), "%s/registry.lock", root_dir);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-	}
-	return fd;
-}
+	int fd, saved;
 
-/* The lock if it is free at once (*locked true), else the fd alone: a
- * reader that must not wait (the Emperor's stats server runs in its event
- * loop) lists without it; entries are written atomically, so it sees whole
- * entries, at worst one that is being created or removed. */
-static int global_lock_try(bool *locked)
-{
-	char p[PATH_MAX];
 	*locked = false;
 	if (ensure_dirs() < 0)
 		return -1;
 	pathf(p, sizeof(p), "%s/registry.lock", root_dir);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno != EWOULDBLOCK) {
-			int saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		return fd;
+		if (!wait && errno == EWOULDBLOCK)
+			return fd;
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
 	}
 	*locked = true;
 	return fd;
+}
+
+static int
+global_lock(void)
+{
+	bool locked;
+
+	return open_lock(true, &locked);
+}
+
+static int
+global_lock_try(bool *locked)
+{
+	return open_lock(false, locked);
 }
 
 static void global_unlock(int fd)
@@ -440,11 +428,11 @@ int registry_create(const char *name, long jid, struct registry_entry *e, char *
 	if (name && !*name)
 		name = NULL;
 	if (name && !registry_name_ok(name)) {
-		seterr(err, errlen, "invalid jail name '%s'", name);
+		errbuf_set(err, errlen, "invalid jail name '%s'", name);
 		return -1;
 	}
 	if (jid != -1 && (jid < 1 || jid > JID_MAX)) {
-		seterr(err, errlen, "jid %ld out of range (1-%ld)", jid, JID_MAX);
+		errbuf_set(err, errlen, "jid %ld out of range (1-%ld)", jid, JID_MAX);
 		return -1;
 	}
 	if (name && all_digits(name)) {
@@ -452,14 +440,14 @@ int registry_create(const char *name, long jid, struct registry_entry *e, char *
 		errno = 0;
 		long n = strtol(name, NULL, 10);
 		if (errno || n < 1 || n > JID_MAX || (jid != -1 && n != jid)) {
-			seterr(err, errlen, "jail name '%s' is numeric but not the jid", name);
+			errbuf_set(err, errlen, "jail name '%s' is numeric but not the jid", name);
 			return -1;
 		}
 		jid = n;
 	}
 	int gl = global_lock();
 	if (gl < 0) {
-		seterr(err, errlen, "registry %s: %s", root_dir, strerror(errno));
+		errbuf_set(err, errlen, "registry %s: %s", root_dir, strerror(errno));
 		return -1;
 	}
 	gc_locked();
@@ -472,7 +460,7 @@ int registry_create(const char *name, long jid, struct registry_entry *e, char *
 		}
 		if (jid > JID_MAX) {
 			global_unlock(gl);
-			seterr(err, errlen, "no free jid");
+			errbuf_set(err, errlen, "no free jid");
 			return -1;
 		}
 	} else {
@@ -483,7 +471,7 @@ int registry_create(const char *name, long jid, struct registry_entry *e, char *
 			target[n > 0 ? n : 0] = '\0';
 			const char *slash = strrchr(target, '/');
 			global_unlock(gl);
-			seterr(err, errlen, "jid %ld is already in use (jail '%s')", jid, slash ? slash + 1 : target);
+			errbuf_set(err, errlen, "jid %ld is already in use (jail '%s')", jid, slash ? slash + 1 : target);
 			return -1;
 		}
 	}
@@ -497,11 +485,11 @@ int registry_create(const char *name, long jid, struct registry_entry *e, char *
 		int saved = errno;
 		struct registry_entry other;
 		if (saved == EEXIST && read_entry(e->name, &other) == 0)
-			seterr(err, errlen, "jail name '%s' is already in use (jid %ld)", e->name, other.jid);
+			errbuf_set(err, errlen, "jail name '%s' is already in use (jid %ld)", e->name, other.jid);
 		else if (saved == EEXIST)
-			seterr(err, errlen, "jail name '%s' is already in use", e->name);
+			errbuf_set(err, errlen, "jail name '%s' is already in use", e->name);
 		else
-			seterr(err, errlen, "registry %s: %s", dir, strerror(saved));
+			errbuf_set(err, errlen, "registry %s: %s", dir, strerror(saved));
 		global_unlock(gl);
 		return -1;
 	}
@@ -512,7 +500,7 @@ int registry_create(const char *name, long jid, struct registry_entry *e, char *
 	int lock = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0 || write_text(dir, "jid", num) < 0 ||
 	    symlink(target, link) < 0) {
-		seterr(err, errlen, "registry %s: %s", dir, strerror(errno));
+		errbuf_set(err, errlen, "registry %s: %s", dir, strerror(errno));
 		if (lock >= 0)
 			close(lock);
 		remove_entry(e->name, 0);
@@ -546,12 +534,12 @@ int registry_lookup(const char *id, struct registry_entry *e, char *err, size_t 
 	char name[REGISTRY_NAME_MAX];
 	memset(e, 0, sizeof(*e));
 	if (!id || !*id) {
-		seterr(err, errlen, "jail '' not found");
+		errbuf_set(err, errlen, "jail '' not found");
 		return -1;
 	}
 	int gl = global_lock();
 	if (gl < 0) {
-		seterr(err, errlen, "jail '%s' not found (registry %s: %s)", id, root_dir, strerror(errno));
+		errbuf_set(err, errlen, "jail '%s' not found (registry %s: %s)", id, root_dir, strerror(errno));
 		return -1;
 	}
 	gc_locked();
@@ -563,7 +551,7 @@ int registry_lookup(const char *id, struct registry_entry *e, char *err, size_t 
 		ssize_t n = readlink(link, target, sizeof(target) - 1);
 		if (n <= 0) {
 			global_unlock(gl);
-			seterr(err, errlen, "jail %s not found", id);
+			errbuf_set(err, errlen, "jail %s not found", id);
 			return -1;
 		}
 		target[n] = '\0';
@@ -572,7 +560,7 @@ int registry_lookup(const char *id, struct registry_entry *e, char *err, size_t 
 	} else {
 		if (!registry_name_ok(id)) {
 			global_unlock(gl);
-			seterr(err, errlen, "jail '%s' not found", id);
+			errbuf_set(err, errlen, "jail '%s' not found", id);
 			return -1;
 		}
 		snprintf(name, sizeof(name), "%s", id);
@@ -580,7 +568,7 @@ int registry_lookup(const char *id, struct registry_entry *e, char *err, size_t 
 	int rc = read_entry(name, e);
 	global_unlock(gl);
 	if (rc < 0 || e->pid == 0) {
-		seterr(err, errlen, rc < 0 ? "jail '%s' not found" : "jail '%s' is still being created", id);
+		errbuf_set(err, errlen, rc < 0 ? "jail '%s' not found" : "jail '%s' is still being created", id);
 		return -1;
 	}
 	return 0;
