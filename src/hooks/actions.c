@@ -254,26 +254,59 @@ int hook_fail_errno(char *why, size_t len, const char *what)
 	return -1;
 }
 
-static int run_cd(const struct config *cfg, const struct action *act, const struct hargs *a,
-                  char *why, size_t len)
-{
-	(void)cfg, (void)act;
-	return chdir(a->text) < 0 ? hook_fail_errno(why, len, "chdir") : 0;
-}
+/*
+ * Actions that are one call on the whole argument; a failure reads
+ * "<what>: <errno text>". act->arg picks the call.
+ */
+enum { CALL_CHDIR, CALL_MKDIR, CALL_CREATE, CALL_UNLINK, CALL_HOSTNAME };
 
 /* Unlike uWSGI, an existing directory is success: in-jail runs on every
  * start, and the state the action asks for already holds. */
-static int run_mkdir(const struct config *cfg, const struct action *act, const struct hargs *a,
-                     char *why, size_t len)
+static int
+mkdir_or_dir(const char *path)
 {
 	struct stat st;
 
-	(void)cfg, (void)act;
-	if (mkdir(a->text, 0777) == 0)
+	if (mkdir(path, 0777) == 0)
 		return 0;
-	if (errno == EEXIST && stat(a->text, &st) == 0 && S_ISDIR(st.st_mode))
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
-	return hook_fail_errno(why, len, "mkdir");
+	return -1;
+}
+
+static int
+create_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+
+	return fd < 0 ? -1 : close(fd);
+}
+
+static int
+set_hostname(const char *name)
+{
+	return sethostname(name, (int)strlen(name));
+}
+
+static const struct {
+	const char *what;
+	int (*call)(const char *);
+} calls[] = {
+	[CALL_CHDIR] = { "chdir", chdir },
+	[CALL_MKDIR] = { "mkdir", mkdir_or_dir },
+	[CALL_CREATE] = { "create", create_file },
+	[CALL_UNLINK] = { "unlink", unlink },
+	[CALL_HOSTNAME] = { "sethostname", set_hostname },
+};
+
+static int
+run_call(const struct config *cfg, const struct action *act, const struct hargs *a, char *why,
+    size_t len)
+{
+	(void)cfg;
+	if (calls[act->arg].call(a->text) < 0)
+		return hook_fail_errno(why, len, calls[act->arg].what);
+	return 0;
 }
 
 static int check_putenv(const struct hargs *a, char *why, size_t len)
@@ -344,20 +377,6 @@ static int run_chown(const struct config *cfg, const struct action *act, const s
 	return chown(a->w[0], uid, gid) < 0 ? hook_fail_errno(why, len, "chown") : 0;
 }
 
-static int run_create(const struct config *cfg, const struct action *act, const struct hargs *a,
-                      char *why, size_t len)
-{
-	int fd;
-
-	(void)cfg, (void)act;
-	fd = open(a->text, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return hook_fail_errno(why, len, "create");
-	if (close(fd) < 0)
-		return hook_fail_errno(why, len, "create");
-	return 0;
-}
-
 #define WRITE_NEWLINE 0x10000000 /* act->arg bit, beside the open flags */
 
 /* write, writen (truncate), append, appendn. */
@@ -382,13 +401,6 @@ static int run_write(const struct config *cfg, const struct action *act, const s
 	return 0;
 }
 
-static int run_unlink(const struct config *cfg, const struct action *act, const struct hargs *a,
-                      char *why, size_t len)
-{
-	(void)cfg, (void)act;
-	return unlink(a->text) < 0 ? hook_fail_errno(why, len, "unlink") : 0;
-}
-
 /* ---- process and system actions ------------------------------------------ */
 
 static int run_exec(const struct config *cfg, const struct action *act, const struct hargs *a,
@@ -404,13 +416,6 @@ static int run_safeexec(const struct config *cfg, const struct action *act, cons
 	(void)act;
 	(void)hook_shell(cfg, a->text, why, len);
 	return 0;
-}
-
-static int run_hostname(const struct config *cfg, const struct action *act, const struct hargs *a,
-                        char *why, size_t len)
-{
-	(void)cfg, (void)act;
-	return sethostname(a->text, (int)strlen(a->text)) < 0 ? hook_fail_errno(why, len, "sethostname") : 0;
 }
 
 static int run_print(const struct config *cfg, const struct action *act, const struct hargs *a,
@@ -620,24 +625,24 @@ static int run_wait_socket(const struct config *cfg, const struct action *act,
 #define PATH_WAIT_USAGE "<path> [timeout seconds]"
 
 static const struct action actions[] = {
-	{ "cd", ARGS_STRING, 0, 0, "<dir>", 0, NULL, run_cd },
-	{ "chdir", ARGS_STRING, 0, 0, "<dir>", 0, NULL, run_cd },
-	{ "mkdir", ARGS_STRING, 0, 0, "<dir>", 0, NULL, run_mkdir },
+	{ "cd", ARGS_STRING, 0, 0, "<dir>", CALL_CHDIR, NULL, run_call },
+	{ "chdir", ARGS_STRING, 0, 0, "<dir>", CALL_CHDIR, NULL, run_call },
+	{ "mkdir", ARGS_STRING, 0, 0, "<dir>", CALL_MKDIR, NULL, run_call },
 	{ "putenv", ARGS_STRING, 0, 0, "NAME=value", 0, check_putenv, run_putenv },
 	{ "chmod", ARGS_WORDS, 2, 2, "<file> <octal mode>", 0, check_chmod, run_chmod },
 	{ "chown", ARGS_WORDS, 3, 3, "<file> <user> <group>", 0, NULL, run_chown },
 	{ "exec", ARGS_STRING, 0, 0, "<shell command>", 0, NULL, run_exec },
 	{ "safeexec", ARGS_STRING, 0, 0, "<shell command>", 0, NULL, run_safeexec },
-	{ "create", ARGS_STRING, 0, 0, "<file>", 0, NULL, run_create },
-	{ "creat", ARGS_STRING, 0, 0, "<file>", 0, NULL, run_create },
+	{ "create", ARGS_STRING, 0, 0, "<file>", CALL_CREATE, NULL, run_call },
+	{ "creat", ARGS_STRING, 0, 0, "<file>", CALL_CREATE, NULL, run_call },
 	{ "write", ARGS_FILE_TEXT, 0, 0, "<file> <text>", O_TRUNC, NULL, run_write },
 	{ "writen", ARGS_FILE_TEXT, 0, 0, "<file> <text>", O_TRUNC | WRITE_NEWLINE, NULL, run_write },
 	{ "append", ARGS_FILE_TEXT, 0, 0, "<file> <text>", O_APPEND, NULL, run_write },
 	{ "appendn", ARGS_FILE_TEXT, 0, 0, "<file> <text>", O_APPEND | WRITE_NEWLINE, NULL, run_write },
-	{ "unlink", ARGS_STRING, 0, 0, "<file>", 0, NULL, run_unlink },
+	{ "unlink", ARGS_STRING, 0, 0, "<file>", CALL_UNLINK, NULL, run_call },
 	{ "mount", ARGS_WORDS, 3, 4, "<fstype> <src> <dst> [flags]", 0, check_mount, run_mount },
 	{ "umount", ARGS_WORDS, 1, 2, "<dst> [flags]", 0, check_umount, run_umount },
-	{ "hostname", ARGS_STRING, 0, 0, "<name>", 0, NULL, run_hostname },
+	{ "hostname", ARGS_STRING, 0, 0, "<name>", CALL_HOSTNAME, NULL, run_call },
 	{ "print", ARGS_TEXT, 0, 0, "<text>", 0, NULL, run_print },
 	{ "log", ARGS_TEXT, 0, 0, "<text>", 0, NULL, run_print },
 	{ "exit", ARGS_WORDS, 0, 1, "[code]", 0, check_exit, run_exit },

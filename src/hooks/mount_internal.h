@@ -10,22 +10,13 @@
 #include <stddef.h>
 
 enum {
-	MF_BIND = 1 << 0,
-	MF_REC = 1 << 1,
-	MF_RDONLY = 1 << 2,
-	MF_NOSUID = 1 << 3,
-	MF_NODEV = 1 << 4,
-	MF_NOEXEC = 1 << 5,
-	MF_NOATIME = 1 << 6,
-	MF_REMOUNT = 1 << 7,
-	MF_PRIVATE = 1 << 8,
-	MF_SLAVE = 1 << 9,
-	MF_SHARED = 1 << 10,
-	MF_UNBINDABLE = 1 << 11,
+	MF_BIND = 1 << 0, MF_REC = 1 << 1, MF_RDONLY = 1 << 2, MF_NOSUID = 1 << 3,
+	MF_NODEV = 1 << 4, MF_NOEXEC = 1 << 5, MF_NOATIME = 1 << 6, MF_REMOUNT = 1 << 7,
+	/* propagation: one of these at most */
+	MF_PRIVATE = 1 << 8, MF_SLAVE = 1 << 9, MF_SHARED = 1 << 10, MF_UNBINDABLE = 1 << 11,
 	MF_PROPAGATION = MF_PRIVATE | MF_SLAVE | MF_SHARED | MF_UNBINDABLE,
 	/* umount */
-	UF_DETACH = 1 << 0,
-	UF_FORCE = 1 << 1,
+	UF_DETACH = 1 << 0, UF_FORCE = 1 << 1,
 };
 
 struct mount_spec {
