@@ -248,7 +248,8 @@ static int run_umount(const struct config *cfg, const struct action *act, const 
 
 /* ---- file system actions ------------------------------------------------- */
 
-int hook_fail_errno(char *why, size_t len, const char *what)
+int
+hook_fail_errno(char *why, size_t len, const char *what)
 {
 	errbuf_set(why, len, "%s: %s", what, strerror(errno));
 	return -1;
