@@ -33,4 +33,7 @@ int platform_parent_death_signal(int sig);
  */
 ssize_t platform_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
 
+/* The system's name as config logic compares it: "linux" or "freebsd". */
+const char *platform_os_name(void);
+
 #endif

@@ -65,3 +65,9 @@ ssize_t platform_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 	*offset += sent;
 	return (ssize_t)sent;
 }
+
+const char *
+platform_os_name(void)
+{
+	return "freebsd";
+}

@@ -34,3 +34,9 @@ ssize_t platform_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 {
 	return sendfile(out_fd, in_fd, offset, count);
 }
+
+const char *
+platform_os_name(void)
+{
+	return "linux";
+}

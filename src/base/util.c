@@ -43,18 +43,6 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		fatal("out of memory");
-	return s;
-}
-
 void sb_init(struct strbuf *sb) { sb->buf = NULL, sb->len = 0, sb->cap = 0; }
 
 void sb_free(struct strbuf *sb)
@@ -86,17 +74,26 @@ void sb_add(struct strbuf *sb, const char *s, size_t n)
 void sb_adds(struct strbuf *sb, const char *s) { sb_add(sb, s, strlen(s)); }
 void sb_addc(struct strbuf *sb, char c) { sb_add(sb, &c, 1); }
 
-void sb_addf(struct strbuf *sb, const char *fmt, ...)
+/* The one formatter of xasprintf and sb_addf. */
+static void
+sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *s;
-	va_start(ap, fmt);
 	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
+
 	if (n < 0)
 		fatal("out of memory");
 	sb_add(sb, s, (size_t)n);
 	free(s);
+}
+
+void sb_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(sb, fmt, ap);
+	va_end(ap);
 }
 
 char *sb_detach(struct strbuf *sb)
@@ -104,6 +101,18 @@ char *sb_detach(struct strbuf *sb)
 	char *s = sb->buf ? sb->buf : xstrdup("");
 	sb_init(sb);
 	return s;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	struct strbuf sb;
+	va_list ap;
+
+	sb_init(&sb);
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	return sb_detach(&sb);
 }
 
 char *read_file(const char *path, size_t *len)

@@ -56,11 +56,11 @@ void atomic_file_abort(struct atomic_file *af);
 /* open + commit; -1 with errno set, nothing left behind */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
-/* Strict unsigned parse: digits only, no sign, no junk, no overflow. */
 /* Formats an error message into err (when err is not NULL and len > 0)
  * without disturbing errno: the callee side of the (err, errlen) pairs. */
 void errbuf_set(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Strict unsigned parse: digits only, no sign, no junk, no overflow. */
 bool parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 
 #endif

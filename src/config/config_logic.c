@@ -3,6 +3,7 @@
  * one yields none; a loop yields one item per iteration. */
 #include "config/config.h"
 #include "config/config_handlers.h"
+#include "base/platform.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -12,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #define MAX_LOOP_ITEMS 100000
@@ -28,27 +28,10 @@ static void push(struct items *it, const char *s)
 	it->v[it->n++] = xstrdup(s);
 }
 
-static const char *os_name(void)
-{
-#if defined(__linux__)
-	return "linux";
-#elif defined(__FreeBSD__)
-	return "freebsd";
-#else
-	static struct utsname u;
-	if (uname(&u) == 0) {
-		for (char *p = u.sysname; *p; p++)
-			*p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-		return u.sysname;
-	}
-	return "unknown";
-#endif
-}
-
 /* "linux|freebsd" or "linux freebsd" */
 static bool os_matches(const char *arg)
 {
-	const char *me = os_name();
+	const char *me = platform_os_name();
 	size_t n = strlen(me);
 	for (const char *p = arg; *p;) {
 		size_t len = strcspn(p, "| ,");
@@ -106,7 +89,7 @@ static int condition(struct loader *L, long kind, const char *arg, struct origin
 		*ctx = xstrdup(host);
 		return strcmp(host, arg) == 0;
 	case COND_OS:
-		*ctx = xstrdup(os_name());
+		*ctx = xstrdup(platform_os_name());
 		return os_matches(arg);
 	}
 	config_error(o, "internal: unknown condition");

@@ -205,41 +205,71 @@ static const char *find_close(const char *s)
 	return NULL;
 }
 
-int expand_env(const char *in, char **out)
+/*
+ * Copies in to *out with each "<sigil>(inner)" (nested parentheses allowed)
+ * replaced by what one() appends to sb for it; call/len is the whole
+ * "<sigil>(...)" text. 0, or -1 (nothing in *out) when one() fails.
+ */
+typedef int expand_one_fn(struct strbuf *sb, const char *call, size_t len, char *inner,
+                          const void *arg);
+
+static int
+expand_calls(const char *in, char sigil, expand_one_fn *one, const void *arg, char **out)
 {
 	struct strbuf sb;
+	const char *p = in, *close;
+	char *inner;
+	int rc;
+
 	sb_init(&sb);
-	const char *p = in;
 	while (*p) {
-		const char *close;
-		if (p[0] != '$' || p[1] != '(' || !(close = find_close(p + 1))) {
+		if (p[0] != sigil || p[1] != '(' || !(close = find_close(p + 1))) {
 			sb_addc(&sb, *p++);
 			continue;
 		}
-		char *inner = xstrndup(p + 2, (size_t)(close - p - 2));
-		char *def = NULL;
-		bool empty_counts = false;
-		char *sep = strstr(inner, ":-");
-		if (sep) {
-			*sep = '\0';
-			def = sep + 2;
-			empty_counts = true;
-		} else if ((sep = strchr(inner, '-')) != NULL) {
-			*sep = '\0';
-			def = sep + 1;
-		}
-		const char *v = getenv(inner);
-		if (v && (!empty_counts || *v))
-			sb_adds(&sb, v);
-		else if (def)
-			sb_adds(&sb, def);
-		else
-			sb_add(&sb, p, (size_t)(close - p + 1));  /* unresolved stays literal */
+		inner = xstrndup(p + 2, (size_t)(close - p - 2));
+		rc = one(&sb, p, (size_t)(close - p + 1), inner, arg);
 		free(inner);
+		if (rc < 0) {
+			sb_free(&sb);
+			return -1;
+		}
 		p = close + 1;
 	}
 	*out = sb_detach(&sb);
 	return 0;
+}
+
+/* $(NAME), $(NAME-default), $(NAME:-default when empty too) */
+static int
+env_one(struct strbuf *sb, const char *call, size_t len, char *inner, const void *arg)
+{
+	char *def = NULL;
+	bool empty_counts = false;
+	char *sep = strstr(inner, ":-");
+
+	(void)arg;
+	if (sep) {
+		*sep = '\0';
+		def = sep + 2;
+		empty_counts = true;
+	} else if ((sep = strchr(inner, '-')) != NULL) {
+		*sep = '\0';
+		def = sep + 1;
+	}
+	const char *v = getenv(inner);
+	if (v && (!empty_counts || *v))
+		sb_adds(sb, v);
+	else if (def)
+		sb_adds(sb, def);
+	else
+		sb_add(sb, call, len);  /* unresolved stays literal */
+	return 0;
+}
+
+int expand_env(const char *in, char **out)
+{
+	return expand_calls(in, '$', env_one, NULL, out);
 }
 
 /* ---- @(file) and @(exec://cmd) ------------------------------------------ */
@@ -303,30 +333,23 @@ static char *at_content(const char *what, struct origin o)
 	return content;
 }
 
+static int
+at_one(struct strbuf *sb, const char *call, size_t len, char *inner, const void *arg)
+{
+	const struct origin *o = arg;
+	char *content = at_content(inner, *o);
+
+	(void)call, (void)len;
+	if (!content)
+		return -1;
+	sb_adds(sb, content);
+	free(content);
+	return 0;
+}
+
 int expand_at(const char *in, char **out, struct origin o)
 {
-	struct strbuf sb;
-	sb_init(&sb);
-	const char *p = in;
-	while (*p) {
-		const char *close;
-		if (p[0] != '@' || p[1] != '(' || !(close = find_close(p + 1))) {
-			sb_addc(&sb, *p++);
-			continue;
-		}
-		char *what = xstrndup(p + 2, (size_t)(close - p - 2));
-		char *content = at_content(what, o);
-		free(what);
-		if (!content) {
-			sb_free(&sb);
-			return -1;
-		}
-		sb_adds(&sb, content);
-		free(content);
-		p = close + 1;
-	}
-	*out = sb_detach(&sb);
-	return 0;
+	return expand_calls(in, '@', at_one, &o, out);
 }
 
 /* ---- %(placeholder) and %(a + b) ---------------------------------------- */

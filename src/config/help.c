@@ -61,6 +61,45 @@ static const char *type_name(const struct option_def *o)
 	return "string (last value wins)";
 }
 
+/*
+ * Every option, group by group in collect_groups() order: group() writes
+ * a group's heading, row() an option's entry given its names_of() text.
+ */
+typedef void group_fn(struct strbuf *sb, const char *group);
+typedef void row_fn(struct strbuf *sb, const struct option_def *o, const char *names);
+
+static void
+each_option(struct strbuf *sb, group_fn *group, row_fn *row)
+{
+	struct strbuf n;
+
+	collect_groups();
+	for (size_t g = 0; g < ngroups; g++) {
+		group(sb, groups[g]);
+		for (size_t i = 0; i < option_count; i++) {
+			const struct option_def *o = &option_table[i];
+			if (strcmp(o->group, groups[g]) != 0)
+				continue;
+			sb_init(&n);
+			names_of(&n, o, "--");
+			row(sb, o, n.buf);
+			sb_free(&n);
+		}
+	}
+}
+
+static void
+help_group(struct strbuf *sb, const char *group)
+{
+	sb_addf(sb, "\n%s:\n", group);
+}
+
+static void
+help_row(struct strbuf *sb, const struct option_def *o, const char *names)
+{
+	sb_addf(sb, "  %-38s %s%s\n", names, o->help, o->type == T_LIST ? " (repeatable)" : "");
+}
+
 void print_help(int fd)
 {
 	struct strbuf sb;
@@ -68,20 +107,7 @@ void print_help(int fd)
 	sb_adds(&sb, "Usage: stockade [options] [config.ini|config.json ...]\n"
 	             "Options may also come from [uwsgi] ini files, JSON files and UWSGI_*/STOCKADE_* variables.\n"
 	             "stockade --help-option NAME explains one option.\n");
-	collect_groups();
-	for (size_t g = 0; g < ngroups; g++) {
-		sb_addf(&sb, "\n%s:\n", groups[g]);
-		for (size_t i = 0; i < option_count; i++) {
-			const struct option_def *o = &option_table[i];
-			if (strcmp(o->group, groups[g]) != 0)
-				continue;
-			struct strbuf n;
-			sb_init(&n);
-			names_of(&n, o, "--");
-			sb_addf(&sb, "  %-38s %s%s\n", n.buf, o->help, o->type == T_LIST ? " (repeatable)" : "");
-			sb_free(&n);
-		}
-	}
+	each_option(&sb, help_group, help_row);
 	emit(fd, &sb);
 }
 
@@ -102,6 +128,18 @@ int print_option_help(int fd, const char *name)
 	return 0;
 }
 
+static void
+md_group(struct strbuf *sb, const char *group)
+{
+	sb_addf(sb, "\n## %s\n\n| option | type | meaning |\n|---|---|---|\n", group);
+}
+
+static void
+md_row(struct strbuf *sb, const struct option_def *o, const char *names)
+{
+	sb_addf(sb, "| `%s` | %s | %s |\n", names, type_name(o), o->help);
+}
+
 void print_options_markdown(int fd)
 {
 	struct strbuf sb;
@@ -110,20 +148,7 @@ void print_options_markdown(int fd)
 	             "Generated from the option table (`stockade --options-markdown`); do not edit.\n"
 	             "Every option works on the command line (`--name value`), in `[uwsgi]` ini files\n"
 	             "(`name = value`), in JSON and as `UWSGI_NAME` / `STOCKADE_NAME` variables.\n");
-	collect_groups();
-	for (size_t g = 0; g < ngroups; g++) {
-		sb_addf(&sb, "\n## %s\n\n| option | type | meaning |\n|---|---|---|\n", groups[g]);
-		for (size_t i = 0; i < option_count; i++) {
-			const struct option_def *o = &option_table[i];
-			if (strcmp(o->group, groups[g]) != 0)
-				continue;
-			struct strbuf n;
-			sb_init(&n);
-			names_of(&n, o, "--");
-			sb_addf(&sb, "| `%s` | %s | %s |\n", n.buf, type_name(o), o->help);
-			sb_free(&n);
-		}
-	}
+	each_option(&sb, md_group, md_row);
 	emit(fd, &sb);
 }
 
@@ -140,6 +165,25 @@ static void roff(struct strbuf *sb, const char *s)
 	}
 }
 
+static void
+man_group(struct strbuf *sb, const char *group)
+{
+	sb_adds(sb, ".SH ");
+	for (const char *p = group; *p; p++)
+		sb_addc(sb, (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p));
+	sb_adds(sb, " OPTIONS\n");
+}
+
+static void
+man_row(struct strbuf *sb, const struct option_def *o, const char *names)
+{
+	sb_adds(sb, ".TP\n.B ");
+	roff(sb, names);
+	sb_adds(sb, "\n");
+	roff(sb, o->help);
+	sb_addf(sb, " (%s)\n", type_name(o));
+}
+
 void print_options_man(int fd)
 {
 	struct strbuf sb;
@@ -150,27 +194,7 @@ void print_options_man(int fd)
 	             ".SH DESCRIPTION\nStockade runs Python WSGI applications with a master and preforked workers, "
 	             "reads uWSGI option names and [uwsgi] ini files, and can put each instance in a jail "
 	             "(FreeBSD jails, or namespaces on Linux) straight from its configuration.\n");
-	collect_groups();
-	for (size_t g = 0; g < ngroups; g++) {
-		sb_adds(&sb, ".SH ");
-		for (const char *p = groups[g]; *p; p++)
-			sb_addc(&sb, (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p));
-		sb_adds(&sb, " OPTIONS\n");
-		for (size_t i = 0; i < option_count; i++) {
-			const struct option_def *o = &option_table[i];
-			if (strcmp(o->group, groups[g]) != 0)
-				continue;
-			struct strbuf n;
-			sb_init(&n);
-			names_of(&n, o, "--");
-			sb_adds(&sb, ".TP\n.B ");
-			roff(&sb, n.buf);
-			sb_adds(&sb, "\n");
-			roff(&sb, o->help);
-			sb_addf(&sb, " (%s)\n", type_name(o));
-			sb_free(&n);
-		}
-	}
+	each_option(&sb, man_group, man_row);
 	sb_adds(&sb, ".SH SEE ALSO\nuwsgi(1), jail(8)\n");
 	emit(fd, &sb);
 }

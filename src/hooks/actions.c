@@ -5,16 +5,17 @@
  * checked is what runs. Reasons put in `why` never repeat the line's values.
  */
 #include "hooks/hooks.h"
+#include "hooks/mount_internal.h"
 #include "config/config.h"
 #include "base/log.h"
+#include "base/clock.h"
+#include "base/ids.h"
 #include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netdb.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +24,6 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/mount.h>
-#elif defined(__FreeBSD__)
-#include <sys/param.h>
-#include <sys/mount.h>
-#include <sys/uio.h>
-#endif
 
 /* ---- arguments ----------------------------------------------------------- */
 
@@ -104,7 +98,7 @@ static int args_split(const struct action *act, const char *s, struct hargs *a, 
 		return 0;
 	}
 usage:
-	snprintf(why, len, "%s: expected %s", act->name, act->usage);
+	errbuf_set(why, len, "%s: expected %s", act->name, act->usage);
 	free(a->buf);
 	a->buf = NULL;
 	return -1;
@@ -136,7 +130,7 @@ static int parse_timeout(const struct hargs *a, int i, unsigned *out, char *why,
 	unsigned long long v = DEFAULT_WAIT_S;
 
 	if (a->n > i && !parse_uint(a->w[i], 86400, &v)) {
-		snprintf(why, len, "timeout must be a number of seconds (0..86400)");
+		errbuf_set(why, len, "timeout must be a number of seconds (0..86400)");
 		return -1;
 	}
 	*out = (unsigned)v;
@@ -144,25 +138,6 @@ static int parse_timeout(const struct hargs *a, int i, unsigned *out, char *why,
 }
 
 /* ---- mount and umount ---------------------------------------------------- */
-
-enum {
-	MF_BIND = 1 << 0,
-	MF_REC = 1 << 1,
-	MF_RDONLY = 1 << 2,
-	MF_NOSUID = 1 << 3,
-	MF_NODEV = 1 << 4,
-	MF_NOEXEC = 1 << 5,
-	MF_NOATIME = 1 << 6,
-	MF_REMOUNT = 1 << 7,
-	MF_PRIVATE = 1 << 8,
-	MF_SLAVE = 1 << 9,
-	MF_SHARED = 1 << 10,
-	MF_UNBINDABLE = 1 << 11,
-	MF_PROPAGATION = MF_PRIVATE | MF_SLAVE | MF_SHARED | MF_UNBINDABLE,
-	/* umount */
-	UF_DETACH = 1 << 0,
-	UF_FORCE = 1 << 1,
-};
 
 struct flag_name {
 	const char *name;
@@ -181,24 +156,6 @@ static const struct flag_name umount_flag_names[] = {
 	{ "detach", UF_DETACH }, { "force", UF_FORCE }, { NULL, 0 },
 };
 
-/* What this system's mount code can do (see the OS section at the end). */
-#if defined(__linux__)
-#define MOUNT_SUPPORTED (~0u)
-#define UMOUNT_SUPPORTED (UF_DETACH | UF_FORCE)
-#elif defined(__FreeBSD__)
-#define MOUNT_SUPPORTED (MF_BIND | MF_RDONLY | MF_NOSUID | MF_NOEXEC | MF_NOATIME | MF_REMOUNT)
-#define UMOUNT_SUPPORTED (UF_FORCE)
-#else
-#define MOUNT_SUPPORTED 0u
-#define UMOUNT_SUPPORTED 0u
-#endif
-
-struct mount_spec {
-	const char *fstype;  /* NULL for "none" */
-	const char *src, *dst;
-	unsigned flags;
-};
-
 /* "a,b,c" → bits; unknown or unsupported names are errors. */
 static int parse_flags(const char *list, const struct flag_name *names, unsigned supported,
                        const char *what, unsigned *out, char *why, size_t len)
@@ -213,11 +170,11 @@ static int parse_flags(const char *list, const struct flag_name *names, unsigned
 			if (strlen(f->name) == n && strncmp(p, f->name, n) == 0)
 				break;
 		if (!f->name) {
-			snprintf(why, len, "unknown %s flag '%.*s'", what, (int)n, p);
+			errbuf_set(why, len, "unknown %s flag '%.*s'", what, (int)n, p);
 			return -1;
 		}
 		if (!(f->bit & supported)) {
-			snprintf(why, len, "%s flag '%s' is not supported on this system", what, f->name);
+			errbuf_set(why, len, "%s flag '%s' is not supported on this system", what, f->name);
 			return -1;
 		}
 		*out |= f->bit;
@@ -231,20 +188,16 @@ static int mount_parse(const struct hargs *a, struct mount_spec *m, char *why, s
 {
 	unsigned prop;
 
-	if (!MOUNT_SUPPORTED) {
-		snprintf(why, len, "mount is not supported on this system");
-		return -1;
-	}
 	m->fstype = strcmp(a->w[0], "none") ? a->w[0] : NULL;
 	m->src = a->w[1];
 	m->dst = a->w[2];
 	m->flags = 0;
 	if (a->n > 3 &&
-	    parse_flags(a->w[3], mount_flag_names, MOUNT_SUPPORTED, "mount", &m->flags, why, len) < 0)
+	    parse_flags(a->w[3], mount_flag_names, hook_mount_supported(), "mount", &m->flags, why, len) < 0)
 		return -1;
 	prop = m->flags & MF_PROPAGATION;
 	if (prop & (prop - 1)) {
-		snprintf(why, len, "mount flags: only one of private, slave, shared, unbindable");
+		errbuf_set(why, len, "mount flags: only one of private, slave, shared, unbindable");
 		return -1;
 	}
 	return 0;
@@ -253,18 +206,11 @@ static int mount_parse(const struct hargs *a, struct mount_spec *m, char *why, s
 static int umount_parse(const struct hargs *a, unsigned *flags, char *why, size_t len)
 {
 	*flags = 0;
-	if (!MOUNT_SUPPORTED) {
-		snprintf(why, len, "umount is not supported on this system");
-		return -1;
-	}
 	if (a->n > 1 &&
-	    parse_flags(a->w[1], umount_flag_names, UMOUNT_SUPPORTED, "umount", flags, why, len) < 0)
+	    parse_flags(a->w[1], umount_flag_names, hook_umount_supported(), "umount", flags, why, len) < 0)
 		return -1;
 	return 0;
 }
-
-static int sys_mount(const struct mount_spec *m, char *why, size_t len);
-static int sys_umount(const char *dst, unsigned flags, char *why, size_t len);
 
 static int check_mount(const struct hargs *a, char *why, size_t len)
 {
@@ -280,7 +226,7 @@ static int run_mount(const struct config *cfg, const struct action *act, const s
 	(void)cfg, (void)act;
 	if (mount_parse(a, &m, why, len) < 0)
 		return -1;
-	return sys_mount(&m, why, len);
+	return hook_sys_mount(&m, why, len);
 }
 
 static int check_umount(const struct hargs *a, char *why, size_t len)
@@ -297,44 +243,78 @@ static int run_umount(const struct config *cfg, const struct action *act, const 
 	(void)cfg, (void)act;
 	if (umount_parse(a, &flags, why, len) < 0)
 		return -1;
-	return sys_umount(a->w[0], flags, why, len);
+	return hook_sys_umount(a->w[0], flags, why, len);
 }
 
 /* ---- file system actions ------------------------------------------------- */
 
-static int fail_errno(char *why, size_t len, const char *what)
+int
+hook_fail_errno(char *why, size_t len, const char *what)
 {
-	snprintf(why, len, "%s: %s", what, strerror(errno));
+	errbuf_set(why, len, "%s: %s", what, strerror(errno));
 	return -1;
 }
 
-static int run_cd(const struct config *cfg, const struct action *act, const struct hargs *a,
-                  char *why, size_t len)
-{
-	(void)cfg, (void)act;
-	return chdir(a->text) < 0 ? fail_errno(why, len, "chdir") : 0;
-}
+/*
+ * Actions that are one call on the whole argument; a failure reads
+ * "<what>: <errno text>". act->arg picks the call.
+ */
+enum { CALL_CHDIR, CALL_MKDIR, CALL_CREATE, CALL_UNLINK, CALL_HOSTNAME };
 
 /* Unlike uWSGI, an existing directory is success: in-jail runs on every
  * start, and the state the action asks for already holds. */
-static int run_mkdir(const struct config *cfg, const struct action *act, const struct hargs *a,
-                     char *why, size_t len)
+static int
+mkdir_or_dir(const char *path)
 {
 	struct stat st;
 
-	(void)cfg, (void)act;
-	if (mkdir(a->text, 0777) == 0)
+	if (mkdir(path, 0777) == 0)
 		return 0;
-	if (errno == EEXIST && stat(a->text, &st) == 0 && S_ISDIR(st.st_mode))
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
-	return fail_errno(why, len, "mkdir");
+	return -1;
+}
+
+static int
+create_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+
+	return fd < 0 ? -1 : close(fd);
+}
+
+static int
+set_hostname(const char *name)
+{
+	return sethostname(name, (int)strlen(name));
+}
+
+static const struct {
+	const char *what;
+	int (*call)(const char *);
+} calls[] = {
+	[CALL_CHDIR] = { "chdir", chdir },
+	[CALL_MKDIR] = { "mkdir", mkdir_or_dir },
+	[CALL_CREATE] = { "create", create_file },
+	[CALL_UNLINK] = { "unlink", unlink },
+	[CALL_HOSTNAME] = { "sethostname", set_hostname },
+};
+
+static int
+run_call(const struct config *cfg, const struct action *act, const struct hargs *a, char *why,
+    size_t len)
+{
+	(void)cfg;
+	if (calls[act->arg].call(a->text) < 0)
+		return hook_fail_errno(why, len, calls[act->arg].what);
+	return 0;
 }
 
 static int check_putenv(const struct hargs *a, char *why, size_t len)
 {
 	const char *eq = strchr(a->text, '=');
 	if (!eq || eq == a->text) {
-		snprintf(why, len, "putenv: expected putenv:NAME=value");
+		errbuf_set(why, len, "putenv: expected putenv:NAME=value");
 		return -1;
 	}
 	return 0;
@@ -354,14 +334,14 @@ static int run_putenv(const struct config *cfg, const struct action *act, const 
 	name = xstrndup(a->text, (size_t)(eq - a->text));
 	rc = setenv(name, eq + 1, 1);
 	free(name);
-	return rc < 0 ? fail_errno(why, len, "setenv") : 0;
+	return rc < 0 ? hook_fail_errno(why, len, "setenv") : 0;
 }
 
 static int check_chmod(const struct hargs *a, char *why, size_t len)
 {
 	mode_t mode;
 	if (parse_mode(a->w[1], &mode) < 0) {
-		snprintf(why, len, "chmod: mode must be octal, 0 to 7777");
+		errbuf_set(why, len, "chmod: mode must be octal, 0 to 7777");
 		return -1;
 	}
 	return 0;
@@ -375,7 +355,7 @@ static int run_chmod(const struct config *cfg, const struct action *act, const s
 	(void)cfg, (void)act;
 	if (parse_mode(a->w[1], &mode) < 0)
 		return check_chmod(a, why, len);
-	return chmod(a->w[0], mode) < 0 ? fail_errno(why, len, "chmod") : 0;
+	return chmod(a->w[0], mode) < 0 ? hook_fail_errno(why, len, "chmod") : 0;
 }
 
 /* A user or group: a number, or a name looked up now (inside the jail
@@ -383,64 +363,22 @@ static int run_chmod(const struct config *cfg, const struct action *act, const s
 static int run_chown(const struct config *cfg, const struct action *act, const struct hargs *a,
                      char *why, size_t len)
 {
-	unsigned long long n;
 	uid_t uid;
 	gid_t gid;
 
 	(void)cfg, (void)act;
-	if (parse_uint(a->w[1], (uid_t)-2, &n)) {
-		uid = (uid_t)n;
-	} else {
-		struct passwd *pw = getpwnam(a->w[1]);
-		if (!pw) {
-			snprintf(why, len, "chown: unknown user");
-			return -1;
-		}
-		uid = pw->pw_uid;
+	if (user_id(a->w[1], &uid) < 0) {
+		errbuf_set(why, len, "chown: unknown user");
+		return -1;
 	}
-	if (parse_uint(a->w[2], (gid_t)-2, &n)) {
-		gid = (gid_t)n;
-	} else {
-		struct group *gr = getgrnam(a->w[2]);
-		if (!gr) {
-			snprintf(why, len, "chown: unknown group");
-			return -1;
-		}
-		gid = gr->gr_gid;
+	if (group_id(a->w[2], &gid) < 0) {
+		errbuf_set(why, len, "chown: unknown group");
+		return -1;
 	}
-	return chown(a->w[0], uid, gid) < 0 ? fail_errno(why, len, "chown") : 0;
-}
-
-static int run_create(const struct config *cfg, const struct action *act, const struct hargs *a,
-                      char *why, size_t len)
-{
-	int fd;
-
-	(void)cfg, (void)act;
-	fd = open(a->text, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return fail_errno(why, len, "create");
-	if (close(fd) < 0)
-		return fail_errno(why, len, "create");
-	return 0;
+	return chown(a->w[0], uid, gid) < 0 ? hook_fail_errno(why, len, "chown") : 0;
 }
 
 #define WRITE_NEWLINE 0x10000000 /* act->arg bit, beside the open flags */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* write, writen (truncate), append, appendn. */
 static int run_write(const struct config *cfg, const struct action *act, const struct hargs *a,
@@ -451,24 +389,17 @@ static int run_write(const struct config *cfg, const struct action *act, const s
 	(void)cfg;
 	fd = open(a->w[0], O_WRONLY | O_CREAT | O_CLOEXEC | (act->arg & ~WRITE_NEWLINE), 0666);
 	if (fd < 0)
-		return fail_errno(why, len, act->name);
-	if (write_all(fd, a->text, strlen(a->text)) < 0 ||
-	    ((act->arg & WRITE_NEWLINE) && write_all(fd, "\n", 1) < 0))
+		return hook_fail_errno(why, len, act->name);
+	if (write_full(fd, a->text, strlen(a->text)) < 0 ||
+	    ((act->arg & WRITE_NEWLINE) && write_full(fd, "\n", 1) < 0))
 		err = errno;
 	if (close(fd) < 0 && !err)
 		err = errno;
 	if (err) {
 		errno = err;
-		return fail_errno(why, len, act->name);
+		return hook_fail_errno(why, len, act->name);
 	}
 	return 0;
-}
-
-static int run_unlink(const struct config *cfg, const struct action *act, const struct hargs *a,
-                      char *why, size_t len)
-{
-	(void)cfg, (void)act;
-	return unlink(a->text) < 0 ? fail_errno(why, len, "unlink") : 0;
 }
 
 /* ---- process and system actions ------------------------------------------ */
@@ -488,13 +419,6 @@ static int run_safeexec(const struct config *cfg, const struct action *act, cons
 	return 0;
 }
 
-static int run_hostname(const struct config *cfg, const struct action *act, const struct hargs *a,
-                        char *why, size_t len)
-{
-	(void)cfg, (void)act;
-	return sethostname(a->text, (int)strlen(a->text)) < 0 ? fail_errno(why, len, "sethostname") : 0;
-}
-
 static int run_print(const struct config *cfg, const struct action *act, const struct hargs *a,
                      char *why, size_t len)
 {
@@ -507,7 +431,7 @@ static int check_exit(const struct hargs *a, char *why, size_t len)
 {
 	unsigned long long code;
 	if (a->n > 0 && !parse_uint(a->w[0], 255, &code)) {
-		snprintf(why, len, "exit: code must be 0 to 255");
+		errbuf_set(why, len, "exit: code must be 0 to 255");
 		return -1;
 	}
 	return 0;
@@ -531,13 +455,6 @@ static int run_exit(const struct config *cfg, const struct action *act, const st
 
 #define WAIT_STEP_MS 100
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long long ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
@@ -549,15 +466,15 @@ typedef int probe_fn(const void *arg, int budget_ms);
 /* probe() every 100 ms until it returns 0 or timeout_s has passed. */
 static int wait_until(probe_fn *probe, const void *arg, unsigned timeout_s, char *why, size_t len)
 {
-	long long deadline = now_ms() + (long long)timeout_s * 1000;
+	long long deadline = clock_ms() + (long long)timeout_s * 1000;
 
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 		if (probe(arg, (int)(left < 1000 ? (left > 0 ? left : 0) : 1000)) == 0)
 			return 0;
-		left = deadline - now_ms();
+		left = deadline - clock_ms();
 		if (left <= 0) {
-			snprintf(why, len, "timed out after %u s", timeout_s);
+			errbuf_set(why, len, "timed out after %u s", timeout_s);
 			return -1;
 		}
 		sleep_ms(left < WAIT_STEP_MS ? left : WAIT_STEP_MS);
@@ -615,7 +532,7 @@ static int sock_parse(const char *s, struct sock_target *t, char *why, size_t le
 	memset(t, 0, sizeof(*t));
 	if (strchr(s, '/')) {
 		if (strlen(s) >= sizeof(t->sun.sun_path)) {
-			snprintf(why, len, "wait_for_socket: unix socket path too long");
+			errbuf_set(why, len, "wait_for_socket: unix socket path too long");
 			return -1;
 		}
 		t->sun.sun_family = AF_UNIX;
@@ -624,14 +541,14 @@ static int sock_parse(const char *s, struct sock_target *t, char *why, size_t le
 	}
 	colon = strrchr(s, ':');
 	if (!colon || !parse_uint(colon + 1, 65535, &port) || port == 0) {
-		snprintf(why, len, "wait_for_socket: expected a unix socket path (with a '/') or host:port");
+		errbuf_set(why, len, "wait_for_socket: expected a unix socket path (with a '/') or host:port");
 		return -1;
 	}
 	hl = (size_t)(colon - s);
 	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']')
 		s++, hl -= 2;
 	if (hl >= sizeof(t->host)) {
-		snprintf(why, len, "wait_for_socket: host name too long");
+		errbuf_set(why, len, "wait_for_socket: host name too long");
 		return -1;
 	}
 	if (hl == 0)
@@ -709,24 +626,24 @@ static int run_wait_socket(const struct config *cfg, const struct action *act,
 #define PATH_WAIT_USAGE "<path> [timeout seconds]"
 
 static const struct action actions[] = {
-	{ "cd", ARGS_STRING, 0, 0, "<dir>", 0, NULL, run_cd },
-	{ "chdir", ARGS_STRING, 0, 0, "<dir>", 0, NULL, run_cd },
-	{ "mkdir", ARGS_STRING, 0, 0, "<dir>", 0, NULL, run_mkdir },
+	{ "cd", ARGS_STRING, 0, 0, "<dir>", CALL_CHDIR, NULL, run_call },
+	{ "chdir", ARGS_STRING, 0, 0, "<dir>", CALL_CHDIR, NULL, run_call },
+	{ "mkdir", ARGS_STRING, 0, 0, "<dir>", CALL_MKDIR, NULL, run_call },
 	{ "putenv", ARGS_STRING, 0, 0, "NAME=value", 0, check_putenv, run_putenv },
 	{ "chmod", ARGS_WORDS, 2, 2, "<file> <octal mode>", 0, check_chmod, run_chmod },
 	{ "chown", ARGS_WORDS, 3, 3, "<file> <user> <group>", 0, NULL, run_chown },
 	{ "exec", ARGS_STRING, 0, 0, "<shell command>", 0, NULL, run_exec },
 	{ "safeexec", ARGS_STRING, 0, 0, "<shell command>", 0, NULL, run_safeexec },
-	{ "create", ARGS_STRING, 0, 0, "<file>", 0, NULL, run_create },
-	{ "creat", ARGS_STRING, 0, 0, "<file>", 0, NULL, run_create },
+	{ "create", ARGS_STRING, 0, 0, "<file>", CALL_CREATE, NULL, run_call },
+	{ "creat", ARGS_STRING, 0, 0, "<file>", CALL_CREATE, NULL, run_call },
 	{ "write", ARGS_FILE_TEXT, 0, 0, "<file> <text>", O_TRUNC, NULL, run_write },
 	{ "writen", ARGS_FILE_TEXT, 0, 0, "<file> <text>", O_TRUNC | WRITE_NEWLINE, NULL, run_write },
 	{ "append", ARGS_FILE_TEXT, 0, 0, "<file> <text>", O_APPEND, NULL, run_write },
 	{ "appendn", ARGS_FILE_TEXT, 0, 0, "<file> <text>", O_APPEND | WRITE_NEWLINE, NULL, run_write },
-	{ "unlink", ARGS_STRING, 0, 0, "<file>", 0, NULL, run_unlink },
+	{ "unlink", ARGS_STRING, 0, 0, "<file>", CALL_UNLINK, NULL, run_call },
 	{ "mount", ARGS_WORDS, 3, 4, "<fstype> <src> <dst> [flags]", 0, check_mount, run_mount },
 	{ "umount", ARGS_WORDS, 1, 2, "<dst> [flags]", 0, check_umount, run_umount },
-	{ "hostname", ARGS_STRING, 0, 0, "<name>", 0, NULL, run_hostname },
+	{ "hostname", ARGS_STRING, 0, 0, "<name>", CALL_HOSTNAME, NULL, run_call },
 	{ "print", ARGS_TEXT, 0, 0, "<text>", 0, NULL, run_print },
 	{ "log", ARGS_TEXT, 0, 0, "<text>", 0, NULL, run_print },
 	{ "exit", ARGS_WORDS, 0, 1, "[code]", 0, check_exit, run_exit },
@@ -761,7 +678,7 @@ static const struct action *line_parse(enum hook_family fam, const char *value, 
 		const char *colon = strchr(name, ':');
 		size_t n;
 		if (!colon) {
-			snprintf(why, len, "invalid hook syntax, must be action:args");
+			errbuf_set(why, len, "invalid hook syntax, must be action:args");
 			return NULL;
 		}
 		n = (size_t)(colon - name);
@@ -769,7 +686,7 @@ static const struct action *line_parse(enum hook_family fam, const char *value, 
 			if (strlen(actions[i].name) == n && strncmp(actions[i].name, name, n) == 0)
 				act = &actions[i];
 		if (!act) {
-			snprintf(why, len, "unknown hook action '%.*s'", (int)(n > 64 ? 64 : n), name);
+			errbuf_set(why, len, "unknown hook action '%.*s'", (int)(n > 64 ? 64 : n), name);
 			return NULL;
 		}
 		args = colon + 1;
@@ -792,7 +709,7 @@ int hook_line_check(enum hook_family fam, const char *value, char *why, size_t l
 
 	if (fam == HF_EXEC) {
 		if (value[strspn(value, " \t")] == '\0') {
-			snprintf(why, len, "empty command");
+			errbuf_set(why, len, "empty command");
 			return -1;
 		}
 		return 0;
@@ -823,120 +740,3 @@ int hook_line_run(const struct config *cfg, enum hook_family fam, const char *va
 	free(a.buf);
 	return rc;
 }
-
-/* ---- OS: mount(2) on Linux, nmount(2) on FreeBSD --------------------------- */
-
-#if defined(__linux__)
-
-static unsigned long linux_mount_flags(unsigned f)
-{
-	static const struct { unsigned bit; unsigned long ms; } map[] = {
-		{ MF_BIND, MS_BIND }, { MF_REC, MS_REC }, { MF_RDONLY, MS_RDONLY },
-		{ MF_NOSUID, MS_NOSUID }, { MF_NODEV, MS_NODEV }, { MF_NOEXEC, MS_NOEXEC },
-		{ MF_NOATIME, MS_NOATIME }, { MF_REMOUNT, MS_REMOUNT }, { MF_PRIVATE, MS_PRIVATE },
-		{ MF_SLAVE, MS_SLAVE }, { MF_SHARED, MS_SHARED }, { MF_UNBINDABLE, MS_UNBINDABLE },
-	};
-	unsigned long ms = 0;
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (f & map[i].bit)
-			ms |= map[i].ms;
-	return ms;
-}
-
-/*
- * As root, in whatever namespace the phase runs in. Up to three calls:
- * the mount; for a bind mount with ro/nosuid/nodev/noexec/noatime a bind
- * remount (the kernel ignores those flags on the first bind); the
- * propagation change. "none none <dst> [rec,]private" changes propagation only.
- */
-static int sys_mount(const struct mount_spec *m, char *why, size_t len)
-{
-	unsigned prop = m->flags & MF_PROPAGATION;
-	unsigned base = m->flags & ~MF_PROPAGATION;
-	unsigned attrs = base & (MF_RDONLY | MF_NOSUID | MF_NODEV | MF_NOEXEC | MF_NOATIME);
-
-	if (!(prop && !m->fstype && !(base & ~MF_REC))) {
-		if (mount(m->src, m->dst, m->fstype, linux_mount_flags(base), NULL) < 0) {
-			if (errno == ENODEV)
-				snprintf(why, len, "mount: unknown filesystem type (%s)", strerror(errno));
-			else
-				fail_errno(why, len, "mount");
-			return -1;
-		}
-		if ((base & MF_BIND) && !(base & MF_REMOUNT) && attrs &&
-		    mount(NULL, m->dst, NULL, MS_REMOUNT | MS_BIND | linux_mount_flags(attrs), NULL) < 0)
-			return fail_errno(why, len, "bind remount");
-	}
-	if (prop && mount(NULL, m->dst, NULL, linux_mount_flags(prop | (base & MF_REC)), NULL) < 0)
-		return fail_errno(why, len, "mount propagation");
-	return 0;
-}
-
-static int sys_umount(const char *dst, unsigned flags, char *why, size_t len)
-{
-	int f = ((flags & UF_DETACH) ? MNT_DETACH : 0) | ((flags & UF_FORCE) ? MNT_FORCE : 0);
-	return umount2(dst, f) < 0 ? fail_errno(why, len, "umount") : 0;
-}
-
-#elif defined(__FreeBSD__)
-
-/* "bind" is a nullfs mount of src on dst. Only MOUNT_SUPPORTED flags get here. */
-static int sys_mount(const struct mount_spec *m, char *why, size_t len)
-{
-	const char *fstype = (m->flags & MF_BIND) ? "nullfs" : m->fstype;
-	struct iovec iov[6];
-	int fl = 0;
-
-	if (!fstype) {
-		snprintf(why, len, "mount: a filesystem type is needed");
-		return -1;
-	}
-	iov[0].iov_base = (void *)"fstype";
-	iov[0].iov_len = sizeof("fstype");
-	iov[1].iov_base = (void *)fstype;
-	iov[1].iov_len = strlen(fstype) + 1;
-	iov[2].iov_base = (void *)"fspath";
-	iov[2].iov_len = sizeof("fspath");
-	iov[3].iov_base = (void *)m->dst;
-	iov[3].iov_len = strlen(m->dst) + 1;
-	iov[4].iov_base = (void *)((m->flags & MF_BIND) ? "target" : "from");
-	iov[4].iov_len = (m->flags & MF_BIND) ? sizeof("target") : sizeof("from");
-	iov[5].iov_base = (void *)m->src;
-	iov[5].iov_len = strlen(m->src) + 1;
-	if (m->flags & MF_RDONLY)
-		fl |= MNT_RDONLY;
-	if (m->flags & MF_NOSUID)
-		fl |= MNT_NOSUID;
-	if (m->flags & MF_NOEXEC)
-		fl |= MNT_NOEXEC;
-	if (m->flags & MF_NOATIME)
-		fl |= MNT_NOATIME;
-	if (m->flags & MF_REMOUNT)
-		fl |= MNT_UPDATE;
-	return nmount(iov, 6, fl) < 0 ? fail_errno(why, len, "nmount") : 0;
-}
-
-static int sys_umount(const char *dst, unsigned flags, char *why, size_t len)
-{
-	return unmount(dst, (flags & UF_FORCE) ? MNT_FORCE : 0) < 0 ? fail_errno(why, len, "unmount")
-	                                                            : 0;
-}
-
-#else
-
-static int sys_mount(const struct mount_spec *m, char *why, size_t len)
-{
-	(void)m;
-	snprintf(why, len, "mount is not supported on this system");
-	return -1;
-}
-
-static int sys_umount(const char *dst, unsigned flags, char *why, size_t len)
-{
-	(void)dst, (void)flags;
-	snprintf(why, len, "umount is not supported on this system");
-	return -1;
-}
-
-#endif

@@ -90,11 +90,11 @@ static int hook_wait_status(int st, char *why, size_t len)
 	if (WIFEXITED(st)) {
 		if (WEXITSTATUS(st) == 0)
 			return 0;
-		snprintf(why, len, "exited with status %d", WEXITSTATUS(st));
+		errbuf_set(why, len, "exited with status %d", WEXITSTATUS(st));
 	} else if (WIFSIGNALED(st)) {
-		snprintf(why, len, "killed by signal %d", WTERMSIG(st));
+		errbuf_set(why, len, "killed by signal %d", WTERMSIG(st));
 	} else {
-		snprintf(why, len, "ended with wait status %d", st);
+		errbuf_set(why, len, "ended with wait status %d", st);
 	}
 	return -1;
 }
@@ -131,14 +131,14 @@ int hook_shell(const struct config *cfg, const char *cmd, char *why, size_t len)
 
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nullfd < 0) {
-		snprintf(why, len, "could not be run: /dev/null: %s", strerror(errno));
+		errbuf_set(why, len, "could not be run: /dev/null: %s", strerror(errno));
 		goto out;
 	}
 	/* Block signals across fork so no parent handler runs in the child
 	 * before hook_child() has reset them. */
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, &saved) < 0) {
-		snprintf(why, len, "could not be run: sigprocmask: %s", strerror(errno));
+		errbuf_set(why, len, "could not be run: sigprocmask: %s", strerror(errno));
 		close(nullfd);
 		goto out;
 	}
@@ -150,13 +150,13 @@ int hook_shell(const struct config *cfg, const char *cmd, char *why, size_t len)
 	if (sigprocmask(SIG_SETMASK, &saved, NULL) < 0)
 		abort(); /* cannot fail with a valid set; never run with signals blocked */
 	if (pid < 0) {
-		snprintf(why, len, "could not be run: fork: %s", strerror(err));
+		errbuf_set(why, len, "could not be run: fork: %s", strerror(err));
 		goto out;
 	}
 
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
-			snprintf(why, len, "could not be waited for: %s", strerror(errno));
+			errbuf_set(why, len, "could not be waited for: %s", strerror(errno));
 			goto out;
 		}
 	}

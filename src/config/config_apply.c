@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The typed config: resolved entries applied to struct config fields
+ * (defaults first), where an option was set, freeing it again, and
+ * --show-config.
+ */
+#include "config/config.h"
+#include "base/util.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void strlist_push(struct strlist *l, const char *s, struct origin o)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+		l->origin = xrealloc(l->origin, l->cap * sizeof(*l->origin));
+	}
+	l->v[l->n] = xstrdup(s);
+	l->origin[l->n] = o;
+	l->n++;
+}
+
+static void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	free(l->origin);
+	memset(l, 0, sizeof(*l));
+}
+
+static void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->processes = 1;
+	/* uWSGI's 100 overflows behind a proxy that opens a connection per request
+	 * (nginx uwsgi_pass): dropped SYNs cost a 200 ms+ retransmit each */
+	cfg->listen_backlog = 1024;
+	cfg->socket_timeout = 4;
+	cfg->buffer_size = 4096;
+	cfg->worker_reload_mercy = 60;
+	cfg->reload_mercy = 30;
+}
+
+const struct origin *config_origin(const struct config *cfg, const char *option)
+{
+	const struct option_def *o = option_find(option);
+	if (!o || !cfg->origins)
+		return NULL;
+	const struct origin *r = &cfg->origins[o - option_table];
+	return r->file ? r : NULL;
+}
+
+int config_apply(struct loader *L, struct config *cfg)
+{
+	config_defaults(cfg);
+	cfg->origins = xcalloc(option_count, sizeof(*cfg->origins));
+	for (size_t i = 0; i < L->list.n; i++) {
+		struct config_entry *e = &L->list.v[i];
+		if (!e->opt)
+			continue;
+		cfg->origins[e->opt - option_table] = e->origin;
+		if (e->opt->field == NO_FIELD)
+			continue;
+		void *field = (char *)cfg + e->opt->field;
+		switch (e->opt->type) {
+		case T_STRING:
+			free(*(char **)field);
+			*(char **)field = xstrdup(e->value);
+			break;
+		case T_LIST:
+			strlist_push(field, e->value, e->origin);
+			break;
+		case T_BOOL:
+			parse_bool(e->value, (bool *)field);
+			break;
+		case T_UINT:
+			parse_uint(e->value, 1ULL << 53, (unsigned long long *)field);
+			break;
+		}
+	}
+	if (!cfg->callable)
+		cfg->callable = xstrdup("application");
+	return 0;
+}
+
+void config_free(struct config *cfg)
+{
+	char **strings[] = { &cfg->binary_path, &cfg->chmod_socket, &cfg->chown_socket, &cfg->pidfile,
+		&cfg->wsgi_file, &cfg->module, &cfg->callable, &cfg->home, &cfg->chdir_path,
+		&cfg->logto, &cfg->uid, &cfg->gid, &cfg->jail, &cfg->jidfile, &cfg->jail_attach,
+		&cfg->chroot_dir, &cfg->pidfile2, &cfg->safe_pidfile, &cfg->safe_pidfile2, &cfg->daemonize,
+		&cfg->stats, &cfg->jail_remove, &cfg->help_option, &cfg->mimefile,
+		/* forkpty router */
+		&cfg->forkpty_command, &cfg->pty_connect, &cfg->pty_uconnect,
+		/* emperor */
+		&cfg->emperor_stats, &cfg->emperor_pidfile, &cfg->emperor_pg_node,
+		&cfg->emperor_pg_channel,
+		/* logging */
+		&cfg->log_format, &cfg->log_date, &cfg->log_backupname };
+	struct strlist *lists[] = { &cfg->http_socket, &cfg->uwsgi_socket, &cfg->shared_socket,
+		&cfg->pythonpath, &cfg->env, &cfg->jail_ip4, &cfg->jail_ip6, &cfg->jail2,
+		&cfg->binsh, &cfg->add_gid, &cfg->touch_reload, &cfg->master_fifo,
+		&cfg->static_map, &cfg->static_map2, &cfg->static_index, &cfg->static_skip_ext,
+		&cfg->static_safe, &cfg->static_expires, &cfg->static_expires_uri,
+		&cfg->static_expires_path_info,
+		/* forkpty router */
+		&cfg->forkpty_router, &cfg->forkpty_urouter,
+		/* emperor */
+		&cfg->emperor, &cfg->emperor_extra_extension, &cfg->vassals_inherit,
+		&cfg->vassals_include, &cfg->vassals_inherit_before, &cfg->vassals_include_before,
+		&cfg->vassals_set,
+		/* logging */
+		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen };
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		free(*strings[i]);
+		*strings[i] = NULL;
+	}
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		strlist_free(lists[i]);
+	for (int p = 0; p < PH_COUNT; p++)
+		for (int f = 0; f < HF_COUNT; f++)
+			strlist_free(&cfg->hooks[p][f]);
+	free(cfg->origins);
+	cfg->origins = NULL;
+}
+
+void config_show(const struct loader *L, int fd)
+{
+	struct strbuf sb;
+	sb_init(&sb);
+	for (size_t i = 0; i < L->list.n; i++) {
+		const struct config_entry *e = &L->list.v[i];
+		if (!e->opt || (e->opt->flags & (OPT_IMMEDIATE | OPT_ACTION)))
+			continue;
+		const char *v = e->value;
+		bool b;
+		if (e->opt->type == T_BOOL && parse_bool(v, &b))
+			v = b ? "true" : "false";
+		sb_addf(&sb, "%s = %s\n", e->opt->name, v);
+	}
+	if (sb.len && write_full(fd, sb.buf, sb.len) < 0) { /* stdout gone: nothing to do */ }
+	sb_free(&sb);
+}
