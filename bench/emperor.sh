@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Emperor scale scenario: N vassals, each serving a hello app on its own
 # address, started by one Emperor from one directory.
 #

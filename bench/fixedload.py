@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A fixed number of HTTP requests, for syscall counting (bench/syscalls.sh).
 
     python3 bench/fixedload.py HOST PORT N CONNS ka|close

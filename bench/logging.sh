@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The request log's cost: server CPU (utime+stime of the master and its
 # workers, /proc/<pid>/stat) per request under `wrk -t1 -c16`, with
 # disable-logging, with the default line to a logto file, and with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Payload WSGI app used by bench/run.sh (the same file for every server).
 #   GET  (any path)  -> 64 KiB body, one bytes object, explicit Content-Length
 #   POST (any path)  -> reads wsgi.input fully (CONTENT_LENGTH bytes, 64 KiB at

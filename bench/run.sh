@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Side-by-side benchmark: Stockade (unjailed and jailed) vs Debian's uWSGI
 # (--http-socket, --http11-socket, --socket behind nginx), gunicorn, and
 # nginx `return 200` / static file as the loopback ceiling.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Start-up time: exec of a server command to its first 200 response.
 
     python3 bench/startup.py HOST PORT LOG -- CMD...

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Syscalls per request: `strace -c -f` attached to the one worker of each
 # server while bench/fixedload.py sends a fixed number of requests, keep-alive
 # and Connection: close. Part of `make bench` (bench/run.sh calls it);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs a command in a fresh network namespace with only loopback up, so that
 # tests can never send traffic off this machine. Needs root (CI runs as root);
 # without it the command runs as is, and the tests only use 127.0.0.1.

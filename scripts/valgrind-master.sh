@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # valgrind on the master (make valgrind): one full request cycle, and one
 # graceful reload. A reload re-execs the master in the same process, and
 # valgrind checks leaks only at exit, so two runs: requests + SIGTERM (the

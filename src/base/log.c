@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The general log: stderr or the logto/daemonize file, with reopening by
  * name for log rotation in the master and in every worker. */
 #include "base/log.h"
@@ -28,20 +29,31 @@ static unsigned long *generation = &local_generation;
 static unsigned long seen_generation;
 static pid_t announcer;         /* the master: says what it did */
 
-void log_set_file(int fd) { log_out = fd; }
-int log_fd(void) { return log_out; }
+void
+log_set_file(int fd)
+{
+	log_out = fd;
+}
+int
+log_fd(void)
+{
+	return log_out;
+}
 
-bool log_date_is_flag(const char *v)
+bool
+log_date_is_flag(const char *v)
 {
 	return !*v || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on") || !strcasecmp(v, "yes");
 }
 
-void log_set_date(const char *value)
+void
+log_set_date(const char *value)
 {
 	date_fmt = value ? (log_date_is_flag(value) ? "" : value) : NULL;
 }
 
-int log_open_file(const char *path)
+int
+log_open_file(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
@@ -60,7 +72,8 @@ int log_open_file(const char *path)
 	return 0;
 }
 
-int log_open_request_file(const char *path)
+int
+log_open_request_file(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
@@ -73,7 +86,8 @@ int log_open_request_file(const char *path)
 	return 0;
 }
 
-int log_share_reopen_counter(void)
+int
+log_share_reopen_counter(void)
 {
 	void *p = mmap(NULL, sizeof(unsigned long), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
@@ -86,10 +100,15 @@ int log_share_reopen_counter(void)
 	return 0;
 }
 
-void log_pin(const char *why) { pinned_why = why; }
+void
+log_pin(const char *why)
+{
+	pinned_why = why;
+}
 
 /* Async-signal-safe: one lock-free atomic increment. */
-void log_request_reopen(void)
+void
+log_request_reopen(void)
 {
 	__atomic_add_fetch(generation, 1, __ATOMIC_RELAXED);
 }
@@ -98,7 +117,8 @@ void log_request_reopen(void)
  * dup2: another thread writing meanwhile writes to the old or the new
  * file, never to a closed or reused fd. The old file is closed when its
  * last fd is replaced. */
-static int reopen(const char *path, int target, bool stdio)
+static int
+reopen(const char *path, int target, bool stdio)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
@@ -113,7 +133,8 @@ static int reopen(const char *path, int target, bool stdio)
 	return rc;
 }
 
-int log_reopen_pending(bool verbose)
+int
+log_reopen_pending(bool verbose)
 {
 	unsigned long want = __atomic_load_n(generation, __ATOMIC_RELAXED);
 	unsigned long seen = seen_generation;
@@ -150,7 +171,8 @@ int log_reopen_pending(bool verbose)
 	return rc;
 }
 
-int log_rotate(const char *backup)
+int
+log_rotate(const char *backup)
 {
 	if (!log_path) {
 		log_msg("log rotate: no logto/daemonize file, nothing to rotate");
@@ -174,7 +196,8 @@ int log_rotate(const char *backup)
 	return log_reopen_pending(true);
 }
 
-static void write_all(int fd, const char *buf, unsigned long len)
+static void
+write_all(int fd, const char *buf, unsigned long len)
 {
 	if (__atomic_load_n(generation, __ATOMIC_RELAXED) != seen_generation)
 		log_reopen_pending(getpid() == announcer);
@@ -213,9 +236,14 @@ static size_t nbatches;
 static struct req_batch *batch = &local_batch;
 static bool req_batching;
 
-static int request_fd(void) { return req_out >= 0 ? req_out : log_out; }
+static int
+request_fd(void)
+{
+	return req_out >= 0 ? req_out : log_out;
+}
 
-int log_request_share_batches(size_t n)
+int
+log_request_share_batches(size_t n)
 {
 	void *p = mmap(NULL, n * sizeof(struct req_batch), PROT_READ | PROT_WRITE,
 	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -228,7 +256,8 @@ int log_request_share_batches(size_t n)
 	return 0;
 }
 
-void log_request_batching(bool on, size_t slot)
+void
+log_request_batching(bool on, size_t slot)
 {
 	if (!on)
 		log_request_flush();
@@ -238,7 +267,8 @@ void log_request_batching(bool on, size_t slot)
 	req_batching = on;
 }
 
-void log_request_flush(void)
+void
+log_request_flush(void)
 {
 	size_t len = batch->len;
 	if (len == 0)
@@ -248,7 +278,8 @@ void log_request_flush(void)
 	write_all(request_fd(), batch->buf, len);
 }
 
-void log_request_flush_stale(void)
+void
+log_request_flush_stale(void)
 {
 	if (batch->len == 0)
 		return;
@@ -260,7 +291,8 @@ void log_request_flush_stale(void)
 		log_request_flush();
 }
 
-void log_request_salvage(size_t slot)
+void
+log_request_salvage(size_t slot)
 {
 	if (slot >= nbatches)
 		return;
@@ -271,14 +303,16 @@ void log_request_salvage(size_t slot)
 	b->len = 0;
 }
 
-void log_write(const char *buf, unsigned long len)
+void
+log_write(const char *buf, unsigned long len)
 {
 	if (batch->len && req_out < 0)
 		log_request_flush();
 	write_all(log_out, buf, len);
 }
 
-void log_write_request(const char *buf, unsigned long len)
+void
+log_write_request(const char *buf, unsigned long len)
 {
 	if (!req_batching || len > sizeof(batch->buf)) {
 		write_all(request_fd(), buf, len);
@@ -295,7 +329,8 @@ void log_write_request(const char *buf, unsigned long len)
 	__atomic_store_n(&batch->len, have + len, __ATOMIC_RELEASE);
 }
 
-static size_t date_prefix(char *out, size_t cap)
+static size_t
+date_prefix(char *out, size_t cap)
 {
 	time_t t = time(NULL);
 	struct tm tm;
@@ -307,7 +342,8 @@ static size_t date_prefix(char *out, size_t cap)
 	return n + 3;
 }
 
-void log_vmsg(const char *fmt, va_list ap)
+void
+log_vmsg(const char *fmt, va_list ap)
 {
 	char line[4096];
 	size_t off = date_fmt ? date_prefix(line, 256) : 0;
@@ -321,7 +357,8 @@ void log_vmsg(const char *fmt, va_list ap)
 	log_write(line, (unsigned long)len);
 }
 
-void log_msg(const char *fmt, ...)
+void
+log_msg(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -329,7 +366,8 @@ void log_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_errno(const char *fmt, ...)
+void
+log_errno(const char *fmt, ...)
 {
 	int saved = errno;
 	char msg[3072];
@@ -340,7 +378,8 @@ void log_errno(const char *fmt, ...)
 	log_msg("%s: %s", msg, strerror(saved));
 }
 
-void fatal(const char *fmt, ...)
+void
+fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

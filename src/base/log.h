@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Logging: one line per event, to stderr (or the `logto` file). */
 #ifndef STOCKADE_LOG_H
 #define STOCKADE_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The few OS primitives the core needs that Linux and FreeBSD spell
  * differently. One implementation per OS, picked by the Makefile:

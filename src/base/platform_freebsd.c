@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* platform.h for FreeBSD. */
 #include "base/platform.h"
 
@@ -10,7 +11,8 @@
 #include <errno.h>
 #include <unistd.h>
 
-int platform_binary_path(char *buf, size_t size)
+int
+platform_binary_path(char *buf, size_t size)
 {
 	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PATHNAME, -1 };
 	size_t len = size;
@@ -28,13 +30,15 @@ int platform_binary_path(char *buf, size_t size)
 	return 0;
 }
 
-int platform_parent_death_signal(int sig)
+int
+platform_parent_death_signal(int sig)
 {
 	return procctl(P_PID, 0, PROC_PDEATHSIG_CTL, &sig) < 0 ? -1 : 0;
 }
 
 /* For sockets FreeBSD's sendfile(2) refuses: a plain copy, same contract. */
-static ssize_t copy_file(int out_fd, int in_fd, off_t *offset, size_t count)
+static ssize_t
+copy_file(int out_fd, int in_fd, off_t *offset, size_t count)
 {
 	char buf[65536];
 	ssize_t r, w;
@@ -48,7 +52,8 @@ static ssize_t copy_file(int out_fd, int in_fd, off_t *offset, size_t count)
 	return w;
 }
 
-ssize_t platform_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+ssize_t
+platform_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 {
 	off_t sent = 0;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* platform.h for Linux. */
 #include "base/platform.h"
 
@@ -6,7 +7,8 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
-int platform_binary_path(char *buf, size_t size)
+int
+platform_binary_path(char *buf, size_t size)
 {
 	ssize_t n;
 
@@ -25,12 +27,14 @@ int platform_binary_path(char *buf, size_t size)
 	return 0;
 }
 
-int platform_parent_death_signal(int sig)
+int
+platform_parent_death_signal(int sig)
 {
 	return prctl(PR_SET_PDEATHSIG, sig) < 0 ? -1 : 0;
 }
 
-ssize_t platform_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+ssize_t
+platform_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 {
 	return sendfile(out_fd, in_fd, offset, count);
 }

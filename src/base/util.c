@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "base/util.h"
 #include "base/log.h"
 
@@ -9,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-void *xmalloc(size_t n)
+void *
+xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
@@ -17,7 +19,8 @@ void *xmalloc(size_t n)
 	return p;
 }
 
-void *xcalloc(size_t nmemb, size_t n)
+void *
+xcalloc(size_t nmemb, size_t n)
 {
 	void *p = calloc(nmemb ? nmemb : 1, n ? n : 1);
 	if (!p)
@@ -25,7 +28,8 @@ void *xcalloc(size_t nmemb, size_t n)
 	return p;
 }
 
-void *xrealloc(void *p, size_t n)
+void *
+xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
@@ -33,9 +37,14 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
 
-char *xstrndup(const char *s, size_t n)
+char *
+xstrndup(const char *s, size_t n)
 {
 	char *p = xmalloc(n + 1);
 	memcpy(p, s, n);
@@ -43,15 +52,21 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-void sb_init(struct strbuf *sb) { sb->buf = NULL, sb->len = 0, sb->cap = 0; }
+void
+sb_init(struct strbuf *sb)
+{
+	sb->buf = NULL, sb->len = 0, sb->cap = 0;
+}
 
-void sb_free(struct strbuf *sb)
+void
+sb_free(struct strbuf *sb)
 {
 	free(sb->buf);
 	sb_init(sb);
 }
 
-static void sb_grow(struct strbuf *sb, size_t extra)
+static void
+sb_grow(struct strbuf *sb, size_t extra)
 {
 	if (sb->len + extra + 1 <= sb->cap)
 		return;
@@ -62,7 +77,8 @@ static void sb_grow(struct strbuf *sb, size_t extra)
 	sb->cap = cap;
 }
 
-void sb_add(struct strbuf *sb, const char *s, size_t n)
+void
+sb_add(struct strbuf *sb, const char *s, size_t n)
 {
 	sb_grow(sb, n);
 	if (n)
@@ -71,8 +87,16 @@ void sb_add(struct strbuf *sb, const char *s, size_t n)
 	sb->buf[sb->len] = '\0';
 }
 
-void sb_adds(struct strbuf *sb, const char *s) { sb_add(sb, s, strlen(s)); }
-void sb_addc(struct strbuf *sb, char c) { sb_add(sb, &c, 1); }
+void
+sb_adds(struct strbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+void
+sb_addc(struct strbuf *sb, char c)
+{
+	sb_add(sb, &c, 1);
+}
 
 /* The one formatter of xasprintf and sb_addf. */
 static void
@@ -87,7 +111,8 @@ sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	free(s);
 }
 
-void sb_addf(struct strbuf *sb, const char *fmt, ...)
+void
+sb_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -96,14 +121,16 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
-char *sb_detach(struct strbuf *sb)
+char *
+sb_detach(struct strbuf *sb)
 {
 	char *s = sb->buf ? sb->buf : xstrdup("");
 	sb_init(sb);
 	return s;
 }
 
-char *xasprintf(const char *fmt, ...)
+char *
+xasprintf(const char *fmt, ...)
 {
 	struct strbuf sb;
 	va_list ap;
@@ -115,7 +142,8 @@ char *xasprintf(const char *fmt, ...)
 	return sb_detach(&sb);
 }
 
-char *read_file(const char *path, size_t *len)
+char *
+read_file(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -146,7 +174,8 @@ char *read_file(const char *path, size_t *len)
 	return sb.buf;
 }
 
-bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+bool
+parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
 	unsigned long long v = 0;
 	if (!*s)
@@ -163,7 +192,8 @@ bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 	return true;
 }
 
-int write_full(int fd, const void *buf, size_t len)
+int
+write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len > 0) {
@@ -183,7 +213,8 @@ int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-ssize_t read_full(int fd, void *buf, size_t len)
+ssize_t
+read_full(int fd, void *buf, size_t len)
 {
 	char *p = buf;
 	size_t got = 0;
@@ -201,7 +232,8 @@ ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-int atomic_file_open(struct atomic_file *af, const char *path, mode_t mode)
+int
+atomic_file_open(struct atomic_file *af, const char *path, mode_t mode)
 {
 	af->dirfd = af->fd = -1;
 	const char *slash = strrchr(path, '/');
@@ -237,7 +269,8 @@ int atomic_file_open(struct atomic_file *af, const char *path, mode_t mode)
 	return 0;
 }
 
-void atomic_file_abort(struct atomic_file *af)
+void
+atomic_file_abort(struct atomic_file *af)
 {
 	int e = errno;
 	if (af->fd >= 0) {
@@ -252,7 +285,8 @@ void atomic_file_abort(struct atomic_file *af)
 	errno = e;
 }
 
-int atomic_file_commit(struct atomic_file *af, const void *data, size_t len)
+int
+atomic_file_commit(struct atomic_file *af, const void *data, size_t len)
 {
 	if (write_full(af->fd, data, len) < 0 || fsync(af->fd) < 0) {
 		atomic_file_abort(af);
@@ -269,7 +303,8 @@ int atomic_file_commit(struct atomic_file *af, const void *data, size_t len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+int
+write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	struct atomic_file af;
 	if (atomic_file_open(&af, path, mode) < 0)

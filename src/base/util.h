@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small helpers used everywhere: checked allocation and a growable string. */
 #ifndef STOCKADE_UTIL_H
 #define STOCKADE_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading configuration: the loader, feeding entries, immediate options,
  * environment and command line sources, value passes and validation. */
 #include "config/config.h"
@@ -25,7 +26,8 @@ struct interned {
 };
 static struct interned *interned_strings;
 
-const char *intern(const char *s)
+const char *
+intern(const char *s)
 {
 	for (struct interned *i = interned_strings; i; i = i->next)
 		if (strcmp(i->s, s) == 0)
@@ -38,7 +40,8 @@ const char *intern(const char *s)
 	return i->s;
 }
 
-void config_error(struct origin o, const char *fmt, ...)
+void
+config_error(struct origin o, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
@@ -53,7 +56,8 @@ void config_error(struct origin o, const char *fmt, ...)
 		log_msg("%s", msg);
 }
 
-void loader_init(struct loader *L)
+void
+loader_init(struct loader *L)
 {
 	memset(L, 0, sizeof(*L));
 	const char *r = getenv("UWSGI_RELOADS");
@@ -64,7 +68,8 @@ void loader_init(struct loader *L)
 	}
 }
 
-void loader_free(struct loader *L)
+void
+loader_free(struct loader *L)
 {
 	for (size_t i = 0; i < L->list.n; i++) {
 		free(L->list.v[i].key);
@@ -76,7 +81,8 @@ void loader_free(struct loader *L)
 	memset(L, 0, sizeof(*L));
 }
 
-struct config_entry *config_append(struct loader *L, const struct option_def *opt,
+struct config_entry *
+config_append(struct loader *L, const struct option_def *opt,
                                    const char *key, const char *value, struct origin o)
 {
 	struct config_list *l = &L->list;
@@ -93,14 +99,16 @@ struct config_entry *config_append(struct loader *L, const struct option_def *op
 	return e;
 }
 
-static bool entry_has_key(const struct config_entry *e, const char *key)
+static bool
+entry_has_key(const struct config_entry *e, const char *key)
 {
 	if (strcmp(e->key, key) == 0)
 		return true;
 	return e->opt && option_find(key) == e->opt;
 }
 
-struct config_entry *config_lookup(struct loader *L, const char *key, bool last)
+struct config_entry *
+config_lookup(struct loader *L, const char *key, bool last)
 {
 	struct config_entry *found = NULL;
 	for (size_t i = 0; i < L->list.n; i++) {
@@ -137,7 +145,8 @@ struct feed_ctx {
 	ssize_t else_at;
 };
 
-struct feed_ctx *feed_begin(struct loader *L)
+struct feed_ctx *
+feed_begin(struct loader *L)
 {
 	struct feed_ctx *fc = xcalloc(1, sizeof(*fc));
 	fc->L = L;
@@ -145,7 +154,8 @@ struct feed_ctx *feed_begin(struct loader *L)
 	return fc;
 }
 
-static void feed_reset_block(struct feed_ctx *fc)
+static void
+feed_reset_block(struct feed_ctx *fc)
 {
 	for (size_t i = 0; i < fc->nbody; i++) {
 		free(fc->body[i].key);
@@ -162,14 +172,16 @@ static void feed_reset_block(struct feed_ctx *fc)
 }
 
 /* After an error: free without reporting the open block again. */
-int feed_discard(struct feed_ctx *fc)
+int
+feed_discard(struct feed_ctx *fc)
 {
 	feed_reset_block(fc);
 	free(fc);
 	return -1;
 }
 
-int feed_end(struct feed_ctx *fc)
+int
+feed_end(struct feed_ctx *fc)
 {
 	int rc = 0;
 	if (fc->depth > 0) {
@@ -182,7 +194,8 @@ int feed_end(struct feed_ctx *fc)
 	return rc;
 }
 
-static void body_push(struct feed_ctx *fc, const char *key, const char *value,
+static void
+body_push(struct feed_ctx *fc, const char *key, const char *value,
                       struct origin o, const struct option_def *opt)
 {
 	if (fc->nbody == fc->cap) {
@@ -193,7 +206,8 @@ static void body_push(struct feed_ctx *fc, const char *key, const char *value,
 }
 
 /* Replaces every "%(_)" in s with ctx. */
-static char *subst_context(const char *s, const char *ctx)
+static char *
+subst_context(const char *s, const char *ctx)
 {
 	struct strbuf sb;
 	sb_init(&sb);
@@ -207,7 +221,8 @@ static char *subst_context(const char *s, const char *ctx)
 	return sb_detach(&sb);
 }
 
-static bool is_loop(const struct option_def *opt)
+static bool
+is_loop(const struct option_def *opt)
 {
 	long kind = opt->cond & COND_KIND_MASK;
 	return kind >= LOOP_WORDS && kind <= LOOP_READLINE;
@@ -215,7 +230,8 @@ static bool is_loop(const struct option_def *opt)
 
 /* Feeds body[from..to) into a fresh context; %(_) at this block's own level
  * (not inside nested blocks) becomes ctx. */
-static int replay(struct feed_ctx *fc, size_t from, size_t to, const char *ctx, bool no_expand)
+static int
+replay(struct feed_ctx *fc, size_t from, size_t to, const char *ctx, bool no_expand)
 {
 	struct feed_ctx *sub = feed_begin(fc->L);
 	int level = 0, rc = 0;
@@ -240,7 +256,8 @@ static int replay(struct feed_ctx *fc, size_t from, size_t to, const char *ctx, 
 	return rc;
 }
 
-static int run_block(struct feed_ctx *fc)
+static int
+run_block(struct feed_ctx *fc)
 {
 	char **items = NULL;
 	size_t nitems = 0;
@@ -271,7 +288,8 @@ static int run_block(struct feed_ctx *fc)
 /* Values of immediate options and logic arguments see the environment and
  * the placeholders known so far (so `include = %(base)/x.ini` and
  * `if-exists = $(ROOT)/dev` work); uWSGI takes both raw. */
-static char *expand_immediate(struct loader *L, const char *v, struct origin o)
+static char *
+expand_immediate(struct loader *L, const char *v, struct origin o)
 {
 	char *a = NULL, *b = NULL;
 	if (expand_env(v, &a) < 0)
@@ -284,7 +302,8 @@ static char *expand_immediate(struct loader *L, const char *v, struct origin o)
 	return b;
 }
 
-int feed(struct feed_ctx *fc, const char *key, const char *value, struct origin o, bool no_expand)
+int
+feed(struct feed_ctx *fc, const char *key, const char *value, struct origin o, bool no_expand)
 {
 	const struct option_def *opt = option_find(key);
 	unsigned flags = opt ? opt->flags : 0;
@@ -356,14 +375,16 @@ int feed(struct feed_ctx *fc, const char *key, const char *value, struct origin 
 
 /* ---- immediate options -------------------------------------------------- */
 
-static bool has_suffix(const char *s, const char *suffix)
+static bool
+has_suffix(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
 /* Strips an optional ":section" for the extension test. */
-static bool spec_has_ext(const char *spec, const char *ext)
+static bool
+spec_has_ext(const char *spec, const char *ext)
 {
 	char *copy = xstrdup(spec);
 	char *colon = strrchr(copy, ':');
@@ -375,7 +396,8 @@ static bool spec_has_ext(const char *spec, const char *ext)
 	return r;
 }
 
-int config_load_file(struct loader *L, const char *spec, struct origin from, bool no_expand)
+int
+config_load_file(struct loader *L, const char *spec, struct origin from, bool no_expand)
 {
 	if (spec_has_ext(spec, ".ini"))
 		return config_load_ini(L, spec, from, no_expand);
@@ -385,27 +407,32 @@ int config_load_file(struct loader *L, const char *spec, struct origin from, boo
 	return -1;
 }
 
-int h_ini(struct loader *L, const struct config_entry *e)
+int
+h_ini(struct loader *L, const struct config_entry *e)
 {
 	return config_load_ini(L, e->value, e->origin, false);
 }
 
-int h_json(struct loader *L, const struct config_entry *e)
+int
+h_json(struct loader *L, const struct config_entry *e)
 {
 	return config_load_json(L, e->value, e->origin, false);
 }
 
-int h_include(struct loader *L, const struct config_entry *e)
+int
+h_include(struct loader *L, const struct config_entry *e)
 {
 	return config_load_file(L, e->value, e->origin, false);
 }
 
-int h_inherit(struct loader *L, const struct config_entry *e)
+int
+h_inherit(struct loader *L, const struct config_entry *e)
 {
 	return config_load_file(L, e->value, e->origin, true);
 }
 
-static int split_kv(const struct config_entry *e, char **k, char **v)
+static int
+split_kv(const struct config_entry *e, char **k, char **v)
 {
 	const char *eq = strchr(e->value, '=');
 	if (!eq || eq == e->value) {
@@ -417,7 +444,8 @@ static int split_kv(const struct config_entry *e, char **k, char **v)
 	return 0;
 }
 
-int h_set(struct loader *L, const struct config_entry *e)
+int
+h_set(struct loader *L, const struct config_entry *e)
 {
 	char *k, *v;
 	if (split_kv(e, &k, &v) < 0)
@@ -435,7 +463,8 @@ int h_set(struct loader *L, const struct config_entry *e)
 	return rc;
 }
 
-int h_set_placeholder(struct loader *L, const struct config_entry *e)
+int
+h_set_placeholder(struct loader *L, const struct config_entry *e)
 {
 	char *k, *v;
 	if (split_kv(e, &k, &v) < 0)
@@ -452,7 +481,8 @@ int h_set_placeholder(struct loader *L, const struct config_entry *e)
 	return rc;
 }
 
-int h_strict(struct loader *L, const struct config_entry *e)
+int
+h_strict(struct loader *L, const struct config_entry *e)
 {
 	bool b;
 	if (!parse_bool(e->value, &b)) {
@@ -463,7 +493,8 @@ int h_strict(struct loader *L, const struct config_entry *e)
 	return 0;
 }
 
-int h_print(struct loader *L, const struct config_entry *e)
+int
+h_print(struct loader *L, const struct config_entry *e)
 {
 	(void)L;
 	struct strbuf sb;
@@ -476,7 +507,8 @@ int h_print(struct loader *L, const struct config_entry *e)
 	return 0;
 }
 
-int h_exit(struct loader *L, const struct config_entry *e)
+int
+h_exit(struct loader *L, const struct config_entry *e)
 {
 	unsigned long long code = 1;
 	if (*e->value && !parse_uint(e->value, 255, &code)) {
@@ -488,7 +520,8 @@ int h_exit(struct loader *L, const struct config_entry *e)
 	return -1;  /* stops reading; the caller sees exit_requested */
 }
 
-int h_logic(struct loader *L, const struct config_entry *e)
+int
+h_logic(struct loader *L, const struct config_entry *e)
 {
 	(void)L;
 	(void)e;
@@ -502,7 +535,8 @@ static const char *const reserved_env[] = {
 	"BROODLORD_NUM", "JAIL_PID", "ORIGINAL_PROC_NAME", "SOCKETS",
 };
 
-int config_read_env(struct loader *L, char **envp)
+int
+config_read_env(struct loader *L, char **envp)
 {
 	struct feed_ctx *fc = feed_begin(L);
 	int rc = 0;
@@ -540,7 +574,8 @@ int config_read_env(struct loader *L, char **envp)
 	return rc;
 }
 
-static void unknown_cli_option(struct origin o, const char *dashes, const char *name)
+static void
+unknown_cli_option(struct origin o, const char *dashes, const char *name)
 {
 	const char *s = option_suggest(name);
 	if (s)
@@ -549,7 +584,8 @@ static void unknown_cli_option(struct origin o, const char *dashes, const char *
 		config_error(o, "unknown option %s%s (see --help)", dashes, name);
 }
 
-static int cli_long(struct feed_ctx *fc, int argc, char **argv, int *i, struct origin o)
+static int
+cli_long(struct feed_ctx *fc, int argc, char **argv, int *i, struct origin o)
 {
 	const char *arg = argv[*i] + 2;
 	const char *eq = strchr(arg, '=');
@@ -578,7 +614,8 @@ out:
 	return rc;
 }
 
-static int cli_short(struct feed_ctx *fc, int argc, char **argv, int *i, struct origin o)
+static int
+cli_short(struct feed_ctx *fc, int argc, char **argv, int *i, struct origin o)
 {
 	const char *p = argv[*i] + 1;
 	while (*p) {
@@ -607,7 +644,8 @@ static int cli_short(struct feed_ctx *fc, int argc, char **argv, int *i, struct 
 	return 0;
 }
 
-int config_read_argv(struct loader *L, int argc, char **argv)
+int
+config_read_argv(struct loader *L, int argc, char **argv)
 {
 	struct feed_ctx *fc = feed_begin(L);
 	bool only_files = false;
@@ -633,24 +671,28 @@ int config_read_argv(struct loader *L, int argc, char **argv)
 
 typedef int (*pass_fn)(struct loader *L, struct config_entry *e, char **out);
 
-static int pass_env(struct loader *L, struct config_entry *e, char **out)
+static int
+pass_env(struct loader *L, struct config_entry *e, char **out)
 {
 	(void)L;
 	return expand_env(e->value, out);
 }
 
-static int pass_at(struct loader *L, struct config_entry *e, char **out)
+static int
+pass_at(struct loader *L, struct config_entry *e, char **out)
 {
 	(void)L;
 	return expand_at(e->value, out, e->origin);
 }
 
-static int pass_placeholders(struct loader *L, struct config_entry *e, char **out)
+static int
+pass_placeholders(struct loader *L, struct config_entry *e, char **out)
 {
 	return expand_placeholders(L, e->value, out, e->origin, 0);
 }
 
-static int run_pass(struct loader *L, pass_fn fn)
+static int
+run_pass(struct loader *L, pass_fn fn)
 {
 	for (size_t i = 0; i < L->list.n; i++) {
 		struct config_entry *e = &L->list.v[i];
@@ -666,7 +708,8 @@ static int run_pass(struct loader *L, pass_fn fn)
 	return 0;
 }
 
-static int validate_entry(struct loader *L, struct config_entry *e)
+static int
+validate_entry(struct loader *L, struct config_entry *e)
 {
 	const struct option_def *opt = e->opt;
 	if (!opt) {
@@ -699,7 +742,8 @@ static int validate_entry(struct loader *L, struct config_entry *e)
 	return 0;
 }
 
-int config_resolve(struct loader *L)
+int
+config_resolve(struct loader *L)
 {
 	if (run_pass(L, pass_env) < 0 || run_pass(L, pass_at) < 0 || run_pass(L, pass_placeholders) < 0)
 		return -1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Configuration: every source (environment, command line, ini, JSON) is read
  * into one ordered list of entries; immediate options and config logic run

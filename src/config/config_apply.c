@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void strlist_push(struct strlist *l, const char *s, struct origin o)
+static void
+strlist_push(struct strlist *l, const char *s, struct origin o)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 4;
@@ -23,7 +24,8 @@ static void strlist_push(struct strlist *l, const char *s, struct origin o)
 	l->n++;
 }
 
-static void strlist_free(struct strlist *l)
+static void
+strlist_free(struct strlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
@@ -32,7 +34,8 @@ static void strlist_free(struct strlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static void config_defaults(struct config *cfg)
+static void
+config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->processes = 1;
@@ -45,7 +48,8 @@ static void config_defaults(struct config *cfg)
 	cfg->reload_mercy = 30;
 }
 
-const struct origin *config_origin(const struct config *cfg, const char *option)
+const struct origin *
+config_origin(const struct config *cfg, const char *option)
 {
 	const struct option_def *o = option_find(option);
 	if (!o || !cfg->origins)
@@ -54,7 +58,8 @@ const struct origin *config_origin(const struct config *cfg, const char *option)
 	return r->file ? r : NULL;
 }
 
-int config_apply(struct loader *L, struct config *cfg)
+int
+config_apply(struct loader *L, struct config *cfg)
 {
 	config_defaults(cfg);
 	cfg->origins = xcalloc(option_count, sizeof(*cfg->origins));
@@ -87,7 +92,8 @@ int config_apply(struct loader *L, struct config *cfg)
 	return 0;
 }
 
-void config_free(struct config *cfg)
+void
+config_free(struct config *cfg)
 {
 	char **strings[] = { &cfg->binary_path, &cfg->chmod_socket, &cfg->chown_socket, &cfg->pidfile,
 		&cfg->wsgi_file, &cfg->module, &cfg->callable, &cfg->home, &cfg->chdir_path,
@@ -128,7 +134,8 @@ void config_free(struct config *cfg)
 	cfg->origins = NULL;
 }
 
-void config_show(const struct loader *L, int fd)
+void
+config_show(const struct loader *L, int fd)
 {
 	struct strbuf sb;
 	sb_init(&sb);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Immediate-option handlers referenced by the option table (config*.c). */
 #ifndef STOCKADE_CONFIG_HANDLERS_H
 #define STOCKADE_CONFIG_HANDLERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ini files: uWSGI's dialect. Whole-line ; and # comments, no inline
  * comments, key = value split at the first '=', a bare key means true. */
 #include "config/config.h"
@@ -8,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *trim(char *s)
+static char *
+trim(char *s)
 {
 	while (*s == ' ' || *s == '\t' || *s == '\r')
 		s++;
@@ -21,7 +23,8 @@ static char *trim(char *s)
 /* "file.ini:section" → path and section (section NULL when absent). The
  * colon only counts after the last '/', so paths with colons in a directory
  * name still work. */
-void config_split_spec(const char *spec, char **path, char **section)
+void
+config_split_spec(const char *spec, char **path, char **section)
 {
 	const char *colon = strrchr(spec, ':');
 	const char *slash = strrchr(spec, '/');
@@ -39,14 +42,16 @@ void config_split_spec(const char *spec, char **path, char **section)
  * never depends on the Emperor. */
 static config_remote_fetch_fn *remote_fetch;
 
-void config_set_remote_fetch(config_remote_fetch_fn *fn)
+void
+config_set_remote_fetch(config_remote_fetch_fn *fn)
 {
 	remote_fetch = fn;
 }
 
 /* Reads a config file for a loader: include-depth guard, the whole text,
  * magic variables applied. NULL after a one-line error. */
-char *config_read_text(struct loader *L, const char *spec, const char *path, const char *section,
+char *
+config_read_text(struct loader *L, const char *spec, const char *path, const char *section,
                        const char *kind, struct origin from)
 {
 	if (L->depth >= 32) {
@@ -75,14 +80,16 @@ char *config_read_text(struct loader *L, const char *spec, const char *path, con
 	return text;
 }
 
-static bool section_wanted(const char *name, const char *section)
+static bool
+section_wanted(const char *name, const char *section)
 {
 	if (section)
 		return strcmp(name, section) == 0;
 	return strcmp(name, "uwsgi") == 0 || strcmp(name, "stockade") == 0;
 }
 
-static int parse_ini_text(struct loader *L, char *text, const char *file, const char *section,
+static int
+parse_ini_text(struct loader *L, char *text, const char *file, const char *section,
                           bool no_expand, bool *found)
 {
 	struct feed_ctx *fc = feed_begin(L);
@@ -129,7 +136,8 @@ static int parse_ini_text(struct loader *L, char *text, const char *file, const 
 	return rc;
 }
 
-int config_load_ini(struct loader *L, const char *spec, struct origin from, bool no_expand)
+int
+config_load_ini(struct loader *L, const char *spec, struct origin from, bool no_expand)
 {
 	char *path, *section;
 	int rc = -1;

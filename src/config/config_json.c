@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JSON configs: {"uwsgi": {"key": value, "list": [v1, v2]}} (jansson).
  * Arrays become repeated keys; true/false become true/false, null is skipped. */
 #include "config/config.h"
@@ -10,7 +11,8 @@
 #include <string.h>
 
 
-static char *scalar_text(json_t *v, bool *ok)
+static char *
+scalar_text(json_t *v, bool *ok)
 {
 	*ok = true;
 	switch (json_typeof(v)) {
@@ -30,7 +32,8 @@ static char *scalar_text(json_t *v, bool *ok)
 	}
 }
 
-static int feed_json_value(struct feed_ctx *fc, const char *key, json_t *v, struct origin o,
+static int
+feed_json_value(struct feed_ctx *fc, const char *key, json_t *v, struct origin o,
                            bool no_expand)
 {
 	if (json_is_null(v))
@@ -46,7 +49,8 @@ static int feed_json_value(struct feed_ctx *fc, const char *key, json_t *v, stru
 	return rc;
 }
 
-static int feed_section(struct loader *L, json_t *obj, struct origin o, bool no_expand)
+static int
+feed_section(struct loader *L, json_t *obj, struct origin o, bool no_expand)
 {
 	struct feed_ctx *fc = feed_begin(L);
 	const char *key;
@@ -75,7 +79,8 @@ static int feed_section(struct loader *L, json_t *obj, struct origin o, bool no_
 	return rc;
 }
 
-int config_load_json(struct loader *L, const char *spec, struct origin from, bool no_expand)
+int
+config_load_json(struct loader *L, const char *spec, struct origin from, bool no_expand)
 {
 	char *path, *section;
 	int rc = -1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Config logic conditions and loops. Blocks are collected by feed() and
  * evaluated here: a true condition yields one context item (%(_)), a false
  * one yields none; a loop yields one item per iteration. */
@@ -22,14 +23,16 @@ struct items {
 	size_t n;
 };
 
-static void push(struct items *it, const char *s)
+static void
+push(struct items *it, const char *s)
 {
 	it->v = xrealloc(it->v, (it->n + 1) * sizeof(*it->v));
 	it->v[it->n++] = xstrdup(s);
 }
 
 /* "linux|freebsd" or "linux freebsd" */
-static bool os_matches(const char *arg)
+static bool
+os_matches(const char *arg)
 {
 	const char *me = platform_os_name();
 	size_t n = strlen(me);
@@ -44,7 +47,8 @@ static bool os_matches(const char *arg)
 }
 
 /* NAME or NAME=value against the environment or the options read so far. */
-static bool kv_condition(struct loader *L, long kind, const char *arg, char **ctx)
+static bool
+kv_condition(struct loader *L, long kind, const char *arg, char **ctx)
 {
 	const char *eq = strchr(arg, '=');
 	char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
@@ -62,7 +66,8 @@ static bool kv_condition(struct loader *L, long kind, const char *arg, char **ct
 	return r;
 }
 
-static int condition(struct loader *L, long kind, const char *arg, struct origin o, char **ctx)
+static int
+condition(struct loader *L, long kind, const char *arg, struct origin o, char **ctx)
 {
 	struct stat st;
 	char host[256];
@@ -96,7 +101,8 @@ static int condition(struct loader *L, long kind, const char *arg, struct origin
 	return -1;
 }
 
-static int loop_items(long kind, const char *arg, struct origin o, struct items *it)
+static int
+loop_items(long kind, const char *arg, struct origin o, struct items *it)
 {
 	unsigned long long n;
 	glob_t g;
@@ -155,7 +161,8 @@ static int loop_items(long kind, const char *arg, struct origin o, struct items 
 	return -1;
 }
 
-int logic_evaluate(struct loader *L, const struct option_def *opt, const char *arg,
+int
+logic_evaluate(struct loader *L, const struct option_def *opt, const char *arg,
                    struct origin o, char ***items, size_t *nitems)
 {
 	long kind = opt->cond & COND_KIND_MASK;

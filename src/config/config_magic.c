@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Value rewriting: magic %x variables (per file, textual, as uWSGI), then
  * the $(ENV), @(file) and %(placeholder) passes. */
 #include "config/config.h"
@@ -26,7 +27,8 @@ struct file_magic {
 	char *comp[10];
 };
 
-static unsigned long djb33x(const char *s)
+static unsigned long
+djb33x(const char *s)
 {
 	unsigned long h = 5381;
 	for (; *s; s++)
@@ -34,7 +36,8 @@ static unsigned long djb33x(const char *s)
 	return h;
 }
 
-static void file_magic_fill(struct file_magic *m, const char *path, const char *section)
+static void
+file_magic_fill(struct file_magic *m, const char *path, const char *section)
 {
 	memset(m, 0, sizeof(*m));
 	char abs[PATH_MAX];
@@ -66,7 +69,8 @@ static void file_magic_fill(struct file_magic *m, const char *path, const char *
 	free(dir);
 }
 
-static void file_magic_free(struct file_magic *m)
+static void
+file_magic_free(struct file_magic *m)
 {
 	char *all[] = { m->o, m->p, m->s, m->d, m->e, m->n, m->c, m->x, m->i, m->j };
 	for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
@@ -75,7 +79,8 @@ static void file_magic_free(struct file_magic *m)
 		free(m->comp[k]);
 }
 
-static const char *file_magic_get(const struct file_magic *m, char c)
+static const char *
+file_magic_get(const struct file_magic *m, char c)
 {
 	switch (c) {
 	case 'o': return m->o;
@@ -94,7 +99,8 @@ static const char *file_magic_get(const struct file_magic *m, char c)
 	return NULL;
 }
 
-static void add_global_magic(struct strbuf *sb, char c)
+static void
+add_global_magic(struct strbuf *sb, char c)
 {
 	char buf[PATH_MAX];
 	struct timeval tv;
@@ -155,12 +161,14 @@ static void add_global_magic(struct strbuf *sb, char c)
 	}
 }
 
-static bool is_upper_file_magic(char c)
+static bool
+is_upper_file_magic(char c)
 {
 	return c && strchr("OPSDENCXIJ", c) != NULL;
 }
 
-char *magic_expand(const char *text, size_t len, const char *path, const char *section,
+char *
+magic_expand(const char *text, size_t len, const char *path, const char *section,
                    const char *first_file)
 {
 	struct file_magic self, first;
@@ -193,7 +201,8 @@ char *magic_expand(const char *text, size_t len, const char *path, const char *s
 /* ---- $(ENV) -------------------------------------------------------------- */
 
 /* Finds the ')' closing the '(' at s[0], allowing nested parentheses. */
-static const char *find_close(const char *s)
+static const char *
+find_close(const char *s)
 {
 	int depth = 0;
 	for (const char *p = s; *p; p++) {
@@ -267,14 +276,16 @@ env_one(struct strbuf *sb, const char *call, size_t len, char *inner, const void
 	return 0;
 }
 
-int expand_env(const char *in, char **out)
+int
+expand_env(const char *in, char **out)
 {
 	return expand_calls(in, '$', env_one, NULL, out);
 }
 
 /* ---- @(file) and @(exec://cmd) ------------------------------------------ */
 
-static char *run_capture(const char *cmd, int *status)
+static char *
+run_capture(const char *cmd, int *status)
 {
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -308,7 +319,8 @@ static char *run_capture(const char *cmd, int *status)
 	return sb_detach(&sb);
 }
 
-static char *at_content(const char *what, struct origin o)
+static char *
+at_content(const char *what, struct origin o)
 {
 	char *content;
 	if (strncmp(what, "exec://", 7) == 0) {
@@ -347,7 +359,8 @@ at_one(struct strbuf *sb, const char *call, size_t len, char *inner, const void 
 	return 0;
 }
 
-int expand_at(const char *in, char **out, struct origin o)
+int
+expand_at(const char *in, char **out, struct origin o)
 {
 	return expand_calls(in, '@', at_one, &o, out);
 }
@@ -358,7 +371,8 @@ int expand_at(const char *in, char **out, struct origin o)
 #define MAX_VALUE_LEN (1024 * 1024)   /* %(a)%(a)... fan-out grows exponentially */
 
 /* Fully expanded value of a key, or NULL when unknown. */
-static char *placeholder_value(struct loader *L, const char *name, struct origin o, int depth,
+static char *
+placeholder_value(struct loader *L, const char *name, struct origin o, int depth,
                                int *err)
 {
 	struct config_entry *e = config_lookup(L, name, false);
@@ -379,7 +393,8 @@ static char *placeholder_value(struct loader *L, const char *name, struct origin
 	return value;
 }
 
-static bool is_number(const char *s, long long *v)
+static bool
+is_number(const char *s, long long *v)
 {
 	char *end;
 	if (!*s)
@@ -389,13 +404,15 @@ static bool is_number(const char *s, long long *v)
 	return *end == '\0' && errno == 0;
 }
 
-static bool is_operator(const char *t)
+static bool
+is_operator(const char *t)
 {
 	return !strcmp(t, "+") || !strcmp(t, "-") || !strcmp(t, "*") || !strcmp(t, "/") ||
 	       !strcmp(t, "++") || !strcmp(t, "--");
 }
 
-static long long operand(struct loader *L, const char *tok, struct origin o, int depth, int *err)
+static long long
+operand(struct loader *L, const char *tok, struct origin o, int depth, int *err)
 {
 	long long v = 0;
 	if (is_number(tok, &v))
@@ -413,7 +430,8 @@ static long long operand(struct loader *L, const char *tok, struct origin o, int
 
 /* %(a b) concatenates; with operators the tokens are evaluated left to right
  * as 64-bit integers (÷0 gives 0, as uWSGI). */
-static char *evaluate(struct loader *L, const char *expr, struct origin o, int depth, int *err)
+static char *
+evaluate(struct loader *L, const char *expr, struct origin o, int depth, int *err)
 {
 	char *copy = xstrdup(expr);
 	char *toks[64];
@@ -460,7 +478,8 @@ static char *evaluate(struct loader *L, const char *expr, struct origin o, int d
 	return sb_detach(&sb);
 }
 
-int expand_placeholders(struct loader *L, const char *in, char **out, struct origin o, int depth)
+int
+expand_placeholders(struct loader *L, const char *in, char **out, struct origin o, int depth)
 {
 	if (depth > MAX_PLACEHOLDER_DEPTH) {
 		config_error(o, "placeholders nested too deeply (a placeholder refers to itself?)");

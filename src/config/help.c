@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* --help, --help-option and the generated option reference (markdown, man). */
 #include "config/help.h"
 #include "config/options.h"
@@ -13,7 +14,8 @@
 static const char *groups[MAX_GROUPS];
 static size_t ngroups;
 
-static void collect_groups(void)
+static void
+collect_groups(void)
 {
 	if (ngroups)
 		return;
@@ -26,14 +28,16 @@ static void collect_groups(void)
 	}
 }
 
-static void emit(int fd, struct strbuf *sb)
+static void
+emit(int fd, struct strbuf *sb)
 {
 	if (sb->len && write_full(fd, sb->buf, sb->len) < 0) { /* stdout gone */ }
 	sb_free(sb);
 }
 
 /* "-s, --socket, --uwsgi-socket VALUE" */
-static void names_of(struct strbuf *out, const struct option_def *o, const char *dash2)
+static void
+names_of(struct strbuf *out, const struct option_def *o, const char *dash2)
 {
 	if (o->short_opt)
 		sb_addf(out, "-%c, ", o->short_opt);
@@ -50,7 +54,8 @@ static void names_of(struct strbuf *out, const struct option_def *o, const char 
 		sb_adds(out, "[=VALUE]");
 }
 
-static const char *type_name(const struct option_def *o)
+static const char *
+type_name(const struct option_def *o)
 {
 	switch (o->type) {
 	case T_LIST: return "list (repeatable)";
@@ -100,7 +105,8 @@ help_row(struct strbuf *sb, const struct option_def *o, const char *names)
 	sb_addf(sb, "  %-38s %s%s\n", names, o->help, o->type == T_LIST ? " (repeatable)" : "");
 }
 
-void print_help(int fd)
+void
+print_help(int fd)
 {
 	struct strbuf sb;
 	sb_init(&sb);
@@ -111,7 +117,8 @@ void print_help(int fd)
 	emit(fd, &sb);
 }
 
-int print_option_help(int fd, const char *name)
+int
+print_option_help(int fd, const char *name)
 {
 	const struct option_def *o = option_find(name);
 	if (!o)
@@ -140,7 +147,8 @@ md_row(struct strbuf *sb, const struct option_def *o, const char *names)
 	sb_addf(sb, "| `%s` | %s | %s |\n", names, type_name(o), o->help);
 }
 
-void print_options_markdown(int fd)
+void
+print_options_markdown(int fd)
 {
 	struct strbuf sb;
 	sb_init(&sb);
@@ -153,7 +161,8 @@ void print_options_markdown(int fd)
 }
 
 /* roff needs '-' escaped and lines must not start with '.' or '\''. */
-static void roff(struct strbuf *sb, const char *s)
+static void
+roff(struct strbuf *sb, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '-')
@@ -184,7 +193,8 @@ man_row(struct strbuf *sb, const struct option_def *o, const char *names)
 	sb_addf(sb, " (%s)\n", type_name(o));
 }
 
-void print_options_man(int fd)
+void
+print_options_man(int fd)
 {
 	struct strbuf sb;
 	sb_init(&sb);

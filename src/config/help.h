@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* --help, --help-option and the option reference generated from the table. */
 #ifndef STOCKADE_HELP_H
 #define STOCKADE_HELP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The named points of an instance's life where hooks run (hook-<phase>,
  * mount-<phase>, umount-<phase>, exec-<phase>): the configuration stores one

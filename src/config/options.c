@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "config/options.h"
 #include "config/config.h"
 #include "config/config_handlers.h"
@@ -228,7 +229,8 @@ const struct option_def option_table[] = {
 
 const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);
 
-static bool alias_matches(const char *aliases, const char *name)
+static bool
+alias_matches(const char *aliases, const char *name)
 {
 	size_t n = strlen(name);
 	const char *p = aliases;
@@ -242,7 +244,8 @@ static bool alias_matches(const char *aliases, const char *name)
 	return false;
 }
 
-const struct option_def *option_find(const char *name)
+const struct option_def *
+option_find(const char *name)
 {
 	for (size_t i = 0; i < option_count; i++) {
 		const struct option_def *o = &option_table[i];
@@ -252,7 +255,8 @@ const struct option_def *option_find(const char *name)
 	return NULL;
 }
 
-const struct option_def *option_find_short(char c)
+const struct option_def *
+option_find_short(char c)
 {
 	for (size_t i = 0; i < option_count; i++)
 		if (option_table[i].short_opt == c)
@@ -262,7 +266,8 @@ const struct option_def *option_find_short(char c)
 
 /* Optimal string alignment distance: Levenshtein plus adjacent transposition,
  * so that `jial2` is one edit away from `jail2`. */
-size_t edit_distance(const char *a, const char *b)
+size_t
+edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 64 || lb > 64)
@@ -290,13 +295,15 @@ size_t edit_distance(const char *a, const char *b)
 }
 
 /* Short names get a tighter bound: `uid` must not "suggest" `gid`. */
-static size_t allowed_distance(const char *name)
+static size_t
+allowed_distance(const char *name)
 {
 	size_t n = strlen(name);
 	return n <= 3 ? 0 : n <= 5 ? 1 : 2;
 }
 
-const char *option_suggest(const char *name)
+const char *
+option_suggest(const char *name)
 {
 	size_t best = allowed_distance(name) + 1;
 	const char *out = NULL;
@@ -310,7 +317,8 @@ const char *option_suggest(const char *name)
 	return out;
 }
 
-bool parse_bool(const char *s, bool *out)
+bool
+parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = { "", "1", "true", "on", "yes" };
 	static const char *const no[] = { "0", "false", "off", "no" };

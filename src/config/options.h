@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The option table: the single list of every option Stockade knows.
  * The CLI parser, the ini/JSON loaders, --help, --show-config and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Emperor: one event loop watching the monitors (change notification,
  * a periodic rescan), the vassals' sockets, a self-pipe for signals, the
@@ -34,7 +35,8 @@
 struct emperor emperor;
 
 /* uWSGI's log_verbose: the date first (with milliseconds, for throttling). */
-void emperor_log(const char *fmt, ...)
+void
+emperor_log(const char *fmt, ...)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -52,7 +54,8 @@ void emperor_log(const char *fmt, ...)
 
 /* ---- signals and the end ------------------------------------------------------------------ */
 
-static void on_mercy(struct event_loop *loop, long long id, void *data)
+static void
+on_mercy(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -66,7 +69,8 @@ static void on_mercy(struct event_loop *loop, long long id, void *data)
 	}
 }
 
-static void ragnarok(void)
+static void
+ragnarok(void)
 {
 	if (emperor.ragnarok) {
 		long long left = emperor.mercy_s - (clock_ms() - emperor.ragnarok_at) / 1000;
@@ -93,7 +97,8 @@ static void ragnarok(void)
 	event_timer_add(emperor.loop, emperor.mercy_s * 1000, on_mercy, NULL);
 }
 
-static void reload_all(void)
+static void
+reload_all(void)
 {
 	for (size_t i = 0; i < emperor.vt.n; i++)
 		emperor_reload(emperor.vt.v[i]);
@@ -103,7 +108,8 @@ static void reload_all(void)
 static const int emperor_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGURG, SIGWINCH };
 #define NSIGNALS (sizeof(emperor_signals) / sizeof(emperor_signals[0]))
 
-static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)data;
@@ -128,7 +134,8 @@ static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
 	}
 }
 
-static int setup_signals(void)
+static int
+setup_signals(void)
 {
 	emperor.sigpipe = signal_pipe_open(emperor_signals, NSIGNALS, true, NULL, NULL);
 	if (emperor.sigpipe < 0) {
@@ -139,7 +146,8 @@ static int setup_signals(void)
 }
 
 /* A sub-Emperor obeys its own Emperor. */
-static void on_emperor_cmd(enum vassal_cmd cmd)
+static void
+on_emperor_cmd(enum vassal_cmd cmd)
 {
 	if (cmd == VASSAL_CMD_RELOAD)
 		reload_all();
@@ -149,7 +157,8 @@ static void on_emperor_cmd(enum vassal_cmd cmd)
 
 /* ---- start ------------------------------------------------------------------------------- */
 
-static int setup_logging(void)
+static int
+setup_logging(void)
 {
 	const struct config *cfg = emperor.cfg;
 	if (cfg->daemonize) {
@@ -180,7 +189,8 @@ static int setup_logging(void)
 	return 0;
 }
 
-static int write_pidfile(const char *path)
+static int
+write_pidfile(const char *path)
 {
 	char num[32];
 	int len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
@@ -191,7 +201,8 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
-static int check_config(void)
+static int
+check_config(void)
 {
 	const struct config *cfg = emperor.cfg;
 	if (cfg->jail || cfg->jail2.n || cfg->jail_ip4.n || cfg->jail_ip6.n || cfg->jail_attach) {
@@ -211,7 +222,8 @@ static int check_config(void)
 	return hooks_check(cfg);
 }
 
-static void raise_fd_limit(void)
+static void
+raise_fd_limit(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -220,7 +232,8 @@ static void raise_fd_limit(void)
 	}
 }
 
-static int loop_size(void)
+static int
+loop_size(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > MAX_LOOP_FDS)
@@ -228,7 +241,8 @@ static int loop_size(void)
 	return rl.rlim_cur < 1024 ? 1024 : (int)rl.rlim_cur;
 }
 
-static int setup(void)
+static int
+setup(void)
 {
 	const struct config *cfg = emperor.cfg;
 	if (cfg->binary_path)
@@ -303,7 +317,8 @@ static int setup(void)
 	return 0;
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	vt_free(&emperor.vt);
 	blacklist_clear(&emperor.bl);
@@ -322,7 +337,8 @@ static void teardown(void)
 		signal_pipe_close(emperor_signals, NSIGNALS, NULL);
 }
 
-int emperor_run(const struct config *cfg, char **argv)
+int
+emperor_run(const struct config *cfg, char **argv)
 {
 	(void)argv;
 	memset(&emperor, 0, sizeof(emperor));

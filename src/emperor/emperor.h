@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Emperor (uWSGI's, reference §5): supervises one vassal instance per
  * config file found by its monitors (`emperor = dir | glob`). A vassal is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Emperor on FreeBSD: kqueue EVFILT_VNODE, and jail ids from kinfo_proc. */
 #include "emperor/emperor_os.h"
 
@@ -16,7 +17,8 @@
 
 #define VNODE_MASK (NOTE_DELETE | NOTE_WRITE | NOTE_EXTEND | NOTE_ATTRIB | NOTE_LINK | NOTE_RENAME | NOTE_REVOKE)
 
-struct notify *notify_open(void)
+struct notify *
+notify_open(void)
 {
 	int kq = kqueue();
 	if (kq < 0)
@@ -29,7 +31,8 @@ struct notify *notify_open(void)
 }
 
 /* The watch id is the descriptor kept open on the vnode. */
-static int watch(struct notify *n, const char *path, int flags)
+static int
+watch(struct notify *n, const char *path, int flags)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
 	if (fd < 0)
@@ -45,26 +48,34 @@ static int watch(struct notify *n, const char *path, int flags)
 	return fd;
 }
 
-int notify_watch_dir(struct notify *n, const char *dir)
+int
+notify_watch_dir(struct notify *n, const char *dir)
 {
 	return watch(n, dir, O_DIRECTORY);
 }
 
-bool notify_wants_file_watches(void) { return true; }
+bool
+notify_wants_file_watches(void)
+{
+	return true;
+}
 
-int notify_watch_file(struct notify *n, const char *path)
+int
+notify_watch_file(struct notify *n, const char *path)
 {
 	return watch(n, path, 0);
 }
 
-void notify_unwatch(struct notify *n, int wd)
+void
+notify_unwatch(struct notify *n, int wd)
 {
 	(void)n;
 	if (wd >= 0)
 		close(wd);      /* closing the vnode descriptor removes its knote */
 }
 
-void notify_drain(struct notify *n, void (*cb)(int wd, const char *name, void *data), void *data)
+void
+notify_drain(struct notify *n, void (*cb)(int wd, const char *name, void *data), void *data)
 {
 	struct kevent ev[64];
 	struct timespec zero = { 0, 0 };
@@ -77,7 +88,8 @@ void notify_drain(struct notify *n, void (*cb)(int wd, const char *name, void *d
 	}
 }
 
-int emperor_jail_of(pid_t pid, long *jid, char *name, size_t len)
+int
+emperor_jail_of(pid_t pid, long *jid, char *name, size_t len)
 {
 	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid };
 	struct kinfo_proc kp;

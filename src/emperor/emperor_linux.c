@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Emperor on Linux: inotify, and jails found through the registry. */
 #include "emperor/emperor_os.h"
 #include "base/clock.h"
@@ -18,7 +19,8 @@
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB | \
                     IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
-struct notify *notify_open(void)
+struct notify *
+notify_open(void)
 {
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd < 0)
@@ -26,14 +28,20 @@ struct notify *notify_open(void)
 	return notify_from_fd(fd);
 }
 
-int notify_watch_dir(struct notify *n, const char *dir)
+int
+notify_watch_dir(struct notify *n, const char *dir)
 {
 	return inotify_add_watch(notify_fd(n), dir, WATCH_MASK);
 }
 
-bool notify_wants_file_watches(void) { return false; }
+bool
+notify_wants_file_watches(void)
+{
+	return false;
+}
 
-int notify_watch_file(struct notify *n, const char *path)
+int
+notify_watch_file(struct notify *n, const char *path)
 {
 	(void)n;
 	(void)path;
@@ -41,13 +49,15 @@ int notify_watch_file(struct notify *n, const char *path)
 	return -1;
 }
 
-void notify_unwatch(struct notify *n, int wd)
+void
+notify_unwatch(struct notify *n, int wd)
 {
 	if (wd >= 0)
 		inotify_rm_watch(notify_fd(n), wd);
 }
 
-void notify_drain(struct notify *n, void (*cb)(int wd, const char *name, void *data), void *data)
+void
+notify_drain(struct notify *n, void (*cb)(int wd, const char *name, void *data), void *data)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	for (;;) {
@@ -69,7 +79,8 @@ void notify_drain(struct notify *n, void (*cb)(int wd, const char *name, void *d
 
 /* ---- jails ------------------------------------------------------------------- */
 
-static int pidns_of(pid_t pid, struct stat *st)
+static int
+pidns_of(pid_t pid, struct stat *st)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/ns/pid", (int)pid);
@@ -91,7 +102,8 @@ static struct {
 	bool valid;
 } jail_cache;
 
-static void jail_cache_refresh(void)
+static void
+jail_cache_refresh(void)
 {
 	free(jail_cache.v);
 	free(jail_cache.ns);
@@ -109,7 +121,8 @@ static void jail_cache_refresh(void)
 	jail_cache.valid = true;
 }
 
-static int jail_cache_find(const struct stat *child_ns, size_t nchild, long *jid, char *name, size_t len)
+static int
+jail_cache_find(const struct stat *child_ns, size_t nchild, long *jid, char *name, size_t len)
 {
 	for (size_t c = 0; c < nchild; c++)
 		for (size_t i = 0; i < jail_cache.n; i++)
@@ -122,7 +135,8 @@ static int jail_cache_find(const struct stat *child_ns, size_t nchild, long *jid
 	return -1;
 }
 
-int emperor_jail_of(pid_t pid, long *jid, char *name, size_t len)
+int
+emperor_jail_of(pid_t pid, long *jid, char *name, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);

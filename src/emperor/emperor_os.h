@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the Emperor needs from the OS beyond POSIX: change notification for
  * the vassal directories (Linux inotify in emperor_linux.c, FreeBSD kqueue

@@ -15,7 +15,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-static void on_curse(struct event_loop *loop, long long id, void *data)
+static void
+on_curse(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -28,14 +29,16 @@ static void on_curse(struct event_loop *loop, long long id, void *data)
 	kill(v->pid, SIGKILL);
 }
 
-static void arm_curse(struct vassal *v)
+static void
+arm_curse(struct vassal *v)
 {
 	if (v->curse_timer > 0)
 		return;
 	v->curse_timer = event_timer_add(emperor.loop, emperor.curse_ms, on_curse, v);
 }
 
-static bool send_byte(struct vassal *v, unsigned char b)
+static bool
+send_byte(struct vassal *v, unsigned char b)
 {
 	if (v->fd < 0)
 		return false;
@@ -46,7 +49,8 @@ static bool send_byte(struct vassal *v, unsigned char b)
 	return n == 1;
 }
 
-void emperor_stop(struct vassal *v, enum vassal_after_stop after)
+void
+emperor_stop(struct vassal *v, enum vassal_after_stop after)
 {
 	switch (v->state) {
 	case V_STOPPING:
@@ -72,7 +76,8 @@ void emperor_stop(struct vassal *v, enum vassal_after_stop after)
 	arm_curse(v);
 }
 
-void emperor_reload(struct vassal *v)
+void
+emperor_reload(struct vassal *v)
 {
 	if (v->state != V_RUNNING)
 		return;
@@ -89,7 +94,8 @@ void emperor_reload(struct vassal *v)
 
 /* Answers "push my config" (byte 2) on the config socket: one uwsgi
  * packet, modifier1 115, the row's text as body (at most 64 KiB - 1). */
-static void push_config(struct vassal *v)
+static void
+push_config(struct vassal *v)
 {
 	size_t len = strlen(v->config);
 	unsigned char hdr[4] = { 115, (unsigned char)(len & 0xff), (unsigned char)(len >> 8), 0 };
@@ -100,7 +106,8 @@ static void push_config(struct vassal *v)
 		emperor_log("[emperor] cannot push the config of vassal %s", v->name);
 }
 
-static void vassal_message(struct vassal *v, unsigned char b)
+static void
+vassal_message(struct vassal *v, unsigned char b)
 {
 	int64_t now = now_unix();
 	switch (b) {
@@ -143,7 +150,8 @@ static void vassal_message(struct vassal *v, unsigned char b)
 	}
 }
 
-void emperor_on_vassal_msg(struct event_loop *loop, int fd, void *data, int mask)
+void
+emperor_on_vassal_msg(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)mask;

@@ -15,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool ts_changed(struct timespec a, struct timespec b)
+static bool
+ts_changed(struct timespec a, struct timespec b)
 {
 	return a.tv_sec != b.tv_sec || a.tv_nsec != b.tv_nsec;
 }
 
-static void file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
+static void
+file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
 {
 	struct vassal *v = vt_find(&emperor.vt, (int)mi, e->name);
 	if (!v) {
@@ -84,7 +86,8 @@ static void file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
 
 static void apply_scan(size_t mi, const struct scan_result *r);
 
-static void scan_monitor(size_t mi)
+static void
+scan_monitor(size_t mi)
 {
 	struct monitor *m = &emperor.mon[mi];
 	struct scan_result r;
@@ -109,7 +112,8 @@ static void scan_monitor(size_t mi)
 }
 
 /* What is listed runs (spawn, reload); what is not stops. */
-static void apply_scan(size_t mi, const struct scan_result *r)
+static void
+apply_scan(size_t mi, const struct scan_result *r)
 {
 	if (emperor.ragnarok)
 		return;
@@ -133,7 +137,8 @@ static void apply_scan(size_t mi, const struct scan_result *r)
 
 /* A pg monitor's rows, or NULL: the database is unreachable. Its first
  * rows belong to the warm-up, as a directory's first scan does. */
-void emperor_on_pg_scan(void *ctx, struct scan_result *r)
+void
+emperor_on_pg_scan(void *ctx, struct scan_result *r)
 {
 	size_t mi = (size_t)(uintptr_t)ctx;
 	if (r)
@@ -146,7 +151,8 @@ void emperor_on_pg_scan(void *ctx, struct scan_result *r)
 	}
 }
 
-static void watch_monitors(void)
+static void
+watch_monitors(void)
 {
 	if (!emperor.notify)
 		return;
@@ -157,7 +163,8 @@ static void watch_monitors(void)
 	}
 }
 
-void emperor_scan_all(void)
+void
+emperor_scan_all(void)
 {
 	if (emperor.ragnarok)
 		return;
@@ -166,7 +173,8 @@ void emperor_scan_all(void)
 		scan_monitor(i);
 }
 
-static void on_debounce(struct event_loop *loop, long long id, void *data)
+static void
+on_debounce(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -183,7 +191,8 @@ static void on_debounce(struct event_loop *loop, long long id, void *data)
 	}
 }
 
-static void on_watch_event(int wd, const char *name, void *data)
+static void
+on_watch_event(int wd, const char *name, void *data)
 {
 	(void)data;
 	bool any = false;
@@ -208,7 +217,8 @@ static void on_watch_event(int wd, const char *name, void *data)
 		emperor.debounce_timer = event_timer_add(emperor.loop, DEBOUNCE_MS, on_debounce, NULL);
 }
 
-void emperor_on_notify(struct event_loop *loop, int fd, void *data, int mask)
+void
+emperor_on_notify(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)fd;
@@ -217,7 +227,8 @@ void emperor_on_notify(struct event_loop *loop, int fd, void *data, int mask)
 	notify_drain(emperor.notify, on_watch_event, NULL);
 }
 
-static void check_heartbeats(void)
+static void
+check_heartbeats(void)
 {
 	int64_t now = now_unix();
 	for (size_t i = 0; i < emperor.vt.n; i++) {
@@ -233,7 +244,8 @@ static void check_heartbeats(void)
 	}
 }
 
-void emperor_on_tick(struct event_loop *loop, long long id, void *data)
+void
+emperor_on_tick(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	(void)data;

@@ -22,7 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void describe_status(int st, char *buf, size_t len)
+static void
+describe_status(int st, char *buf, size_t len)
 {
 	if (WIFEXITED(st))
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
@@ -36,7 +37,8 @@ static void describe_status(int st, char *buf, size_t len)
 
 static void schedule(void);
 
-static void on_sched(struct event_loop *loop, long long id, void *data)
+static void
+on_sched(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -46,7 +48,8 @@ static void on_sched(struct event_loop *loop, long long id, void *data)
 }
 
 /* The scheduler runs at `at` (monotonic ms) at the latest. */
-void emperor_arm_sched(long long at)
+void
+emperor_arm_sched(long long at)
 {
 	if (emperor.ragnarok)
 		return;
@@ -60,7 +63,8 @@ void emperor_arm_sched(long long at)
 	emperor.sched_timer = event_timer_add(emperor.loop, delay > 0 ? delay : 0, on_sched, NULL);
 }
 
-void emperor_request_spawn(struct vassal *v)
+void
+emperor_request_spawn(struct vassal *v)
 {
 	v->state = V_PENDING;
 	v->seq = ++emperor.seq;
@@ -72,14 +76,16 @@ void emperor_request_spawn(struct vassal *v)
 	emperor_arm_sched(clock_ms());
 }
 
-static void stop_watching_file(struct vassal *v)
+static void
+stop_watching_file(struct vassal *v)
 {
 	if (emperor.notify && v->file_wd >= 0)
 		notify_unwatch(emperor.notify, v->file_wd);
 	v->file_wd = -1;
 }
 
-void emperor_watch_file(struct vassal *v)
+void
+emperor_watch_file(struct vassal *v)
 {
 	if (!emperor.notify || !notify_wants_file_watches() || emperor.mon[v->monitor].kind == MON_PG)
 		return;
@@ -93,7 +99,8 @@ void emperor_watch_file(struct vassal *v)
 	v->file_wd = notify_watch_file(emperor.notify, path);
 }
 
-void emperor_close_pipe(struct vassal *v)
+void
+emperor_close_pipe(struct vassal *v)
 {
 	if (v->cfg_fd >= 0)
 		close(v->cfg_fd);
@@ -105,7 +112,8 @@ void emperor_close_pipe(struct vassal *v)
 	v->fd = -1;
 }
 
-static void cancel_curse(struct vassal *v)
+static void
+cancel_curse(struct vassal *v)
 {
 	if (v->curse_timer > 0)
 		event_timer_del(emperor.loop, v->curse_timer);
@@ -113,7 +121,8 @@ static void cancel_curse(struct vassal *v)
 }
 
 /* Drops the record (no process left). */
-void emperor_forget(struct vassal *v)
+void
+emperor_forget(struct vassal *v)
 {
 	cancel_curse(v);
 	emperor_close_pipe(v);
@@ -125,7 +134,8 @@ void emperor_forget(struct vassal *v)
 /* ---- spawning ----------------------------------------------------------------------- */
 
 /* as-emperor: the Emperor's own hooks, told about the new vassal. */
-static void run_as_emperor(const struct vassal *v)
+static void
+run_as_emperor(const struct vassal *v)
 {
 	if (!hooks_any(emperor.cfg, PH_AS_EMPEROR))
 		return;
@@ -144,7 +154,8 @@ static void run_as_emperor(const struct vassal *v)
 	unsetenv("UWSGI_VASSAL_GID");
 }
 
-static void spawn(struct vassal *v)
+static void
+spawn(struct vassal *v)
 {
 	const struct config *cfg = emperor.cfg;
 	const struct monitor *m = &emperor.mon[v->monitor];
@@ -223,7 +234,8 @@ static void spawn(struct vassal *v)
 
 /* Picks the next vassal to spawn: the oldest request the blacklist lets
  * through, when the global throttle allows; else arms a timer. */
-static void schedule(void)
+static void
+schedule(void)
 {
 	if (emperor.ragnarok)
 		return;
@@ -267,7 +279,8 @@ static void schedule(void)
 
 /* ---- deaths ------------------------------------------------------------------------- */
 
-static void blacklist_failure(const struct vassal *v)
+static void
+blacklist_failure(const struct vassal *v)
 {
 	if (v->loyal || emperor.cfg->emperor_no_blacklist || emperor.ragnarok)
 		return;
@@ -283,7 +296,8 @@ static void blacklist_failure(const struct vassal *v)
 	}
 }
 
-static void vassal_died(struct vassal *v, int st)
+static void
+vassal_died(struct vassal *v, int st)
 {
 	char how[64];
 	pid_t pid = v->pid;
@@ -323,7 +337,8 @@ static void vassal_died(struct vassal *v, int st)
 	}
 }
 
-void emperor_reap(void)
+void
+emperor_reap(void)
 {
 	int st;
 	pid_t pid;

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *state_name(enum vassal_state s)
+static const char *
+state_name(enum vassal_state s)
 {
 	switch (s) {
 	case V_PENDING: return "pending";
@@ -26,9 +27,14 @@ static const char *state_name(enum vassal_state s)
 	return "?";
 }
 
-static json_t *jint(long long v) { return json_integer((json_int_t)v); }
+static json_t *
+jint(long long v)
+{
+	return json_integer((json_int_t)v);
+}
 
-static void find_jail(struct vassal *v)
+static void
+find_jail(struct vassal *v)
 {
 	if (v->jail_checked || v->pid <= 0)
 		return;
@@ -85,7 +91,8 @@ vassal_doc(const struct vassal *v)
 	return o;
 }
 
-static char *stats_doc(size_t *len)
+static char *
+stats_doc(size_t *len)
 {
 	const struct config *cfg = emperor.cfg;
 	json_t *root = json_object();
@@ -129,7 +136,8 @@ static char *stats_doc(size_t *len)
 	return doc;
 }
 
-static void on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)data;
@@ -143,7 +151,8 @@ static void on_stats_client(struct event_loop *loop, int fd, void *data, int mas
 	free(doc);
 }
 
-int emperor_stats_setup(void)
+int
+emperor_stats_setup(void)
 {
 	emperor.stats_fd = -1;
 	if (!emperor.cfg->emperor_stats)
@@ -153,7 +162,8 @@ int emperor_stats_setup(void)
 	return emperor.stats_fd < 0 ? -1 : 0;
 }
 
-void emperor_log_table(void)
+void
+emperor_log_table(void)
 {
 	log_msg("[emperor] %zu vassals, throttle level %lld ms, %zu blacklisted", emperor.vt.n, emperor.thr.level_ms,
 	        emperor.bl.n);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Imperial monitors: `dir` and `glob`, and the scan of their vassal files. */
 #include "emperor/monitor.h"
 #include "emperor/monitor_pg.h"
@@ -14,13 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool ends_with(const char *s, const char *suffix)
+static bool
+ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), k = strlen(suffix);
 	return k > 0 && n > k && strcmp(s + n - k, suffix) == 0;
 }
 
-const char *vassal_flag(const char *name, const struct monitor_opts *o)
+const char *
+vassal_flag(const char *name, const struct monitor_opts *o)
 {
 	const char *base = strrchr(name, '/');
 	base = base ? base + 1 : name;
@@ -36,7 +39,8 @@ const char *vassal_flag(const char *name, const struct monitor_opts *o)
 	return NULL;
 }
 
-static bool has_glob_chars(const char *s, size_t n)
+static bool
+has_glob_chars(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (s[i] == '*' || s[i] == '?' || s[i] == '[' || s[i] == '\\')
@@ -44,7 +48,8 @@ static bool has_glob_chars(const char *s, size_t n)
 	return false;
 }
 
-int monitor_init(struct monitor *m, const char *arg, char *err, size_t errlen)
+int
+monitor_init(struct monitor *m, const char *arg, char *err, size_t errlen)
 {
 	memset(m, 0, sizeof(*m));
 	m->wd = -1;
@@ -88,7 +93,8 @@ int monitor_init(struct monitor *m, const char *arg, char *err, size_t errlen)
 	return 0;
 }
 
-void monitor_free(struct monitor *m)
+void
+monitor_free(struct monitor *m)
 {
 	pg_monitor_free(m->pg);
 	free(m->arg);
@@ -98,7 +104,8 @@ void monitor_free(struct monitor *m)
 	m->wd = -1;
 }
 
-int vassal_stat(const char *path, const struct monitor_opts *o, struct timespec *mtime, uid_t *uid, gid_t *gid)
+int
+vassal_stat(const char *path, const struct monitor_opts *o, struct timespec *mtime, uid_t *uid, gid_t *gid)
 {
 	struct stat st, lst;
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
@@ -113,7 +120,8 @@ int vassal_stat(const char *path, const struct monitor_opts *o, struct timespec 
 	return 0;
 }
 
-static void push(struct scan_result *r, const char *name, const char *flag, const struct timespec *mt, uid_t uid, gid_t gid)
+static void
+push(struct scan_result *r, const char *name, const char *flag, const struct timespec *mt, uid_t uid, gid_t gid)
 {
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 32;
@@ -122,12 +130,14 @@ static void push(struct scan_result *r, const char *name, const char *flag, cons
 	r->v[r->n++] = (struct scan_entry){ xstrdup(name), flag, *mt, uid, gid, NULL };
 }
 
-static int by_name(const void *a, const void *b)
+static int
+by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct scan_entry *)a)->name, ((const struct scan_entry *)b)->name);
 }
 
-static int scan_dir(const struct monitor *m, const struct monitor_opts *o, struct scan_result *out)
+static int
+scan_dir(const struct monitor *m, const struct monitor_opts *o, struct scan_result *out)
 {
 	int dfd = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
@@ -156,7 +166,8 @@ static int scan_dir(const struct monitor *m, const struct monitor_opts *o, struc
 	return 0;
 }
 
-static int scan_glob(const struct monitor *m, const struct monitor_opts *o, struct scan_result *out)
+static int
+scan_glob(const struct monitor *m, const struct monitor_opts *o, struct scan_result *out)
 {
 	glob_t g;
 	int rc = glob(m->path, GLOB_MARK | GLOB_NOSORT, NULL, &g);
@@ -179,7 +190,8 @@ static int scan_glob(const struct monitor *m, const struct monitor_opts *o, stru
 	return 0;
 }
 
-int monitor_scan(const struct monitor *m, const struct monitor_opts *o, struct scan_result *out)
+int
+monitor_scan(const struct monitor *m, const struct monitor_opts *o, struct scan_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (m->kind == MON_PG) {
@@ -198,7 +210,8 @@ int monitor_scan(const struct monitor *m, const struct monitor_opts *o, struct s
 	return 0;
 }
 
-void scan_result_free(struct scan_result *r)
+void
+scan_result_free(struct scan_result *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].name);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Imperial monitors: where vassal files come from. `emperor = <arg>` is a
  * `dir` monitor when arg is a directory (vassal names are bare file names,

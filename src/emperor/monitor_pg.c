@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The `pg://` imperial monitor: vassal rows from PostgreSQL (monitor_pg.h). */
 #include "emperor/monitor_pg.h"
 #include "emperor/monitor.h"
@@ -39,7 +40,8 @@ struct pg_monitor {
 
 /* ---- argument, names, rows (no connection needed) ---------------------------------- */
 
-int pg_split_arg(const char *arg, char **conninfo, char **query, char *err, size_t errlen)
+int
+pg_split_arg(const char *arg, char **conninfo, char **query, char *err, size_t errlen)
 {
 	const char *semi = strchr(arg, ';');
 	*conninfo = semi ? xstrndup(arg, (size_t)(semi - arg)) : xstrdup(arg);
@@ -62,7 +64,8 @@ int pg_split_arg(const char *arg, char **conninfo, char **query, char *err, size
 
 /* Length of a conninfo value at s: a single-quoted string with backslash
  * escapes, or up to white space. */
-static size_t value_len(const char *s, const char *stops)
+static size_t
+value_len(const char *s, const char *stops)
 {
 	size_t i = 0;
 	if (s[0] == '\'') {
@@ -76,7 +79,8 @@ static size_t value_len(const char *s, const char *stops)
 	return i;
 }
 
-char *pg_mask_arg(const char *arg)
+char *
+pg_mask_arg(const char *arg)
 {
 	/* "***" replaces a value after at least 9 bytes of "password=" or
 	 * one ':' of a URI: the result is shorter than twice the input */
@@ -127,7 +131,8 @@ char *pg_mask_arg(const char *arg)
 	return out;
 }
 
-bool pg_name_ok(const char *name)
+bool
+pg_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 	if (n == 0 || n >= VASSAL_NAME_MAX || name[0] == '.')
@@ -138,7 +143,8 @@ bool pg_name_ok(const char *name)
 	return true;
 }
 
-int pg_parse_epoch(const char *s, struct timespec *ts)
+int
+pg_parse_epoch(const char *s, struct timespec *ts)
 {
 	unsigned long long sec = 0;
 	long nsec = 0;
@@ -166,7 +172,8 @@ int pg_parse_epoch(const char *s, struct timespec *ts)
 }
 
 /* name as safe to print: non-printable bytes become '?', at most 64 shown */
-static void printable(const char *s, char *out, size_t len)
+static void
+printable(const char *s, char *out, size_t len)
 {
 	size_t k = 0;
 	for (; *s && k + 1 < len && k < 64; s++)
@@ -174,7 +181,8 @@ static void printable(const char *s, char *out, size_t len)
 	out[k] = '\0';
 }
 
-static bool parse_id(const char *s, unsigned *out)
+static bool
+parse_id(const char *s, unsigned *out)
 {
 	unsigned long long n;
 	if (!s || !parse_uint(s, UINT_MAX - 1, &n))
@@ -183,7 +191,8 @@ static bool parse_id(const char *s, unsigned *out)
 	return true;
 }
 
-int pg_row_entry(char *const *col, int ncol, bool tyrant, struct scan_entry *e, char *err, size_t errlen)
+int
+pg_row_entry(char *const *col, int ncol, bool tyrant, struct scan_entry *e, char *err, size_t errlen)
 {
 	char shown[80];
 	memset(e, 0, sizeof(*e));
@@ -233,7 +242,8 @@ int pg_row_entry(char *const *col, int ncol, bool tyrant, struct scan_entry *e, 
 static void pg_connect(struct pg_monitor *pm);
 
 /* The first line of PQerrorMessage (the rest is advice) */
-static const char *one_line(PGconn *conn, char *buf, size_t len)
+static const char *
+one_line(PGconn *conn, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", conn ? PQerrorMessage(conn) : "out of memory");
 	buf[strcspn(buf, "\r\n")] = '\0';
@@ -245,7 +255,8 @@ static const char *one_line(PGconn *conn, char *buf, size_t len)
 
 static void watch(struct pg_monitor *pm, int fd, int mask);
 
-static void unwatch(struct pg_monitor *pm)
+static void
+unwatch(struct pg_monitor *pm)
 {
 	if (pm->fd >= 0)
 		event_del(pm->loop, pm->fd, EV_READ | EV_WRITE);
@@ -255,7 +266,8 @@ static void unwatch(struct pg_monitor *pm)
 
 static void lost(struct pg_monitor *pm, const char *why);
 
-static void on_connect_timeout(struct event_loop *loop, long long id, void *data)
+static void
+on_connect_timeout(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -265,7 +277,8 @@ static void on_connect_timeout(struct event_loop *loop, long long id, void *data
 		lost(pm, "connection timed out");
 }
 
-static void on_retry(struct event_loop *loop, long long id, void *data)
+static void
+on_retry(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -275,7 +288,8 @@ static void on_retry(struct event_loop *loop, long long id, void *data)
 }
 
 /* The database is gone (or never came): vassals stay, we retry later. */
-static void lost(struct pg_monitor *pm, const char *why)
+static void
+lost(struct pg_monitor *pm, const char *why)
 {
 	if (pm->connect_timer > 0)
 		event_timer_del(pm->loop, pm->connect_timer);
@@ -297,7 +311,8 @@ static void lost(struct pg_monitor *pm, const char *why)
 	pm->backoff_ms = pm->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS : pm->backoff_ms * 2;
 }
 
-static void flush(struct pg_monitor *pm)
+static void
+flush(struct pg_monitor *pm)
 {
 	char buf[512];
 	int rc = PQflush(pm->conn);
@@ -307,7 +322,8 @@ static void flush(struct pg_monitor *pm)
 		watch(pm, PQsocket(pm->conn), rc == 1 ? EV_READ | EV_WRITE : EV_READ);
 }
 
-static void send_scan(struct pg_monitor *pm)
+static void
+send_scan(struct pg_monitor *pm)
 {
 	char buf[512];
 	const char *params[1] = { pm->node };
@@ -321,7 +337,8 @@ static void send_scan(struct pg_monitor *pm)
 }
 
 /* Runs the next command when none is in flight. */
-static void kick(struct pg_monitor *pm)
+static void
+kick(struct pg_monitor *pm)
 {
 	if (pm->state == PG_READY && pm->step == STEP_NONE && pm->want_scan) {
 		pm->want_scan = false;
@@ -329,7 +346,8 @@ static void kick(struct pg_monitor *pm)
 	}
 }
 
-static bool was_refused(const struct pg_monitor *pm, const char *s)
+static bool
+was_refused(const struct pg_monitor *pm, const char *s)
 {
 	for (size_t i = 0; i < pm->nrefused; i++)
 		if (strcmp(pm->refused[i], s) == 0)
@@ -337,19 +355,22 @@ static bool was_refused(const struct pg_monitor *pm, const char *s)
 	return false;
 }
 
-static void free_refused(char **v, size_t n)
+static void
+free_refused(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
 }
 
-static int by_name(const void *a, const void *b)
+static int
+by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct scan_entry *)a)->name, ((const struct scan_entry *)b)->name);
 }
 
-static void scan_done(struct pg_monitor *pm, PGresult *res)
+static void
+scan_done(struct pg_monitor *pm, PGresult *res)
 {
 	int nrows = PQntuples(res), ncol = PQnfields(res);
 	char *col[8];
@@ -407,7 +428,8 @@ static void scan_done(struct pg_monitor *pm, PGresult *res)
 	scan_result_free(&r);
 }
 
-static void on_result(struct pg_monitor *pm, PGresult *res)
+static void
+on_result(struct pg_monitor *pm, PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
 	if (pm->step == STEP_SCAN && st == PGRES_TUPLES_OK) {
@@ -428,7 +450,8 @@ static void on_result(struct pg_monitor *pm, PGresult *res)
 	pm->last_error = xstrdup(err);
 }
 
-static void drain(struct pg_monitor *pm)
+static void
+drain(struct pg_monitor *pm)
 {
 	PGnotify *n;
 	while ((n = PQnotifies(pm->conn)) != NULL) {
@@ -458,7 +481,8 @@ static void drain(struct pg_monitor *pm)
 		kick(pm);
 }
 
-static void connected(struct pg_monitor *pm)
+static void
+connected(struct pg_monitor *pm)
 {
 	char buf[512];
 	if (pm->outage_logged)
@@ -499,7 +523,8 @@ static void connected(struct pg_monitor *pm)
 	kick(pm);
 }
 
-static void on_io(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_io(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)fd;
@@ -535,7 +560,8 @@ static void on_io(struct event_loop *loop, int fd, void *data, int mask)
 	drain(pm);
 }
 
-static void watch(struct pg_monitor *pm, int fd, int mask)
+static void
+watch(struct pg_monitor *pm, int fd, int mask)
 {
 	if (fd == pm->fd && mask == pm->fd_mask)
 		return;
@@ -548,7 +574,8 @@ static void watch(struct pg_monitor *pm, int fd, int mask)
 	pm->fd_mask = mask;
 }
 
-static void pg_connect(struct pg_monitor *pm)
+static void
+pg_connect(struct pg_monitor *pm)
 {
 	char buf[512];
 	if (pm->conn)
@@ -565,7 +592,8 @@ static void pg_connect(struct pg_monitor *pm)
 
 /* ---- life cycle ------------------------------------------------------------------------- */
 
-struct pg_monitor *pg_monitor_new(const char *arg, const struct pg_opts *o, char *err, size_t errlen)
+struct pg_monitor *
+pg_monitor_new(const char *arg, const struct pg_opts *o, char *err, size_t errlen)
 {
 	char *conninfo, *query;
 	if (strncmp(arg, "pg://", 5) == 0)
@@ -605,7 +633,8 @@ struct pg_monitor *pg_monitor_new(const char *arg, const struct pg_opts *o, char
 	return pm;
 }
 
-void pg_monitor_start(struct pg_monitor *pm, struct event_loop *loop, pg_scan_fn *fn, void *ctx)
+void
+pg_monitor_start(struct pg_monitor *pm, struct event_loop *loop, pg_scan_fn *fn, void *ctx)
 {
 	pm->loop = loop;
 	pm->fn = fn;
@@ -613,13 +642,15 @@ void pg_monitor_start(struct pg_monitor *pm, struct event_loop *loop, pg_scan_fn
 	pg_connect(pm);
 }
 
-void pg_monitor_rescan(struct pg_monitor *pm)
+void
+pg_monitor_rescan(struct pg_monitor *pm)
 {
 	pm->want_scan = true;
 	kick(pm);
 }
 
-void pg_monitor_free(struct pg_monitor *pm)
+void
+pg_monitor_free(struct pg_monitor *pm)
 {
 	if (!pm)
 		return;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The `pg://` imperial monitor (uWSGI's emperor_pg, reference §5.1): vassal
  * configs are rows of a PostgreSQL table. `emperor = pg://<libpq conninfo>

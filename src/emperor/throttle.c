@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Emperor's spawn throttle and blacklist: times only, see throttle.h. */
 #include "emperor/throttle.h"
 #include "base/util.h"
@@ -5,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void throttle_init(struct throttle *t, long long base_ms, long long max_ms)
+void
+throttle_init(struct throttle *t, long long base_ms, long long max_ms)
 {
 	t->base_ms = base_ms > 0 ? base_ms : 1;
 	t->max_ms = max_ms >= t->base_ms ? max_ms : t->base_ms;
@@ -14,19 +16,22 @@ void throttle_init(struct throttle *t, long long base_ms, long long max_ms)
 	t->warming = true;
 }
 
-void throttle_warm(struct throttle *t)
+void
+throttle_warm(struct throttle *t)
 {
 	t->warming = false;
 }
 
-long long throttle_next(const struct throttle *t)
+long long
+throttle_next(const struct throttle *t)
 {
 	if (t->last_spawn_ms < 0)
 		return 0;
 	return t->last_spawn_ms + (t->warming ? THROTTLE_WARMUP_MS : t->level_ms);
 }
 
-void throttle_spawned(struct throttle *t, long long now)
+void
+throttle_spawned(struct throttle *t, long long now)
 {
 	if (!t->warming && t->last_spawn_ms >= 0) {
 		if (now - t->last_spawn_ms < THROTTLE_FAST_MS) {
@@ -42,7 +47,8 @@ void throttle_spawned(struct throttle *t, long long now)
 	t->last_spawn_ms = now;
 }
 
-static struct blacklist_item *find(const struct blacklist *b, const char *id)
+static struct blacklist_item *
+find(const struct blacklist *b, const char *id)
 {
 	for (size_t i = 0; i < b->n; i++)
 		if (strcmp(b->v[i].id, id) == 0)
@@ -50,12 +56,14 @@ static struct blacklist_item *find(const struct blacklist *b, const char *id)
 	return NULL;
 }
 
-const struct blacklist_item *blacklist_find(const struct blacklist *b, const char *id)
+const struct blacklist_item *
+blacklist_find(const struct blacklist *b, const char *id)
 {
 	return find(b, id);
 }
 
-enum blacklist_event blacklist_add(struct blacklist *b, const char *id, long long now_ms, long long now_unix,
+enum blacklist_event
+blacklist_add(struct blacklist *b, const char *id, long long now_ms, long long now_unix,
                                    long long base_ms, long long max_ms)
 {
 	struct blacklist_item *it = find(b, id);
@@ -88,7 +96,8 @@ enum blacklist_event blacklist_add(struct blacklist *b, const char *id, long lon
 	return BL_ADDED;
 }
 
-long long blacklist_wait(const struct blacklist *b, const char *id, long long now_ms)
+long long
+blacklist_wait(const struct blacklist *b, const char *id, long long now_ms)
 {
 	const struct blacklist_item *it = find(b, id);
 	if (!it || it->last_ms + it->level_ms <= now_ms)
@@ -96,7 +105,8 @@ long long blacklist_wait(const struct blacklist *b, const char *id, long long no
 	return it->last_ms + it->level_ms - now_ms;
 }
 
-bool blacklist_remove(struct blacklist *b, const char *id)
+bool
+blacklist_remove(struct blacklist *b, const char *id)
 {
 	struct blacklist_item *it = find(b, id);
 	if (!it)
@@ -108,7 +118,8 @@ bool blacklist_remove(struct blacklist *b, const char *id)
 	return true;
 }
 
-void blacklist_clear(struct blacklist *b)
+void
+blacklist_clear(struct blacklist *b)
 {
 	for (size_t i = 0; i < b->n; i++)
 		free(b->v[i].id);

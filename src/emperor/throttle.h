@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Crash-loop protection for the Emperor, as uWSGI's core/emperor.c does it
  * (reference §5.3), but never sleeping: these functions only compute times,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The forked child that becomes a vassal, and the vassal's argv. */
 #include "emperor/emperor.h"
 #include "server/vassal.h"
@@ -22,7 +23,8 @@ extern char **environ;
 
 /* ---- argv ------------------------------------------------------------------------- */
 
-char **emperor_vassal_argv(const struct config *cfg, const char *binary, const char *flag, const char *path)
+char **
+emperor_vassal_argv(const struct config *cfg, const char *binary, const char *flag, const char *path)
 {
 	const struct strlist *before[] = { &cfg->vassals_inherit_before, &cfg->vassals_include_before,
 		&cfg->vassals_set };
@@ -54,7 +56,8 @@ char **emperor_vassal_argv(const struct config *cfg, const char *binary, const c
 }
 
 /* UWSGI_VASSAL_X=v in the Emperor's environment becomes UWSGI_X=v in a vassal's. */
-static void rename_vassal_env(void)
+static void
+rename_vassal_env(void)
 {
 	size_t n = 0;
 	for (char **e = environ; *e; e++)
@@ -80,7 +83,8 @@ static void rename_vassal_env(void)
 	free(copy);
 }
 
-static int tyrant_drop(const struct config *cfg, const struct vassal *v)
+static int
+tyrant_drop(const struct config *cfg, const struct vassal *v)
 {
 	log_msg("[emperor-tyrant] dropping privileges to %d %d for instance %s", (int)v->uid, (int)v->gid, v->name);
 	if (setresgid(v->gid, v->gid, v->gid) < 0) {
@@ -104,7 +108,8 @@ static int tyrant_drop(const struct config *cfg, const struct vassal *v)
 	return 0;
 }
 
-void vassal_exec(const struct config *cfg, const struct vassal *v, int fd, int config_fd, char **argv,
+void
+vassal_exec(const struct config *cfg, const struct vassal *v, int fd, int config_fd, char **argv,
                  const char *dir, const sigset_t *mask)
 {
 	int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGURG, SIGWINCH, SIGCHLD, SIGPIPE };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The forked child that becomes a vassal (reference §5.2): signals back to
  * default, stdin from /dev/null, the Emperor's socket as fd 3 (and the

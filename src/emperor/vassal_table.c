@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Emperor's vassal records: a dense array plus a chained hash. */
 #include "emperor/vassal_table.h"
 #include "base/util.h"
@@ -5,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t hash(int monitor, const char *name)
+static size_t
+hash(int monitor, const char *name)
 {
 	size_t h = 2166136261u ^ (size_t)monitor;
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
@@ -13,14 +15,16 @@ static size_t hash(int monitor, const char *name)
 	return h;
 }
 
-void vt_init(struct vassal_table *t)
+void
+vt_init(struct vassal_table *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->nbucket = 256;
 	t->bucket = xcalloc(t->nbucket, sizeof(*t->bucket));
 }
 
-void vt_free(struct vassal_table *t)
+void
+vt_free(struct vassal_table *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i]->name);
@@ -32,7 +36,8 @@ void vt_free(struct vassal_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct vassal *vt_find(const struct vassal_table *t, int monitor, const char *name)
+struct vassal *
+vt_find(const struct vassal_table *t, int monitor, const char *name)
 {
 	for (struct vassal *v = t->bucket[hash(monitor, name) % t->nbucket]; v; v = v->hnext)
 		if (v->monitor == monitor && strcmp(v->name, name) == 0)
@@ -40,7 +45,8 @@ struct vassal *vt_find(const struct vassal_table *t, int monitor, const char *na
 	return NULL;
 }
 
-static void rehash(struct vassal_table *t)
+static void
+rehash(struct vassal_table *t)
 {
 	free(t->bucket);
 	t->nbucket *= 4;
@@ -53,7 +59,8 @@ static void rehash(struct vassal_table *t)
 	}
 }
 
-struct vassal *vt_add(struct vassal_table *t, int monitor, const char *name)
+struct vassal *
+vt_add(struct vassal_table *t, int monitor, const char *name)
 {
 	struct vassal *v = xcalloc(1, sizeof(*v));
 	v->name = xstrdup(name);
@@ -78,7 +85,8 @@ struct vassal *vt_add(struct vassal_table *t, int monitor, const char *name)
 	return v;
 }
 
-void vt_remove(struct vassal_table *t, struct vassal *v)
+void
+vt_remove(struct vassal_table *t, struct vassal *v)
 {
 	struct vassal **pp = &t->bucket[hash(v->monitor, v->name) % t->nbucket];
 	while (*pp && *pp != v)
@@ -95,7 +103,8 @@ void vt_remove(struct vassal_table *t, struct vassal *v)
 	free(v);
 }
 
-struct vassal *vt_by_pid(const struct vassal_table *t, pid_t pid)
+struct vassal *
+vt_by_pid(const struct vassal_table *t, pid_t pid)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i]->pid == pid)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Emperor's vassals: one record per vassal file (monitor + name), kept
  * from the file's discovery until it is removed and its process is gone

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One hook line: the `action:args` actions of hook-<phase>, the mount-/umount-
  * lines and exec- commands. Each line is parsed by the same code at config
@@ -58,7 +59,8 @@ struct action {
 	action_run_fn *run;
 };
 
-static int args_split(const struct action *act, const char *s, struct hargs *a, char *why,
+static int
+args_split(const struct action *act, const char *s, struct hargs *a, char *why,
                       size_t len)
 {
 	memset(a, 0, sizeof(*a));
@@ -106,7 +108,8 @@ usage:
 
 /* ---- small parsers (shared by check and run) ----------------------------- */
 
-static int parse_mode(const char *s, mode_t *out)
+static int
+parse_mode(const char *s, mode_t *out)
 {
 	unsigned v = 0;
 
@@ -125,7 +128,8 @@ static int parse_mode(const char *s, mode_t *out)
 
 #define DEFAULT_WAIT_S 60
 
-static int parse_timeout(const struct hargs *a, int i, unsigned *out, char *why, size_t len)
+static int
+parse_timeout(const struct hargs *a, int i, unsigned *out, char *why, size_t len)
 {
 	unsigned long long v = DEFAULT_WAIT_S;
 
@@ -157,7 +161,8 @@ static const struct flag_name umount_flag_names[] = {
 };
 
 /* "a,b,c" → bits; unknown or unsupported names are errors. */
-static int parse_flags(const char *list, const struct flag_name *names, unsigned supported,
+static int
+parse_flags(const char *list, const struct flag_name *names, unsigned supported,
                        const char *what, unsigned *out, char *why, size_t len)
 {
 	const char *p = list;
@@ -184,7 +189,8 @@ static int parse_flags(const char *list, const struct flag_name *names, unsigned
 	}
 }
 
-static int mount_parse(const struct hargs *a, struct mount_spec *m, char *why, size_t len)
+static int
+mount_parse(const struct hargs *a, struct mount_spec *m, char *why, size_t len)
 {
 	unsigned prop;
 
@@ -203,7 +209,8 @@ static int mount_parse(const struct hargs *a, struct mount_spec *m, char *why, s
 	return 0;
 }
 
-static int umount_parse(const struct hargs *a, unsigned *flags, char *why, size_t len)
+static int
+umount_parse(const struct hargs *a, unsigned *flags, char *why, size_t len)
 {
 	*flags = 0;
 	if (a->n > 1 &&
@@ -212,13 +219,15 @@ static int umount_parse(const struct hargs *a, unsigned *flags, char *why, size_
 	return 0;
 }
 
-static int check_mount(const struct hargs *a, char *why, size_t len)
+static int
+check_mount(const struct hargs *a, char *why, size_t len)
 {
 	struct mount_spec m;
 	return mount_parse(a, &m, why, len);
 }
 
-static int run_mount(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_mount(const struct config *cfg, const struct action *act, const struct hargs *a,
                      char *why, size_t len)
 {
 	struct mount_spec m;
@@ -229,13 +238,15 @@ static int run_mount(const struct config *cfg, const struct action *act, const s
 	return hook_sys_mount(&m, why, len);
 }
 
-static int check_umount(const struct hargs *a, char *why, size_t len)
+static int
+check_umount(const struct hargs *a, char *why, size_t len)
 {
 	unsigned flags;
 	return umount_parse(a, &flags, why, len);
 }
 
-static int run_umount(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_umount(const struct config *cfg, const struct action *act, const struct hargs *a,
                       char *why, size_t len)
 {
 	unsigned flags;
@@ -310,7 +321,8 @@ run_call(const struct config *cfg, const struct action *act, const struct hargs 
 	return 0;
 }
 
-static int check_putenv(const struct hargs *a, char *why, size_t len)
+static int
+check_putenv(const struct hargs *a, char *why, size_t len)
 {
 	const char *eq = strchr(a->text, '=');
 	if (!eq || eq == a->text) {
@@ -320,7 +332,8 @@ static int check_putenv(const struct hargs *a, char *why, size_t len)
 	return 0;
 }
 
-static int run_putenv(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_putenv(const struct config *cfg, const struct action *act, const struct hargs *a,
                       char *why, size_t len)
 {
 	const char *eq;
@@ -337,7 +350,8 @@ static int run_putenv(const struct config *cfg, const struct action *act, const 
 	return rc < 0 ? hook_fail_errno(why, len, "setenv") : 0;
 }
 
-static int check_chmod(const struct hargs *a, char *why, size_t len)
+static int
+check_chmod(const struct hargs *a, char *why, size_t len)
 {
 	mode_t mode;
 	if (parse_mode(a->w[1], &mode) < 0) {
@@ -347,7 +361,8 @@ static int check_chmod(const struct hargs *a, char *why, size_t len)
 	return 0;
 }
 
-static int run_chmod(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_chmod(const struct config *cfg, const struct action *act, const struct hargs *a,
                      char *why, size_t len)
 {
 	mode_t mode;
@@ -360,7 +375,8 @@ static int run_chmod(const struct config *cfg, const struct action *act, const s
 
 /* A user or group: a number, or a name looked up now (inside the jail
  * the databases may differ from the host's, so not at config time). */
-static int run_chown(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_chown(const struct config *cfg, const struct action *act, const struct hargs *a,
                      char *why, size_t len)
 {
 	uid_t uid;
@@ -381,7 +397,8 @@ static int run_chown(const struct config *cfg, const struct action *act, const s
 #define WRITE_NEWLINE 0x10000000 /* act->arg bit, beside the open flags */
 
 /* write, writen (truncate), append, appendn. */
-static int run_write(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_write(const struct config *cfg, const struct action *act, const struct hargs *a,
                      char *why, size_t len)
 {
 	int fd, err = 0;
@@ -404,14 +421,16 @@ static int run_write(const struct config *cfg, const struct action *act, const s
 
 /* ---- process and system actions ------------------------------------------ */
 
-static int run_exec(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_exec(const struct config *cfg, const struct action *act, const struct hargs *a,
                     char *why, size_t len)
 {
 	(void)act;
 	return hook_shell(cfg, a->text, why, len);
 }
 
-static int run_safeexec(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_safeexec(const struct config *cfg, const struct action *act, const struct hargs *a,
                         char *why, size_t len)
 {
 	(void)act;
@@ -419,7 +438,8 @@ static int run_safeexec(const struct config *cfg, const struct action *act, cons
 	return 0;
 }
 
-static int run_print(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_print(const struct config *cfg, const struct action *act, const struct hargs *a,
                      char *why, size_t len)
 {
 	(void)cfg, (void)act, (void)why, (void)len;
@@ -427,7 +447,8 @@ static int run_print(const struct config *cfg, const struct action *act, const s
 	return 0;
 }
 
-static int check_exit(const struct hargs *a, char *why, size_t len)
+static int
+check_exit(const struct hargs *a, char *why, size_t len)
 {
 	unsigned long long code;
 	if (a->n > 0 && !parse_uint(a->w[0], 255, &code)) {
@@ -438,7 +459,8 @@ static int check_exit(const struct hargs *a, char *why, size_t len)
 }
 
 /* Default code 0, as uWSGI's exit action. */
-static int run_exit(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_exit(const struct config *cfg, const struct action *act, const struct hargs *a,
                     char *why, size_t len)
 {
 	unsigned long long code = 0;
@@ -455,7 +477,8 @@ static int run_exit(const struct config *cfg, const struct action *act, const st
 
 #define WAIT_STEP_MS 100
 
-static void sleep_ms(long long ms)
+static void
+sleep_ms(long long ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
 	nanosleep(&ts, NULL); /* EINTR: the caller's deadline decides */
@@ -464,7 +487,8 @@ static void sleep_ms(long long ms)
 typedef int probe_fn(const void *arg, int budget_ms);
 
 /* probe() every 100 ms until it returns 0 or timeout_s has passed. */
-static int wait_until(probe_fn *probe, const void *arg, unsigned timeout_s, char *why, size_t len)
+static int
+wait_until(probe_fn *probe, const void *arg, unsigned timeout_s, char *why, size_t len)
 {
 	long long deadline = clock_ms() + (long long)timeout_s * 1000;
 
@@ -486,7 +510,8 @@ struct path_probe {
 	int type;  /* S_IFREG, S_IFDIR, or 0 for anything */
 };
 
-static int probe_path(const void *arg, int budget_ms)
+static int
+probe_path(const void *arg, int budget_ms)
 {
 	const struct path_probe *p = arg;
 	struct stat st;
@@ -497,14 +522,16 @@ static int probe_path(const void *arg, int budget_ms)
 	return (!p->type || (st.st_mode & S_IFMT) == (mode_t)p->type) ? 0 : -1;
 }
 
-static int check_wait_path(const struct hargs *a, char *why, size_t len)
+static int
+check_wait_path(const struct hargs *a, char *why, size_t len)
 {
 	unsigned t;
 	return parse_timeout(a, 1, &t, why, len);
 }
 
 /* wait_for_file, wait_for_dir, wait_for_fs <path> [timeout s] */
-static int run_wait_path(const struct config *cfg, const struct action *act, const struct hargs *a,
+static int
+run_wait_path(const struct config *cfg, const struct action *act, const struct hargs *a,
                          char *why, size_t len)
 {
 	struct path_probe p = { a->w[0], act->arg };
@@ -523,7 +550,8 @@ struct sock_target {
 };
 
 /* "<path with a '/'>" or "host:port" ("[v6]:port"; empty host = 127.0.0.1). */
-static int sock_parse(const char *s, struct sock_target *t, char *why, size_t len)
+static int
+sock_parse(const char *s, struct sock_target *t, char *why, size_t len)
 {
 	const char *colon;
 	size_t hl;
@@ -560,7 +588,8 @@ static int sock_parse(const char *s, struct sock_target *t, char *why, size_t le
 }
 
 /* One non-blocking connect, waiting at most budget_ms for it. */
-static int connect_once(int family, const struct sockaddr *sa, socklen_t salen, int budget_ms)
+static int
+connect_once(int family, const struct sockaddr *sa, socklen_t salen, int budget_ms)
 {
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int rc = -1, err = 0;
@@ -580,7 +609,8 @@ static int connect_once(int family, const struct sockaddr *sa, socklen_t salen, 
 	return rc;
 }
 
-static int probe_socket(const void *arg, int budget_ms)
+static int
+probe_socket(const void *arg, int budget_ms)
 {
 	const struct sock_target *t = arg;
 	struct addrinfo hints, *res, *ai;
@@ -600,7 +630,8 @@ static int probe_socket(const void *arg, int budget_ms)
 	return rc;
 }
 
-static int check_wait_socket(const struct hargs *a, char *why, size_t len)
+static int
+check_wait_socket(const struct hargs *a, char *why, size_t len)
 {
 	struct sock_target t;
 	unsigned s;
@@ -609,7 +640,8 @@ static int check_wait_socket(const struct hargs *a, char *why, size_t len)
 	return parse_timeout(a, 1, &s, why, len);
 }
 
-static int run_wait_socket(const struct config *cfg, const struct action *act,
+static int
+run_wait_socket(const struct config *cfg, const struct action *act,
                            const struct hargs *a, char *why, size_t len)
 {
 	struct sock_target t;
@@ -655,7 +687,8 @@ static const struct action actions[] = {
 };
 
 /* The mount-/umount- families are the mount/umount actions without a name. */
-static const struct action *family_action(enum hook_family fam)
+static const struct action *
+family_action(enum hook_family fam)
 {
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (strcmp(actions[i].name, fam == HF_MOUNT ? "mount" : "umount") == 0)
@@ -667,7 +700,8 @@ static const struct action *family_action(enum hook_family fam)
  * Finds the action and splits its arguments. *args is the text after the
  * first ':' of "[!]action:args" (or the whole mount/umount line).
  */
-static const struct action *line_parse(enum hook_family fam, const char *value, struct hargs *a,
+static const struct action *
+line_parse(enum hook_family fam, const char *value, struct hargs *a,
                                        char *why, size_t len)
 {
 	const struct action *act = NULL;
@@ -702,7 +736,8 @@ static const struct action *line_parse(enum hook_family fam, const char *value, 
 	return act;
 }
 
-int hook_line_check(enum hook_family fam, const char *value, char *why, size_t len)
+int
+hook_line_check(enum hook_family fam, const char *value, char *why, size_t len)
 {
 	const struct action *act;
 	struct hargs a;
@@ -721,7 +756,8 @@ int hook_line_check(enum hook_family fam, const char *value, char *why, size_t l
 	return 0;
 }
 
-int hook_line_run(const struct config *cfg, enum hook_family fam, const char *value, char *why,
+int
+hook_line_run(const struct config *cfg, enum hook_family fam, const char *value, char *why,
                   size_t len)
 {
 	const struct action *act;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hook phases: names, the config-time check of every line, and running one
  * phase (hook chain, then mounts, then umounts, then execs, each in config
@@ -41,23 +42,27 @@ static const char *const family_names[HF_COUNT] = {
 	[HF_EXEC] = "exec",
 };
 
-const char *hook_phase_name(enum hook_phase ph)
+const char *
+hook_phase_name(enum hook_phase ph)
 {
 	return (unsigned)ph < PH_COUNT ? phase_names[ph] : "?";
 }
 
-const char *hook_family_name(enum hook_family fam)
+const char *
+hook_family_name(enum hook_family fam)
 {
 	return (unsigned)fam < HF_COUNT ? family_names[fam] : "?";
 }
 
-bool hook_phase_fatal(enum hook_phase ph)
+bool
+hook_phase_fatal(enum hook_phase ph)
 {
 	return ph != PH_AS_USER_ATEXIT && ph != PH_AS_EMPEROR && ph != PH_EMPEROR_STOP &&
 	       ph != PH_EMPEROR_RELOAD && ph != PH_EMPEROR_LOST;
 }
 
-bool hooks_any(const struct config *cfg, enum hook_phase ph)
+bool
+hooks_any(const struct config *cfg, enum hook_phase ph)
 {
 	for (int f = 0; f < HF_COUNT; f++)
 		if (cfg->hooks[ph][f].n)
@@ -65,14 +70,16 @@ bool hooks_any(const struct config *cfg, enum hook_phase ph)
 	return false;
 }
 
-static struct origin line_origin(const struct strlist *l, size_t i)
+static struct origin
+line_origin(const struct strlist *l, size_t i)
 {
 	struct origin none = { "?", 0 };
 	return l->origin && l->origin[i].file ? l->origin[i] : none;
 }
 
 /* Every error is reported (one line each), not only the first. */
-int hooks_check(const struct config *cfg)
+int
+hooks_check(const struct config *cfg)
 {
 	char why[512];
 	int rc = 0;
@@ -93,7 +100,8 @@ int hooks_check(const struct config *cfg)
 }
 
 /* Runs one entry: logs it, runs it, logs the failure. 0 or -1. */
-static int hook_run_entry(const struct config *cfg, enum hook_phase ph, enum hook_family f,
+static int
+hook_run_entry(const struct config *cfg, enum hook_phase ph, enum hook_family f,
                           const char *value, struct origin o)
 {
 	static const char private_mark[] = "--- PRIVATE HOOK ---";
@@ -130,7 +138,8 @@ static int hook_run_entry(const struct config *cfg, enum hook_phase ph, enum hoo
 	return -1;
 }
 
-int hooks_run(const struct config *cfg, enum hook_phase ph)
+int
+hooks_run(const struct config *cfg, enum hook_phase ph)
 {
 	bool fatal = hook_phase_fatal(ph);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hooks: commands and actions run at named points ("phases") of an
  * instance's life, configured as hook-<phase> (action:args), mount-<phase>,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The hook command runner: `<shell> -c "<cmd>"` in a child with a clean
  * environment, stdin from /dev/null, stdout/stderr inherited (they are the
@@ -27,7 +28,8 @@ extern char **environ;
 #define HOOK_FD_LOOP_MAX (1 << 20)
 
 /* The first `binsh` entry that is an executable regular file, else /bin/sh. */
-static const char *hook_shell_path(const struct config *cfg)
+static const char *
+hook_shell_path(const struct config *cfg)
 {
 	struct stat st;
 
@@ -39,7 +41,8 @@ static const char *hook_shell_path(const struct config *cfg)
 	return "/bin/sh";
 }
 
-static void child_fail(const char *what)
+static void
+child_fail(const char *what)
 {
 	static const char pre[] = "stockade: hook child: ";
 	ssize_t rc;
@@ -55,7 +58,8 @@ static void child_fail(const char *what)
  * Child between fork and exec: async-signal-safe calls only (the parent may
  * have threads). Everything it needs was prepared before the fork.
  */
-static void hook_child(const char *sh, char *const argv[], char *const envp[], int nullfd,
+static void
+hook_child(const char *sh, char *const argv[], char *const envp[], int nullfd,
                        pid_t parent, int maxfd, const struct sigaction *dfl)
 {
 	sigset_t none;
@@ -85,7 +89,8 @@ static void hook_child(const char *sh, char *const argv[], char *const envp[], i
 	child_fail("cannot execute the shell");
 }
 
-static int hook_wait_status(int st, char *why, size_t len)
+static int
+hook_wait_status(int st, char *why, size_t len)
 {
 	if (WIFEXITED(st)) {
 		if (WEXITSTATUS(st) == 0)
@@ -99,7 +104,8 @@ static int hook_wait_status(int st, char *why, size_t len)
 	return -1;
 }
 
-int hook_shell(const struct config *cfg, const char *cmd, char *why, size_t len)
+int
+hook_shell(const struct config *cfg, const char *cmd, char *why, size_t len)
 {
 	const char *sh = hook_shell_path(cfg);
 	const char *reloads = getenv("UWSGI_RELOADS");

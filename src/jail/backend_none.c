@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Systems without a jail backend: the OS backend (linux.c, freebsd.c)
  * overrides this weak definition. */
 #include "jail/jail.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Closing what a jail must not inherit (fds.h). OS-neutral: close_range()
  * exists on Linux >= 5.9 and FreeBSD >= 12.2, with a close() loop for
  * older kernels. */
@@ -11,7 +12,8 @@
 #include <unistd.h>
 
 /* [lo, hi] closed; 0 or -1. */
-static int close_span(unsigned lo, unsigned hi)
+static int
+close_span(unsigned lo, unsigned hi)
 {
 	if (close_range(lo, hi, 0) == 0)
 		return 0;
@@ -27,13 +29,15 @@ static int close_span(unsigned lo, unsigned hi)
 	return 0;
 }
 
-static int cmp_int(const void *a, const void *b)
+static int
+cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
 	return (x > y) - (x < y);
 }
 
-int jail_close_fds(const int *keep, size_t nkeep)
+int
+jail_close_fds(const int *keep, size_t nkeep)
 {
 	int *sorted = NULL;
 	if (nkeep > 0) {

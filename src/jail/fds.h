@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The descriptors a jailed process keeps. A directory, device, pidfd or
  * namespace descriptor opened on the host before the jail reaches outside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * FreeBSD jail backend, the OS half: binds freebsd_logic.c to the real
  * jail(2), jail_attach(2), jail_remove(2) and libjail (-ljail). Built only
@@ -6,7 +7,8 @@
 #include "jail/fds.h"
 #include "jail/freebsd_sys.h"
 
-static const char *os_errmsg(void)
+static const char *
+os_errmsg(void)
 {
 	return jail_errmsg;
 }
@@ -28,7 +30,8 @@ static const struct freebsd_sys freebsd_os = {
 	.close_fds = jail_close_fds,
 };
 
-const struct jail_backend *jail_backend(void)
+const struct jail_backend *
+jail_backend(void)
 {
 	return freebsd_jail_backend(&freebsd_os);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * FreeBSD jail backend: what to ask the kernel for, in which order, and how
  * to report it. All OS calls go through the struct freebsd_sys seam
@@ -42,13 +43,15 @@ static const struct freebsd_sys *sys;
 static const struct origin jail_option = { "jail", 0 };
 
 /* libjail's message for its last failure; strerror(err) when it left none. */
-static const char *fb_errmsg(int err)
+static const char *
+fb_errmsg(int err)
 {
 	const char *m = sys->errmsg ? sys->errmsg() : NULL;
 	return m && m[0] ? m : strerror(err);
 }
 
-static void fill_result(struct jail_result *res, long jid, const char *name)
+static void
+fill_result(struct jail_result *res, long jid, const char *name)
 {
 	res->jid = jid;
 	snprintf(res->name, sizeof(res->name), "%s", name ? name : "");
@@ -65,7 +68,8 @@ struct jidfile {
 	bool open;
 };
 
-static int jidfile_open(const struct jail_spec *spec, struct jidfile *jf)
+static int
+jidfile_open(const struct jail_spec *spec, struct jidfile *jf)
 {
 	jf->path = spec->jidfile;
 	jf->open = false;
@@ -80,7 +84,8 @@ static int jidfile_open(const struct jail_spec *spec, struct jidfile *jf)
 }
 
 /* The jail was not created: we are still on the host, leave nothing behind. */
-static void jidfile_abandon(struct jidfile *jf)
+static void
+jidfile_abandon(struct jidfile *jf)
 {
 	if (!jf->open)
 		return;
@@ -88,7 +93,8 @@ static void jidfile_abandon(struct jidfile *jf)
 	jf->open = false;
 }
 
-static int jidfile_write(struct jidfile *jf, int jid)
+static int
+jidfile_write(struct jidfile *jf, int jid)
 {
 	char buf[32];
 	int len;
@@ -148,7 +154,8 @@ struct kv {
 
 static const char *const merged_keys[] = { "path", "host.hostname", "name", "ip4.addr", "ip6.addr" };
 
-static bool is_merged_key(const char *key)
+static bool
+is_merged_key(const char *key)
 {
 	for (size_t i = 0; i < sizeof(merged_keys) / sizeof(merged_keys[0]); i++)
 		if (strcmp(key, merged_keys[i]) == 0)
@@ -157,7 +164,8 @@ static bool is_merged_key(const char *key)
 }
 
 /* "a,b,c" in presentation form; NULL when there are none. */
-static char *addr_list(const struct jail_addr *a, size_t n)
+static char *
+addr_list(const struct jail_addr *a, size_t n)
 {
 	struct strbuf sb;
 	char buf[INET6_ADDRSTRLEN];
@@ -175,7 +183,8 @@ static char *addr_list(const struct jail_addr *a, size_t n)
 	return sb_detach(&sb);
 }
 
-static int apply_params(const struct jail_spec *spec, const struct kv *kv, size_t n)
+static int
+apply_params(const struct jail_spec *spec, const struct kv *kv, size_t n)
 {
 	struct jailparam *jp = xcalloc(n ? n : 1, sizeof(*jp));
 	int jid = -1;
@@ -215,7 +224,8 @@ out:
  * name and addresses come first and the list's own entries for those keys
  * are dropped (params.c has already checked that they agree).
  */
-static int create_params(const struct jail_spec *spec)
+static int
+create_params(const struct jail_spec *spec)
 {
 	struct kv *kv = xcalloc(spec->nparams + 5, sizeof(*kv));
 	char *ip4 = addr_list(spec->ip4, spec->nip4);
@@ -258,7 +268,8 @@ static int create_params(const struct jail_spec *spec)
 
 /* ---- backend entry points --------------------------------------------------- */
 
-static int fb_validate(const struct jail_spec *spec)
+static int
+fb_validate(const struct jail_spec *spec)
 {
 	const struct jail_addr *lists[] = { spec->ip4, spec->ip6 };
 	const size_t counts[] = { spec->nip4, spec->nip6 };
@@ -277,7 +288,8 @@ static int fb_validate(const struct jail_spec *spec)
 	return 0;
 }
 
-static int fb_create_and_enter(const struct jail_spec *spec, struct jail_result *res)
+static int
+fb_create_and_enter(const struct jail_spec *spec, struct jail_result *res)
 {
 	struct jidfile jf;
 	int jid;
@@ -305,7 +317,8 @@ static int fb_create_and_enter(const struct jail_spec *spec, struct jail_result 
 	return sys->close_fds(spec->keep_fds, spec->nkeep_fds);
 }
 
-static int fb_attach(const struct jail_spec *spec, struct jail_result *res)
+static int
+fb_attach(const struct jail_spec *spec, struct jail_result *res)
 {
 	const char *id = spec->attach;
 	char *name;
@@ -331,7 +344,8 @@ static int fb_attach(const struct jail_spec *spec, struct jail_result *res)
 
 enum { LP_LASTJID, LP_NAME, LP_HOST, LP_PATH, LP_IP4, LP_IP6, LP_CPUSET, LP_DYING, LP_MAX };
 
-static int fb_list(int fd, unsigned flags)
+static int
+fb_list(int fd, unsigned flags)
 {
 	static const char *const names[LP_MAX] = { "lastjid", "name", "host.hostname", "path", "ip4.addr",
 		"ip6.addr", "cpuset.id", "dying" };
@@ -405,7 +419,8 @@ static int fb_list(int fd, unsigned flags)
 	return rc;
 }
 
-static int fb_remove(const char *id)
+static int
+fb_remove(const char *id)
 {
 	int jid;
 
@@ -432,7 +447,8 @@ static const struct jail_backend freebsd_backend = {
 	.remove = fb_remove,
 };
 
-const struct jail_backend *freebsd_jail_backend(const struct freebsd_sys *s)
+const struct jail_backend *
+freebsd_jail_backend(const struct freebsd_sys *s)
 {
 	sys = s;
 	return &freebsd_backend;

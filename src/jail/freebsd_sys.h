@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The seam between the FreeBSD jail backend and the operating system.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The jail backend interface. One backend per OS (linux.c, freebsd.c);
  * the start pipeline calls it between the pre-jail and in-jail phases.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* --jls layouts (see jls.h): text as FreeBSD's jls(8), or JSON. */
 #include "jail/jls.h"
 #include "base/log.h"
@@ -10,7 +11,8 @@
 #include <unistd.h>
 
 /* The addresses of "a,b/24,c" without their prefixes, in order. */
-static void each_addr(const char *list, void (*fn)(const char *addr, void *arg), void *arg)
+static void
+each_addr(const char *list, void (*fn)(const char *addr, void *arg), void *arg)
 {
 	if (!list)
 		return;
@@ -29,30 +31,35 @@ static void each_addr(const char *list, void (*fn)(const char *addr, void *arg),
 	}
 }
 
-static void keep_first(const char *addr, void *arg)
+static void
+keep_first(const char *addr, void *arg)
 {
 	char *out = arg;
 	if (!out[0])
 		snprintf(out, 128, "%s", addr);
 }
 
-static void print_indented(const char *addr, void *arg)
+static void
+print_indented(const char *addr, void *arg)
 {
 	struct strbuf *sb = arg;
 	sb_addf(sb, "        %s\n", addr);
 }
 
-static void add_json(const char *addr, void *arg)
+static void
+add_json(const char *addr, void *arg)
 {
 	json_array_append_new((json_t *)arg, json_string(addr));
 }
 
-static const char *or_dash(const char *s)
+static const char *
+or_dash(const char *s)
 {
 	return s && *s ? s : "-";
 }
 
-static void text_row(struct strbuf *sb, unsigned flags, const struct jls_row *r)
+static void
+text_row(struct strbuf *sb, unsigned flags, const struct jls_row *r)
 {
 	if (!(flags & JLS_VERBOSE)) {
 		/* jls shows one address: the first IPv4 one, else the first IPv6 one */
@@ -73,7 +80,8 @@ static void text_row(struct strbuf *sb, unsigned flags, const struct jls_row *r)
 	each_addr(r->ip6, print_indented, sb);
 }
 
-static json_t *params_object(const char *text)
+static json_t *
+params_object(const char *text)
 {
 	json_t *o = json_object();
 	if (!text)
@@ -96,7 +104,8 @@ static json_t *params_object(const char *text)
 	return o;
 }
 
-static json_t *json_row(const struct jls_row *r)
+static json_t *
+json_row(const struct jls_row *r)
 {
 	json_t *ip4 = json_array(), *ip6 = json_array();
 	each_addr(r->ip4, add_json, ip4);
@@ -116,7 +125,8 @@ static json_t *json_row(const struct jls_row *r)
 	return o;
 }
 
-int jls_print(int fd, unsigned flags, const char *id_label, const struct jls_row *rows, size_t n)
+int
+jls_print(int fd, unsigned flags, const char *id_label, const struct jls_row *rows, size_t n)
 {
 	struct strbuf sb;
 	sb_init(&sb);

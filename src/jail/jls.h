@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * --jls output shared by the jail backends, laid out as FreeBSD's jls(8):
  *

@@ -7,6 +7,7 @@
  * from a register. linux_bpf.c builds the policy and loads the programs.
  */
 #include "jail/linux_bpf.h"
+#include "jail/linux_bpf_asm.h"
 
 #include "base/util.h"
 
@@ -15,153 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-/* ------------------------------------------------------------------------ */
-/* A minimal assembler: an instruction vector plus forward-jump fixups. */
-
-struct basm {
-	struct bpf_insn *insn;
-	size_t n, cap;
-	struct fixup { size_t at; int label; } *fix;
-	size_t nfix, capfix;
-	long *lpos;             /* label position, -1 until bound */
-	size_t nlab, caplab;
-	int *lrefs;             /* jumps to the label (tails are emitted only if used) */
-};
-
-static void
-emit(struct basm *a, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	struct bpf_insn *i;
-
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 64;
-		a->insn = xrealloc(a->insn, a->cap * sizeof(*a->insn));
-	}
-	i = &a->insn[a->n++];
-	memset(i, 0, sizeof(*i));
-	i->code = code;
-	i->dst_reg = dst & 0xf;
-	i->src_reg = src & 0xf;
-	i->off = off;
-	i->imm = imm;
-}
-
-static int
-new_label(struct basm *a)
-{
-	if (a->nlab == a->caplab) {
-		a->caplab = a->caplab ? a->caplab * 2 : 16;
-		a->lpos = xrealloc(a->lpos, a->caplab * sizeof(*a->lpos));
-		a->lrefs = xrealloc(a->lrefs, a->caplab * sizeof(*a->lrefs));
-	}
-	a->lpos[a->nlab] = -1;
-	a->lrefs[a->nlab] = 0;
-	return (int)a->nlab++;
-}
-
-static void
-bind_label(struct basm *a, int l)
-{
-	a->lpos[l] = (long)a->n;
-}
-
-static bool
-label_used(const struct basm *a, int l)
-{
-	return a->lrefs[l] > 0;
-}
-
-/* A jump whose target is a label; the offset is fixed in asm_finish(). */
-static void
-emit_jump(struct basm *a, uint8_t code, uint8_t dst, int32_t imm, int l)
-{
-	if (a->nfix == a->capfix) {
-		a->capfix = a->capfix ? a->capfix * 2 : 64;
-		a->fix = xrealloc(a->fix, a->capfix * sizeof(*a->fix));
-	}
-	a->fix[a->nfix].at = a->n;
-	a->fix[a->nfix].label = l;
-	a->nfix++;
-	a->lrefs[l]++;
-	emit(a, code, dst, 0, 0, imm);
-}
-
-static void
-asm_free(struct basm *a)
-{
-	free(a->insn);
-	free(a->fix);
-	free(a->lpos);
-	free(a->lrefs);
-	memset(a, 0, sizeof(*a));
-}
-
-/* Resolves the fixups; returns the program (caller frees) and its length. */
-static size_t
-asm_finish(struct basm *a, struct bpf_insn **out)
-{
-	size_t i, n = a->n;
-
-	for (i = 0; i < a->nfix; i++) {
-		long target = a->lpos[a->fix[i].label];
-		long off = target - (long)a->fix[i].at - 1;
-		if (target < 0 || off < 0 || off > INT16_MAX)
-			abort();        /* generator bug: unbound label or backward jump */
-		a->insn[a->fix[i].at].off = (int16_t)off;
-	}
-	*out = a->insn;
-	a->insn = NULL;
-	asm_free(a);
-	return n;
-}
-
-/* Instruction shorthands (registers are BPF_REG_n numbers). */
-#define R0 BPF_REG_0
-#define R1 BPF_REG_1
-#define R2 BPF_REG_2
-#define R3 BPF_REG_3
-#define R4 BPF_REG_4
-#define R5 BPF_REG_5
-#define R6 BPF_REG_6
-#define R7 BPF_REG_7
-#define R8 BPF_REG_8
-#define R9 BPF_REG_9
-#define R10 BPF_REG_10
-
-static void mov64_reg(struct basm *a, int d, int s) { emit(a, BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0); }
-static void mov32_reg(struct basm *a, int d, int s) { emit(a, BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0); }
-static void mov64_imm(struct basm *a, int d, int32_t v) { emit(a, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, v); }
-static void mov32_imm(struct basm *a, int d, uint32_t v) { emit(a, BPF_ALU | BPF_MOV | BPF_K, d, 0, 0, (int32_t)v); }
-static void add64_imm(struct basm *a, int d, int32_t v) { emit(a, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, v); }
-static void and32_imm(struct basm *a, int d, uint32_t v) { emit(a, BPF_ALU | BPF_AND | BPF_K, d, 0, 0, (int32_t)v); }
-static void ldx_w(struct basm *a, int d, int s, int16_t off) { emit(a, BPF_LDX | BPF_MEM | BPF_W, d, s, off, 0); }
-static void stx(struct basm *a, int size, int d, int s, int16_t off) { emit(a, BPF_STX | BPF_MEM | (uint8_t)size, d, s, off, 0); }
-static void call(struct basm *a, int fn) { emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, fn); }
-static void ja(struct basm *a, int l) { emit_jump(a, BPF_JMP | BPF_JA, 0, 0, l); }
-/* 32-bit compares against a raw (network-order) word: JMP32 never sign-extends. */
-static void jeq32(struct basm *a, int r, uint32_t v, int l) { emit_jump(a, BPF_JMP32 | BPF_JEQ | BPF_K, r, (int32_t)v, l); }
-static void jne32(struct basm *a, int r, uint32_t v, int l) { emit_jump(a, BPF_JMP32 | BPF_JNE | BPF_K, r, (int32_t)v, l); }
-static void jne64(struct basm *a, int r, int32_t v, int l) { emit_jump(a, BPF_JMP | BPF_JNE | BPF_K, r, v, l); }
-
-static void
-ret(struct basm *a, int v)
-{
-	mov64_imm(a, R0, v);
-	emit(a, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-}
-
-/* Emits "label: return v" when something jumps there. Callers put it after
- * an unconditional jump or exit, so nothing falls into it by accident (the
- * verifier also refuses unreachable instructions, hence the use check). */
-static void
-tail(struct basm *a, int l, int v)
-{
-	if (!label_used(a, l))
-		return;
-	bind_label(a, l);
-	ret(a, v);
-}
 
 /* ------------------------------------------------------------------------ */
 /* Address helpers */
@@ -193,8 +47,16 @@ mask_word(unsigned plen, unsigned k)
 	return w;
 }
 
-static uint32_t lo4(void) { return htonl(INADDR_LOOPBACK); }
-static uint32_t mapped_prefix(void) { return htonl(0xffff); }
+static uint32_t
+lo4(void)
+{
+	return htonl(INADDR_LOOPBACK);
+}
+static uint32_t
+mapped_prefix(void)
+{
+	return htonl(0xffff);
+}
 
 static bool
 has4(const struct jail_bpf_policy *pol, uint32_t v)
@@ -226,13 +88,13 @@ match4(struct basm *a, const struct jail_bpf_policy *pol, int reg, int l)
 static void
 is6(struct basm *a, const int regs[4], const uint32_t w[4], int l)
 {
-	int next = new_label(a);
+	int next = basm_new_label(a);
 
 	jne32(a, regs[0], w[0], next);
 	jne32(a, regs[1], w[1], next);
 	jne32(a, regs[2], w[2], next);
 	jeq32(a, regs[3], w[3], l);
-	bind_label(a, next);
+	basm_bind_label(a, next);
 }
 
 static void
@@ -286,13 +148,13 @@ choose_src4(struct basm *a, const struct jail_bpf_policy *pol, bool saddrsel, in
 	if (saddrsel && pol->n4 > 1) {
 		for (size_t i = 0; i < pol->n4; i++) {
 			uint32_t m = mask_word(pol->plen4[i], 0);
-			int next = new_label(a);
+			int next = basm_new_label(a);
 			mov32_reg(a, tmp_reg, dst_reg);
 			and32_imm(a, tmp_reg, m);
 			jne32(a, tmp_reg, pol->ip4[i] & m, next);
 			store(a, pol->ip4[i], arg);
 			ja(a, done);
-			bind_label(a, next);
+			basm_bind_label(a, next);
 		}
 	}
 	store(a, pol->ip4[0], arg);
@@ -309,7 +171,7 @@ choose_src6(struct basm *a, const struct jail_bpf_policy *pol, bool saddrsel, co
 
 	if (saddrsel && pol->n6 > 1) {
 		for (size_t i = 0; i < pol->n6; i++) {
-			int next = new_label(a);
+			int next = basm_new_label(a);
 			words6(&pol->ip6[i], w);
 			for (unsigned k = 0; k < 4; k++) {
 				uint32_t m = mask_word(pol->plen6[i], k);
@@ -325,7 +187,7 @@ choose_src6(struct basm *a, const struct jail_bpf_policy *pol, bool saddrsel, co
 			}
 			store(a, w, arg);
 			ja(a, done);
-			bind_label(a, next);
+			basm_bind_label(a, next);
 		}
 	}
 	words6(&pol->ip6[0], w);
@@ -367,7 +229,7 @@ load_dst6(struct basm *a, const int r[4], int v6)
 static void
 gen_bind4(struct basm *a, const struct jail_bpf_policy *pol)
 {
-	int allow = new_label(a), rw = new_label(a);
+	int allow = basm_new_label(a), rw = basm_new_label(a);
 
 	if (pol->mode4 == JAIL_BPF_DENY) {
 		ret(a, 0);
@@ -379,10 +241,10 @@ gen_bind4(struct basm *a, const struct jail_bpf_policy *pol)
 	if (!has4(pol, lo4()))
 		jeq32(a, R2, lo4(), rw);
 	ret(a, 0);
-	bind_label(a, rw);
+	basm_bind_label(a, rw);
 	mov32_imm(a, R2, pol->ip4[0]);
 	stx(a, BPF_W, R1, R2, CTX_OFF(user_ip4));
-	bind_label(a, allow);
+	basm_bind_label(a, allow);
 	ret(a, 1);
 }
 
@@ -394,8 +256,8 @@ static void
 gen_bind6(struct basm *a, const struct jail_bpf_policy *pol)
 {
 	static const int r[4] = { R2, R3, R4, R5 };
-	int allow = new_label(a), deny = new_label(a), v6 = new_label(a);
-	int rw4 = new_label(a), rw6 = new_label(a);
+	int allow = basm_new_label(a), deny = basm_new_label(a), v6 = basm_new_label(a);
+	int rw4 = basm_new_label(a), rw6 = basm_new_label(a);
 	uint32_t any[4] = { 0, 0, 0, 0 }, lo[4], p[4];
 
 	words6(&in6addr_loopback, lo);
@@ -406,19 +268,19 @@ gen_bind6(struct basm *a, const struct jail_bpf_policy *pol)
 		if (!has4(pol, lo4()))
 			jeq32(a, R5, lo4(), rw4);
 		ja(a, deny);
-		bind_label(a, rw4);
+		basm_bind_label(a, rw4);
 		mov32_imm(a, R5, pol->ip4[0]);
 		stx(a, BPF_W, R6, R5, CTX_OFF(user_ip6[3]));
 		ja(a, allow);
 	}
-	bind_label(a, v6);
+	basm_bind_label(a, v6);
 	if (!jump_by_mode(a, pol->mode6, allow, deny)) {
 		match6(a, pol, r, allow);
 		is6(a, r, any, rw6);
 		if (!has6(pol, &in6addr_loopback))
 			is6(a, r, lo, rw6);
 		ja(a, deny);
-		bind_label(a, rw6);
+		basm_bind_label(a, rw6);
 		words6(&pol->ip6[0], p);
 		store6(a, R6, CTX_OFF(user_ip6), p);
 		ja(a, allow);
@@ -483,16 +345,16 @@ call_bind(struct basm *a, int16_t off, int len)
 static void
 redirect_local_dst4(struct basm *a, const struct jail_bpf_policy *pol, int reg, int16_t off)
 {
-	int rwd = new_label(a), done = new_label(a);
+	int rwd = basm_new_label(a), done = basm_new_label(a);
 
 	if (!has4(pol, lo4()))
 		jeq32(a, reg, lo4(), rwd);
 	jeq32(a, reg, 0, rwd);
 	ja(a, done);
-	bind_label(a, rwd);
+	basm_bind_label(a, rwd);
 	mov32_imm(a, reg, pol->ip4[0]);
 	stx(a, BPF_W, R6, reg, off);
-	bind_label(a, done);
+	basm_bind_label(a, done);
 }
 
 /*
@@ -522,13 +384,13 @@ dst4_head(struct basm *a, const struct jail_bpf_policy *pol)
 static void
 gen_connect4(struct basm *a, const struct jail_bpf_policy *pol)
 {
-	int bind = new_label(a);
+	int bind = basm_new_label(a);
 
 	if (!dst4_head(a, pol))
 		return;
 	sa_init(a, SA4_OFF, 2, AF_INET);
 	choose_src4(a, pol, pol->saddrsel4, R2, R3, store_sa4, NULL, bind);
-	bind_label(a, bind);
+	basm_bind_label(a, bind);
 	call_bind(a, SA4_OFF, (int)sizeof(struct sockaddr_in));
 	ret(a, 1);
 }
@@ -539,7 +401,7 @@ static void
 gen_connect6(struct basm *a, const struct jail_bpf_policy *pol)
 {
 	static const int r[4] = { R2, R3, R4, R5 };
-	int allow = new_label(a), deny = new_label(a), v6 = new_label(a), bind = new_label(a);
+	int allow = basm_new_label(a), deny = basm_new_label(a), v6 = basm_new_label(a), bind = basm_new_label(a);
 	uint32_t any[4] = { 0, 0, 0, 0 }, lo[4], p[4];
 
 	words6(&in6addr_loopback, lo);
@@ -552,24 +414,24 @@ gen_connect6(struct basm *a, const struct jail_bpf_policy *pol)
 		choose_src4(a, pol, pol->saddrsel4, R5, R1, store_sa6_mapped, NULL, bind);
 		ja(a, bind);
 	}
-	bind_label(a, v6);
+	basm_bind_label(a, v6);
 	if (!jump_by_mode(a, pol->mode6, allow, deny)) {
-		int rwd = new_label(a), def = new_label(a);
+		int rwd = basm_new_label(a), def = basm_new_label(a);
 		sa_init(a, SA6_OFF, 4, AF_INET6);
 		if (!has6(pol, &in6addr_loopback))
 			is6(a, r, lo, rwd);
 		is6(a, r, any, rwd);
 		choose_src6(a, pol, pol->saddrsel6, r, store_sa6, NULL, bind);
 		ja(a, bind);
-		bind_label(a, rwd);
+		basm_bind_label(a, rwd);
 		words6(&pol->ip6[0], p);
 		store6(a, R6, CTX_OFF(user_ip6), p);
-		bind_label(a, def);
+		basm_bind_label(a, def);
 		store_sa6(a, p, NULL);
 		/* falls into bind */
 	}
-	if (label_used(a, bind)) {
-		bind_label(a, bind);
+	if (basm_label_used(a, bind)) {
+		basm_bind_label(a, bind);
 		call_bind(a, SA6_OFF, (int)sizeof(struct sockaddr_in6));
 		ja(a, allow);
 	}
@@ -593,14 +455,14 @@ store_msg_src4(struct basm *a, uint32_t addr, void *arg)
 static void
 gen_sendmsg4(struct basm *a, const struct jail_bpf_policy *pol)
 {
-	int allow = new_label(a);
+	int allow = basm_new_label(a);
 
 	if (!dst4_head(a, pol))
 		return;
 	ldx_w(a, R3, R6, CTX_OFF(msg_src_ip4));
 	match4(a, pol, R3, allow);
 	choose_src4(a, pol, pol->saddrsel4, R2, R4, store_msg_src4, NULL, allow);
-	bind_label(a, allow);
+	basm_bind_label(a, allow);
 	ret(a, 1);
 }
 
@@ -618,7 +480,7 @@ gen_sendmsg6(struct basm *a, const struct jail_bpf_policy *pol)
 {
 	static const int r[4] = { R2, R3, R4, R5 };
 	static const int s[4] = { R7, R8, R9, R0 };
-	int allow = new_label(a), v6 = new_label(a), rwd = new_label(a), src = new_label(a);
+	int allow = basm_new_label(a), v6 = basm_new_label(a), rwd = basm_new_label(a), src = basm_new_label(a);
 	uint32_t any[4] = { 0, 0, 0, 0 }, lo[4], p[4];
 
 	if (pol->mode6 == JAIL_BPF_DENY) {
@@ -628,20 +490,20 @@ gen_sendmsg6(struct basm *a, const struct jail_bpf_policy *pol)
 	words6(&in6addr_loopback, lo);
 	load_dst6(a, r, v6);
 	ja(a, allow);
-	bind_label(a, v6);
+	basm_bind_label(a, v6);
 	if (!has6(pol, &in6addr_loopback))
 		is6(a, r, lo, rwd);
 	is6(a, r, any, rwd);
 	ja(a, src);
-	bind_label(a, rwd);
+	basm_bind_label(a, rwd);
 	words6(&pol->ip6[0], p);
 	store6(a, R6, CTX_OFF(user_ip6), p);
 	load6(a, r, R6, CTX_OFF(user_ip6));
-	bind_label(a, src);
+	basm_bind_label(a, src);
 	load6(a, s, R6, CTX_OFF(msg_src_ip6));
 	match6(a, pol, s, allow);
 	choose_src6(a, pol, pol->saddrsel6, r, store_msg_src6, NULL, allow);
-	bind_label(a, allow);
+	basm_bind_label(a, allow);
 	ret(a, 1);
 }
 
@@ -650,7 +512,7 @@ gen_sendmsg6(struct basm *a, const struct jail_bpf_policy *pol)
 static void
 gen_sock_create(struct basm *a, const struct jail_bpf_policy *pol)
 {
-	int deny = new_label(a);
+	int deny = basm_new_label(a);
 
 	if (!pol->allow_raw) {
 		ldx_w(a, R2, R1, (int16_t)offsetof(struct bpf_sock, type));
@@ -691,7 +553,7 @@ static void
 gen_skb(struct basm *a, const struct jail_bpf_policy *pol, bool ingress)
 {
 	static const int r[4] = { R2, R3, R4, R5 };
-	int pass = new_label(a), drop = new_label(a), v4 = new_label(a), v6 = new_label(a);
+	int pass = basm_new_label(a), drop = basm_new_label(a), v4 = basm_new_label(a), v6 = basm_new_label(a);
 
 	mov64_reg(a, R6, R1);
 	ldx_w(a, R2, R6, (int16_t)offsetof(struct __sk_buff, protocol));
@@ -699,7 +561,7 @@ gen_skb(struct basm *a, const struct jail_bpf_policy *pol, bool ingress)
 	jeq32(a, R2, htons(ETH_P_IPV6), v6);
 	ja(a, drop);
 
-	bind_label(a, v4);
+	basm_bind_label(a, v4);
 	if (!jump_by_mode(a, pol->mode4, pass, drop)) {
 		load_skb_bytes(a, ingress ? 16 : 12, 4, drop);   /* iphdr daddr / saddr */
 		ldx_w(a, R2, R10, -4);
@@ -707,7 +569,7 @@ gen_skb(struct basm *a, const struct jail_bpf_policy *pol, bool ingress)
 		ja(a, drop);
 	}
 
-	bind_label(a, v6);
+	basm_bind_label(a, v6);
 	if (!jump_by_mode(a, pol->mode6, pass, drop)) {
 		load_skb_bytes(a, ingress ? 24 : 8, 16, drop);   /* ipv6hdr daddr / saddr */
 		load6(a, r, R10, -16);
@@ -766,6 +628,6 @@ jail_bpf_generate(const struct jail_bpf_policy *pol, enum jail_bpf_hook hook,
 	case JAIL_BPF_EGRESS: gen_skb(&a, pol, false); break;
 	case JAIL_BPF_NHOOKS: break;
 	}
-	return asm_finish(&a, out);
+	return basm_finish(&a, out);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Linux jail networking (FreeBSD ip4.addr/ip6.addr semantics).
  * Shared-stack mode (default): a per-jail cgroup v2 with sock_addr BPF

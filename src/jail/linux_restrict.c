@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Privileges of jailed root on Linux. See linux_restrict.h for the contract
  * and docs/jail-privileges.md for the mapping of each jail parameter.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Privileges of jailed root on Linux, applied inside the jail after the
  * namespaces and mounts and before any config hook runs there: capability

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The mount namespace of a Linux jail: rootfs, /proc, /dev, pivot_root.
  * Runs in the jail's init before the jail has any other process; every
  * mount is private to the jail's mount namespace. */
@@ -14,7 +15,8 @@
 #include <unistd.h>
 
 static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
+static int
+fail(char *err, size_t len, const char *fmt, ...)
 {
 	int saved = errno;
 	char msg[512];
@@ -27,7 +29,8 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-int jail_rootfs_check(const char *path, char *err, size_t len)
+int
+jail_rootfs_check(const char *path, char *err, size_t len)
 {
 	struct stat st;
 	if (stat(path, &st) < 0)
@@ -41,7 +44,8 @@ int jail_rootfs_check(const char *path, char *err, size_t len)
 
 /* A directory under the current one to mount on: created if missing, a
  * symbolic link (it could point anywhere) refused. */
-static int mount_point_dir(const char *rel, const char *root, char *err, size_t len)
+static int
+mount_point_dir(const char *rel, const char *root, char *err, size_t len)
 {
 	struct stat st;
 	if (lstat(rel, &st) == 0) {
@@ -55,7 +59,8 @@ static int mount_point_dir(const char *rel, const char *root, char *err, size_t 
 	return 0;
 }
 
-static bool exists(const char *p)
+static bool
+exists(const char *p)
 {
 	struct stat st;
 	return lstat(p, &st) == 0;
@@ -69,7 +74,8 @@ static const char *const proc_readonly[] = { "proc/sysrq-trigger", "proc/irq", "
 static const char *const proc_masked[] = { "proc/kcore", "proc/keys", "proc/timer_list", "proc/sched_debug",
 	"proc/latency_stats", "proc/acpi", "proc/scsi" };
 
-static int bind_readonly(const char *p, char *err, size_t len)
+static int
+bind_readonly(const char *p, char *err, size_t len)
 {
 	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0 ||
 	    mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -77,7 +83,8 @@ static int bind_readonly(const char *p, char *err, size_t len)
 	return 0;
 }
 
-static int setup_proc(const char *root, bool vnet, char *err, size_t len)
+static int
+setup_proc(const char *root, bool vnet, char *err, size_t len)
 {
 	if (mount_point_dir("proc", root, err, len) < 0)
 		return -1;
@@ -121,7 +128,8 @@ static const char *const dev_links[][2] = {
 	{ "dev/stderr", "/proc/self/fd/2" },
 };
 
-static int setup_dev(const char *root, char *err, size_t len)
+static int
+setup_dev(const char *root, char *err, size_t len)
 {
 	char src[64], dst[64];
 	if (mount_point_dir("dev", root, err, len) < 0)
@@ -155,7 +163,8 @@ static int setup_dev(const char *root, char *err, size_t len)
 
 /* ---- the whole tree ------------------------------------------------------------ */
 
-int jail_rootfs_prepare(const char *path, bool vnet, char *err, size_t len)
+int
+jail_rootfs_prepare(const char *path, bool vnet, char *err, size_t len)
 {
 	/* host mounts may still propagate in (FreeBSD jails see later mounts
 	 * under their path), nothing propagates out */
@@ -173,7 +182,8 @@ int jail_rootfs_prepare(const char *path, bool vnet, char *err, size_t len)
 	return rc;
 }
 
-int jail_rootfs_enter(const char *path, char *err, size_t len)
+int
+jail_rootfs_enter(const char *path, char *err, size_t len)
 {
 	if (chdir(path) < 0)
 		return fail(err, len, "rootfs %s", path);

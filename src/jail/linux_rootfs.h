@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The jail's file system view on Linux, built by the jail's init inside its
  * fresh mount namespace (nothing here is visible on the host, so nothing

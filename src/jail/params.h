@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Jail parameters: `jail = <rootfs> [hostname] [jailname]`, `jail-ip4`,
  * `jail-ip6` and `jail2`/`libjail = key[=value]` parsed into one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The jail registry: names and jids of the Linux jails under /run/stockade
  * (see registry.h for the layout). Plain files and flock(2); every change
  * is made under the registry-wide lock. */
@@ -21,14 +22,20 @@
 
 static char root_dir[PATH_MAX] = "/run/stockade";
 
-void registry_set_root(const char *dir)
+void
+registry_set_root(const char *dir)
 {
 	snprintf(root_dir, sizeof(root_dir), "%s", dir);
 }
 
-const char *registry_root(void) { return root_dir; }
+const char *
+registry_root(void)
+{
+	return root_dir;
+}
 
-bool registry_name_ok(const char *name)
+bool
+registry_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 	if (n == 0 || n >= REGISTRY_NAME_MAX)
@@ -42,7 +49,8 @@ bool registry_name_ok(const char *name)
 /* snprintf for paths and names: truncation (never expected: the root is
  * short and names are checked) gives an empty string, never a wrong path. */
 static void pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void pathf(char *buf, size_t len, const char *fmt, ...)
+static void
+pathf(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -52,7 +60,8 @@ static void pathf(char *buf, size_t len, const char *fmt, ...)
 		buf[0] = '\0';
 }
 
-static bool all_digits(const char *s)
+static bool
+all_digits(const char *s)
 {
 	if (!*s)
 		return false;
@@ -64,19 +73,22 @@ static bool all_digits(const char *s)
 
 /* ---- files ------------------------------------------------------------------ */
 
-static void entry_dir(const char *name, char *buf, size_t len)
+static void
+entry_dir(const char *name, char *buf, size_t len)
 {
 	pathf(buf, len, "%s/jails/%s", root_dir, name);
 }
 
-static void jid_link(long jid, char *buf, size_t len)
+static void
+jid_link(long jid, char *buf, size_t len)
 {
 	pathf(buf, len, "%s/jid/%ld", root_dir, jid);
 }
 
 /* An existing directory is trusted only if it is really ours: not a
  * symlink, owned by us, writable by nobody else. */
-static int mkdir_0700(const char *path)
+static int
+mkdir_0700(const char *path)
 {
 	struct stat st;
 	if (mkdir(path, 0700) == 0)
@@ -90,7 +102,8 @@ static int mkdir_0700(const char *path)
 	return 0;
 }
 
-static int ensure_dirs(void)
+static int
+ensure_dirs(void)
 {
 	char p[PATH_MAX];
 	if (mkdir_0700(root_dir) < 0)
@@ -151,7 +164,8 @@ global_lock_try(bool *locked)
 	return open_lock(false, locked);
 }
 
-static void global_unlock(int fd)
+static void
+global_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
@@ -159,14 +173,16 @@ static void global_unlock(int fd)
 
 /* temp file + fsync + rename (util.c): a reader under another lock holder
  * never sees a half-written entry, a full disk leaves none */
-static int write_text(const char *dir, const char *file, const char *text)
+static int
+write_text(const char *dir, const char *file, const char *text)
 {
 	char dst[PATH_MAX];
 	pathf(dst, sizeof(dst), "%s/%s", dir, file);
 	return write_file_atomic(dst, text, strlen(text), 0600);
 }
 
-static char *read_text(const char *dir, const char *file)
+static char *
+read_text(const char *dir, const char *file)
 {
 	char p[PATH_MAX];
 	pathf(p, sizeof(p), "%s/%s", dir, file);
@@ -207,7 +223,8 @@ static char *read_text(const char *dir, const char *file)
 }
 
 /* A one-line file into buf without the trailing newline. 0 or -1. */
-static int read_line(const char *dir, const char *file, char *buf, size_t len)
+static int
+read_line(const char *dir, const char *file, char *buf, size_t len)
 {
 	char *t = read_text(dir, file);
 	if (!t)
@@ -218,7 +235,8 @@ static int read_line(const char *dir, const char *file, char *buf, size_t len)
 	return 0;
 }
 
-static int read_ull(const char *dir, const char *file, unsigned long long *out)
+static int
+read_ull(const char *dir, const char *file, unsigned long long *out)
 {
 	char buf[64], *end;
 	if (read_line(dir, file, buf, sizeof(buf)) < 0 || !isdigit((unsigned char)buf[0]))
@@ -228,14 +246,16 @@ static int read_ull(const char *dir, const char *file, unsigned long long *out)
 	return errno || *end ? -1 : 0;
 }
 
-int registry_put(const struct registry_entry *e, const char *file, const char *text)
+int
+registry_put(const struct registry_entry *e, const char *file, const char *text)
 {
 	char dir[PATH_MAX];
 	entry_dir(e->name, dir, sizeof(dir));
 	return write_text(dir, file, text);
 }
 
-char *registry_get(const struct registry_entry *e, const char *file)
+char *
+registry_get(const struct registry_entry *e, const char *file)
 {
 	char dir[PATH_MAX];
 	entry_dir(e->name, dir, sizeof(dir));
@@ -243,7 +263,8 @@ char *registry_get(const struct registry_entry *e, const char *file)
 }
 
 /* Fills e from the entry directory `name`. 0, or -1 if it has no jid. */
-static int read_entry(const char *name, struct registry_entry *e)
+static int
+read_entry(const char *name, struct registry_entry *e)
 {
 	char dir[PATH_MAX];
 	unsigned long long v;
@@ -266,7 +287,8 @@ static int read_entry(const char *name, struct registry_entry *e)
 
 /* ---- liveness ------------------------------------------------------------------ */
 
-int proc_starttime(pid_t pid, unsigned long long *out)
+int
+proc_starttime(pid_t pid, unsigned long long *out)
 {
 	char p[64], buf[1024];
 	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
@@ -295,7 +317,8 @@ int proc_starttime(pid_t pid, unsigned long long *out)
 
 /* Someone holds the entry's lock (tested with a fresh open file
  * description, so this works from the holder's own process too). */
-static bool lock_held(const char *name)
+static bool
+lock_held(const char *name)
 {
 	char p[PATH_MAX];
 	entry_dir(name, p, sizeof(p));
@@ -309,7 +332,8 @@ static bool lock_held(const char *name)
 	return held;
 }
 
-bool registry_alive(const struct registry_entry *e)
+bool
+registry_alive(const struct registry_entry *e)
 {
 	if (!lock_held(e->name))
 		return false;
@@ -321,7 +345,8 @@ bool registry_alive(const struct registry_entry *e)
 
 /* ---- removal and collection ------------------------------------------------------ */
 
-static void remove_entry(const char *name, long jid)
+static void
+remove_entry(const char *name, long jid)
 {
 	char dir[PATH_MAX], p[PATH_MAX + 300];
 	entry_dir(name, dir, sizeof(dir));
@@ -351,7 +376,8 @@ static void remove_entry(const char *name, long jid)
 }
 
 /* With the global lock held. */
-static int gc_locked(void)
+static int
+gc_locked(void)
 {
 	char p[PATH_MAX];
 	int removed = 0;
@@ -397,7 +423,8 @@ static int gc_locked(void)
 	return removed;
 }
 
-int registry_gc(void)
+int
+registry_gc(void)
 {
 	int fd = global_lock();
 	if (fd < 0)
@@ -407,7 +434,8 @@ int registry_gc(void)
 	return n;
 }
 
-void registry_release(const struct registry_entry *e)
+void
+registry_release(const struct registry_entry *e)
 {
 	int fd = global_lock();
 	if (fd < 0)
@@ -421,7 +449,8 @@ void registry_release(const struct registry_entry *e)
 
 /* ---- create, lookup, list ------------------------------------------------------- */
 
-int registry_create(const char *name, long jid, struct registry_entry *e, char *err, size_t errlen)
+int
+registry_create(const char *name, long jid, struct registry_entry *e, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
 	memset(e, 0, sizeof(*e));
@@ -511,7 +540,8 @@ int registry_create(const char *name, long jid, struct registry_entry *e, char *
 	return lock;
 }
 
-int registry_set_init(struct registry_entry *e, pid_t pid)
+int
+registry_set_init(struct registry_entry *e, pid_t pid)
 {
 	char dir[PATH_MAX], num[32];
 	unsigned long long st;
@@ -529,7 +559,8 @@ int registry_set_init(struct registry_entry *e, pid_t pid)
 	return 0;
 }
 
-int registry_lookup(const char *id, struct registry_entry *e, char *err, size_t errlen)
+int
+registry_lookup(const char *id, struct registry_entry *e, char *err, size_t errlen)
 {
 	char name[REGISTRY_NAME_MAX];
 	memset(e, 0, sizeof(*e));
@@ -574,13 +605,15 @@ int registry_lookup(const char *id, struct registry_entry *e, char *err, size_t 
 	return 0;
 }
 
-static int by_jid(const void *a, const void *b)
+static int
+by_jid(const void *a, const void *b)
 {
 	const struct registry_entry *x = a, *y = b;
 	return (x->jid > y->jid) - (x->jid < y->jid);
 }
 
-int registry_list(struct registry_entry **v, size_t *n)
+int
+registry_list(struct registry_entry **v, size_t *n)
 {
 	char p[PATH_MAX];
 	*v = NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Linux jail registry: FreeBSD-style names and small integer jids for
  * jails made of namespaces. One root-only directory per running jail:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * HTTP/1.x for the http-socket: a strict request-head parser, an in-place
  * chunked body decoder, the CGI/uWSGI variable builder and the response head

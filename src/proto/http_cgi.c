@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * CGI/WSGI variables from a parsed HTTP request (RFC 3875 4.1): the request
  * line's parts, SERVER_* and REMOTE_*, and one HTTP_* variable per header (same

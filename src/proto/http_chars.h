@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Character classes and case-insensitive helpers shared by the HTTP parser
  * (http.c) and the CGI variable builder (http_cgi.c). Internal to src/proto.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What every protocol hands to the application runtime: a list of CGI-style
  * variables (as uWSGI builds them, §7.2) plus an I/O object for the body and

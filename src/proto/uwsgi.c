@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * uwsgi packet parser (uWSGI proto/uwsgi.c, core/protocol.c semantics, but
  * strict: a partial trailing record is an error, never silently skipped).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The uwsgi binary protocol (uWSGI's "socket"): a 4-byte header
  * (modifier1 u8, datasize u16 little-endian, modifier2 u8) and a vars block of

@@ -30,7 +30,8 @@ note_stop(int sig)
 }
 
 /* Writes all of buf; gives up on an error or a stop signal. 0 or -1. */
-static int write_all(int fd, const void *buf, size_t len)
+static int
+write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	while (len > 0) {
@@ -45,7 +46,8 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int connect_to(const char *addr)
+static int
+connect_to(const char *addr)
 {
 	struct sock_addr a;
 	char err[256];
@@ -75,7 +77,8 @@ static int connect_to(const char *addr)
 }
 
 /* rows and cols of the local terminal as two messages; 0 or -1. */
-static int send_winsize(int sock, int tty)
+static int
+send_winsize(int sock, int tty)
 {
 	struct winsize ws;
 	uint8_t msg[2 * PTY_FRAME_HEADER];
@@ -87,7 +90,8 @@ static int send_winsize(int sock, int tty)
 	return write_all(sock, msg, sizeof(msg));
 }
 
-static int send_input(int sock, bool framed, const uint8_t *data, size_t len)
+static int
+send_input(int sock, bool framed, const uint8_t *data, size_t len)
 {
 	if (framed) {
 		uint8_t hdr[PTY_FRAME_HEADER];
@@ -99,7 +103,8 @@ static int send_input(int sock, bool framed, const uint8_t *data, size_t len)
 }
 
 /* The copy loop; returns the exit status. */
-static int relay(int sock, bool framed, int tty, int sigfd)
+static int
+relay(int sock, bool framed, int tty, int sigfd)
 {
 	uint8_t buf[CLIENT_CHUNK];
 	if (framed && send_winsize(sock, tty) < 0)
@@ -149,7 +154,8 @@ static int relay(int sock, bool framed, int tty, int sigfd)
 	}
 }
 
-int pty_client_run(const char *addr, bool framed)
+int
+pty_client_run(const char *addr, bool framed)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGWINCH };
 	enum { NSIGS = sizeof(sigs) / sizeof(sigs[0]) };

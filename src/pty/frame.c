@@ -4,13 +4,15 @@
 
 #include <string.h>
 
-void pty_decoder_init(struct pty_decoder *d, size_t max_data)
+void
+pty_decoder_init(struct pty_decoder *d, size_t max_data)
 {
 	memset(d, 0, sizeof(*d));
 	d->max_data = max_data == 0 || max_data > UINT16_MAX ? UINT16_MAX : (uint32_t)max_data;
 }
 
-size_t pty_frame_header(uint8_t out[PTY_FRAME_HEADER], uint8_t modifier2, uint16_t datasize)
+size_t
+pty_frame_header(uint8_t out[PTY_FRAME_HEADER], uint8_t modifier2, uint16_t datasize)
 {
 	out[0] = 0;
 	out[1] = (uint8_t)(datasize & 0xff);
@@ -20,7 +22,8 @@ size_t pty_frame_header(uint8_t out[PTY_FRAME_HEADER], uint8_t modifier2, uint16
 }
 
 /* A complete header in d->hdr: what it means. */
-static void header_done(struct pty_decoder *d, struct pty_event *ev)
+static void
+header_done(struct pty_decoder *d, struct pty_event *ev)
 {
 	unsigned size = (unsigned)d->hdr[1] | ((unsigned)d->hdr[2] << 8);
 	unsigned mod2 = d->hdr[3];
@@ -53,7 +56,8 @@ static void header_done(struct pty_decoder *d, struct pty_event *ev)
 	}
 }
 
-size_t pty_decode(struct pty_decoder *d, const uint8_t *in, size_t len, struct pty_event *ev)
+size_t
+pty_decode(struct pty_decoder *d, const uint8_t *in, size_t len, struct pty_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	if (d->dead) {

@@ -98,10 +98,15 @@ static uint8_t scratch[PTY_BUF];	/* framed input, before decoding */
 
 /* ---- buffers ------------------------------------------------------------------- */
 
-static size_t buf_room(const struct buf *b) { return PTY_BUF - b->len; }
+static size_t
+buf_room(const struct buf *b)
+{
+	return PTY_BUF - b->len;
+}
 
 /* The free space, made contiguous at the end. */
-static uint8_t *buf_tail(struct buf *b)
+static uint8_t *
+buf_tail(struct buf *b)
 {
 	if (b->off > 0) {
 		memmove(b->p, b->p + b->off, b->len);
@@ -110,7 +115,8 @@ static uint8_t *buf_tail(struct buf *b)
 	return b->p + b->len;
 }
 
-static void buf_consumed(struct buf *b, size_t n)
+static void
+buf_consumed(struct buf *b, size_t n)
 {
 	b->off += n;
 	b->len -= n;
@@ -123,14 +129,16 @@ static void buf_consumed(struct buf *b, size_t n)
 static void on_sock(struct event_loop *loop, int fd, void *data, int mask);
 static void on_pty(struct event_loop *loop, int fd, void *data, int mask);
 
-static void cancel_timer(long long *id)
+static void
+cancel_timer(long long *id)
 {
 	if (*id > 0)
 		event_timer_del(router.loop, *id);
 	*id = 0;
 }
 
-static void session_free(struct session *s)
+static void
+session_free(struct session *s)
 {
 	cancel_timer(&s->idle_timer);
 	cancel_timer(&s->drain_timer);
@@ -147,7 +155,8 @@ static void session_free(struct session *s)
 	free(s);
 }
 
-static void on_kill_timer(struct event_loop *loop, long long id, void *data)
+static void
+on_kill_timer(struct event_loop *loop, long long id, void *data)
 {
 	struct session *s = data;
 	(void)loop;
@@ -168,7 +177,8 @@ static void on_kill_timer(struct event_loop *loop, long long id, void *data)
  * closed. The session itself goes once its child is reaped; it may be
  * freed here already. Never touch s after this.
  */
-static void session_hangup(struct session *s, const char *why)
+static void
+session_hangup(struct session *s, const char *why)
 {
 	if (s->closing)
 		return;
@@ -207,7 +217,8 @@ static void session_hangup(struct session *s, const char *why)
 }
 
 /* Interest in exactly mask on fd (adds and removes what differs). */
-static int want(int fd, int mask, event_fd_fn *cb, struct session *s)
+static int
+want(int fd, int mask, event_fd_fn *cb, struct session *s)
 {
 	int cur = event_mask(router.loop, fd);
 	if ((mask & ~cur) && event_add(router.loop, fd, mask & ~cur, cb, s) < 0)
@@ -217,7 +228,8 @@ static int want(int fd, int mask, event_fd_fn *cb, struct session *s)
 	return 0;
 }
 
-static void on_drain_timer(struct event_loop *loop, long long id, void *data)
+static void
+on_drain_timer(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -230,7 +242,8 @@ static void on_drain_timer(struct event_loop *loop, long long id, void *data)
  * After any I/O: the end of the session when nothing can flow any more,
  * otherwise the interest masks that match the buffers. -1 if s is gone.
  */
-static int session_update(struct session *s)
+static int
+session_update(struct session *s)
 {
 	if (s->pty_done && s->out.len == 0) {
 		session_hangup(s, "command exited");
@@ -250,14 +263,16 @@ static int session_update(struct session *s)
 	return 0;
 }
 
-static void set_winsize(struct session *s)
+static void
+set_winsize(struct session *s)
 {
 	if (s->pty >= 0 && !s->pty_done && ioctl(s->pty, TIOCSWINSZ, &s->ws) < 0)
 		log_errno("forkpty: TIOCSWINSZ");
 }
 
 /* Client input through the decoder into s->in: never more than the room. */
-static int feed_framed(struct session *s, const uint8_t *p, size_t n)
+static int
+feed_framed(struct session *s, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
 		struct pty_event ev;
@@ -294,7 +309,8 @@ static int feed_framed(struct session *s, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int sock_read(struct session *s)
+static int
+sock_read(struct session *s)
 {
 	size_t room = buf_room(&s->in);
 	if (room == 0)
@@ -314,7 +330,8 @@ static int sock_read(struct session *s)
 	return 0;
 }
 
-static int sock_write(struct session *s)
+static int
+sock_write(struct session *s)
 {
 	if (s->out.len == 0)
 		return 0;
@@ -331,14 +348,16 @@ static int sock_write(struct session *s)
 }
 
 /* The pty is finished (the slave side is closed everywhere, or broken). */
-static void pty_finished(struct session *s)
+static void
+pty_finished(struct session *s)
 {
 	s->pty_done = true;
 	s->in.len = s->in.off = 0;
 	event_del(router.loop, s->pty, EV_READ | EV_WRITE);
 }
 
-static void pty_read(struct session *s)
+static void
+pty_read(struct session *s)
 {
 	size_t room = buf_room(&s->out);
 	if (room == 0 || s->pty_done)
@@ -355,7 +374,8 @@ static void pty_read(struct session *s)
 	s->out.len += (size_t)n;
 }
 
-static void pty_write(struct session *s)
+static void
+pty_write(struct session *s)
 {
 	if (s->in.len == 0 || s->pty_done)
 		return;
@@ -370,7 +390,8 @@ static void pty_write(struct session *s)
 	buf_consumed(&s->in, (size_t)n);
 }
 
-static void on_sock(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_sock(struct event_loop *loop, int fd, void *data, int mask)
 {
 	struct session *s = data;
 	(void)loop;
@@ -384,7 +405,8 @@ static void on_sock(struct event_loop *loop, int fd, void *data, int mask)
 	session_update(s);
 }
 
-static void on_pty(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_pty(struct event_loop *loop, int fd, void *data, int mask)
 {
 	struct session *s = data;
 	(void)loop;
@@ -398,7 +420,8 @@ static void on_pty(struct event_loop *loop, int fd, void *data, int mask)
 	session_update(s);
 }
 
-static void on_idle_timer(struct event_loop *loop, long long id, void *data)
+static void
+on_idle_timer(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	struct session *s = data;
@@ -441,7 +464,8 @@ static void __attribute__((noreturn)) child_exec(void)
 }
 
 /* Best effort: tells the client why there is no terminal for it. */
-static void refuse(int fd, const char *what)
+static void
+refuse(int fd, const char *what)
 {
 	char msg[256];
 	int n = snprintf(msg, sizeof(msg), "stockade: forkpty router: %s: %s\r\n", what, strerror(errno));
@@ -450,7 +474,8 @@ static void refuse(int fd, const char *what)
 	}
 }
 
-static void session_start(int fd, bool framed, const struct sock_addr *peer)
+static void
+session_start(int fd, bool framed, const struct sock_addr *peer)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
 	s->sock = fd;
@@ -506,7 +531,8 @@ static void session_start(int fd, bool framed, const struct sock_addr *peer)
 
 static void on_listen(struct event_loop *loop, int fd, void *data, int mask);
 
-static void resume_accepting(struct event_loop *loop, long long id, void *data)
+static void
+resume_accepting(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	(void)data;
@@ -516,7 +542,8 @@ static void resume_accepting(struct event_loop *loop, long long id, void *data)
 			log_errno("forkpty: event_add(listener)");
 }
 
-static void on_listen(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_listen(struct event_loop *loop, int fd, void *data, int mask)
 {
 	struct listener *l = data;
 	(void)mask;
@@ -543,7 +570,8 @@ static void on_listen(struct event_loop *loop, int fd, void *data, int mask)
 
 /* ---- signals and the process ---------------------------------------------------------- */
 
-static void reap(void)
+static void
+reap(void)
 {
 	int status;
 	pid_t pid;
@@ -561,7 +589,8 @@ static void reap(void)
 	}
 }
 
-static void stop_router(void)
+static void
+stop_router(void)
 {
 	if (router.stopping)
 		return;
@@ -579,7 +608,8 @@ static void stop_router(void)
 	}
 }
 
-static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)data;
@@ -594,7 +624,8 @@ static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
 	}
 }
 
-static int loop_size(void)
+static int
+loop_size(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536)
@@ -602,7 +633,8 @@ static int loop_size(void)
 	return rl.rlim_cur < 256 ? 256 : (int)rl.rlim_cur;
 }
 
-static void set_command(const struct config *cfg)
+static void
+set_command(const struct config *cfg)
 {
 	const char *cmd = cfg->forkpty_command && cfg->forkpty_command[0] ? cfg->forkpty_command : PTY_DEFAULT_COMMAND;
 	if (!strchr(cmd, ' ')) {
@@ -686,7 +718,8 @@ static void __attribute__((noreturn)) router_main(const struct config *cfg, cons
 	_exit(0);
 }
 
-pid_t pty_router_spawn(const struct config *cfg, const int *fds)
+pid_t
+pty_router_spawn(const struct config *cfg, const int *fds)
 {
 	pid_t parent = getpid();
 	sigset_t all, old;

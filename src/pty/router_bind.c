@@ -11,12 +11,14 @@
 #include <limits.h>
 #include <stdio.h>
 
-size_t pty_router_count(const struct config *cfg)
+size_t
+pty_router_count(const struct config *cfg)
 {
 	return cfg->forkpty_router.n + cfg->forkpty_urouter.n;
 }
 
-const char *pty_router_addr(const struct config *cfg, size_t i, bool *framed)
+const char *
+pty_router_addr(const struct config *cfg, size_t i, bool *framed)
 {
 	bool f = i >= cfg->forkpty_router.n;
 	if (framed)
@@ -24,13 +26,15 @@ const char *pty_router_addr(const struct config *cfg, size_t i, bool *framed)
 	return f ? cfg->forkpty_urouter.v[i - cfg->forkpty_router.n] : cfg->forkpty_router.v[i];
 }
 
-static struct origin addr_origin(const struct config *cfg, size_t i)
+static struct origin
+addr_origin(const struct config *cfg, size_t i)
 {
 	size_t raw = cfg->forkpty_router.n;
 	return i >= raw ? cfg->forkpty_urouter.origin[i - raw] : cfg->forkpty_router.origin[i];
 }
 
-static int check_size(const struct config *cfg, const char *opt, unsigned long long v)
+static int
+check_size(const struct config *cfg, const char *opt, unsigned long long v)
 {
 	if (v <= USHRT_MAX)
 		return 0;
@@ -40,7 +44,8 @@ static int check_size(const struct config *cfg, const char *opt, unsigned long l
 	return -1;
 }
 
-int pty_router_bind(const struct config *cfg, int *fds)
+int
+pty_router_bind(const struct config *cfg, int *fds)
 {
 	size_t n = pty_router_count(cfg);
 	char err[256], name[SOCK_NAME_MAX];

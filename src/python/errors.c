@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wsgi.errors: a text stream whose writes go straight to the server log.
  * One instance serves every request; it holds no state.
@@ -7,7 +8,8 @@
 #include "base/log.h"
 
 /* Writes a str (as UTF-8, unencodable code points escaped) or bytes. */
-static int errors_emit(PyObject *obj)
+static int
+errors_emit(PyObject *obj)
 {
 	if (PyBytes_Check(obj)) {
 		log_write(PyBytes_AS_STRING(obj), (unsigned long)PyBytes_GET_SIZE(obj));
@@ -35,7 +37,8 @@ static int errors_emit(PyObject *obj)
 	return 0;
 }
 
-static PyObject *errors_write(PyObject *self, PyObject *obj)
+static PyObject *
+errors_write(PyObject *self, PyObject *obj)
 {
 	(void)self;
 	if (errors_emit(obj) < 0)
@@ -43,7 +46,8 @@ static PyObject *errors_write(PyObject *self, PyObject *obj)
 	return PyLong_FromSsize_t(PyObject_Length(obj));
 }
 
-static PyObject *errors_writelines(PyObject *self, PyObject *lines)
+static PyObject *
+errors_writelines(PyObject *self, PyObject *lines)
 {
 	(void)self;
 	PyObject *it = PyObject_GetIter(lines);
@@ -63,7 +67,8 @@ static PyObject *errors_writelines(PyObject *self, PyObject *lines)
 	Py_RETURN_NONE;
 }
 
-static PyObject *errors_flush(PyObject *self, PyObject *unused)
+static PyObject *
+errors_flush(PyObject *self, PyObject *unused)
 {
 	(void)self, (void)unused;
 	Py_RETURN_NONE;

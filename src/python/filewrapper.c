@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wsgi.file_wrapper(filelike, blksize=8192).
  *
@@ -11,7 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static PyObject *fw_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+static PyObject *
+fw_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
 	static char *kwlist[] = {"filelike", "blksize", NULL};
 	PyObject *filelike;
@@ -34,26 +36,30 @@ static PyObject *fw_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 	return (PyObject *)fw;
 }
 
-static int fw_traverse(PyObject *self, visitproc visit, void *arg)
+static int
+fw_traverse(PyObject *self, visitproc visit, void *arg)
 {
 	Py_VISIT(((struct wsgi_file_wrapper *)self)->filelike);
 	return 0;
 }
 
-static int fw_clear(PyObject *self)
+static int
+fw_clear(PyObject *self)
 {
 	Py_CLEAR(((struct wsgi_file_wrapper *)self)->filelike);
 	return 0;
 }
 
-static void fw_dealloc(PyObject *self)
+static void
+fw_dealloc(PyObject *self)
 {
 	PyObject_GC_UnTrack(self);
 	fw_clear(self);
 	Py_TYPE(self)->tp_free(self);
 }
 
-static PyObject *fw_iternext(PyObject *self)
+static PyObject *
+fw_iternext(PyObject *self)
 {
 	struct wsgi_file_wrapper *fw = (struct wsgi_file_wrapper *)self;
 
@@ -78,7 +84,8 @@ static PyObject *fw_iternext(PyObject *self)
 	return data;
 }
 
-int wsgi_file_wrapper_close(PyObject *self)
+int
+wsgi_file_wrapper_close(PyObject *self)
 {
 	struct wsgi_file_wrapper *fw = (struct wsgi_file_wrapper *)self;
 
@@ -87,7 +94,8 @@ int wsgi_file_wrapper_close(PyObject *self)
 	return wsgi_call_close(fw->filelike);
 }
 
-static PyObject *fw_close(PyObject *self, PyObject *unused)
+static PyObject *
+fw_close(PyObject *self, PyObject *unused)
 {
 	(void)unused;
 	if (wsgi_file_wrapper_close(self) < 0)
@@ -96,7 +104,8 @@ static PyObject *fw_close(PyObject *self, PyObject *unused)
 }
 
 /* obj.method() as a C integer; -1 (error cleared) if unavailable. */
-static long long call_int_method(PyObject *obj, const char *method)
+static long long
+call_int_method(PyObject *obj, const char *method)
 {
 	PyObject *r = PyObject_CallMethod(obj, method, NULL);
 	if (!r) {
@@ -110,7 +119,8 @@ static long long call_int_method(PyObject *obj, const char *method)
 	return v;
 }
 
-int wsgi_file_wrapper_fd(PyObject *self, off_t *offset, int64_t *count)
+int
+wsgi_file_wrapper_fd(PyObject *self, off_t *offset, int64_t *count)
 {
 	struct wsgi_file_wrapper *fw = (struct wsgi_file_wrapper *)self;
 	struct stat st;

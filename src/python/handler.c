@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One request: build environ, call the app, send what it returns.
  *
@@ -46,12 +47,14 @@ static PyObject *common_keys[NCOMMON];
 /* by_len[len] lists (index + 1) of the common names of that length */
 static unsigned char by_len[NAME_MAXLEN + 1][NAME_SLOTS];
 
-static PyObject *intern(const char *s)
+static PyObject *
+intern(const char *s)
 {
 	return PyUnicode_InternFromString(s);
 }
 
-static int init_common_keys(void)
+static int
+init_common_keys(void)
 {
 	memset(by_len, 0, sizeof(by_len));
 	for (size_t i = 0; i < NCOMMON; i++) {
@@ -71,7 +74,8 @@ static int init_common_keys(void)
 	return 0;
 }
 
-static int common_lookup(const char *key, size_t len)
+static int
+common_lookup(const char *key, size_t len)
 {
 	if (len > NAME_MAXLEN)
 		return -1;
@@ -83,7 +87,8 @@ static int common_lookup(const char *key, size_t len)
 	return -1;
 }
 
-int wsgi_handler_init(bool multithread, bool multiprocess)
+int
+wsgi_handler_init(bool multithread, bool multiprocess)
 {
 	if (init_common_keys() < 0)
 		return -1;
@@ -113,7 +118,8 @@ int wsgi_handler_init(bool multithread, bool multiprocess)
 	return 0;
 }
 
-void wsgi_handler_free(void)
+void
+wsgi_handler_free(void)
 {
 	for (size_t i = 0; i < NCOMMON; i++)
 		Py_CLEAR(common_keys[i]);
@@ -137,7 +143,8 @@ void wsgi_handler_free(void)
 /* ---- environ ------------------------------------------------------------ */
 
 /* CONTENT_LENGTH digits, or -1 when absent/invalid (then io decides). */
-static int64_t parse_length(const char *s, size_t len)
+static int64_t
+parse_length(const char *s, size_t len)
 {
 	int64_t v = 0;
 
@@ -151,7 +158,8 @@ static int64_t parse_length(const char *s, size_t len)
 	return v;
 }
 
-static bool https_on(const char *s, size_t len)
+static bool
+https_on(const char *s, size_t len)
 {
 	return (len == 2 && strncasecmp(s, "on", 2) == 0) || (len == 1 && s[0] == '1');
 }
@@ -161,7 +169,8 @@ static bool https_on(const char *s, size_t len)
 
 /* A dict sized for its entries up front: filled one by one, a plain one
  * would be resized three times on the way to ~20 entries, every request. */
-static PyObject *new_environ(Py_ssize_t entries)
+static PyObject *
+new_environ(Py_ssize_t entries)
 {
 #if PY_VERSION_HEX < 0x030D0000
 	return _PyDict_NewPresized(entries);
@@ -173,7 +182,8 @@ static PyObject *new_environ(Py_ssize_t entries)
 
 /* The request's variables, then the wsgi.* keys (set last so that a
  * variable can never shadow them). *input gets the wsgi.input object. */
-static PyObject *build_environ(const struct kv *vars, size_t nvars,
+static PyObject *
+build_environ(const struct kv *vars, size_t nvars,
                                struct request_io *io, PyObject **input)
 {
 	PyObject *env = new_environ((Py_ssize_t)nvars + N_WSGI_KEYS);
@@ -233,7 +243,8 @@ fail:
 /* ---- response ----------------------------------------------------------- */
 
 /* The head, unless already sent: needs start_response() to have run. */
-static int ensure_head(struct wsgi_req *req, int64_t content_length)
+static int
+ensure_head(struct wsgi_req *req, int64_t content_length)
 {
 	if (req->head_sent)
 		return req->failed ? -1 : 0;
@@ -245,7 +256,8 @@ static int ensure_head(struct wsgi_req *req, int64_t content_length)
 	return wsgi_send_head(req, content_length);
 }
 
-static int not_bytes(PyObject *item)
+static int
+not_bytes(PyObject *item)
 {
 	PyErr_Format(PyExc_TypeError, "the app must yield bytes, not %.100s",
 	             Py_TYPE(item)->tp_name);
@@ -254,7 +266,8 @@ static int not_bytes(PyObject *item)
 
 /* A list or tuple: checked whole first, so a bad item becomes a clean 500
  * and a good one gets an exact Content-Length. */
-static int send_sequence(struct wsgi_req *req, PyObject *seq)
+static int
+send_sequence(struct wsgi_req *req, PyObject *seq)
 {
 	Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
 	int64_t total = 0;
@@ -281,7 +294,8 @@ static int send_sequence(struct wsgi_req *req, PyObject *seq)
 	return 0;
 }
 
-static int send_iterable(struct wsgi_req *req, PyObject *iterable)
+static int
+send_iterable(struct wsgi_req *req, PyObject *iterable)
 {
 	PyObject *it = PyObject_GetIter(iterable);
 	PyObject *item;
@@ -302,7 +316,8 @@ static int send_iterable(struct wsgi_req *req, PyObject *iterable)
 }
 
 /* A real file goes out with send_file; anything else is iterated. */
-static int send_file_wrapper(struct wsgi_req *req, PyObject *fw)
+static int
+send_file_wrapper(struct wsgi_req *req, PyObject *fw)
 {
 	off_t offset;
 	int64_t count;
@@ -346,7 +361,8 @@ wsgi_call_close(PyObject *obj)
 }
 
 /* result.close(), if it has one. 0, or -1 with an exception set. */
-static int close_result(PyObject *result)
+static int
+close_result(PyObject *result)
 {
 	if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
 		return 0;
@@ -356,7 +372,8 @@ static int close_result(PyObject *result)
 }
 
 /* After a failure: a 500 if the client has seen nothing yet. */
-static int internal_error(struct wsgi_req *req)
+static int
+internal_error(struct wsgi_req *req)
 {
 	static const char body[] = "Internal Server Error";
 
@@ -372,7 +389,8 @@ static int internal_error(struct wsgi_req *req)
 	return 0;
 }
 
-static int respond(struct wsgi_req *req, PyObject *result)
+static int
+respond(struct wsgi_req *req, PyObject *result)
 {
 	int rc;
 
@@ -393,7 +411,8 @@ static int respond(struct wsgi_req *req, PyObject *result)
 	return rc == 0 ? 0 : internal_error(req);
 }
 
-int wsgi_handler_run(PyObject *app, const struct kv *vars, size_t nvars,
+int
+wsgi_handler_run(PyObject *app, const struct kv *vars, size_t nvars,
                      struct request_io *io)
 {
 	struct wsgi_req req = {.io = io};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wsgi.input: the request body as a binary file-like object.
  *
@@ -24,7 +25,8 @@ struct input {
 	bool busy;		/* in io with the GIL released */
 };
 
-PyObject *wsgi_input_new(struct request_io *io, int64_t content_length)
+PyObject *
+wsgi_input_new(struct request_io *io, int64_t content_length)
 {
 	struct input *in = PyObject_New(struct input, &wsgi_input_type);
 	if (!in)
@@ -39,7 +41,8 @@ PyObject *wsgi_input_new(struct request_io *io, int64_t content_length)
 	return (PyObject *)in;
 }
 
-void wsgi_input_detach(PyObject *obj)
+void
+wsgi_input_detach(PyObject *obj)
 {
 	struct input *in = (struct input *)obj;
 	in->io = NULL;
@@ -48,19 +51,22 @@ void wsgi_input_detach(PyObject *obj)
 	in->start = in->end = in->cap = 0;
 }
 
-static void input_dealloc(PyObject *obj)
+static void
+input_dealloc(PyObject *obj)
 {
 	PyMem_Free(((struct input *)obj)->buf);
 	PyObject_Free(obj);
 }
 
-static size_t buffered(const struct input *in)
+static size_t
+buffered(const struct input *in)
 {
 	return in->end - in->start;
 }
 
 /* Refuses use after the request: the io object is gone by then. */
-static int input_check(struct input *in)
+static int
+input_check(struct input *in)
 {
 	if (in->io)
 		return 0;
@@ -70,7 +76,8 @@ static int input_check(struct input *in)
 
 /* Up to n bytes from io into dst: >0, 0 at end of body, -1 with an
  * exception set. */
-static Py_ssize_t input_fill(struct input *in, char *dst, size_t n)
+static Py_ssize_t
+input_fill(struct input *in, char *dst, size_t n)
 {
 	if (input_check(in) < 0)
 		return -1;
@@ -111,7 +118,8 @@ static Py_ssize_t input_fill(struct input *in, char *dst, size_t n)
 }
 
 /* Up to n bytes (SIZE_MAX: all of the rest), buffered bytes first. */
-static PyObject *input_read_upto(struct input *in, size_t n)
+static PyObject *
+input_read_upto(struct input *in, size_t n)
 {
 	size_t have = buffered(in);
 
@@ -172,7 +180,8 @@ static PyObject *input_read_upto(struct input *in, size_t n)
 }
 
 /* Makes room for at least INPUT_CHUNK more bytes after in->end. */
-static void input_make_room(struct input *in)
+static void
+input_make_room(struct input *in)
 {
 	if (in->start > 0) {
 		memmove(in->buf, in->buf + in->start, buffered(in));
@@ -192,7 +201,8 @@ static void input_make_room(struct input *in)
 }
 
 /* One line including its '\n', at most `limit` bytes; b"" at the end. */
-static PyObject *input_readline_upto(struct input *in, size_t limit)
+static PyObject *
+input_readline_upto(struct input *in, size_t limit)
 {
 	size_t scanned = 0;
 
@@ -229,7 +239,8 @@ static PyObject *input_readline_upto(struct input *in, size_t limit)
 }
 
 /* None or a negative number mean "no limit" (SIZE_MAX). */
-static int parse_size(PyObject *arg, size_t *out)
+static int
+parse_size(PyObject *arg, size_t *out)
 {
 	if (!arg || arg == Py_None) {
 		*out = SIZE_MAX;
@@ -242,7 +253,8 @@ static int parse_size(PyObject *arg, size_t *out)
 	return 0;
 }
 
-static int parse_optional_size(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+static int
+parse_optional_size(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                                const char *name, size_t *out)
 {
 	if (nargs > 1) {
@@ -254,7 +266,8 @@ static int parse_optional_size(PyObject *self, PyObject *const *args, Py_ssize_t
 	return parse_size(nargs ? args[0] : NULL, out);
 }
 
-static PyObject *input_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *
+input_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	size_t n;
 	if (parse_optional_size(self, args, nargs, "read", &n) < 0)
@@ -262,7 +275,8 @@ static PyObject *input_read(PyObject *self, PyObject *const *args, Py_ssize_t na
 	return input_read_upto((struct input *)self, n);
 }
 
-static PyObject *input_readline(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *
+input_readline(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	size_t n;
 	if (parse_optional_size(self, args, nargs, "readline", &n) < 0)
@@ -270,7 +284,8 @@ static PyObject *input_readline(PyObject *self, PyObject *const *args, Py_ssize_
 	return input_readline_upto((struct input *)self, n);
 }
 
-static PyObject *input_readlines(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *
+input_readlines(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
 	size_t hint;
 	if (parse_optional_size(self, args, nargs, "readlines", &hint) < 0)
@@ -304,7 +319,8 @@ fail:
 	return NULL;
 }
 
-static PyObject *input_iternext(PyObject *self)
+static PyObject *
+input_iternext(PyObject *self)
 {
 	if (input_check((struct input *)self) < 0)
 		return NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * start_response(status, headers, exc_info=None) and the write() callable
  * it returns, plus sending the head and body through request_io.
@@ -23,7 +24,8 @@ struct start_response {
 static PyObject *sr_vectorcall(PyObject *self, PyObject *const *args,
                                size_t nargsf, PyObject *kwnames);
 
-PyObject *wsgi_start_response_new(struct wsgi_req *req)
+PyObject *
+wsgi_start_response_new(struct wsgi_req *req)
 {
 	struct start_response *sr = PyObject_New(struct start_response, &wsgi_start_response_type);
 	if (!sr)
@@ -33,13 +35,15 @@ PyObject *wsgi_start_response_new(struct wsgi_req *req)
 	return (PyObject *)sr;
 }
 
-void wsgi_start_response_detach(PyObject *obj)
+void
+wsgi_start_response_detach(PyObject *obj)
 {
 	((struct start_response *)obj)->req = NULL;
 }
 
 /* The bytes of a str that is entirely latin-1, without copying. */
-static int latin1_view(PyObject *s, const char **p, Py_ssize_t *len)
+static int
+latin1_view(PyObject *s, const char **p, Py_ssize_t *len)
 {
 #if PY_VERSION_HEX < 0x030C0000
 	if (PyUnicode_READY(s) < 0)	/* legacy strings; a no-op from 3.12 */
@@ -55,7 +59,8 @@ static int latin1_view(PyObject *s, const char **p, Py_ssize_t *len)
 /* A header name or value, or the status: a latin-1 str without CR, LF or
  * NUL (which would split or truncate the response head). Its bytes go to
  * *pp and *lenp when those are not NULL. */
-static int check_text(PyObject *s, const char *what, const char **pp, Py_ssize_t *lenp)
+static int
+check_text(PyObject *s, const char *what, const char **pp, Py_ssize_t *lenp)
 {
 	const char *p;
 	Py_ssize_t len;
@@ -86,7 +91,8 @@ static int check_text(PyObject *s, const char *what, const char **pp, Py_ssize_t
 }
 
 /* "NNN reason": three digits, a space, and a (possibly empty) reason. */
-static int check_status(PyObject *status)
+static int
+check_status(PyObject *status)
 {
 	const char *p;
 	Py_ssize_t len;
@@ -102,7 +108,8 @@ static int check_status(PyObject *status)
 	return 0;
 }
 
-static int check_header_name(PyObject *name)
+static int
+check_header_name(PyObject *name)
 {
 	const char *p;
 	Py_ssize_t len;
@@ -124,7 +131,8 @@ static int check_header_name(PyObject *name)
 
 /* Validates the headers list and returns it as a tuple, so that later
  * changes the app makes to its list cannot pull strings from under io. */
-static PyObject *check_headers(PyObject *headers)
+static PyObject *
+check_headers(PyObject *headers)
 {
 	if (!PyList_Check(headers)) {
 		PyErr_Format(PyExc_TypeError, "headers must be a list, not %.100s",
@@ -147,7 +155,8 @@ static PyObject *check_headers(PyObject *headers)
 
 /* start_response(..., exc_info) after the head went out: PEP 3333 says to
  * raise the original exception again. */
-static PyObject *reraise(PyObject *exc_info)
+static PyObject *
+reraise(PyObject *exc_info)
 {
 	if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3 ||
 	    !PyExceptionInstance_Check(PyTuple_GET_ITEM(exc_info, 1))) {
@@ -165,7 +174,8 @@ static PyObject *reraise(PyObject *exc_info)
 
 static PyMethodDef write_def;
 
-static PyObject *start_response(struct start_response *sr, PyObject *status,
+static PyObject *
+start_response(struct start_response *sr, PyObject *status,
                                 PyObject *headers, PyObject *exc_info)
 {
 	struct wsgi_req *req = sr->req;
@@ -197,7 +207,8 @@ static PyObject *start_response(struct start_response *sr, PyObject *status,
 
 /* Accepts start_response(status, headers[, exc_info]) with any of them by
  * keyword, like wsgiref does. */
-static PyObject *sr_vectorcall(PyObject *self, PyObject *const *args,
+static PyObject *
+sr_vectorcall(PyObject *self, PyObject *const *args,
                                size_t nargsf, PyObject *kwnames)
 {
 	static const char *const names[] = {"status", "headers", "exc_info"};
@@ -234,7 +245,8 @@ static PyObject *sr_vectorcall(PyObject *self, PyObject *const *args,
 }
 
 /* write(data): PEP 3333's imperative API; sends the head if needed. */
-static PyObject *sr_write(PyObject *self, PyObject *data)
+static PyObject *
+sr_write(PyObject *self, PyObject *data)
 {
 	struct wsgi_req *req = ((struct start_response *)self)->req;
 
@@ -279,7 +291,8 @@ PyTypeObject wsgi_start_response_type = {
 	.tp_call = PyVectorcall_Call,
 };
 
-int wsgi_send_head(struct wsgi_req *req, int64_t content_length)
+int
+wsgi_send_head(struct wsgi_req *req, int64_t content_length)
 {
 	struct kv stack[32];
 	struct kv *hv = stack;
@@ -313,7 +326,8 @@ int wsgi_send_head(struct wsgi_req *req, int64_t content_length)
 	return rc < 0 ? -1 : 0;
 }
 
-int wsgi_send_body(struct wsgi_req *req, const char *data, size_t len)
+int
+wsgi_send_body(struct wsgi_req *req, const char *data, size_t len)
 {
 	if (req->failed)
 		return -1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Interpreter life cycle: start CPython, set sys.path, import the app,
  * survive fork(), shut down. The per-request side is in handler.c.
@@ -33,7 +34,8 @@ static void gil_idle(void);
 /* ---- logging Python errors ---------------------------------------------- */
 
 /* "Type: message" for the one-line summary. */
-static void log_summary(const char *what, PyObject *type, PyObject *value)
+static void
+log_summary(const char *what, PyObject *type, PyObject *value)
 {
 	const char *name = PyExceptionClass_Check(type) ?
 		PyExceptionClass_Name(type) : "exception";
@@ -50,7 +52,8 @@ static void log_summary(const char *what, PyObject *type, PyObject *value)
 	Py_XDECREF(msg);
 }
 
-static void log_traceback(PyObject *type, PyObject *value, PyObject *tb)
+static void
+log_traceback(PyObject *type, PyObject *value, PyObject *tb)
 {
 	PyObject *lines = NULL, *text = NULL, *bytes = NULL;
 
@@ -74,7 +77,8 @@ static void log_traceback(PyObject *type, PyObject *value, PyObject *tb)
 	Py_XDECREF(bytes);
 }
 
-void wsgi_log_exception(const char *what)
+void
+wsgi_log_exception(const char *what)
 {
 	PyObject *type, *value, *tb;
 
@@ -102,13 +106,15 @@ void wsgi_log_exception(const char *what)
 
 /* ---- start-up ----------------------------------------------------------- */
 
-static bool is_dir(const char *path)
+static bool
+is_dir(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static bool config_failed(PyStatus status, const char *what)
+static bool
+config_failed(PyStatus status, const char *what)
 {
 	if (!PyStatus_Exception(status))
 		return false;
@@ -121,7 +127,8 @@ static bool config_failed(PyStatus status, const char *what)
  * `venv/bin/python3` is: sys.executable points into it, and Python's own
  * path logic then uses the base installation's stdlib with the venv's
  * site-packages. Anything else is a prefix, i.e. PYTHONHOME. */
-static bool set_home(PyConfig *config, const char *home)
+static bool
+set_home(PyConfig *config, const char *home)
 {
 	char *pyvenv = xasprintf("%s/pyvenv.cfg", home);
 	bool venv = access(pyvenv, F_OK) == 0;
@@ -153,7 +160,8 @@ static const struct {
 
 /* The environment is ignored except PYTHONMALLOC: valgrind and ASan runs
  * need Python's allocator swapped for malloc to see its memory at all. */
-static int preinitialize(void)
+static int
+preinitialize(void)
 {
 	const char *want = getenv("PYTHONMALLOC");
 	PyPreConfig pre;
@@ -167,7 +175,8 @@ static int preinitialize(void)
 	return config_failed(Py_PreInitialize(&pre), "pre-initialization") ? -1 : 0;
 }
 
-static int start_interpreter(const struct wsgi_config *cfg)
+static int
+start_interpreter(const struct wsgi_config *cfg)
 {
 	static char *argv[] = {"stockade"};
 	PyConfig config;
@@ -202,7 +211,8 @@ fail:
 	return -1;
 }
 
-static int path_insert(PyObject *path, Py_ssize_t *at, const char *dir)
+static int
+path_insert(PyObject *path, Py_ssize_t *at, const char *dir)
 {
 	PyObject *s = PyUnicode_DecodeFSDefault(dir);
 	if (!s)
@@ -213,7 +223,8 @@ static int path_insert(PyObject *path, Py_ssize_t *at, const char *dir)
 }
 
 /* sys.path = [pythonpath..., ".", <default>] */
-static int setup_sys_path(const struct wsgi_config *cfg)
+static int
+setup_sys_path(const struct wsgi_config *cfg)
 {
 	PyObject *path = PySys_GetObject("path");	/* borrowed */
 	Py_ssize_t at = 0;
@@ -244,7 +255,8 @@ static int setup_sys_path(const struct wsgi_config *cfg)
  * install_signal_handlers = 0 (and subprocess, asyncio... import it).
  * Import it now and hand SIGINT back, so Ctrl-C and the server's own
  * signal set-up keep their meaning. */
-static int keep_sigint(void)
+static int
+keep_sigint(void)
 {
 	struct sigaction before;
 	sigaction(SIGINT, NULL, &before);
@@ -263,7 +275,8 @@ static int keep_sigint(void)
 	return rc;
 }
 
-static int init_globals(const struct wsgi_config *cfg)
+static int
+init_globals(const struct wsgi_config *cfg)
 {
 	if (keep_sigint() < 0)
 		return -1;
@@ -287,7 +300,8 @@ static int init_globals(const struct wsgi_config *cfg)
 	return wsgi_handler_init(cfg->enable_threads, cfg->multiprocess);
 }
 
-static void free_config(void)
+static void
+free_config(void)
 {
 	free(cfg_wsgi_file);
 	free(cfg_module);
@@ -295,7 +309,8 @@ static void free_config(void)
 	cfg_wsgi_file = cfg_module = cfg_callable = NULL;
 }
 
-int wsgi_init(const struct wsgi_config *cfg)
+int
+wsgi_init(const struct wsgi_config *cfg)
 {
 	/* our static types cannot outlive one interpreter: once per process */
 	if (started || finalized) {
@@ -322,7 +337,8 @@ int wsgi_init(const struct wsgi_config *cfg)
 
 /* "/srv/app/wsgi.py" -> "stockade_file__srv_app_wsgi_py", like uWSGI's
  * uwsgi_file_* names: unique per path and a valid identifier. */
-static char *file_module_name(const char *path)
+static char *
+file_module_name(const char *path)
 {
 	char *name = xasprintf("stockade_file_%s", path);
 	for (char *p = name + strlen("stockade_file_"); *p; p++)
@@ -332,7 +348,8 @@ static char *file_module_name(const char *path)
 }
 
 /* Executes a source file as a fresh module registered in sys.modules. */
-static PyObject *import_file(const char *path)
+static PyObject *
+import_file(const char *path)
 {
 	size_t len;
 	char *src = read_file(path, &len);
@@ -366,7 +383,8 @@ static PyObject *import_file(const char *path)
 	return mod;
 }
 
-static PyObject *find_callable(PyObject *mod, const char *name)
+static PyObject *
+find_callable(PyObject *mod, const char *name)
 {
 	PyObject *app = PyObject_GetAttrString(mod, name);
 	if (!app) {
@@ -390,7 +408,8 @@ static PyObject *find_callable(PyObject *mod, const char *name)
 	return app;
 }
 
-int wsgi_load_app(void)
+int
+wsgi_load_app(void)
 {
 	PyObject *mod, *app;
 	char *what;
@@ -438,7 +457,8 @@ int wsgi_load_app(void)
 /* ---- fork and shutdown -------------------------------------------------- */
 
 /* Makes sure the calling thread holds the GIL. */
-static void gil_hold(void)
+static void
+gil_hold(void)
 {
 	if (idle_ts) {
 		PyEval_RestoreThread(idle_ts);
@@ -447,13 +467,15 @@ static void gil_hold(void)
 }
 
 /* With enable-threads, lets app threads run while the worker is idle. */
-static void gil_idle(void)
+static void
+gil_idle(void)
 {
 	if (wsgi_threads && !idle_ts)
 		idle_ts = PyEval_SaveThread();
 }
 
-void wsgi_after_fork(void)
+void
+wsgi_after_fork(void)
 {
 	if (!started)
 		return;
@@ -469,7 +491,8 @@ void wsgi_after_fork(void)
 	gil_idle();
 }
 
-void wsgi_finalize(void)
+void
+wsgi_finalize(void)
 {
 	if (!started)
 		return;
@@ -486,7 +509,8 @@ void wsgi_finalize(void)
 	finalized = true;
 }
 
-int wsgi_handle(const struct kv *vars, size_t nvars, struct request_io *io)
+int
+wsgi_handle(const struct kv *vars, size_t nvars, struct request_io *io)
 {
 	if (!wsgi_app) {
 		log_msg("python: no app loaded");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Embedded CPython running one PEP 3333 (WSGI) application.
  *

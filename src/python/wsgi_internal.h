@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the embedded-Python sources in src/python; not a public API. */
 #ifndef STOCKADE_WSGI_INTERNAL_H
 #define STOCKADE_WSGI_INTERNAL_H

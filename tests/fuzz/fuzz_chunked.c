@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the in-place chunked decoder. The first input byte
  * picks where the rest is cut into pieces; decoding piece by piece (each in

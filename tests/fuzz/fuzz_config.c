@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the configuration reader: the input is an ini file,
  * run through loader_init -> config_load_ini -> config_resolve ->

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the HTTP request parser, the CGI variable builder and
  * the response head formatter. Besides memory errors (ASan) it checks:

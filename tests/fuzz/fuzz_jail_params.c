@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the jail parameter parser: the input is split into
  * lines, each one an option of struct config, then jail_spec_build ->

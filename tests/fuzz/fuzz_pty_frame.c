@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the forkpty router's framing decoder (src/pty/frame.c):
  * the incremental decoder, fed in chunks whose sizes come from the input,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the uwsgi packet parser: documented results only,
  * vars inside the packet, prefixes never decide differently.

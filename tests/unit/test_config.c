@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Configuration: sources, syntax, magic, passes, logic and errors. */
 #include <criterion/criterion.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Emperor: throttle and blacklist math, the monitors' scanner, the vassal
  * table, a vassal's argv and the tyrant-jail policy. */
 #include <criterion/criterion.h>

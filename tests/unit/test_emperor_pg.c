@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The pg:// monitor without a database: its argument, password masking,
  * row names, epoch timestamps and row checks; and the vassal fetching its
  * config over a socketpair as the Emperor pushes it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hardening (issue 12): atomic file replacement, read/write helpers that
  * survive signals and short counts, unix socket files never wider than

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hooks: phases, family order, actions, the command runner, failures, check. */
 #include <criterion/criterion.h>
 #include <errno.h>

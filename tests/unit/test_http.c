@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for src/proto/http.c: request head parser, chunked decoder,
  * CGI variables and response framing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jail_close_fds(): what a jailed process keeps of its descriptors. Each
  * case runs in a child, since it closes everything else (Criterion's own
  * descriptors included); the child answers with its exit status. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * FreeBSD jail backend through its OS seam (src/jail/freebsd_sys.h): runs on
  * Linux. Every jail(2)/libjail call goes to a fake that records it; specs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Jail parameters: jail/jail-ip4/jail-ip6/jail2/jail-attach -> struct jail_spec. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>

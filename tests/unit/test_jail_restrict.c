@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Privileges of jailed root on Linux: the capability set per allow.* and
  * securelevel (pure, any user), validation, and the restriction applied to

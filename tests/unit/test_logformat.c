@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The request log line: log-format compiled once and rendered for every
  * variable, uWSGI's default line, JSON escaping, unknown variables, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for src/pty/frame.c, the forkpty router's uwsgi-framing
  * decoder: every message kind, every split point of a mixed stream, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Static files: the path normaliser, confinement to the mapped directory
  * (realpath: '..' and symlinks), the Expires rules, MIME types, HTTP dates,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for src/proto/uwsgi.c. Packets are copied to the end of a page
  * followed by a PROT_NONE page, so a read past the input crashes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Embedded Python / WSGI runtime. A fake request_io serves the request body
  * in small pieces and records the response; the apps live in
