@@ -5,6 +5,7 @@
  */
 #include "server/vassal.h"
 #include "config/config.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "server/scoreboard.h"
 #include "base/util.h"
@@ -21,7 +22,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static struct {
@@ -34,13 +34,6 @@ static struct {
 	long long next_heartbeat;
 	bool euid_lowered;          /* vassal_early() lowered the effective ids */
 } V = { .fd = -1, .cfg_fd = -1 };
-
-static long long now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 bool vassal_active(void) { return V.fd >= 0; }
 int vassal_fd(void) { return V.fd; }
@@ -328,7 +321,7 @@ void vassal_tick(const struct config *cfg, const struct scoreboard *sb)
 		V.loyal_sent = true;
 	}
 	if (cfg && cfg->heartbeat) {
-		long long now = now_s();
+		long long now = clock_s();
 		if (now >= V.next_heartbeat) {
 			vassal_notify(VASSAL_MSG_HEARTBEAT);
 			V.next_heartbeat = now + (long long)cfg->heartbeat;

@@ -6,6 +6,7 @@
  */
 #include "server/vassal.h"
 #include "emperor/vassal_exec.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -15,18 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CONFIG_TIMEOUT_MS 10000    /* an Emperor answers at once; a stuck one is an error */
 #define UWSGI_MOD_CONFIG 115
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static int env_fd(const char *name)
 {
@@ -41,7 +34,7 @@ static int read_by(int fd, unsigned char *buf, size_t len, long long deadline)
 {
 	size_t got = 0;
 	while (got < len) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -84,7 +77,7 @@ char *vassal_config_fetch(size_t *len, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot ask the Emperor for it: %s", strerror(errno));
 		return NULL;
 	}
-	long long deadline = now_ms() + CONFIG_TIMEOUT_MS;
+	long long deadline = clock_ms() + CONFIG_TIMEOUT_MS;
 	unsigned char hdr[4];
 	if (read_by(cfd, hdr, sizeof(hdr), deadline) < 0) {
 		snprintf(err, errlen, "no answer from the Emperor: %s", strerror(errno));
