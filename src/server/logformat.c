@@ -95,13 +95,13 @@ int logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t e
 			const char *hint = closest_name(name, len);
 			bool upper = len > 0 && name[0] >= 'A' && name[0] <= 'Z';
 			if (hint)
-				snprintf(err, errlen, "log-format: unknown variable %%(%.*s) (did you mean %%(%s)?)",
+				errbuf_set(err, errlen, "log-format: unknown variable %%(%.*s) (did you mean %%(%s)?)",
 				         (int)len, name, hint);
 			else if (upper)
-				snprintf(err, errlen, "log-format: unknown variable %%(%.*s) (a request variable is %%(var.%.*s))",
+				errbuf_set(err, errlen, "log-format: unknown variable %%(%.*s) (a request variable is %%(var.%.*s))",
 				         (int)len, name, (int)len, name);
 			else
-				snprintf(err, errlen, "log-format: unknown variable %%(%.*s) (app-defined log variables are not supported)",
+				errbuf_set(err, errlen, "log-format: unknown variable %%(%.*s) (app-defined log variables are not supported)",
 				         (int)len, name);
 			logformat_free(lf);
 			return -1;
@@ -486,7 +486,7 @@ static int enc_template(struct log_encoder *e, char *t, char *err, size_t errlen
 			found = true;
 		}
 		if (!found) {
-			snprintf(err, errlen, "log-req-encoder: unknown variable ${%.*s} (known: msg msgnl unix micros millis strftime:FMT)",
+			errbuf_set(err, errlen, "log-req-encoder: unknown variable ${%.*s} (known: msg msgnl unix micros millis strftime:FMT)",
 			         (int)len, name);
 			return -1;
 		}
@@ -507,7 +507,7 @@ int log_encoder_compile(struct log_encoder *e, const char *spec, char *err, size
 		*args++ = '\0';
 	char *colon = memchr(e->src, ':', nlen);
 	if (colon) {
-		snprintf(err, errlen, "log-req-encoder: '%s': named loggers (%s) are not supported", spec, colon);
+		errbuf_set(err, errlen, "log-req-encoder: '%s': named loggers (%s) are not supported", spec, colon);
 		goto fail;
 	}
 	static const struct { const char *n; enum enc_kind k; } kinds[] = {
@@ -519,7 +519,7 @@ int log_encoder_compile(struct log_encoder *e, const char *spec, char *err, size
 		if (strcmp(kinds[i].n, e->src) == 0)
 			break;
 	if (i == sizeof(kinds) / sizeof(kinds[0])) {
-		snprintf(err, errlen, "log-req-encoder: unknown encoder '%s' (prefix suffix nl format json)", e->src);
+		errbuf_set(err, errlen, "log-req-encoder: unknown encoder '%s' (prefix suffix nl format json)", e->src);
 		goto fail;
 	}
 	e->kind = kinds[i].k;
@@ -619,7 +619,7 @@ const char *reqlog_file(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->req_logger.n == 0)
 		return NULL;
 	if (cfg->req_logger.n > 1) {
-		snprintf(err, errlen, "req-logger: only one request logger is supported");
+		errbuf_set(err, errlen, "req-logger: only one request logger is supported");
 		return NULL;
 	}
 	const char *v = cfg->req_logger.v[0];
@@ -632,8 +632,18 @@ const char *reqlog_file(const struct config *cfg, char *err, size_t errlen)
 		if (*path && !strchr(path, '='))
 			return path;
 	}
-	snprintf(err, errlen, "req-logger: '%s': supported are file:PATH (or file:logfile=PATH) and stdio", v);
+	errbuf_set(err, errlen, "req-logger: '%s': supported are file:PATH (or file:logfile=PATH) and stdio", v);
 	return NULL;
+}
+
+/* An error in an option's value, where it was given ("config" when the
+ * value comes from elsewhere, log-format-json's default format say). */
+static void
+option_error(const struct config *cfg, const char *option, const char *msg)
+{
+	const struct origin *o = config_origin(cfg, option);
+
+	config_error(o ? *o : (struct origin){ "config", 0 }, "%s", msg);
 }
 
 int reqlog_setup(const struct config *cfg)
@@ -644,8 +654,7 @@ int reqlog_setup(const struct config *cfg)
 	if (!fmt && cfg->log_format_json)
 		fmt = DEFAULT_JSON_FORMAT;
 	if (fmt && logformat_compile(&reqlog.fmt, fmt, err, sizeof(err)) < 0) {
-		const struct origin *o = config_origin(cfg, cfg->log_format ? "log-format" : "log-format-json");
-		config_error(o ? *o : (struct origin){ "config", 0 }, "%s", err);
+		option_error(cfg, cfg->log_format ? "log-format" : "log-format-json", err);
 		return -1;
 	}
 	reqlog.fmt.json = cfg->log_format_json;
@@ -662,8 +671,7 @@ int reqlog_setup(const struct config *cfg)
 		}
 	}
 	if (reqlog_file(cfg, err, sizeof(err)) == NULL && err[0]) {
-		const struct origin *o = config_origin(cfg, "req-logger");
-		config_error(o ? *o : (struct origin){ "config", 0 }, "%s", err);
+		option_error(cfg, "req-logger", err);
 		return -1;
 	}
 	reqlog.enabled = !cfg->disable_logging;

@@ -109,19 +109,19 @@ int vassal_tyrant_policy(struct config *cfg, const char *owner, char *err, size_
 {
 	struct owner o;
 	if (parse_owner(owner, &o) < 0) {
-		snprintf(err, errlen, "invalid owner '%s' (expected uid:gid with neither 0)", owner);
+		errbuf_set(err, errlen, "invalid owner '%s' (expected uid:gid with neither 0)", owner);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(tyrant_refused) / sizeof(tyrant_refused[0]); i++) {
 		if (config_origin(cfg, tyrant_refused[i])) {
-			snprintf(err, errlen, "option '%s' is not allowed in a tyrant vassal (it acts as root)",
+			errbuf_set(err, errlen, "option '%s' is not allowed in a tyrant vassal (it acts as root)",
 			         tyrant_refused[i]);
 			return -1;
 		}
 	}
 	for (size_t i = 0; i < sizeof(tyrant_root_phases) / sizeof(tyrant_root_phases[0]); i++) {
 		if (hooks_any(cfg, tyrant_root_phases[i])) {
-			snprintf(err, errlen, "%s hooks are not allowed in a tyrant vassal (they run as root)",
+			errbuf_set(err, errlen, "%s hooks are not allowed in a tyrant vassal (they run as root)",
 			         hook_phase_name(tyrant_root_phases[i]));
 			return -1;
 		}
@@ -129,11 +129,11 @@ int vassal_tyrant_policy(struct config *cfg, const char *owner, char *err, size_
 	uid_t u;
 	gid_t g;
 	if (cfg->uid && (user_id(cfg->uid, &u) < 0 || u != o.uid)) {
-		snprintf(err, errlen, "uid '%s' is not the owner of the vassal file (uid %d)", cfg->uid, (int)o.uid);
+		errbuf_set(err, errlen, "uid '%s' is not the owner of the vassal file (uid %d)", cfg->uid, (int)o.uid);
 		return -1;
 	}
 	if (cfg->gid && (group_id(cfg->gid, &g) < 0 || g != o.gid)) {
-		snprintf(err, errlen, "gid '%s' is not the group of the vassal file (gid %d)", cfg->gid, (int)o.gid);
+		errbuf_set(err, errlen, "gid '%s' is not the group of the vassal file (gid %d)", cfg->gid, (int)o.gid);
 		return -1;
 	}
 	free(cfg->uid);

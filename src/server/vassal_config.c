@@ -65,7 +65,7 @@ char *vassal_config_fetch(size_t *len, char *err, size_t errlen)
 {
 	int fd = env_fd(EMPEROR_FD_ENV), cfd = env_fd(EMPEROR_FD_CONFIG_ENV);
 	if (fd < 0 || cfd < 0) {
-		snprintf(err, errlen, "not started by an Emperor that pushes configs (%s unset)", EMPEROR_FD_CONFIG_ENV);
+		errbuf_set(err, errlen, "not started by an Emperor that pushes configs (%s unset)", EMPEROR_FD_CONFIG_ENV);
 		return NULL;
 	}
 	unsigned char ask = VASSAL_MSG_CONFIG;
@@ -74,29 +74,29 @@ char *vassal_config_fetch(size_t *len, char *err, size_t errlen)
 		n = send(fd, &ask, 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n != 1) {
-		snprintf(err, errlen, "cannot ask the Emperor for it: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot ask the Emperor for it: %s", strerror(errno));
 		return NULL;
 	}
 	long long deadline = clock_ms() + CONFIG_TIMEOUT_MS;
 	unsigned char hdr[4];
 	if (read_by(cfd, hdr, sizeof(hdr), deadline) < 0) {
-		snprintf(err, errlen, "no answer from the Emperor: %s", strerror(errno));
+		errbuf_set(err, errlen, "no answer from the Emperor: %s", strerror(errno));
 		return NULL;
 	}
 	if (hdr[0] != UWSGI_MOD_CONFIG) {
-		snprintf(err, errlen, "the Emperor answered with modifier1 %d, not %d", hdr[0], UWSGI_MOD_CONFIG);
+		errbuf_set(err, errlen, "the Emperor answered with modifier1 %d, not %d", hdr[0], UWSGI_MOD_CONFIG);
 		return NULL;
 	}
 	size_t size = (size_t)hdr[1] | (size_t)hdr[2] << 8;
 	char *text = xmalloc(size + 1);
 	if (read_by(cfd, (unsigned char *)text, size, deadline) < 0) {
-		snprintf(err, errlen, "truncated answer from the Emperor: %s", strerror(errno));
+		errbuf_set(err, errlen, "truncated answer from the Emperor: %s", strerror(errno));
 		free(text);
 		return NULL;
 	}
 	text[size] = '\0';
 	if (memchr(text, '\0', size)) {
-		snprintf(err, errlen, "the Emperor's answer contains a NUL byte");
+		errbuf_set(err, errlen, "the Emperor's answer contains a NUL byte");
 		free(text);
 		return NULL;
 	}
