@@ -5,7 +5,6 @@
  * UWSGI_EMPEROR_FD_CONFIG. No temporary file is written anywhere.
  */
 #include "server/vassal.h"
-#include "emperor/vassal_exec.h"
 #include "base/clock.h"
 #include "base/util.h"
 
