@@ -43,24 +43,24 @@ static unsigned take_jls_flags(int *argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct loader L;
+	struct loader loader;
 	struct config cfg;
 	unsigned jls_flags = take_jls_flags(&argc, argv);
-	loader_init(&L);
+	loader_init(&loader);
 	if (vassal_early() < 0) {
-		loader_free(&L);
+		loader_free(&loader);
 		return 1;
 	}
-	if (config_read_env(&L, environ) < 0 || config_read_argv(&L, argc, argv) < 0) {
-		int code = L.exit_requested ? L.exit_code : 1;
-		loader_free(&L);
+	if (config_read_env(&loader, environ) < 0 || config_read_argv(&loader, argc, argv) < 0) {
+		int code = loader.exit_requested ? loader.exit_code : 1;
+		loader_free(&loader);
 		return code;
 	}
-	if (config_resolve(&L) < 0) {
-		loader_free(&L);
+	if (config_resolve(&loader) < 0) {
+		loader_free(&loader);
 		return 1;
 	}
-	config_apply(&L, &cfg);
+	config_apply(&loader, &cfg);
 	int rc = 0;
 	if (vassal_setup(&cfg) < 0) {
 		rc = 1;
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	} else if (cfg.version) {
 		printf("stockade %s\n", STOCKADE_VERSION);
 	} else if (cfg.show_config) {
-		config_show(&L, 1);
+		config_show(&loader, 1);
 	} else if (cfg.pty_connect || cfg.pty_uconnect) {
 		rc = pty_client_run(cfg.pty_uconnect ? cfg.pty_uconnect : cfg.pty_connect, cfg.pty_uconnect != NULL);
 	} else if (cfg.jls || cfg.jail_remove) {
@@ -93,10 +93,10 @@ int main(int argc, char **argv)
 	} else if (cfg.emperor.n) {
 		rc = emperor_run(&cfg, argv);
 	} else {
-		struct server_args sa = { argv, L.reloads, L.is_reload };
+		struct server_args sa = { argv, loader.reloads, loader.is_reload };
 		rc = server_run(&cfg, &sa);
 	}
 	config_free(&cfg);
-	loader_free(&L);
+	loader_free(&loader);
 	return rc;
 }

@@ -62,6 +62,12 @@ signal_pipe_read(int fd, int *sigs, size_t cap)
 	return (size_t)got;
 }
 
+int
+signal_pipe_write_end(void)
+{
+	return pipe_wr;
+}
+
 void
 signal_pipe_close(const int *sigs, size_t n, const struct sigaction *old)
 {

@@ -29,6 +29,10 @@ int	signal_pipe_open(const int *sigs, size_t n, bool restart, signal_pipe_hook_f
  * none is pending. */
 size_t	signal_pipe_read(int fd, int *sigs, size_t cap);
 
+/* The write end, for a list of descriptors to keep (a jail closes the
+ * others): -1 when no pipe is open. */
+int	signal_pipe_write_end(void);
+
 /* Puts back the actions saved by signal_pipe_open (when old is not NULL)
  * and closes both ends. */
 void	signal_pipe_close(const int *sigs, size_t n, const struct sigaction *old);

@@ -1,8 +1,10 @@
 /* Client connections: request heads through the event loop, then one
  * synchronous request at a time (blocking WSGI), responses buffered so that
- * a small response leaves in one write. */
-#include "server/conn.h"
+ * a small response leaves in one write. The I/O of a request being served
+ * (body, response) is in conn_io.c. */
+#include "server/conn_internal.h"
 #include "config/config.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "server/logformat.h"
 #include "base/platform.h"
@@ -28,55 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BODY_SPACE   (64 * 1024)   /* input buffer room behind the head */
-#define OUT_CAP      (64 * 1024)
-#define ARENA_CAP    (64 * 1024)
-#define MAX_VARS     (HTTP_MAX_HEADERS + 32)
-
-struct conn {
-	int fd;
-	struct listener *l;
-	struct worker_ctx *w;
-	struct event_loop *loop;
-	char remote_addr[INET6_ADDRSTRLEN + 8];
-	char *buf;
-	size_t len, cap;
-	long long timer;
-	bool watched;             /* registered with the event loop */
-	bool served;              /* at least one request was answered */
-	struct conn *prev, *next;
-};
-
-/* State of the request being served. Requests are served one at a time per
- * worker, so this (and the output buffer) is per worker, not per connection. */
-struct request_state {
-	struct conn *c;
-	size_t head_len;
-	bool chunked;
-	struct http_chunked dec;
-	uint64_t body_left;       /* Content-Length bytes not yet in the buffer */
-	bool body_done;
-	size_t dpos, dend;        /* body bytes available in c->buf */
-	uint64_t body_total;
-	bool expect_continue, continue_sent;
-	int body_error;           /* 413 when limit-post is exceeded, 400 bad chunking */
-	/* response */
-	int minor;
-	bool keep_alive, head_request, head_sent, io_failed, discard;
-	struct http_resp_framing fr;
-	uint64_t body_sent;
-	size_t resp_head_len, resp_nheaders;
-	char out[OUT_CAP];
-	size_t olen;
-	/* log */
-	struct timespec start;
-	bool via_sendfile;
-	uint8_t modifier1, modifier2;   /* of a uwsgi packet */
-	const struct kv *vars;    /* valid until the request is logged */
-	size_t nvars, vars_bytes;
-};
-
-static struct request_state R;
+struct request_state request;   /* the request being served */
 static struct kv vars[MAX_VARS];
 static char arena[ARENA_CAP];
 static struct conn *open_conns;
@@ -141,13 +95,10 @@ void conn_close_idle(struct event_loop *loop)
 {
 	/* a freshly accepted connection has a request on its way: wait for it a
 	 * little (one budget for all), so that a reload refuses nobody */
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_ms();
 	while (open_conns) {
 		struct conn *c = open_conns;
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long elapsed = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		int64_t elapsed = clock_ms() - t0;
 		int wait = (!c->served && c->len == 0 && elapsed < 1000) ? (int)(1000 - elapsed) : 0;
 		struct pollfd p = { c->fd, POLLIN, 0 };
 		if (poll(&p, 1, wait) > 0)
@@ -249,333 +200,6 @@ static void on_timeout(struct event_loop *loop, long long id, void *data)
 	conn_close(c);
 }
 
-/* ---- blocking I/O with socket-timeout ------------------------------------ */
-
-static int wait_fd(int fd, short events, int timeout_ms)
-{
-	struct pollfd p = { fd, events, 0 };
-	for (;;) {
-		int n = poll(&p, 1, timeout_ms);
-		if (n > 0)
-			return 0;
-		if (n == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (errno != EINTR)
-			return -1;
-	}
-}
-
-static ssize_t read_some(struct conn *c, void *dst, size_t n)
-{
-	for (;;) {
-		ssize_t r = read(c->fd, dst, n);
-		if (r >= 0)
-			return r;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN || wait_fd(c->fd, POLLIN, c->w->timeout_ms) < 0)
-			return -1;
-	}
-}
-
-static int write_all(struct conn *c, const struct iovec *iov_in, int iovcnt)
-{
-	struct iovec iov[4];
-	memcpy(iov, iov_in, (size_t)iovcnt * sizeof(*iov));
-	struct iovec *v = iov;
-	while (iovcnt > 0) {
-		ssize_t n = writev(c->fd, v, iovcnt);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN || wait_fd(c->fd, POLLOUT, c->w->timeout_ms) < 0)
-				return -1;
-			continue;
-		}
-		while (iovcnt > 0 && (size_t)n >= v->iov_len) {
-			n -= (ssize_t)v->iov_len;
-			v++;
-			iovcnt--;
-		}
-		if (iovcnt > 0) {
-			v->iov_base = (char *)v->iov_base + n;
-			v->iov_len -= (size_t)n;
-		}
-	}
-	return 0;
-}
-
-static int out_flush(void)
-{
-	if (R.olen == 0 || R.io_failed)
-		return R.io_failed ? -1 : 0;
-	struct iovec iov = { R.out, R.olen };
-	R.olen = 0;
-	if (write_all(R.c, &iov, 1) < 0) {
-		R.io_failed = true;
-		return -1;
-	}
-	return 0;
-}
-
-static int out_add(const char *data, size_t len)
-{
-	if (R.io_failed)
-		return -1;
-	if (R.olen + len <= OUT_CAP) {
-		memcpy(R.out + R.olen, data, len);
-		R.olen += len;
-		return 0;
-	}
-	/* too big for the buffer: one writev of what is buffered plus the data */
-	struct iovec iov[2] = { { R.out, R.olen }, { (void *)data, len } };
-	R.olen = 0;
-	if (write_all(R.c, iov, 2) < 0) {
-		R.io_failed = true;
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- request body ------------------------------------------------------------ */
-
-static bool over_limit(uint64_t total)
-{
-	return R.c->w->limit_post && total > R.c->w->limit_post;
-}
-
-static void send_continue(void)
-{
-	if (R.expect_continue && !R.continue_sent && !R.head_sent) {
-		static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		struct iovec iov = { (void *)msg, sizeof(msg) - 1 };
-		R.continue_sent = true;
-		if (write_all(R.c, &iov, 1) < 0)
-			R.io_failed = true;
-	}
-}
-
-/* Decodes raw chunked bytes at [dend, len) in place. 0, or -1 on bad framing. */
-static int decode_buffered(void)
-{
-	struct conn *c = R.c;
-	size_t n = c->len - R.dend;
-	if (n == 0)
-		return 0;
-	ssize_t rest = http_chunked_decode(&R.dec, c->buf + R.dend, &n);
-	if (rest == -1)
-		return -1;
-	R.dend += n;
-	if (rest >= 0) {
-		R.body_done = true;
-		c->len = R.dend + (size_t)rest;
-	} else {
-		c->len = R.dend;
-	}
-	R.body_total += n;
-	return 0;
-}
-
-static ssize_t body_read(void *ctx, char *dst, size_t n)
-{
-	(void)ctx;
-	struct conn *c = R.c;
-	if (R.body_error || R.io_failed)
-		return -1;
-	for (;;) {
-		if (R.dpos < R.dend) {
-			size_t k = R.dend - R.dpos;
-			if (k > n)
-				k = n;
-			memcpy(dst, c->buf + R.dpos, k);
-			R.dpos += k;
-			return (ssize_t)k;
-		}
-		if (!R.chunked) {
-			if (R.body_left == 0)
-				return 0;
-			send_continue();
-			size_t want = n < R.body_left ? n : (size_t)R.body_left;
-			ssize_t r = read_some(c, dst, want);
-			if (r <= 0) {
-				R.io_failed = true;
-				return -1;
-			}
-			R.body_left -= (uint64_t)r;
-			return r;
-		}
-		if (R.body_done)
-			return 0;
-		/* chunked: all buffered raw bytes were decoded and consumed */
-		send_continue();
-		R.dpos = R.dend = c->len = R.head_len;
-		ssize_t r = read_some(c, c->buf + c->len, c->cap - c->len);
-		if (r <= 0) {
-			R.io_failed = true;
-			return -1;
-		}
-		c->len += (size_t)r;
-		if (decode_buffered() < 0) {
-			R.body_error = 400;
-			return -1;
-		}
-		if (over_limit(R.body_total)) {
-			R.body_error = 413;
-			return -1;
-		}
-	}
-}
-
-/* Skips whatever is left of the body if it is already buffered; true when
- * the connection is then positioned at the next request. */
-static bool body_skip_buffered(void)
-{
-	R.dpos = R.dend;
-	if (R.chunked)
-		return R.body_done;
-	return R.body_left == 0;
-}
-
-/* ---- response ------------------------------------------------------------------ */
-
-static const char *reason(int status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 413: return "Content Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 505: return "HTTP Version Not Supported";
-	}
-	return "Error";
-}
-
-static void send_error_response(struct conn *c, int status)
-{
-	char head[160];
-	int n = snprintf(head, sizeof(head),
-	                 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%d %s\n",
-	                 status, reason(status), strlen(reason(status)) + 5, status, reason(status));
-	struct iovec iov = { head, (size_t)n };
-	write_all(c, &iov, 1);
-}
-
-static int resp_head(void *ctx, const char *status, size_t status_len, const struct kv *headers,
-                     size_t nheaders, int64_t content_length)
-{
-	(void)ctx;
-	if (R.body_error || R.io_failed)
-		return -1;
-	bool keep = R.keep_alive && !R.c->w->stopping;
-	if (keep && !(R.dpos == R.dend && body_skip_buffered()))
-		keep = false;   /* an unread body we cannot skip: close after */
-	int n = http_format_head(R.out + R.olen, OUT_CAP - R.olen, R.minor, status, status_len, headers,
-	                         nheaders, content_length, keep, R.head_request, &R.fr);
-	if (n < 0) {
-		log_msg("%s: invalid response head from the app (%s), sending 500", R.c->remote_addr,
-		        n == -2 ? "too large" : "bad status or header");
-		n = http_format_head(R.out + R.olen, OUT_CAP - R.olen, R.minor, "500 Internal Server Error", 25,
-		                     NULL, 0, 0, false, R.head_request, &R.fr);
-		R.discard = true;
-		if (n < 0)
-			return -1;
-	}
-	R.head_sent = true;
-	R.olen += (size_t)n;
-	R.resp_head_len = (size_t)n;
-	R.resp_nheaders = nheaders;
-	if (R.fr.close)
-		R.keep_alive = false;
-	return 0;
-}
-
-/* Bytes the head allows us to send from len. */
-static size_t clamp_body(size_t len)
-{
-	if (!R.fr.body_allowed || R.discard)
-		return 0;
-	if (R.fr.content_length >= 0) {
-		uint64_t room = (uint64_t)R.fr.content_length > R.body_sent ?
-		                (uint64_t)R.fr.content_length - R.body_sent : 0;
-		if (len > room)
-			return (size_t)room;
-	}
-	return len;
-}
-
-static int resp_body(void *ctx, const char *data, size_t len)
-{
-	(void)ctx;
-	if (!R.head_sent || R.io_failed)
-		return -1;
-	size_t n = clamp_body(len);
-	if (n == 0)
-		return 0;
-	if (R.fr.chunked) {
-		char ch[HTTP_CHUNK_HEAD_MAX];
-		size_t hl = http_chunk_head(ch, n);
-		if (out_add(ch, hl) < 0 || out_add(data, n) < 0 || out_add(HTTP_CHUNK_END, 2) < 0)
-			return -1;
-	} else if (out_add(data, n) < 0) {
-		return -1;
-	}
-	R.body_sent += n;
-	/* PEP 3333: each block goes out before the app is asked for the next
-	 * (streaming); head + a one-block body still leave in one write */
-	return out_flush();
-}
-
-static int resp_file(void *ctx, int fd, off_t offset, int64_t count)
-{
-	(void)ctx;
-	if (!R.head_sent || R.io_failed)
-		return -1;
-	if (count < 0) {
-		struct stat st;
-		if (fstat(fd, &st) < 0)
-			return -1;
-		count = st.st_size > offset ? st.st_size - offset : 0;
-	}
-	size_t n = clamp_body((size_t)count);
-	if (n == 0)
-		return 0;
-	R.via_sendfile = true;
-	if (R.fr.chunked) {
-		char ch[HTTP_CHUNK_HEAD_MAX];
-		size_t hl = http_chunk_head(ch, n);
-		if (out_add(ch, hl) < 0)
-			return -1;
-	}
-	if (out_flush() < 0)
-		return -1;
-	size_t left = n;
-	while (left > 0) {
-		ssize_t s = platform_sendfile(R.c->fd, fd, &offset, left);
-		if (s < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN && wait_fd(R.c->fd, POLLOUT, R.c->w->timeout_ms) == 0)
-				continue;
-			R.io_failed = true;
-			return -1;
-		}
-		if (s == 0)
-			break;   /* file shrank: the response is short, close after */
-		left -= (size_t)s;
-	}
-	R.body_sent += n - left;
-	if (left) {
-		R.io_failed = true;
-		return -1;
-	}
-	if (R.fr.chunked && out_add(HTTP_CHUNK_END, 2) < 0)
-		return -1;
-	return 0;
-}
-
 /* ---- logging ------------------------------------------------------------------- */
 
 /* getpid() is a system call: once per worker process (requests are only
@@ -593,26 +217,25 @@ static void log_request(struct conn *c)
 	struct worker_ctx *w = c->w;
 	if (!reqlog_active())
 		return;
-	struct timespec now, wall;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	struct timespec wall;
+	int64_t us = clock_us() - request.start_us;
 	clock_gettime(CLOCK_REALTIME, &wall);
-	int64_t us = (now.tv_sec - R.start.tv_sec) * 1000000LL + (now.tv_nsec - R.start.tv_nsec) / 1000;
 	if (us < 0)
 		us = 0;
 	/* the wall-clock start, from the monotonic duration */
 	int64_t start_ns = wall.tv_sec * 1000000000LL + wall.tv_nsec - us * 1000;
 	struct logreq r = {
-		.vars = R.vars, .nvars = R.nvars, .vars_bytes = R.vars_bytes,
+		.vars = request.vars, .nvars = request.nvars, .vars_bytes = request.vars_bytes,
 		.addr = c->remote_addr, .addr_len = strlen(c->remote_addr),
-		.status = R.fr.status, .rsize = R.body_sent, .hsize = R.resp_head_len,
-		.headers = R.resp_nheaders, .cl = R.chunked ? R.body_total : 0,
+		.status = request.fr.status, .rsize = request.body_sent, .hsize = request.resp_head_len,
+		.headers = request.resp_nheaders, .cl = request.chunked ? request.body_total : 0,
 		.start = { (time_t)(start_ns / 1000000000LL), (long)(start_ns % 1000000000LL) },
 		.duration_us = (uint64_t)us, .pid = worker_pid(), .wid = w->id,
 		.app_requests = w->requests, .total_requests = *w->total_requests,
-		.modifier1 = R.modifier1, .modifier2 = R.modifier2,
+		.modifier1 = request.modifier1, .modifier2 = request.modifier2,
 		.rss = w->score ? w->score->rss : 0, .vsz = w->score ? w->score->vsz : 0,
-		.read_errors = R.body_error ? 1 : 0, .write_errors = R.io_failed ? 1 : 0,
-		.via_sendfile = R.via_sendfile,
+		.read_errors = request.body_error ? 1 : 0, .write_errors = request.io_failed ? 1 : 0,
+		.via_sendfile = request.via_sendfile,
 	};
 	reqlog_write(&r);
 }
@@ -621,37 +244,35 @@ static void log_request(struct conn *c)
 
 static void begin_request(struct conn *c, size_t head_len)
 {
-	memset(&R, 0, offsetof(struct request_state, out));
-	R.olen = 0;
-	R.vars = NULL;
-	R.nvars = R.vars_bytes = 0;
-	R.c = c;
-	R.head_len = head_len;
-	R.dpos = R.dend = head_len;
-	clock_gettime(CLOCK_MONOTONIC, &R.start);
+	memset(&request, 0, offsetof(struct request_state, out));
+	request.olen = 0;
+	request.vars = NULL;
+	request.nvars = request.vars_bytes = 0;
+	request.c = c;
+	request.head_len = head_len;
+	request.dpos = request.dend = head_len;
+	request.start_us = clock_us();
 }
 
 static void note_vars(const struct kv *v, size_t n)
 {
-	R.vars = v;
-	R.nvars = n;
+	request.vars = v;
+	request.nvars = n;
 	for (size_t i = 0; i < n; i++)
-		R.vars_bytes += v[i].key_len + v[i].val_len + 4;
+		request.vars_bytes += v[i].key_len + v[i].val_len + 4;
 }
 
 static void score_request_done(struct worker_score *sc)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	uint64_t us = (uint64_t)((now.tv_sec - R.start.tv_sec) * 1000000LL + (now.tv_nsec - R.start.tv_nsec) / 1000);
+	uint64_t us = (uint64_t)(clock_us() - request.start_us);
 	__atomic_store_n(&sc->request_start_ms, 0, __ATOMIC_RELEASE);
 	sc->requests++;
 	sc->delta_requests++;
-	sc->tx += R.body_sent + R.resp_head_len;
+	sc->tx += request.body_sent + request.resp_head_len;
 	sc->running_time_us += us;
 	sc->avg_rt_us = sc->avg_rt_us ? (sc->avg_rt_us * 7 + us) / 8 : us;
 	/* the runtime answers an app exception with a 500: count those */
-	if (R.fr.status == 500)
+	if (request.fr.status == 500)
 		sc->exceptions++;
 	sc->status = WS_IDLE;
 }
@@ -666,7 +287,7 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 	c->served = true;
 	if (sc) {
 		sc->status = WS_BUSY;
-		__atomic_store_n(&sc->request_start_ms, R.start.tv_sec * 1000LL + R.start.tv_nsec / 1000000,
+		__atomic_store_n(&sc->request_start_ms, request.start_us / 1000,
 		                 __ATOMIC_RELEASE);
 	}
 	int rc = static_serve(v, n, &io);   /* static-map: before the app, as uWSGI */
@@ -678,13 +299,13 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 	__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
 	if (sc)
 		score_request_done(sc);
-	if (rc < 0 && !R.head_sent && R.body_error) {
-		send_error_response(c, R.body_error);
-		R.fr.status = R.body_error;
+	if (rc < 0 && !request.head_sent && request.body_error) {
+		send_error_response(c, request.body_error);
+		request.fr.status = request.body_error;
 		log_request(c);
 		return false;
 	}
-	if (rc == 0 && R.fr.chunked && R.fr.body_allowed && !R.discard)
+	if (rc == 0 && request.fr.chunked && request.fr.body_allowed && !request.discard)
 		out_add(HTTP_CHUNK_LAST, sizeof(HTTP_CHUNK_LAST) - 1);
 	out_flush();
 	log_request(c);
@@ -693,16 +314,16 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 		        (unsigned long long)c->w->max_requests);
 		c->w->stopping = true;
 	}
-	if (rc < 0 || R.io_failed || !R.keep_alive)
+	if (rc < 0 || request.io_failed || !request.keep_alive)
 		return false;
 	/* (HEAD/304: the promised length describes a body that is never sent) */
-	if (R.fr.body_allowed && R.fr.content_length >= 0 && R.body_sent != (uint64_t)R.fr.content_length)
+	if (request.fr.body_allowed && request.fr.content_length >= 0 && request.body_sent != (uint64_t)request.fr.content_length)
 		return false;   /* the app sent less than it promised: the client must see EOF */
 	if (!body_skip_buffered())
 		return false;
 	/* move the pipelined rest to the front */
-	size_t rest = c->len - R.dend;
-	memmove(c->buf, c->buf + R.dend, rest);
+	size_t rest = c->len - request.dend;
+	memmove(c->buf, c->buf + request.dend, rest);
 	c->len = rest;
 	return true;
 }
@@ -727,7 +348,7 @@ static void drain_before_close(struct conn *c)
 
 static void reject(struct conn *c, int status, const char *why)
 {
-	log_msg("%s: %s (%d %s)", c->remote_addr[0] ? c->remote_addr : c->l->name, why, status, reason(status));
+	log_msg("%s: %s (%d %s)", c->remote_addr[0] ? c->remote_addr : c->l->name, why, status, status_reason(status));
 	send_error_response(c, status);
 	drain_before_close(c);
 }
@@ -744,18 +365,18 @@ static int serve_http(struct conn *c)
 		return -1;
 	}
 	begin_request(c, (size_t)rc);
-	R.minor = req.minor_version;
-	R.keep_alive = req.keep_alive;
-	R.head_request = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
-	R.expect_continue = req.expect_continue;
+	request.minor = req.minor_version;
+	request.keep_alive = req.keep_alive;
+	request.head_request = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
+	request.expect_continue = req.expect_continue;
 	if (req.chunked) {
-		R.chunked = true;
-		http_chunked_init(&R.dec);
+		request.chunked = true;
+		http_chunked_init(&request.dec);
 		if (decode_buffered() < 0) {
 			reject(c, 400, "invalid chunked body");
 			return -1;
 		}
-		if (over_limit(R.body_total)) {
+		if (over_limit(request.body_total)) {
 			reject(c, 413, "request body over limit-post");
 			return -1;
 		}
@@ -765,10 +386,10 @@ static int serve_http(struct conn *c)
 			reject(c, 413, "request body over limit-post");
 			return -1;
 		}
-		size_t have = c->len - R.head_len;
+		size_t have = c->len - request.head_len;
 		size_t take = have < cl ? have : (size_t)cl;
-		R.dend = R.head_len + take;
-		R.body_left = cl - take;
+		request.dend = request.head_len + take;
+		request.body_left = cl - take;
 	}
 	struct http_conn_info ci = { c->remote_addr, NULL, c->w->hostname, c->l->port, false };
 	int n = http_build_vars(&req, &ci, vars, MAX_VARS, arena, ARENA_CAP);
@@ -796,21 +417,21 @@ static int serve_uwsgi(struct conn *c)
 		return -1;
 	}
 	begin_request(c, (size_t)rc);
-	R.minor = 0;   /* close-delimited: one request per uwsgi connection */
-	R.modifier1 = pkt.modifier1;
-	R.modifier2 = pkt.modifier2;
-	R.keep_alive = false;
+	request.minor = 0;   /* close-delimited: one request per uwsgi connection */
+	request.modifier1 = pkt.modifier1;
+	request.modifier2 = pkt.modifier2;
+	request.keep_alive = false;
 	const struct kv *m = uwsgi_find_var(&pkt, "REQUEST_METHOD");
-	R.head_request = m && m->val_len == 4 && memcmp(m->val, "HEAD", 4) == 0;
+	request.head_request = m && m->val_len == 4 && memcmp(m->val, "HEAD", 4) == 0;
 	if (cl > 0) {
 		if (over_limit((uint64_t)cl)) {
 			reject(c, 413, "request body over limit-post");
 			return -1;
 		}
-		size_t have = c->len - R.head_len;
+		size_t have = c->len - request.head_len;
 		size_t take = have < (uint64_t)cl ? have : (size_t)cl;
-		R.dend = R.head_len + take;
-		R.body_left = (uint64_t)cl - take;
+		request.dend = request.head_len + take;
+		request.body_left = (uint64_t)cl - take;
 	}
 	run_app(c, pkt.vars, pkt.nvars);
 	return -1;

@@ -95,13 +95,13 @@ int logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t e
 			const char *hint = closest_name(name, len);
 			bool upper = len > 0 && name[0] >= 'A' && name[0] <= 'Z';
 			if (hint)
-				snprintf(err, errlen, "log-format: unknown variable %%(%.*s) (did you mean %%(%s)?)",
+				errbuf_set(err, errlen, "log-format: unknown variable %%(%.*s) (did you mean %%(%s)?)",
 				         (int)len, name, hint);
 			else if (upper)
-				snprintf(err, errlen, "log-format: unknown variable %%(%.*s) (a request variable is %%(var.%.*s))",
+				errbuf_set(err, errlen, "log-format: unknown variable %%(%.*s) (a request variable is %%(var.%.*s))",
 				         (int)len, name, (int)len, name);
 			else
-				snprintf(err, errlen, "log-format: unknown variable %%(%.*s) (app-defined log variables are not supported)",
+				errbuf_set(err, errlen, "log-format: unknown variable %%(%.*s) (app-defined log variables are not supported)",
 				         (int)len, name);
 			logformat_free(lf);
 			return -1;
@@ -486,7 +486,7 @@ static int enc_template(struct log_encoder *e, char *t, char *err, size_t errlen
 			found = true;
 		}
 		if (!found) {
-			snprintf(err, errlen, "log-req-encoder: unknown variable ${%.*s} (known: msg msgnl unix micros millis strftime:FMT)",
+			errbuf_set(err, errlen, "log-req-encoder: unknown variable ${%.*s} (known: msg msgnl unix micros millis strftime:FMT)",
 			         (int)len, name);
 			return -1;
 		}
@@ -507,7 +507,7 @@ int log_encoder_compile(struct log_encoder *e, const char *spec, char *err, size
 		*args++ = '\0';
 	char *colon = memchr(e->src, ':', nlen);
 	if (colon) {
-		snprintf(err, errlen, "log-req-encoder: '%s': named loggers (%s) are not supported", spec, colon);
+		errbuf_set(err, errlen, "log-req-encoder: '%s': named loggers (%s) are not supported", spec, colon);
 		goto fail;
 	}
 	static const struct { const char *n; enum enc_kind k; } kinds[] = {
@@ -519,7 +519,7 @@ int log_encoder_compile(struct log_encoder *e, const char *spec, char *err, size
 		if (strcmp(kinds[i].n, e->src) == 0)
 			break;
 	if (i == sizeof(kinds) / sizeof(kinds[0])) {
-		snprintf(err, errlen, "log-req-encoder: unknown encoder '%s' (prefix suffix nl format json)", e->src);
+		errbuf_set(err, errlen, "log-req-encoder: unknown encoder '%s' (prefix suffix nl format json)", e->src);
 		goto fail;
 	}
 	e->kind = kinds[i].k;
@@ -611,7 +611,7 @@ static struct {
 	bool enabled, x_forwarded_for;
 	bool zero, s4xx, s5xx, sendfile, ioerror;
 	uint64_t slow_ms, big;
-} RL;
+} reqlog;
 
 const char *reqlog_file(const struct config *cfg, char *err, size_t errlen)
 {
@@ -619,7 +619,7 @@ const char *reqlog_file(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->req_logger.n == 0)
 		return NULL;
 	if (cfg->req_logger.n > 1) {
-		snprintf(err, errlen, "req-logger: only one request logger is supported");
+		errbuf_set(err, errlen, "req-logger: only one request logger is supported");
 		return NULL;
 	}
 	const char *v = cfg->req_logger.v[0];
@@ -632,67 +632,75 @@ const char *reqlog_file(const struct config *cfg, char *err, size_t errlen)
 		if (*path && !strchr(path, '='))
 			return path;
 	}
-	snprintf(err, errlen, "req-logger: '%s': supported are file:PATH (or file:logfile=PATH) and stdio", v);
+	errbuf_set(err, errlen, "req-logger: '%s': supported are file:PATH (or file:logfile=PATH) and stdio", v);
 	return NULL;
+}
+
+/* An error in an option's value, where it was given ("config" when the
+ * value comes from elsewhere, log-format-json's default format say). */
+static void
+option_error(const struct config *cfg, const char *option, const char *msg)
+{
+	const struct origin *o = config_origin(cfg, option);
+
+	config_error(o ? *o : (struct origin){ "config", 0 }, "%s", msg);
 }
 
 int reqlog_setup(const struct config *cfg)
 {
 	char err[256];
-	memset(&RL, 0, sizeof(RL));
+	memset(&reqlog, 0, sizeof(reqlog));
 	const char *fmt = cfg->log_format;
 	if (!fmt && cfg->log_format_json)
 		fmt = DEFAULT_JSON_FORMAT;
-	if (fmt && logformat_compile(&RL.fmt, fmt, err, sizeof(err)) < 0) {
-		const struct origin *o = config_origin(cfg, cfg->log_format ? "log-format" : "log-format-json");
-		config_error(o ? *o : (struct origin){ "config", 0 }, "%s", err);
+	if (fmt && logformat_compile(&reqlog.fmt, fmt, err, sizeof(err)) < 0) {
+		option_error(cfg, cfg->log_format ? "log-format" : "log-format-json", err);
 		return -1;
 	}
-	RL.fmt.json = cfg->log_format_json;
-	RL.fmt.micros = cfg->log_micros;
+	reqlog.fmt.json = cfg->log_format_json;
+	reqlog.fmt.micros = cfg->log_micros;
 	/* uWSGI: %(ftime) takes log-date's strftime format with logformat-strftime */
 	if (cfg->logformat_strftime && cfg->log_date && !log_date_is_flag(cfg->log_date))
-		RL.fmt.ftime_fmt = cfg->log_date;
-	RL.nenc = cfg->log_req_encoder.n;
-	RL.enc = xcalloc(RL.nenc + 1, sizeof(*RL.enc));
-	for (size_t i = 0; i < RL.nenc; i++) {
-		if (log_encoder_compile(&RL.enc[i], cfg->log_req_encoder.v[i], err, sizeof(err)) < 0) {
+		reqlog.fmt.ftime_fmt = cfg->log_date;
+	reqlog.nenc = cfg->log_req_encoder.n;
+	reqlog.enc = xcalloc(reqlog.nenc + 1, sizeof(*reqlog.enc));
+	for (size_t i = 0; i < reqlog.nenc; i++) {
+		if (log_encoder_compile(&reqlog.enc[i], cfg->log_req_encoder.v[i], err, sizeof(err)) < 0) {
 			config_error(cfg->log_req_encoder.origin[i], "%s", err);
 			return -1;
 		}
 	}
 	if (reqlog_file(cfg, err, sizeof(err)) == NULL && err[0]) {
-		const struct origin *o = config_origin(cfg, "req-logger");
-		config_error(o ? *o : (struct origin){ "config", 0 }, "%s", err);
+		option_error(cfg, "req-logger", err);
 		return -1;
 	}
-	RL.enabled = !cfg->disable_logging;
-	RL.x_forwarded_for = cfg->log_x_forwarded_for;
-	RL.zero = cfg->log_zero;
-	RL.s4xx = cfg->log_4xx;
-	RL.s5xx = cfg->log_5xx;
-	RL.sendfile = cfg->log_sendfile;
-	RL.ioerror = cfg->log_ioerror;
-	RL.slow_ms = cfg->log_slow;
-	RL.big = cfg->log_big;
+	reqlog.enabled = !cfg->disable_logging;
+	reqlog.x_forwarded_for = cfg->log_x_forwarded_for;
+	reqlog.zero = cfg->log_zero;
+	reqlog.s4xx = cfg->log_4xx;
+	reqlog.s5xx = cfg->log_5xx;
+	reqlog.sendfile = cfg->log_sendfile;
+	reqlog.ioerror = cfg->log_ioerror;
+	reqlog.slow_ms = cfg->log_slow;
+	reqlog.big = cfg->log_big;
 	return 0;
 }
 
 /* disable-logging silences every line except those a filter asks for (uWSGI) */
 static bool wanted(const struct logreq *r)
 {
-	if (RL.enabled)
+	if (reqlog.enabled)
 		return true;
 	uint64_t size = r->rsize + r->hsize;
-	return (RL.zero && r->rsize == 0) || (RL.slow_ms && r->duration_us / 1000 >= RL.slow_ms) ||
-	       (RL.s4xx && r->status >= 400 && r->status <= 499) ||
-	       (RL.s5xx && r->status >= 500 && r->status <= 599) || (RL.big && size >= RL.big) ||
-	       (RL.sendfile && r->via_sendfile) || (RL.ioerror && r->read_errors + r->write_errors > 0);
+	return (reqlog.zero && r->rsize == 0) || (reqlog.slow_ms && r->duration_us / 1000 >= reqlog.slow_ms) ||
+	       (reqlog.s4xx && r->status >= 400 && r->status <= 499) ||
+	       (reqlog.s5xx && r->status >= 500 && r->status <= 599) || (reqlog.big && size >= reqlog.big) ||
+	       (reqlog.sendfile && r->via_sendfile) || (reqlog.ioerror && r->read_errors + r->write_errors > 0);
 }
 
 bool reqlog_active(void)
 {
-	return RL.enabled || RL.zero || RL.s4xx || RL.s5xx || RL.sendfile || RL.ioerror || RL.slow_ms || RL.big;
+	return reqlog.enabled || reqlog.zero || reqlog.s4xx || reqlog.s5xx || reqlog.sendfile || reqlog.ioerror || reqlog.slow_ms || reqlog.big;
 }
 
 void reqlog_write(struct logreq *r)
@@ -700,17 +708,17 @@ void reqlog_write(struct logreq *r)
 	static char line[2][LINE_MAX_BYTES];
 	if (!wanted(r))
 		return;
-	if (RL.x_forwarded_for) {
+	if (reqlog.x_forwarded_for) {
 		const struct kv *xff = logreq_var(r, "HTTP_X_FORWARDED_FOR", 20);
 		if (xff) {
 			r->addr = xff->val;
 			r->addr_len = xff->val_len;
 		}
 	}
-	size_t len = logformat_render(&RL.fmt, r, line[0], sizeof(line[0]));
+	size_t len = logformat_render(&reqlog.fmt, r, line[0], sizeof(line[0]));
 	int cur = 0;
-	for (size_t i = 0; i < RL.nenc; i++) {
-		len = log_encoder_apply(&RL.enc[i], line[cur], len, line[!cur], sizeof(line[0]));
+	for (size_t i = 0; i < reqlog.nenc; i++) {
+		len = log_encoder_apply(&reqlog.enc[i], line[cur], len, line[!cur], sizeof(line[0]));
 		cur = !cur;
 	}
 	log_write_request(line[cur], len);

@@ -1,10 +1,10 @@
 #include "server/privileges.h"
+#include "base/ids.h"
 #include "base/log.h"
 #include "base/util.h"
 
 #include <errno.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,23 +15,20 @@
 
 static bool dropped;
 
-/* A name or a number. Names are looked up now: after jailing/chroot they come
- * from the jail's own /etc/passwd and /etc/group. */
+/* A name or a number (base/ids.h), looked up now: after jailing/chroot it
+ * comes from the jail's own /etc/passwd. The passwd entry (for the
+ * primary group and initgroups) is the name's own when a name was given:
+ * several names may share a uid. */
 static int resolve_user(const char *spec, uid_t *uid, gid_t *pw_gid, char **name)
 {
-	unsigned long long n;
 	struct passwd *pw;
-	if (parse_uint(spec, UINT_MAX - 1, &n)) {
-		*uid = (uid_t)n;
-		pw = getpwuid(*uid);
-	} else {
-		pw = getpwnam(spec);
-		if (!pw) {
-			log_msg("user %s not found", spec);
-			return -1;
-		}
-		*uid = pw->pw_uid;
+	if (user_id(spec, uid) < 0) {
+		log_msg("user %s not found", spec);
+		return -1;
 	}
+	pw = getpwnam(spec);
+	if (!pw || pw->pw_uid != *uid)
+		pw = getpwuid(*uid);
 	*pw_gid = pw ? pw->pw_gid : (gid_t)-1;
 	*name = pw ? xstrdup(pw->pw_name) : NULL;
 	return 0;
@@ -39,17 +36,10 @@ static int resolve_user(const char *spec, uid_t *uid, gid_t *pw_gid, char **name
 
 static int resolve_group(const char *spec, gid_t *gid)
 {
-	unsigned long long n;
-	if (parse_uint(spec, UINT_MAX - 1, &n)) {
-		*gid = (gid_t)n;
-		return 0;
-	}
-	struct group *gr = getgrnam(spec);
-	if (!gr) {
+	if (group_id(spec, gid) < 0) {
 		log_msg("group %s not found", spec);
 		return -1;
 	}
-	*gid = gr->gr_gid;
 	return 0;
 }
 

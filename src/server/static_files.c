@@ -49,7 +49,7 @@ static struct {
 	size_t nexp_file, nexp_path, nexp_uri;
 	struct mime_entry *mime;   /* from the mime file, sorted by ext */
 	size_t nmime;
-} S;
+} statics;
 
 /* Common types, used when the mime file does not know the extension. */
 static const struct { const char *ext, *type; } builtin_mime[] = {
@@ -128,9 +128,9 @@ const char *static_mime_type(const char *filename)
 	if (!dot || !dot[1])
 		return NULL;
 	const char *ext = dot + 1;
-	if (S.nmime) {
+	if (statics.nmime) {
 		struct mime_entry key = { (char *)ext, NULL };
-		const struct mime_entry *m = bsearch(&key, S.mime, S.nmime, sizeof(*S.mime), mime_cmp);
+		const struct mime_entry *m = bsearch(&key, statics.mime, statics.nmime, sizeof(*statics.mime), mime_cmp);
 		if (m)
 			return m->type;
 	}
@@ -229,7 +229,7 @@ static int add_map(const char *spec, struct origin o, bool whole_path)
 		             whole_path ? "static-map2" : "static-map", eq + 1);
 		return -1;
 	}
-	struct static_map *m = &S.maps[S.nmaps++];
+	struct static_map *m = &statics.maps[statics.nmaps++];
 	m->mount = xstrndup(spec, (size_t)(eq - spec));
 	m->mount_len = (size_t)(eq - spec);
 	m->dir = xstrdup(real);
@@ -282,17 +282,17 @@ static int read_mime_file(const char *path, bool required)
 		if (!type)
 			continue;
 		for (char *ext = strtok_r(NULL, " \t\r", &save_word); ext; ext = strtok_r(NULL, " \t\r", &save_word)) {
-			if (S.nmime == cap) {
+			if (statics.nmime == cap) {
 				cap = cap ? cap * 2 : 256;
-				S.mime = xrealloc(S.mime, cap * sizeof(*S.mime));
+				statics.mime = xrealloc(statics.mime, cap * sizeof(*statics.mime));
 			}
-			S.mime[S.nmime].ext = xstrdup(ext);
-			S.mime[S.nmime++].type = xstrdup(type);
+			statics.mime[statics.nmime].ext = xstrdup(ext);
+			statics.mime[statics.nmime++].type = xstrdup(type);
 		}
 	}
 	free(text);
-	if (S.nmime)
-		qsort(S.mime, S.nmime, sizeof(*S.mime), mime_cmp);
+	if (statics.nmime)
+		qsort(statics.mime, statics.nmime, sizeof(*statics.mime), mime_cmp);
 	return 0;
 }
 
@@ -302,29 +302,29 @@ int static_init(const struct config *cfg)
 	size_t n = cfg->static_map.n + cfg->static_map2.n;
 	if (n == 0)
 		return 0;
-	S.maps = xcalloc(n, sizeof(*S.maps));
+	statics.maps = xcalloc(n, sizeof(*statics.maps));
 	for (size_t i = 0; i < cfg->static_map.n; i++)
 		if (add_map(cfg->static_map.v[i], cfg->static_map.origin[i], false) < 0)
 			return -1;
 	for (size_t i = 0; i < cfg->static_map2.n; i++)
 		if (add_map(cfg->static_map2.v[i], cfg->static_map2.origin[i], true) < 0)
 			return -1;
-	S.index = &cfg->static_index;
-	S.skip_ext = &cfg->static_skip_ext;
-	S.safe = xcalloc(cfg->static_safe.n + 1, sizeof(char *));
+	statics.index = &cfg->static_index;
+	statics.skip_ext = &cfg->static_skip_ext;
+	statics.safe = xcalloc(cfg->static_safe.n + 1, sizeof(char *));
 	for (size_t i = 0; i < cfg->static_safe.n; i++) {
 		char real[PATH_MAX];
 		/* a safe path that does not exist (yet) is kept as written */
-		S.safe[S.nsafe++] = xstrdup(realpath(cfg->static_safe.v[i], real) ? real : cfg->static_safe.v[i]);
+		statics.safe[statics.nsafe++] = xstrdup(realpath(cfg->static_safe.v[i], real) ? real : cfg->static_safe.v[i]);
 	}
-	if (add_expires(&cfg->static_expires, "static-expires", &S.exp_file, &S.nexp_file) < 0 ||
-	    add_expires(&cfg->static_expires_path_info, "static-expires-path-info", &S.exp_path, &S.nexp_path) < 0 ||
-	    add_expires(&cfg->static_expires_uri, "static-expires-uri", &S.exp_uri, &S.nexp_uri) < 0)
+	if (add_expires(&cfg->static_expires, "static-expires", &statics.exp_file, &statics.nexp_file) < 0 ||
+	    add_expires(&cfg->static_expires_path_info, "static-expires-path-info", &statics.exp_path, &statics.nexp_path) < 0 ||
+	    add_expires(&cfg->static_expires_uri, "static-expires-uri", &statics.exp_uri, &statics.nexp_uri) < 0)
 		return -1;
 	return read_mime_file(cfg->mimefile ? cfg->mimefile : "/etc/mime.types", cfg->mimefile != NULL);
 }
 
-bool static_enabled(void) { return S.nmaps > 0; }
+bool static_enabled(void) { return statics.nmaps > 0; }
 
 static void free_expires(struct expires_rule *r, size_t n)
 {
@@ -335,23 +335,23 @@ static void free_expires(struct expires_rule *r, size_t n)
 
 void static_free(void)
 {
-	for (size_t i = 0; i < S.nmaps; i++) {
-		free(S.maps[i].mount);
-		free(S.maps[i].dir);
+	for (size_t i = 0; i < statics.nmaps; i++) {
+		free(statics.maps[i].mount);
+		free(statics.maps[i].dir);
 	}
-	free(S.maps);
-	for (size_t i = 0; i < S.nsafe; i++)
-		free(S.safe[i]);
-	free(S.safe);
-	free_expires(S.exp_file, S.nexp_file);
-	free_expires(S.exp_path, S.nexp_path);
-	free_expires(S.exp_uri, S.nexp_uri);
-	for (size_t i = 0; i < S.nmime; i++) {
-		free(S.mime[i].ext);
-		free(S.mime[i].type);
+	free(statics.maps);
+	for (size_t i = 0; i < statics.nsafe; i++)
+		free(statics.safe[i]);
+	free(statics.safe);
+	free_expires(statics.exp_file, statics.nexp_file);
+	free_expires(statics.exp_path, statics.nexp_path);
+	free_expires(statics.exp_uri, statics.nexp_uri);
+	for (size_t i = 0; i < statics.nmime; i++) {
+		free(statics.mime[i].ext);
+		free(statics.mime[i].type);
 	}
-	free(S.mime);
-	memset(&S, 0, sizeof(S));
+	free(statics.mime);
+	memset(&statics, 0, sizeof(statics));
 }
 
 /* ---- serving ------------------------------------------------------------------------ */
@@ -370,8 +370,8 @@ static bool confined(const struct static_map *m, const char *real)
 {
 	if (static_path_within(m->dir, real))
 		return true;
-	for (size_t i = 0; i < S.nsafe; i++)
-		if (static_path_within(S.safe[i], real))
+	for (size_t i = 0; i < statics.nsafe; i++)
+		if (static_path_within(statics.safe[i], real))
 			return true;
 	return false;
 }
@@ -404,10 +404,10 @@ static bool resolve(const struct static_map *m, const struct kv *pi, char *real,
 		return true;
 	if (!S_ISDIR(st->st_mode))
 		return false;
-	for (size_t i = 0; i < S.index->n; i++) {
+	for (size_t i = 0; i < statics.index->n; i++) {
 		char candidate[PATH_MAX];
 		char resolved[PATH_MAX];
-		if ((size_t)snprintf(candidate, sizeof(candidate), "%s/%s", real, S.index->v[i]) >= sizeof(candidate))
+		if ((size_t)snprintf(candidate, sizeof(candidate), "%s/%s", real, statics.index->v[i]) >= sizeof(candidate))
 			continue;
 		if (realpath(candidate, resolved) && confined(m, resolved) && stat(resolved, st) == 0 &&
 		    S_ISREG(st->st_mode)) {
@@ -421,9 +421,9 @@ static bool resolve(const struct static_map *m, const struct kv *pi, char *real,
 static bool skipped_ext(const char *real)
 {
 	size_t n = strlen(real);
-	for (size_t i = 0; i < S.skip_ext->n; i++) {
-		size_t e = strlen(S.skip_ext->v[i]);
-		if (e <= n && memcmp(real + n - e, S.skip_ext->v[i], e) == 0)
+	for (size_t i = 0; i < statics.skip_ext->n; i++) {
+		size_t e = strlen(statics.skip_ext->v[i]);
+		if (e <= n && memcmp(real + n - e, statics.skip_ext->v[i], e) == 0)
 			return true;
 	}
 	return false;
@@ -444,18 +444,18 @@ static bool match_rule(const struct expires_rule *r, size_t n, const char *s, un
 static bool expires_for(const char *real, const struct req_view *rv, unsigned long *secs)
 {
 	char buf[PATH_MAX];
-	if (match_rule(S.exp_file, S.nexp_file, real, secs))
+	if (match_rule(statics.exp_file, statics.nexp_file, real, secs))
 		return true;
 	if (rv->path_info && rv->path_info->val_len < sizeof(buf)) {
 		memcpy(buf, rv->path_info->val, rv->path_info->val_len);
 		buf[rv->path_info->val_len] = '\0';
-		if (match_rule(S.exp_path, S.nexp_path, buf, secs))
+		if (match_rule(statics.exp_path, statics.nexp_path, buf, secs))
 			return true;
 	}
 	if (rv->uri && rv->uri->val_len < sizeof(buf)) {
 		memcpy(buf, rv->uri->val, rv->uri->val_len);
 		buf[rv->uri->val_len] = '\0';
-		if (match_rule(S.exp_uri, S.nexp_uri, buf, secs))
+		if (match_rule(statics.exp_uri, statics.nexp_uri, buf, secs))
 			return true;
 	}
 	return false;
@@ -521,7 +521,7 @@ static int send_file(const char *real, const struct req_view *rv, struct request
 
 int static_serve(const struct kv *vars, size_t nvars, struct request_io *io)
 {
-	if (S.nmaps == 0)
+	if (statics.nmaps == 0)
 		return STATIC_PASS;
 	struct req_view rv = { NULL, NULL, NULL, NULL };
 	for (size_t i = 0; i < nvars; i++) {
@@ -542,8 +542,8 @@ int static_serve(const struct kv *vars, size_t nvars, struct request_io *io)
 	bool head = rv.method->val_len == 4 && memcmp(rv.method->val, "HEAD", 4) == 0;
 	if (!get && !head)
 		return STATIC_PASS;
-	for (size_t i = 0; i < S.nmaps; i++) {
-		const struct static_map *m = &S.maps[i];
+	for (size_t i = 0; i < statics.nmaps; i++) {
+		const struct static_map *m = &statics.maps[i];
 		if (rv.path_info->val_len < m->mount_len || memcmp(rv.path_info->val, m->mount, m->mount_len) != 0)
 			continue;
 		char real[PATH_MAX];

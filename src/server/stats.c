@@ -8,13 +8,12 @@
 #include "server/stats.h"
 #include "net/event.h"
 #include "net/socket.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/util.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,13 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#if defined(__FreeBSD__)
-#include <sys/sysctl.h>
-#include <sys/user.h>
-#endif
 
 #define LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
@@ -48,14 +41,19 @@ oom(void)
 	fatal("out of memory");
 }
 
+/* Every constructor's result: jansson returns NULL only when out of memory. */
 static json_t *
-jint(long long v)
+made(json_t *j)
 {
-	json_t *j = json_integer((json_int_t)v);
-
 	if (!j)
 		oom();
 	return j;
+}
+
+static json_t *
+jint(long long v)
+{
+	return made(json_integer((json_int_t)v));
 }
 
 /* Unsigned counters: clamped to the largest JSON integer jansson has. */
@@ -84,29 +82,19 @@ jstr(const char *s)
 		j = json_string(copy);
 		free(copy);
 	}
-	if (!j)
-		oom();
-	return j;
+	return made(j);
 }
 
 static json_t *
 jobj(void)
 {
-	json_t *j = json_object();
-
-	if (!j)
-		oom();
-	return j;
+	return made(json_object());
 }
 
 static json_t *
 jarr(void)
 {
-	json_t *j = json_array();
-
-	if (!j)
-		oom();
-	return j;
+	return made(json_array());
 }
 
 static void
@@ -258,123 +246,7 @@ stats_json(const struct stats_input *in, bool minified, size_t *len)
 	return sb_detach(&out);
 }
 
-/* ---- probes ---------------------------------------------------------------- */
-
-void
-stats_listen_queue(int fd, uint64_t *queue, uint64_t *max)
-{
-	*queue = 0;
-	*max = 0;
-	if (fd < 0)
-		return;
-#if defined(__linux__)
-	{
-		struct tcp_info ti;
-		socklen_t tlen = sizeof(ti);
-
-		memset(&ti, 0, sizeof(ti));
-		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) != 0)
-			return;
-		if (tlen < offsetof(struct tcp_info, tcpi_sacked) + sizeof(ti.tcpi_sacked))
-			return;
-		if (ti.tcpi_state != TCP_LISTEN)
-			return;
-		*queue = ti.tcpi_unacked;
-		*max = ti.tcpi_sacked;
-	}
-#elif defined(SO_LISTENQLEN) && defined(SO_LISTENQLIMIT)
-	{
-		int qlen = 0, qlimit = 0;
-		socklen_t l1 = sizeof(qlen), l2 = sizeof(qlimit);
-
-		if (getsockopt(fd, SOL_SOCKET, SO_LISTENQLEN, &qlen, &l1) != 0 ||
-		    getsockopt(fd, SOL_SOCKET, SO_LISTENQLIMIT, &qlimit, &l2) != 0)
-			return;
-		*queue = qlen > 0 ? (uint64_t)qlen : 0;
-		*max = qlimit > 0 ? (uint64_t)qlimit : 0;
-	}
-#endif
-}
-
-int
-stats_proc_mem(pid_t pid, uint64_t *rss, uint64_t *vsz)
-{
-	*rss = 0;
-	*vsz = 0;
-	if (pid <= 0) {
-		errno = EINVAL;
-		return -1;
-	}
-#if defined(__linux__)
-	{
-		char path[64], buf[256], *end;
-		unsigned long long size, resident;
-		long page = sysconf(_SC_PAGESIZE);
-		ssize_t n;
-		int fd;
-
-		snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-		do
-			n = read(fd, buf, sizeof(buf) - 1);
-		while (n < 0 && errno == EINTR);
-		close(fd);
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		buf[n] = '\0';
-		errno = 0;
-		size = strtoull(buf, &end, 10);
-		if (errno || end == buf || *end != ' ')
-			goto bad;
-		resident = strtoull(end + 1, &end, 10);
-		if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
-			goto bad;
-		if (page <= 0)
-			page = 4096;
-		*vsz = (uint64_t)size * (uint64_t)page;
-		*rss = (uint64_t)resident * (uint64_t)page;
-		return 0;
-bad:
-		errno = EINVAL;
-		return -1;
-	}
-#elif defined(__FreeBSD__)
-	{
-		int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid };
-		struct kinfo_proc kp;
-		size_t kplen = sizeof(kp);
-
-		if (sysctl(mib, 4, &kp, &kplen, NULL, 0) != 0)
-			return -1;
-		if (kplen != sizeof(kp)) {
-			errno = ESRCH;
-			return -1;
-		}
-		*rss = (uint64_t)kp.ki_rssize * (uint64_t)getpagesize();
-		*vsz = (uint64_t)kp.ki_size;
-		return 0;
-	}
-#else
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 /* ---- serving a client ------------------------------------------------------ */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Waits until fd is ready for events or deadline passes: 1 ready, 0 timeout,
  * -1 error/hang-up. */
@@ -383,7 +255,7 @@ wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - clock_ms();
 		int r;
 
 		if (left <= 0)
@@ -465,7 +337,7 @@ drain(int fd, int64_t deadline)
 
 		if (n > 0) {
 			total += (size_t)n;
-			if (total >= DRAIN_MAX || (deadline && mono_ms() >= deadline))
+			if (total >= DRAIN_MAX || (deadline && clock_ms() >= deadline))
 				return 0;
 			continue;
 		}
@@ -512,14 +384,14 @@ stats_send(int fd, const char *doc, size_t len, bool http)
 	iov[0].iov_len = (size_t)hlen;
 	iov[1].iov_base = (void *)(uintptr_t)doc;
 	iov[1].iov_len = doc ? len : 0;
-	if (send_iov(fd, iov, 2, mono_ms() + STATS_SEND_TIMEOUT_MS) != 0)
+	if (send_iov(fd, iov, 2, clock_ms() + STATS_SEND_TIMEOUT_MS) != 0)
 		goto out;
 
 	/* Half-close, then let the client close first: closing with unread
 	 * bytes (a late request) would reset the connection and could make
 	 * the client lose the document. */
 	if (shutdown(fd, SHUT_WR) == 0)
-		(void)drain(fd, mono_ms() + STATS_LINGER_MS);
+		(void)drain(fd, clock_ms() + STATS_LINGER_MS);
 out:
 	close(fd);
 }

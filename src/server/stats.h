@@ -58,7 +58,7 @@ char *stats_json(const struct stats_input *in, bool minified, size_t *len);
 
 /*
  * Current accept-queue length and its maximum (the listen backlog) of a
- * listening socket: Linux TCP_INFO (tcpi_unacked / tcpi_sacked) on a TCP
+ * listening socket (stats_linux.c, stats_freebsd.c): Linux TCP_INFO (tcpi_unacked / tcpi_sacked) on a TCP
  * listener; FreeBSD SO_LISTENQLEN / SO_LISTENQLIMIT. Anything else (unix
  * sockets on Linux, non-listening sockets, errors) → 0, 0.
  */

@@ -5,6 +5,8 @@
  */
 #include "server/vassal.h"
 #include "config/config.h"
+#include "base/clock.h"
+#include "base/ids.h"
 #include "base/log.h"
 #include "server/scoreboard.h"
 #include "base/util.h"
@@ -15,13 +17,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static struct {
@@ -33,18 +33,11 @@ static struct {
 	bool loyal_sent;
 	long long next_heartbeat;
 	bool euid_lowered;          /* vassal_early() lowered the effective ids */
-} V = { .fd = -1, .cfg_fd = -1 };
+} vassal = { .fd = -1, .cfg_fd = -1 };
 
-static long long now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-bool vassal_active(void) { return V.fd >= 0; }
-int vassal_fd(void) { return V.fd; }
-int vassal_config_fd(void) { return V.cfg_fd; }
+bool vassal_active(void) { return vassal.fd >= 0; }
+int vassal_fd(void) { return vassal.fd; }
+int vassal_config_fd(void) { return vassal.cfg_fd; }
 
 /* ---- tyrant-jail ------------------------------------------------------------ */
 
@@ -99,7 +92,7 @@ int vassal_early(void)
 		log_errno("[emperor-tyrant] cannot read the configuration as uid %d gid %d", (int)o.uid, (int)o.gid);
 		return -1;
 	}
-	V.euid_lowered = true;
+	vassal.euid_lowered = true;
 	return 0;
 }
 
@@ -112,63 +105,35 @@ static const enum hook_phase tyrant_root_phases[] = {
 	PH_ASAP, PH_PRE_JAIL, PH_IN_JAIL, PH_POST_JAIL, PH_AS_ROOT,
 };
 
-static int resolve_uid(const char *s, uid_t *out)
-{
-	unsigned long long n;
-	if (parse_uint(s, UINT_MAX - 1, &n)) {
-		*out = (uid_t)n;
-		return 0;
-	}
-	struct passwd *pw = getpwnam(s);
-	if (!pw)
-		return -1;
-	*out = pw->pw_uid;
-	return 0;
-}
-
-static int resolve_gid(const char *s, gid_t *out)
-{
-	unsigned long long n;
-	if (parse_uint(s, UINT_MAX - 1, &n)) {
-		*out = (gid_t)n;
-		return 0;
-	}
-	struct group *gr = getgrnam(s);
-	if (!gr)
-		return -1;
-	*out = gr->gr_gid;
-	return 0;
-}
-
 int vassal_tyrant_policy(struct config *cfg, const char *owner, char *err, size_t errlen)
 {
 	struct owner o;
 	if (parse_owner(owner, &o) < 0) {
-		snprintf(err, errlen, "invalid owner '%s' (expected uid:gid with neither 0)", owner);
+		errbuf_set(err, errlen, "invalid owner '%s' (expected uid:gid with neither 0)", owner);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(tyrant_refused) / sizeof(tyrant_refused[0]); i++) {
 		if (config_origin(cfg, tyrant_refused[i])) {
-			snprintf(err, errlen, "option '%s' is not allowed in a tyrant vassal (it acts as root)",
+			errbuf_set(err, errlen, "option '%s' is not allowed in a tyrant vassal (it acts as root)",
 			         tyrant_refused[i]);
 			return -1;
 		}
 	}
 	for (size_t i = 0; i < sizeof(tyrant_root_phases) / sizeof(tyrant_root_phases[0]); i++) {
 		if (hooks_any(cfg, tyrant_root_phases[i])) {
-			snprintf(err, errlen, "%s hooks are not allowed in a tyrant vassal (they run as root)",
+			errbuf_set(err, errlen, "%s hooks are not allowed in a tyrant vassal (they run as root)",
 			         hook_phase_name(tyrant_root_phases[i]));
 			return -1;
 		}
 	}
 	uid_t u;
 	gid_t g;
-	if (cfg->uid && (resolve_uid(cfg->uid, &u) < 0 || u != o.uid)) {
-		snprintf(err, errlen, "uid '%s' is not the owner of the vassal file (uid %d)", cfg->uid, (int)o.uid);
+	if (cfg->uid && (user_id(cfg->uid, &u) < 0 || u != o.uid)) {
+		errbuf_set(err, errlen, "uid '%s' is not the owner of the vassal file (uid %d)", cfg->uid, (int)o.uid);
 		return -1;
 	}
-	if (cfg->gid && (resolve_gid(cfg->gid, &g) < 0 || g != o.gid)) {
-		snprintf(err, errlen, "gid '%s' is not the group of the vassal file (gid %d)", cfg->gid, (int)o.gid);
+	if (cfg->gid && (group_id(cfg->gid, &g) < 0 || g != o.gid)) {
+		errbuf_set(err, errlen, "gid '%s' is not the group of the vassal file (gid %d)", cfg->gid, (int)o.gid);
 		return -1;
 	}
 	free(cfg->uid);
@@ -190,10 +155,10 @@ int vassal_setup(struct config *cfg)
 		if (!parse_uint(s, INT_MAX, &n) || n < 3 || fstat((int)n, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 			log_msg("%s=%s is not an Emperor socket: ignored", EMPEROR_FD_ENV, s);
 		} else {
-			V.fd = (int)n;
-			fcntl(V.fd, F_SETFD, FD_CLOEXEC);
-			fcntl(V.fd, F_SETFL, fcntl(V.fd, F_GETFL) | O_NONBLOCK);
-			log_msg("*** has_emperor mode detected (fd: %d) ***", V.fd);
+			vassal.fd = (int)n;
+			fcntl(vassal.fd, F_SETFD, FD_CLOEXEC);
+			fcntl(vassal.fd, F_SETFL, fcntl(vassal.fd, F_GETFL) | O_NONBLOCK);
+			log_msg("*** has_emperor mode detected (fd: %d) ***", vassal.fd);
 			/* a vassal always has a master to talk to its Emperor */
 			cfg->master = true;
 		}
@@ -204,9 +169,9 @@ int vassal_setup(struct config *cfg)
 		unsigned long long n;
 		struct stat st;
 		/* kept for the next reload, which asks for the config again */
-		if (V.fd >= 0 && parse_uint(c, INT_MAX, &n) && n >= 3 && fstat((int)n, &st) == 0 && S_ISSOCK(st.st_mode)) {
-			V.cfg_fd = (int)n;
-			fcntl(V.cfg_fd, F_SETFD, FD_CLOEXEC);
+		if (vassal.fd >= 0 && parse_uint(c, INT_MAX, &n) && n >= 3 && fstat((int)n, &st) == 0 && S_ISSOCK(st.st_mode)) {
+			vassal.cfg_fd = (int)n;
+			fcntl(vassal.cfg_fd, F_SETFD, FD_CLOEXEC);
 		}
 		unsetenv(EMPEROR_FD_CONFIG_ENV);
 	}
@@ -217,13 +182,13 @@ int vassal_setup(struct config *cfg)
 	int rc = vassal_tyrant_policy(cfg, owner, err, sizeof(err));
 	if (rc < 0)
 		log_msg("[emperor-tyrant] %s", err);
-	if (V.euid_lowered) {
+	if (vassal.euid_lowered) {
 		if (setresuid((uid_t)-1, 0, (uid_t)-1) < 0 || setresgid((gid_t)-1, 0, (gid_t)-1) < 0 ||
 		    setgroups(0, NULL) < 0) {
 			log_errno("[emperor-tyrant] cannot take root back for the jail");
 			return -1;
 		}
-		V.euid_lowered = false;
+		vassal.euid_lowered = false;
 	}
 	if (rc == 0 && geteuid() == 0)
 		log_msg("[emperor-tyrant] the vassal drops to uid %s gid %s after its jail is set up", cfg->uid, cfg->gid);
@@ -234,23 +199,23 @@ int vassal_setup(struct config *cfg)
 
 void vassal_notify(int byte)
 {
-	if (V.fd < 0)
+	if (vassal.fd < 0)
 		return;
 	unsigned char b = (unsigned char)byte;
 	ssize_t n;
 	do
-		n = send(V.fd, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = send(vassal.fd, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 }
 
 int vassal_read_command(void)
 {
-	if (V.fd < 0)
+	if (vassal.fd < 0)
 		return -1;
 	unsigned char b;
 	ssize_t n;
 	do
-		n = recv(V.fd, &b, 1, MSG_DONTWAIT);
+		n = recv(vassal.fd, &b, 1, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n == 1)
 		return b;
@@ -270,83 +235,83 @@ static void on_emperor(struct event_loop *loop, int fd, void *data, int mask)
 		if (b == -1) {
 			log_msg("lost connection with my emperor !!!");
 			event_del(loop, fd, EV_READ);
-			close(V.fd);
-			V.fd = -1;
-			hooks_run(V.cfg, PH_EMPEROR_LOST);
-			V.fn(VASSAL_CMD_LOST);
+			close(vassal.fd);
+			vassal.fd = -1;
+			hooks_run(vassal.cfg, PH_EMPEROR_LOST);
+			vassal.fn(VASSAL_CMD_LOST);
 			return;
 		}
 		log_msg("received message %d from emperor", b);
 		switch (b) {
 		case EMPEROR_MSG_STOP:
-			hooks_run(V.cfg, PH_EMPEROR_STOP);
-			V.fn(VASSAL_CMD_STOP);
+			hooks_run(vassal.cfg, PH_EMPEROR_STOP);
+			vassal.fn(VASSAL_CMD_STOP);
 			break;
 		case EMPEROR_MSG_RELOAD:
-			hooks_run(V.cfg, PH_EMPEROR_RELOAD);
-			V.fn(VASSAL_CMD_RELOAD);
+			hooks_run(vassal.cfg, PH_EMPEROR_RELOAD);
+			vassal.fn(VASSAL_CMD_RELOAD);
 			break;
 		case EMPEROR_MSG_GRACEFUL_STOP:
-			hooks_run(V.cfg, PH_EMPEROR_STOP);
-			V.fn(VASSAL_CMD_GRACEFUL_STOP);
+			hooks_run(vassal.cfg, PH_EMPEROR_STOP);
+			vassal.fn(VASSAL_CMD_GRACEFUL_STOP);
 			break;
 		default:
 			log_msg("unknown message %d from emperor: ignored", b);
 			break;
 		}
-		if (V.fd < 0)
+		if (vassal.fd < 0)
 			return;
 	}
 }
 
 int vassal_attach(struct event_loop *loop, const struct config *cfg, vassal_cmd_fn *fn)
 {
-	if (V.fd < 0)
+	if (vassal.fd < 0)
 		return 0;
-	V.cfg = cfg;
-	V.fn = fn;
-	V.accepting_sent = V.loyal_sent = false;
-	V.next_heartbeat = 0;
-	return event_add(loop, V.fd, EV_READ, on_emperor, NULL);
+	vassal.cfg = cfg;
+	vassal.fn = fn;
+	vassal.accepting_sent = vassal.loyal_sent = false;
+	vassal.next_heartbeat = 0;
+	return event_add(loop, vassal.fd, EV_READ, on_emperor, NULL);
 }
 
 void vassal_tick(const struct config *cfg, const struct scoreboard *sb)
 {
-	if (V.fd < 0)
+	if (vassal.fd < 0)
 		return;
 	/* a served request proves it too (and survives the scoreboard being
 	 * reset by the master after the worker already set it) */
-	if (sb && !V.accepting_sent && sb->nworkers > 0 &&
+	if (sb && !vassal.accepting_sent && sb->nworkers > 0 &&
 	    (__atomic_load_n(&sb->workers[0].accepting, __ATOMIC_RELAXED) ||
 	     __atomic_load_n(&sb->total_requests, __ATOMIC_RELAXED) > 0)) {
 		vassal_notify(VASSAL_MSG_ACCEPTING);
-		V.accepting_sent = true;
+		vassal.accepting_sent = true;
 	}
-	if (sb && !V.loyal_sent && __atomic_load_n(&sb->total_requests, __ATOMIC_RELAXED) > 0) {
+	if (sb && !vassal.loyal_sent && __atomic_load_n(&sb->total_requests, __ATOMIC_RELAXED) > 0) {
 		log_msg("announcing my loyalty to the Emperor...");
 		vassal_notify(VASSAL_MSG_LOYAL);
-		V.loyal_sent = true;
+		vassal.loyal_sent = true;
 	}
 	if (cfg && cfg->heartbeat) {
-		long long now = now_s();
-		if (now >= V.next_heartbeat) {
+		long long now = clock_s();
+		if (now >= vassal.next_heartbeat) {
 			vassal_notify(VASSAL_MSG_HEARTBEAT);
-			V.next_heartbeat = now + (long long)cfg->heartbeat;
+			vassal.next_heartbeat = now + (long long)cfg->heartbeat;
 		}
 	}
 }
 
 void vassal_before_exec(void)
 {
-	if (V.fd < 0)
+	if (vassal.fd < 0)
 		return;
 	char num[16];
-	snprintf(num, sizeof(num), "%d", V.fd);
+	snprintf(num, sizeof(num), "%d", vassal.fd);
 	setenv(EMPEROR_FD_ENV, num, 1);
-	fcntl(V.fd, F_SETFD, 0);
-	if (V.cfg_fd >= 0) {
-		snprintf(num, sizeof(num), "%d", V.cfg_fd);
+	fcntl(vassal.fd, F_SETFD, 0);
+	if (vassal.cfg_fd >= 0) {
+		snprintf(num, sizeof(num), "%d", vassal.cfg_fd);
 		setenv(EMPEROR_FD_CONFIG_ENV, num, 1);
-		fcntl(V.cfg_fd, F_SETFD, 0);
+		fcntl(vassal.cfg_fd, F_SETFD, 0);
 	}
 }

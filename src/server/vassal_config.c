@@ -5,7 +5,7 @@
  * UWSGI_EMPEROR_FD_CONFIG. No temporary file is written anywhere.
  */
 #include "server/vassal.h"
-#include "emperor/vassal_exec.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -15,18 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CONFIG_TIMEOUT_MS 10000    /* an Emperor answers at once; a stuck one is an error */
 #define UWSGI_MOD_CONFIG 115
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static int env_fd(const char *name)
 {
@@ -41,7 +33,7 @@ static int read_by(int fd, unsigned char *buf, size_t len, long long deadline)
 {
 	size_t got = 0;
 	while (got < len) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -72,7 +64,7 @@ char *vassal_config_fetch(size_t *len, char *err, size_t errlen)
 {
 	int fd = env_fd(EMPEROR_FD_ENV), cfd = env_fd(EMPEROR_FD_CONFIG_ENV);
 	if (fd < 0 || cfd < 0) {
-		snprintf(err, errlen, "not started by an Emperor that pushes configs (%s unset)", EMPEROR_FD_CONFIG_ENV);
+		errbuf_set(err, errlen, "not started by an Emperor that pushes configs (%s unset)", EMPEROR_FD_CONFIG_ENV);
 		return NULL;
 	}
 	unsigned char ask = VASSAL_MSG_CONFIG;
@@ -81,29 +73,29 @@ char *vassal_config_fetch(size_t *len, char *err, size_t errlen)
 		n = send(fd, &ask, 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n != 1) {
-		snprintf(err, errlen, "cannot ask the Emperor for it: %s", strerror(errno));
+		errbuf_set(err, errlen, "cannot ask the Emperor for it: %s", strerror(errno));
 		return NULL;
 	}
-	long long deadline = now_ms() + CONFIG_TIMEOUT_MS;
+	long long deadline = clock_ms() + CONFIG_TIMEOUT_MS;
 	unsigned char hdr[4];
 	if (read_by(cfd, hdr, sizeof(hdr), deadline) < 0) {
-		snprintf(err, errlen, "no answer from the Emperor: %s", strerror(errno));
+		errbuf_set(err, errlen, "no answer from the Emperor: %s", strerror(errno));
 		return NULL;
 	}
 	if (hdr[0] != UWSGI_MOD_CONFIG) {
-		snprintf(err, errlen, "the Emperor answered with modifier1 %d, not %d", hdr[0], UWSGI_MOD_CONFIG);
+		errbuf_set(err, errlen, "the Emperor answered with modifier1 %d, not %d", hdr[0], UWSGI_MOD_CONFIG);
 		return NULL;
 	}
 	size_t size = (size_t)hdr[1] | (size_t)hdr[2] << 8;
 	char *text = xmalloc(size + 1);
 	if (read_by(cfd, (unsigned char *)text, size, deadline) < 0) {
-		snprintf(err, errlen, "truncated answer from the Emperor: %s", strerror(errno));
+		errbuf_set(err, errlen, "truncated answer from the Emperor: %s", strerror(errno));
 		free(text);
 		return NULL;
 	}
 	text[size] = '\0';
 	if (memchr(text, '\0', size)) {
-		snprintf(err, errlen, "the Emperor's answer contains a NUL byte");
+		errbuf_set(err, errlen, "the Emperor's answer contains a NUL byte");
 		free(text);
 		return NULL;
 	}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the server folder only: a connection and the request being
+ * served, shared by conn.c (the connection and serving) and conn_io.c
+ * (blocking I/O, the request body, the response).
+ */
+#ifndef STOCKADE_SERVER_CONN_INTERNAL_H
+#define STOCKADE_SERVER_CONN_INTERNAL_H
+
+#include "server/conn.h"
+#include "proto/http.h"
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BODY_SPACE   (64 * 1024)   /* input buffer room behind the head */
+#define OUT_CAP      (64 * 1024)
+#define ARENA_CAP    (64 * 1024)
+#define MAX_VARS     (HTTP_MAX_HEADERS + 32)
+
+struct conn {
+	int fd;
+	struct listener *l;
+	struct worker_ctx *w;
+	struct event_loop *loop;
+	char remote_addr[INET6_ADDRSTRLEN + 8];
+	char *buf;
+	size_t len, cap;
+	long long timer;
+	bool watched;             /* registered with the event loop */
+	bool served;              /* at least one request was answered */
+	struct conn *prev, *next;
+};
+
+/* State of the request being served. Requests are served one at a time per
+ * worker, so this (and the output buffer) is per worker, not per connection. */
+struct request_state {
+	struct conn *c;
+	size_t head_len;
+	bool chunked;
+	struct http_chunked dec;
+	uint64_t body_left;       /* Content-Length bytes not yet in the buffer */
+	bool body_done;
+	size_t dpos, dend;        /* body bytes available in c->buf */
+	uint64_t body_total;
+	bool expect_continue, continue_sent;
+	int body_error;           /* 413 when limit-post is exceeded, 400 bad chunking */
+	/* response */
+	int minor;
+	bool keep_alive, head_request, head_sent, io_failed, discard;
+	struct http_resp_framing fr;
+	uint64_t body_sent;
+	size_t resp_head_len, resp_nheaders;
+	char out[OUT_CAP];
+	size_t olen;
+	/* log */
+	int64_t start_us;         /* monotonic */
+	bool via_sendfile;
+	uint8_t modifier1, modifier2;   /* of a uwsgi packet */
+	const struct kv *vars;    /* valid until the request is logged */
+	size_t nvars, vars_bytes;
+};
+
+extern struct request_state request;
+
+/* Blocking I/O bounded by socket-timeout. */
+int	wait_fd(int fd, short events, int timeout_ms);
+int	out_flush(void);
+int	out_add(const char *data, size_t len);
+
+/* The request body. */
+bool	over_limit(uint64_t total);
+int	decode_buffered(void);
+ssize_t	body_read(void *ctx, char *dst, size_t n);
+bool	body_skip_buffered(void);
+
+/* The response. */
+const char *status_reason(int status);
+void	send_error_response(struct conn *c, int status);
+int	resp_head(void *ctx, const char *status, size_t status_len, const struct kv *headers,
+	    size_t nheaders, int64_t content_length);
+int	resp_body(void *ctx, const char *data, size_t len);
+int	resp_file(void *ctx, int fd, off_t offset, int64_t count);
+
+#endif

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The workers as the master sees them: loading the app, forking a worker
+ * and its start in the child, respawning one that died (with a throttle
+ * for one dying at start-up), and signalling them all.
+ */
+#include "server/server_internal.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/platform.h"
+#include "base/signal_pipe.h"
+#include "hooks/hooks.h"
+#include "net/event.h"
+#include "pty/router.h"
+#include "python/wsgi.h"
+#include "server/logformat.h"
+#include "server/notify.h"
+#include "server/worker.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FAST_DEATH_MS 1000      /* a worker that lives less than this died "fast" */
+#define MAX_RESPAWN_DELAY_MS 30000
+
+int load_app(void)
+{
+	const struct config *cfg = master.cfg;
+	struct wsgi_config wc = {
+		.wsgi_file = cfg->wsgi_file,
+		.module = cfg->module,
+		.callable = cfg->callable,
+		.pythonpath = (const char *const *)cfg->pythonpath.v,
+		.npythonpath = cfg->pythonpath.n,
+		.home = cfg->home,
+		.enable_threads = cfg->enable_threads,
+		.multiprocess = cfg->processes > 1,
+	};
+	if (hooks_run(cfg, PH_PRE_APP) < 0)
+		return -1;
+	if (!cfg->wsgi_file && !cfg->module) {
+		log_msg("no app configured (use wsgi-file or module)");
+		return -1;
+	}
+	if (wsgi_init(&wc) < 0 || wsgi_load_app() < 0) {
+		log_msg("*** no app loaded. GAME OVER ***");
+		return -1;
+	}
+	return hooks_run(cfg, PH_POST_APP);
+}
+
+/* ---- workers ------------------------------------------------------------------- */
+
+void worker_main(int id)
+{
+	const struct config *cfg = master.cfg;
+	struct worker_ctx w;
+	memset(&w, 0, sizeof(w));
+	w.id = id;
+	w.cfg = cfg;
+	w.total_requests = (unsigned long *)&master.sb->total_requests;
+	w.score = &master.sb->workers[id - 1];
+	w.timeout_ms = (int)(cfg->socket_timeout ? cfg->socket_timeout * 1000 : 4000);
+	w.buffer_size = cfg->buffer_size;
+	w.limit_post = cfg->limit_post;
+	w.max_requests = cfg->max_requests;
+	w.early_stop = &early_stop;
+	if (gethostname(w.hostname, sizeof(w.hostname)) < 0)
+		strcpy(w.hostname, "localhost");
+	w.hostname[sizeof(w.hostname) - 1] = '\0';
+	bool first_spawn = w.score->respawn_count == 0;
+	if (!master.single && hooks_run(cfg, PH_POST_FORK) < 0)
+		exit(1);
+	if (master.app_loaded)
+		wsgi_after_fork();
+	else if (load_app() < 0)
+		exit(EXIT_APP_FAILED);
+	if (hooks_run(cfg, PH_ACCEPTING) < 0 || (id == 1 && hooks_run(cfg, PH_ACCEPTING1) < 0) ||
+	    (first_spawn && hooks_run(cfg, PH_ACCEPTING_ONCE) < 0) ||
+	    (first_spawn && id == 1 && hooks_run(cfg, PH_ACCEPTING1_ONCE) < 0))
+		exit(1);
+	int rc = worker_run(&w, master.ls, master.nls);
+	wsgi_finalize();
+	if (master.single) {
+		hooks_run(cfg, PH_AS_USER_ATEXIT);
+		vacuum();
+	}
+	exit(rc);
+}
+
+void spawn_worker(size_t i)
+{
+	struct worker_slot *s = &master.slots[i];
+	struct worker_score *sc = &master.sb->workers[i];
+	s->respawn_timer = 0;
+	s->expected_exit = false;
+	s->harakiri = false;
+	/* the child writes its own fields from the start: set them before it exists */
+	if (sc->pid != 0 || sc->last_spawn != 0)
+		sc->respawn_count++;
+	sc->accepting = 0;
+	sc->status = WS_IDLE;
+	sc->request_start_ms = 0;
+	sc->last_spawn = (int64_t)time(NULL);
+	/* Signals are blocked across fork so that the child never runs the
+	 * master's handler; it resets them to default before unblocking, so a
+	 * stop signal that raced the fork still stops it. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid_t pid = fork();
+	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		log_errno("fork(worker %zu)", i + 1);
+		return;
+	}
+	if (pid == 0) {
+		int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
+		for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
+			signal(sigs[k], SIG_DFL);
+		/* log reopening reaches workers through the shared counter; a
+		 * SIGUSR2 sent to the whole process group must not kill them */
+		signal(SIGUSR2, SIG_IGN);
+		signal_pipe_close(NULL, 0, NULL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* a worker must not outlive its master (it would hold the sockets) */
+		if (platform_parent_death_signal(SIGTERM) < 0 || getppid() != master.pid)
+			_exit(1);
+		notify_forget();   /* only the master talks to systemd */
+		worker_main((int)i + 1);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	s->pid = pid;
+	s->born_ms = clock_ms();
+	sc->pid = pid;
+	log_msg("spawned worker %zu (pid: %d)", i + 1, (int)pid);
+}
+
+static void on_respawn_timer(struct event_loop *loop, long long id, void *data)
+{
+	(void)loop;
+	(void)id;
+	if (master.state == RUNNING)
+		spawn_worker((size_t)(uintptr_t)data);
+}
+
+static void worker_died(size_t i, int status)
+{
+	struct worker_slot *s = &master.slots[i];
+	/* request lines a killed worker had not written yet (harakiri, kill -9) */
+	log_request_salvage(i);
+	s->pid = 0;
+	master.sb->workers[i].pid = 0;
+	master.sb->workers[i].accepting = 0;
+	master.sb->workers[i].request_start_ms = 0;
+	if (master.state != RUNNING)
+		return;
+	if (s->expected_exit || s->harakiri) {
+		log_msg("worker %zu (recycled) exited, respawning", i + 1);
+		spawn_worker(i);
+		return;
+	}
+	if (WIFSIGNALED(status))
+		log_msg("worker %zu died (signal %d), respawning", i + 1, WTERMSIG(status));
+	else
+		log_msg("worker %zu exited with status %d, respawning", i + 1, WEXITSTATUS(status));
+	/* A worker dying right after start backs off exponentially instead of
+	 * forking in a tight loop. */
+	if (clock_ms() - s->born_ms < FAST_DEATH_MS)
+		s->fast_deaths++;
+	else
+		s->fast_deaths = 0;
+	if (s->fast_deaths < 3) {
+		spawn_worker(i);
+		return;
+	}
+	int shift = s->fast_deaths - 3 > 5 ? 5 : s->fast_deaths - 3;
+	long long delay = 1000LL << shift;
+	if (delay > MAX_RESPAWN_DELAY_MS)
+		delay = MAX_RESPAWN_DELAY_MS;
+	log_msg("worker %zu is dying at start-up repeatedly: respawn throttled for %lld ms", i + 1, delay);
+	s->respawn_timer = event_timer_add(master.loop, delay, on_respawn_timer, (void *)(uintptr_t)i);
+}
+
+size_t live_workers(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < master.nslots; i++)
+		n += master.slots[i].pid > 0;
+	return n;
+}
+
+void reap(void)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == master.pty_pid) {
+			master.pty_pid = 0;
+			if (master.state == RUNNING) {
+				log_msg("forkpty router died, respawning");
+				master.pty_pid = pty_router_spawn(master.cfg, master.pty_fds);
+			}
+			continue;
+		}
+		for (size_t i = 0; i < master.nslots; i++)
+			if (master.slots[i].pid == pid)
+				worker_died(i, status);
+	}
+}
+
+void signal_workers(int sig)
+{
+	for (size_t i = 0; i < master.nslots; i++)
+		if (master.slots[i].pid > 0)
+			kill(master.slots[i].pid, sig);
+}
+
+/* Graceful recycle of every worker (lazy reload, fifo 'w'). */
+void recycle_workers(int sig)
+{
+	for (size_t i = 0; i < master.nslots; i++) {
+		if (master.slots[i].pid > 0) {
+			master.slots[i].expected_exit = true;
+			kill(master.slots[i].pid, sig);
+		}
+	}
+}
