@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages Stockade's build and tests need, only those missing.
 # Idempotent; does nothing (but list what is missing) when not run as root.
 set -eu

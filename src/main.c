@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stockade: read the configuration, then run the instance. */
 #include "config/config.h"
 #include "config/help.h"
@@ -18,7 +19,8 @@ extern char **environ;
 
 /* `--jls [-v] [--json]`: jls(8)'s own flags, right after --jls, are taken
  * out before the config reader sees them (--json would load a file). */
-static unsigned take_jls_flags(int *argc, char **argv)
+static unsigned
+take_jls_flags(int *argc, char **argv)
 {
 	for (int i = 1; i < *argc; i++) {
 		if (strcmp(argv[i], "--jls") != 0)
@@ -41,7 +43,8 @@ static unsigned take_jls_flags(int *argc, char **argv)
 	return 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	struct loader loader;
 	struct config cfg;

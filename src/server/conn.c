@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Client connections: request heads through the event loop, then one
  * synchronous request at a time (blocking WSGI), responses buffered so that
  * a small response leaves in one write. The I/O of a request being served
@@ -43,12 +44,17 @@ static size_t n_open;
 static struct conn *conn_cache;
 static size_t n_cached;
 
-size_t conn_open_count(void) { return n_open; }
+size_t
+conn_open_count(void)
+{
+	return n_open;
+}
 
 static void on_readable(struct event_loop *loop, int fd, void *data, int mask);
 static void on_timeout(struct event_loop *loop, long long id, void *data);
 
-static void conn_close(struct conn *c)
+static void
+conn_close(struct conn *c)
 {
 	if (c->watched)
 		event_del(c->loop, c->fd, EV_READ | EV_WRITE);
@@ -72,7 +78,8 @@ static void conn_close(struct conn *c)
 	free(c);
 }
 
-static struct conn *conn_new(struct worker_ctx *w)
+static struct conn *
+conn_new(struct worker_ctx *w)
 {
 	struct conn *c = conn_cache;
 	if (c) {
@@ -91,7 +98,8 @@ static struct conn *conn_new(struct worker_ctx *w)
 
 /* Graceful stop: a request that already arrived on a kept-alive connection is
  * still served (with Connection: close); then every connection is closed. */
-void conn_close_idle(struct event_loop *loop)
+void
+conn_close_idle(struct event_loop *loop)
 {
 	/* a freshly accepted connection has a request on its way: wait for it a
 	 * little (one budget for all), so that a reload refuses nobody */
@@ -108,7 +116,8 @@ void conn_close_idle(struct event_loop *loop)
 	}
 }
 
-static void arm_timer(struct conn *c)
+static void
+arm_timer(struct conn *c)
 {
 	if (c->timer > 0)
 		event_timer_del(c->loop, c->timer);
@@ -118,7 +127,8 @@ static void arm_timer(struct conn *c)
 /* Dotted quad of 4 bytes network order; out has room for 16. inet_ntop()
  * formats through sprintf, ~2000 instructions: a tenth of a close-mode
  * request's user time. */
-static void format_ipv4(const unsigned char *b, char *out)
+static void
+format_ipv4(const unsigned char *b, char *out)
 {
 	for (int i = 0; i < 4; i++) {
 		unsigned v = b[i];
@@ -131,7 +141,8 @@ static void format_ipv4(const unsigned char *b, char *out)
 	}
 }
 
-static void format_remote(const struct sock_addr *peer, char *out, size_t len)
+static void
+format_remote(const struct sock_addr *peer, char *out, size_t len)
 {
 	_Static_assert(sizeof(((struct conn *)0)->remote_addr) >= 16, "room for a dotted quad");
 	const struct sockaddr *sa = &peer->u.sa;
@@ -147,7 +158,8 @@ static void format_remote(const struct sock_addr *peer, char *out, size_t len)
 	}
 }
 
-void conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, int fd,
+void
+conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, int fd,
                 const struct sock_addr *peer)
 {
 	struct conn *c = conn_new(w);
@@ -177,7 +189,8 @@ void conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *
 /* The connection waits for more input: in the event loop, under the
  * socket-timeout. The clock restarts only when asked (a new request head):
  * more bytes of the same head keep the deadline it already has. */
-static void conn_wait(struct conn *c, bool restart_clock)
+static void
+conn_wait(struct conn *c, bool restart_clock)
 {
 	if (!c->watched) {
 		if (event_add(c->loop, c->fd, EV_READ, on_readable, c) < 0) {
@@ -191,7 +204,8 @@ static void conn_wait(struct conn *c, bool restart_clock)
 		arm_timer(c);
 }
 
-static void on_timeout(struct event_loop *loop, long long id, void *data)
+static void
+on_timeout(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -204,7 +218,8 @@ static void on_timeout(struct event_loop *loop, long long id, void *data)
 
 /* getpid() is a system call: once per worker process (requests are only
  * served after the fork, and a worker does not fork again) */
-static int worker_pid(void)
+static int
+worker_pid(void)
 {
 	static pid_t pid;
 	if (!pid)
@@ -212,7 +227,8 @@ static int worker_pid(void)
 	return (int)pid;
 }
 
-static void log_request(struct conn *c)
+static void
+log_request(struct conn *c)
 {
 	struct worker_ctx *w = c->w;
 	if (!reqlog_active())
@@ -242,7 +258,8 @@ static void log_request(struct conn *c)
 
 /* ---- serving ------------------------------------------------------------------- */
 
-static void begin_request(struct conn *c, size_t head_len)
+static void
+begin_request(struct conn *c, size_t head_len)
 {
 	memset(&request, 0, offsetof(struct request_state, out));
 	request.olen = 0;
@@ -254,7 +271,8 @@ static void begin_request(struct conn *c, size_t head_len)
 	request.start_us = clock_us();
 }
 
-static void note_vars(const struct kv *v, size_t n)
+static void
+note_vars(const struct kv *v, size_t n)
 {
 	request.vars = v;
 	request.nvars = n;
@@ -262,7 +280,8 @@ static void note_vars(const struct kv *v, size_t n)
 		request.vars_bytes += v[i].key_len + v[i].val_len + 4;
 }
 
-static void score_request_done(struct worker_score *sc)
+static void
+score_request_done(struct worker_score *sc)
 {
 	uint64_t us = (uint64_t)(clock_us() - request.start_us);
 	__atomic_store_n(&sc->request_start_ms, 0, __ATOMIC_RELEASE);
@@ -279,7 +298,8 @@ static void score_request_done(struct worker_score *sc)
 
 /* Runs the app; afterwards the connection is either positioned at the next
  * request (returns true) or must be closed. */
-static bool run_app(struct conn *c, const struct kv *v, size_t n)
+static bool
+run_app(struct conn *c, const struct kv *v, size_t n)
 {
 	struct request_io io = { NULL, body_read, resp_head, resp_body, resp_file };
 	struct worker_score *sc = c->w->score;
@@ -331,7 +351,8 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 /* Closing with unread input makes the kernel send RST, which can destroy the
  * error response before the client reads it: half-close, then discard what
  * the client still sends, bounded in bytes and time. */
-static void drain_before_close(struct conn *c)
+static void
+drain_before_close(struct conn *c)
 {
 	char sink[16384];
 	size_t total = 0;
@@ -346,7 +367,8 @@ static void drain_before_close(struct conn *c)
 	}
 }
 
-static void reject(struct conn *c, int status, const char *why)
+static void
+reject(struct conn *c, int status, const char *why)
 {
 	log_msg("%s: %s (%d %s)", c->remote_addr[0] ? c->remote_addr : c->l->name, why, status, status_reason(status));
 	send_error_response(c, status);
@@ -354,7 +376,8 @@ static void reject(struct conn *c, int status, const char *why)
 }
 
 /* One HTTP request from the buffer: >0 served and kept, 0 need more bytes, <0 close. */
-static int serve_http(struct conn *c)
+static int
+serve_http(struct conn *c)
 {
 	struct http_request req;
 	int rc = http_parse_request(c->buf, c->len, c->w->buffer_size, &req);
@@ -402,7 +425,8 @@ static int serve_http(struct conn *c)
 
 static struct uwsgi_packet pkt;
 
-static int serve_uwsgi(struct conn *c)
+static int
+serve_uwsgi(struct conn *c)
 {
 	int rc = uwsgi_parse_packet(c->buf, c->len, c->w->buffer_size, &pkt);
 	if (rc == 0)
@@ -437,7 +461,8 @@ static int serve_uwsgi(struct conn *c)
 	return -1;
 }
 
-static void on_readable(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_readable(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)fd;

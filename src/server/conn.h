@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One client connection in a worker: reading request heads through the event
  * loop, then serving each request synchronously (the app is blocking WSGI):

@@ -20,7 +20,8 @@
 
 /* ---- blocking I/O with socket-timeout ------------------------------------ */
 
-int wait_fd(int fd, short events, int timeout_ms)
+int
+wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { fd, events, 0 };
 	for (;;) {
@@ -36,7 +37,8 @@ int wait_fd(int fd, short events, int timeout_ms)
 	}
 }
 
-static ssize_t read_some(struct conn *c, void *dst, size_t n)
+static ssize_t
+read_some(struct conn *c, void *dst, size_t n)
 {
 	for (;;) {
 		ssize_t r = read(c->fd, dst, n);
@@ -49,7 +51,8 @@ static ssize_t read_some(struct conn *c, void *dst, size_t n)
 	}
 }
 
-static int write_all(struct conn *c, const struct iovec *iov_in, int iovcnt)
+static int
+write_all(struct conn *c, const struct iovec *iov_in, int iovcnt)
 {
 	struct iovec iov[4];
 	memcpy(iov, iov_in, (size_t)iovcnt * sizeof(*iov));
@@ -76,7 +79,8 @@ static int write_all(struct conn *c, const struct iovec *iov_in, int iovcnt)
 	return 0;
 }
 
-int out_flush(void)
+int
+out_flush(void)
 {
 	if (request.olen == 0 || request.io_failed)
 		return request.io_failed ? -1 : 0;
@@ -89,7 +93,8 @@ int out_flush(void)
 	return 0;
 }
 
-int out_add(const char *data, size_t len)
+int
+out_add(const char *data, size_t len)
 {
 	if (request.io_failed)
 		return -1;
@@ -110,12 +115,14 @@ int out_add(const char *data, size_t len)
 
 /* ---- request body ------------------------------------------------------------ */
 
-bool over_limit(uint64_t total)
+bool
+over_limit(uint64_t total)
 {
 	return request.c->w->limit_post && total > request.c->w->limit_post;
 }
 
-static void send_continue(void)
+static void
+send_continue(void)
 {
 	if (request.expect_continue && !request.continue_sent && !request.head_sent) {
 		static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -127,7 +134,8 @@ static void send_continue(void)
 }
 
 /* Decodes raw chunked bytes at [dend, len) in place. 0, or -1 on bad framing. */
-int decode_buffered(void)
+int
+decode_buffered(void)
 {
 	struct conn *c = request.c;
 	size_t n = c->len - request.dend;
@@ -147,7 +155,8 @@ int decode_buffered(void)
 	return 0;
 }
 
-ssize_t body_read(void *ctx, char *dst, size_t n)
+ssize_t
+body_read(void *ctx, char *dst, size_t n)
 {
 	(void)ctx;
 	struct conn *c = request.c;
@@ -199,7 +208,8 @@ ssize_t body_read(void *ctx, char *dst, size_t n)
 
 /* Skips whatever is left of the body if it is already buffered; true when
  * the connection is then positioned at the next request. */
-bool body_skip_buffered(void)
+bool
+body_skip_buffered(void)
 {
 	request.dpos = request.dend;
 	if (request.chunked)
@@ -209,7 +219,8 @@ bool body_skip_buffered(void)
 
 /* ---- response ------------------------------------------------------------------ */
 
-const char *status_reason(int status)
+const char *
+status_reason(int status)
 {
 	switch (status) {
 	case 400: return "Bad Request";
@@ -222,7 +233,8 @@ const char *status_reason(int status)
 	return "Error";
 }
 
-void send_error_response(struct conn *c, int status)
+void
+send_error_response(struct conn *c, int status)
 {
 	char head[160];
 	int n = snprintf(head, sizeof(head),
@@ -232,7 +244,8 @@ void send_error_response(struct conn *c, int status)
 	write_all(c, &iov, 1);
 }
 
-int resp_head(void *ctx, const char *status, size_t status_len, const struct kv *headers,
+int
+resp_head(void *ctx, const char *status, size_t status_len, const struct kv *headers,
                      size_t nheaders, int64_t content_length)
 {
 	(void)ctx;
@@ -262,7 +275,8 @@ int resp_head(void *ctx, const char *status, size_t status_len, const struct kv 
 }
 
 /* Bytes the head allows us to send from len. */
-static size_t clamp_body(size_t len)
+static size_t
+clamp_body(size_t len)
 {
 	if (!request.fr.body_allowed || request.discard)
 		return 0;
@@ -275,7 +289,8 @@ static size_t clamp_body(size_t len)
 	return len;
 }
 
-int resp_body(void *ctx, const char *data, size_t len)
+int
+resp_body(void *ctx, const char *data, size_t len)
 {
 	(void)ctx;
 	if (!request.head_sent || request.io_failed)
@@ -297,7 +312,8 @@ int resp_body(void *ctx, const char *data, size_t len)
 	return out_flush();
 }
 
-int resp_file(void *ctx, int fd, off_t offset, int64_t count)
+int
+resp_file(void *ctx, int fd, off_t offset, int64_t count)
 {
 	(void)ctx;
 	if (!request.head_sent || request.io_failed)

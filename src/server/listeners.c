@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 /* An fd inherited across the reload exec under this name, or -1. */
-int take_inherited(const char *name)
+int
+take_inherited(const char *name)
 {
 	for (size_t i = 0; i < master.ninherited; i++) {
 		if (master.inherited[i] >= 0 && strcmp(master.inherited_names[i], name) == 0) {
@@ -30,7 +31,8 @@ int take_inherited(const char *name)
 	return -1;
 }
 
-static int open_listener(const char *spec, struct sock_addr *a, struct origin o)
+static int
+open_listener(const char *spec, struct sock_addr *a, struct origin o)
 {
 	char err[256];
 	if (sock_parse_addr(spec, a, err, sizeof(err)) < 0) {
@@ -82,7 +84,8 @@ static int open_listener(const char *spec, struct sock_addr *a, struct origin o)
 	return fd;
 }
 
-static int add_listener(const char *spec, enum proto proto, struct origin o)
+static int
+add_listener(const char *spec, enum proto proto, struct origin o)
 {
 	struct sock_addr a;
 	int fd = open_listener(spec, &a, o);
@@ -105,7 +108,8 @@ static int add_listener(const char *spec, enum proto proto, struct origin o)
 
 /* On a reload, the listening sockets of the previous image are picked up by
  * name (shared sockets and plain listeners; "=N" ones are dups of shared). */
-int import_inherited(void)
+int
+import_inherited(void)
 {
 	const struct config *cfg = master.cfg;
 	size_t n = cfg->shared_socket.n + cfg->http_socket.n + cfg->uwsgi_socket.n + pty_router_count(cfg);
@@ -134,7 +138,8 @@ int import_inherited(void)
 	return 0;
 }
 
-int bind_shared_sockets(void)
+int
+bind_shared_sockets(void)
 {
 	const struct config *cfg = master.cfg;
 	master.nshared = cfg->shared_socket.n;
@@ -148,7 +153,8 @@ int bind_shared_sockets(void)
 	return 0;
 }
 
-int bind_sockets(void)
+int
+bind_sockets(void)
 {
 	const struct config *cfg = master.cfg;
 	if (master.ls)
@@ -167,7 +173,8 @@ int bind_sockets(void)
 	return 0;
 }
 
-void vacuum(void)
+void
+vacuum(void)
 {
 	if (!master.cfg->vacuum)
 		return;

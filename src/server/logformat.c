@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The request log line: uWSGI's default, or a compiled `log-format`
  * (uWSGI core/logging.c: the same variable names, "-" for an empty value,
  * one line per request). */
@@ -31,7 +32,8 @@ static const struct {
 
 /* ---- compiling ------------------------------------------------------------------ */
 
-static void add_item(struct logformat *lf, size_t *cap, enum lf_op op, const char *text, size_t len)
+static void
+add_item(struct logformat *lf, size_t *cap, enum lf_op op, const char *text, size_t len)
 {
 	if (op == LF_TEXT && len == 0)
 		return;
@@ -48,7 +50,8 @@ static void add_item(struct logformat *lf, size_t *cap, enum lf_op op, const cha
 }
 
 /* "did you mean" for a mistyped variable: the closest name two edits away */
-static const char *closest_name(const char *name, size_t len)
+static const char *
+closest_name(const char *name, size_t len)
 {
 	char buf[64];
 	const char *best = NULL;
@@ -67,7 +70,8 @@ static const char *closest_name(const char *name, size_t len)
 	return best;
 }
 
-int logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t errlen)
+int
+logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t errlen)
 {
 	size_t cap = 0;
 	memset(lf, 0, sizeof(*lf));
@@ -119,7 +123,8 @@ int logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t e
 	return 0;
 }
 
-void logformat_free(struct logformat *lf)
+void
+logformat_free(struct logformat *lf)
 {
 	free(lf->items);
 	free(lf->src);
@@ -130,7 +135,8 @@ void logformat_free(struct logformat *lf)
 
 /* ---- rendering ------------------------------------------------------------------ */
 
-const struct kv *logreq_var(const struct logreq *r, const char *name, size_t len)
+const struct kv *
+logreq_var(const struct logreq *r, const char *name, size_t len)
 {
 	for (size_t i = 0; i < r->nvars; i++)
 		if (r->vars[i].key_len == len && memcmp(r->vars[i].key, name, len) == 0)
@@ -138,7 +144,8 @@ const struct kv *logreq_var(const struct logreq *r, const char *name, size_t len
 	return NULL;
 }
 
-static size_t utf8_seq_len(const unsigned char *s, size_t left)
+static size_t
+utf8_seq_len(const unsigned char *s, size_t left)
 {
 	unsigned char c = s[0];
 	size_t n;
@@ -167,7 +174,8 @@ static size_t utf8_seq_len(const unsigned char *s, size_t left)
 
 /* Control characters are escaped, valid UTF-8 is kept, and a byte that is
  * not valid UTF-8 becomes U+FFFD: every line parses as JSON. */
-size_t json_escape(char *dst, size_t cap, const char *src, size_t len)
+size_t
+json_escape(char *dst, size_t cap, const char *src, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -211,7 +219,8 @@ struct out {
 	bool json;
 };
 
-static void put_raw(struct out *o, const char *s, size_t n)
+static void
+put_raw(struct out *o, const char *s, size_t n)
 {
 	if (n > o->cap - o->len)
 		n = o->cap - o->len;
@@ -226,13 +235,15 @@ static void put_raw(struct out *o, const char *s, size_t n)
 #define HIGHS UINT64_C(0x8080808080808080)
 
 /* Some byte of x is below 0x20 or is 0x7f (exact: the "hasless" trick for n <= 128). */
-static bool has_control(uint64_t x)
+static bool
+has_control(uint64_t x)
 {
 	uint64_t del = x ^ (ONES * 0x7f);
 	return (((x - ONES * 0x20) & ~x) | ((del - ONES) & ~del)) & HIGHS;
 }
 
-static void put_text(struct out *o, const char *s, size_t n)
+static void
+put_text(struct out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t start = 0, i = 0;
@@ -257,7 +268,8 @@ static void put_text(struct out *o, const char *s, size_t n)
 }
 
 /* A variable's value: "-" when empty (as uWSGI), escaped in JSON mode. */
-static void put_val(struct out *o, const char *s, size_t n)
+static void
+put_val(struct out *o, const char *s, size_t n)
 {
 	if (n == 0) {
 		put_raw(o, "-", 1);
@@ -269,7 +281,8 @@ static void put_val(struct out *o, const char *s, size_t n)
 		put_text(o, s, n);
 }
 
-static void put_u64(struct out *o, uint64_t v)
+static void
+put_u64(struct out *o, uint64_t v)
 {
 	char b[24];
 	size_t i = sizeof(b);
@@ -279,7 +292,8 @@ static void put_u64(struct out *o, uint64_t v)
 	put_raw(o, b + i, sizeof(b) - i);
 }
 
-static void put_var(struct out *o, const struct logreq *r, const char *name, size_t len)
+static void
+put_var(struct out *o, const struct logreq *r, const char *name, size_t len)
 {
 	const struct kv *v = logreq_var(r, name, len);
 	put_val(o, v ? v->val : "", v ? v->val_len : 0);
@@ -294,7 +308,8 @@ struct time_cache {
 	char buf[64];
 };
 
-static void put_time(struct out *o, struct time_cache *tc, time_t t, const char *fmt)
+static void
+put_time(struct out *o, struct time_cache *tc, time_t t, const char *fmt)
 {
 	if (tc->sec != t || tc->fmt != fmt || tc->len == 0) {
 		struct tm tm;
@@ -311,7 +326,8 @@ static void put_time(struct out *o, struct time_cache *tc, time_t t, const char 
 
 static struct time_cache ctime_cache, ltime_cache, ftime_cache;
 
-static void render_item(struct out *o, const struct lf_item *it, const struct logreq *r, const struct logformat *lf)
+static void
+render_item(struct out *o, const struct lf_item *it, const struct logreq *r, const struct logformat *lf)
 {
 	uint64_t start_us = (uint64_t)r->start.tv_sec * 1000000u + (uint64_t)r->start.tv_nsec / 1000u;
 	switch (it->op) {
@@ -375,7 +391,8 @@ static void render_item(struct out *o, const struct lf_item *it, const struct lo
 
 #define PUT_LIT(o, s) put_raw(o, s, sizeof(s) - 1)
 
-static void put_kv_val(struct out *o, const struct kv *v)
+static void
+put_kv_val(struct out *o, const struct kv *v)
 {
 	if (v)
 		put_text(o, v->val, v->val_len);
@@ -383,7 +400,8 @@ static void put_kv_val(struct out *o, const struct kv *v)
 
 /* uWSGI's default line (core/logging.c uwsgi_logit_simple), built without
  * printf: this runs for every request. */
-static void render_default(struct out *o, const struct logreq *r, const struct logformat *lf)
+static void
+render_default(struct out *o, const struct logreq *r, const struct logformat *lf)
 {
 	PUT_LIT(o, "[pid: ");
 	put_u64(o, (uint64_t)r->pid);
@@ -427,7 +445,8 @@ static void render_default(struct out *o, const struct logreq *r, const struct l
 	PUT_LIT(o, " bytes (1 switches on core 0)");
 }
 
-size_t logformat_render(const struct logformat *lf, const struct logreq *r, char *out, size_t cap)
+size_t
+logformat_render(const struct logformat *lf, const struct logreq *r, char *out, size_t cap)
 {
 	struct out o = { out, 0, cap - 1, lf->json };
 	if (!lf->items) {
@@ -443,7 +462,8 @@ size_t logformat_render(const struct logformat *lf, const struct logreq *r, char
 
 /* ---- log-req-encoder -------------------------------------------------------------- */
 
-static void enc_add(struct log_encoder *e, size_t *cap, enum enc_op op, const char *text, size_t len)
+static void
+enc_add(struct log_encoder *e, size_t *cap, enum enc_op op, const char *text, size_t len)
 {
 	if (op == EO_TEXT && len == 0)
 		return;
@@ -456,7 +476,8 @@ static void enc_add(struct log_encoder *e, size_t *cap, enum enc_op op, const ch
 
 /* A template: literal text and ${name} chunks ("$" not followed by "{"
  * stays literal, as uWSGI). */
-static int enc_template(struct log_encoder *e, char *t, char *err, size_t errlen)
+static int
+enc_template(struct log_encoder *e, char *t, char *err, size_t errlen)
 {
 	size_t cap = 0;
 	char *lit = t, *p = t;
@@ -497,7 +518,8 @@ static int enc_template(struct log_encoder *e, char *t, char *err, size_t errlen
 	return 0;
 }
 
-int log_encoder_compile(struct log_encoder *e, const char *spec, char *err, size_t errlen)
+int
+log_encoder_compile(struct log_encoder *e, const char *spec, char *err, size_t errlen)
 {
 	memset(e, 0, sizeof(*e));
 	e->src = xstrdup(spec);
@@ -536,14 +558,16 @@ fail:
 	return -1;
 }
 
-void log_encoder_free(struct log_encoder *e)
+void
+log_encoder_free(struct log_encoder *e)
 {
 	free(e->items);
 	free(e->src);
 	memset(e, 0, sizeof(*e));
 }
 
-size_t log_encoder_apply(const struct log_encoder *e, const char *msg, size_t len, char *out, size_t cap)
+size_t
+log_encoder_apply(const struct log_encoder *e, const char *msg, size_t len, char *out, size_t cap)
 {
 	struct out o = { out, 0, cap, e->kind == ENC_JSON };
 	struct timespec now;
@@ -613,7 +637,8 @@ static struct {
 	uint64_t slow_ms, big;
 } reqlog;
 
-const char *reqlog_file(const struct config *cfg, char *err, size_t errlen)
+const char *
+reqlog_file(const struct config *cfg, char *err, size_t errlen)
 {
 	err[0] = '\0';
 	if (cfg->req_logger.n == 0)
@@ -646,7 +671,8 @@ option_error(const struct config *cfg, const char *option, const char *msg)
 	config_error(o ? *o : (struct origin){ "config", 0 }, "%s", msg);
 }
 
-int reqlog_setup(const struct config *cfg)
+int
+reqlog_setup(const struct config *cfg)
 {
 	char err[256];
 	memset(&reqlog, 0, sizeof(reqlog));
@@ -687,7 +713,8 @@ int reqlog_setup(const struct config *cfg)
 }
 
 /* disable-logging silences every line except those a filter asks for (uWSGI) */
-static bool wanted(const struct logreq *r)
+static bool
+wanted(const struct logreq *r)
 {
 	if (reqlog.enabled)
 		return true;
@@ -698,12 +725,14 @@ static bool wanted(const struct logreq *r)
 	       (reqlog.sendfile && r->via_sendfile) || (reqlog.ioerror && r->read_errors + r->write_errors > 0);
 }
 
-bool reqlog_active(void)
+bool
+reqlog_active(void)
 {
 	return reqlog.enabled || reqlog.zero || reqlog.s4xx || reqlog.s5xx || reqlog.sendfile || reqlog.ioerror || reqlog.slow_ms || reqlog.big;
 }
 
-void reqlog_write(struct logreq *r)
+void
+reqlog_write(struct logreq *r)
 {
 	static char line[2][LINE_MAX_BYTES];
 	if (!wanted(r))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The request log line: uWSGI's default line, or a `log-format` compiled
  * once (at start-up) into a list of ops and rendered per request into a

@@ -31,7 +31,8 @@
 
 volatile sig_atomic_t early_stop;
 
-static void on_mercy_timeout(struct event_loop *loop, long long id, void *data)
+static void
+on_mercy_timeout(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -41,7 +42,8 @@ static void on_mercy_timeout(struct event_loop *loop, long long id, void *data)
 	signal_workers(SIGKILL);
 }
 
-static void cancel_respawns(void)
+static void
+cancel_respawns(void)
 {
 	for (size_t i = 0; i < master.nslots; i++)
 		if (master.slots[i].respawn_timer > 0) {
@@ -50,7 +52,8 @@ static void cancel_respawns(void)
 		}
 }
 
-static void stop_workers(enum master_state next, bool brutal)
+static void
+stop_workers(enum master_state next, bool brutal)
 {
 	if (master.state != RUNNING)
 		return;
@@ -64,14 +67,16 @@ static void stop_workers(enum master_state next, bool brutal)
 	master.mercy_timer = event_timer_add(master.loop, (long long)master.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL);
 }
 
-static void begin_shutdown(bool brutal)
+static void
+begin_shutdown(bool brutal)
 {
 	if (master.state == RUNNING)
 		log_msg(brutal ? "brutally killing workers..." : "SIGINT/SIGTERM received...killing workers...");
 	stop_workers(SHUTTING_DOWN, brutal);
 }
 
-static void begin_reload(bool brutal)
+static void
+begin_reload(bool brutal)
 {
 	if (master.state != RUNNING)
 		return;
@@ -86,7 +91,8 @@ static void begin_reload(bool brutal)
 
 /* All workers are gone: re-exec the binary with the original argv, keeping
  * the listening sockets, so that no connection is refused meanwhile. */
-static void do_reload(void)
+static void
+do_reload(void)
 {
 	hooks_run(master.cfg, PH_AS_USER_ATEXIT);
 	if (master.cfg->exit_on_reload) {
@@ -130,7 +136,8 @@ static void do_reload(void)
 
 /* ---- periodic checks: harakiri, reload-on-rss, touch-reload ----------------------- */
 
-static void check_harakiri(long long now)
+static void
+check_harakiri(long long now)
 {
 	unsigned long long limit = master.cfg->harakiri * 1000ULL;
 	for (size_t i = 0; i < master.nslots && limit; i++) {
@@ -145,7 +152,8 @@ static void check_harakiri(long long now)
 	}
 }
 
-static void check_memory(void)
+static void
+check_memory(void)
 {
 	for (size_t i = 0; i < master.nslots; i++) {
 		struct worker_score *sc = &master.sb->workers[i];
@@ -166,7 +174,8 @@ static void check_memory(void)
 }
 
 /* touch-reload, touch-logreopen: the mtime differs from the last one seen */
-static bool file_touched(const char *path, struct timespec *last)
+static bool
+file_touched(const char *path, struct timespec *last)
 {
 	struct stat st;
 	struct timespec t = { 0, 0 };
@@ -177,12 +186,14 @@ static bool file_touched(const char *path, struct timespec *last)
 	return changed;
 }
 
-static bool mtime_changed(size_t i)
+static bool
+mtime_changed(size_t i)
 {
 	return file_touched(master.cfg->touch_reload.v[i], &master.touch_mtime[i]);
 }
 
-static void check_touch_reload(void)
+static void
+check_touch_reload(void)
 {
 	for (size_t i = 0; i < master.cfg->touch_reload.n; i++) {
 		if (mtime_changed(i) && master.state == RUNNING) {
@@ -192,7 +203,8 @@ static void check_touch_reload(void)
 	}
 }
 
-static void check_touch_logreopen(void)
+static void
+check_touch_logreopen(void)
 {
 	for (size_t i = 0; i < master.cfg->touch_logreopen.n; i++) {
 		if (file_touched(master.cfg->touch_logreopen.v[i], &master.logreopen_mtime[i])) {
@@ -203,7 +215,8 @@ static void check_touch_logreopen(void)
 	log_reopen_pending(true);
 }
 
-static void on_tick(struct event_loop *loop, long long id, void *data)
+static void
+on_tick(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	(void)data;
@@ -217,7 +230,8 @@ static void on_tick(struct event_loop *loop, long long id, void *data)
 
 /* ---- stats server ----------------------------------------------------------------- */
 
-static void send_stats(int fd)
+static void
+send_stats(int fd)
 {
 	struct stats_socket *ss = xcalloc(master.nls + 1, sizeof(*ss));
 	for (size_t i = 0; i < master.nls; i++)
@@ -238,7 +252,8 @@ static void send_stats(int fd)
 	free(ss);
 }
 
-static void on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)data;
@@ -248,7 +263,8 @@ static void on_stats_client(struct event_loop *loop, int fd, void *data, int mas
 		send_stats(c);
 }
 
-static int setup_stats(void)
+static int
+setup_stats(void)
 {
 	master.stats_fd = -1;
 	if (!master.cfg->stats)
@@ -259,7 +275,8 @@ static int setup_stats(void)
 
 /* ---- master fifo ------------------------------------------------------------------- */
 
-static void fifo_command(char c)
+static void
+fifo_command(char c)
 {
 	switch (c) {
 	case 'r': begin_reload(false); break;
@@ -276,7 +293,8 @@ static void fifo_command(char c)
 	}
 }
 
-static void on_fifo(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_fifo(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)data;
@@ -287,7 +305,8 @@ static void on_fifo(struct event_loop *loop, int fd, void *data, int mask)
 		fifo_command(buf[i]);
 }
 
-static int setup_fifo(void)
+static int
+setup_fifo(void)
 {
 	master.fifo_fd = master.fifo_keep_fd = -1;
 	if (!master.cfg->master_fifo.n)
@@ -317,7 +336,8 @@ static int setup_fifo(void)
 static const int master_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2 };
 
 /* In the handler: what cannot wait for the loop. */
-static void on_signal(int sig)
+static void
+on_signal(int sig)
 {
 	if (master.single && (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT || sig == SIGHUP))
 		early_stop = 1;
@@ -325,7 +345,8 @@ static void on_signal(int sig)
 		log_request_reopen();
 }
 
-static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)loop;
 	(void)data;
@@ -347,7 +368,8 @@ static void on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
 
 /* Installed at the very start, so that a signal arriving while the app
  * loads is queued in the pipe instead of killing the half-started master. */
-int setup_master_signals(void)
+int
+setup_master_signals(void)
 {
 	master.sigpipe = signal_pipe_open(master_signals, sizeof(master_signals) / sizeof(master_signals[0]),
 	                                  true, on_signal, NULL);
@@ -359,7 +381,8 @@ int setup_master_signals(void)
 }
 
 /* Messages from the Emperor (this instance is a vassal). */
-static void on_emperor(enum vassal_cmd cmd)
+static void
+on_emperor(enum vassal_cmd cmd)
 {
 	switch (cmd) {
 	case VASSAL_CMD_RELOAD:   /* a real re-exec, even with lazy */
@@ -376,7 +399,8 @@ static void on_emperor(enum vassal_cmd cmd)
 	}
 }
 
-int run_master(void)
+int
+run_master(void)
 {
 	master.loop = event_loop_new(1024);
 	if (!master.loop || event_add(master.loop, master.sigpipe, EV_READ, on_sigpipe, NULL) < 0 ||

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sd_notify(3) without libsystemd: see notify.h. */
 #include "server/notify.h"
 #include "base/log.h"
@@ -19,7 +20,8 @@
 
 static int notify_fd = -1;
 
-static int take_inherited(void)
+static int
+take_inherited(void)
 {
 	const char *s = getenv(NOTIFY_FD_ENV);
 	if (!s)
@@ -36,7 +38,8 @@ static int take_inherited(void)
 	return (int)fd;
 }
 
-int notify_init(void)
+int
+notify_init(void)
 {
 	if (notify_fd >= 0)
 		return 0;
@@ -72,7 +75,8 @@ int notify_init(void)
 	return 0;
 }
 
-int notify_send(const char *fmt, ...)
+int
+notify_send(const char *fmt, ...)
 {
 	if (notify_fd < 0)
 		return 0;
@@ -98,7 +102,8 @@ int notify_send(const char *fmt, ...)
 	return 0;
 }
 
-void notify_forget(void)
+void
+notify_forget(void)
 {
 	if (notify_fd >= 0)
 		close(notify_fd);
@@ -107,7 +112,8 @@ void notify_forget(void)
 	unsetenv(NOTIFY_FD_ENV);
 }
 
-void notify_before_exec(void)
+void
+notify_before_exec(void)
 {
 	if (notify_fd < 0 || fcntl(notify_fd, F_SETFD, 0) < 0)
 		return;

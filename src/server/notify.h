@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The systemd notification protocol (sd_notify(3)) without libsystemd: one
  * datagram of "KEY=value" lines to the unix socket named by NOTIFY_SOCKET

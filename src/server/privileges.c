@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "server/privileges.h"
 #include "base/ids.h"
 #include "base/log.h"
@@ -19,7 +20,8 @@ static bool dropped;
  * comes from the jail's own /etc/passwd. The passwd entry (for the
  * primary group and initgroups) is the name's own when a name was given:
  * several names may share a uid. */
-static int resolve_user(const char *spec, uid_t *uid, gid_t *pw_gid, char **name)
+static int
+resolve_user(const char *spec, uid_t *uid, gid_t *pw_gid, char **name)
 {
 	struct passwd *pw;
 	if (user_id(spec, uid) < 0) {
@@ -34,7 +36,8 @@ static int resolve_user(const char *spec, uid_t *uid, gid_t *pw_gid, char **name
 	return 0;
 }
 
-static int resolve_group(const char *spec, gid_t *gid)
+static int
+resolve_group(const char *spec, gid_t *gid)
 {
 	if (group_id(spec, gid) < 0) {
 		log_msg("group %s not found", spec);
@@ -43,7 +46,8 @@ static int resolve_group(const char *spec, gid_t *gid)
 	return 0;
 }
 
-int privileges_check_root_options(const struct config *cfg)
+int
+privileges_check_root_options(const struct config *cfg)
 {
 	if (geteuid() == 0)
 		return 0;
@@ -58,7 +62,8 @@ int privileges_check_root_options(const struct config *cfg)
 	return 0;
 }
 
-int privileges_chroot(const struct config *cfg)
+int
+privileges_chroot(const struct config *cfg)
 {
 	if (!cfg->chroot_dir)
 		return 0;
@@ -72,7 +77,8 @@ int privileges_chroot(const struct config *cfg)
 
 /* The groups the process must end with: the user's (initgroups) unless
  * no-initgroups, plus add-gid. */
-static int build_groups(const struct config *cfg, const char *user, gid_t gid, gid_t *groups, int *n)
+static int
+build_groups(const struct config *cfg, const char *user, gid_t gid, gid_t *groups, int *n)
 {
 	*n = 0;
 	if (user && !cfg->no_initgroups) {
@@ -95,7 +101,8 @@ static int build_groups(const struct config *cfg, const char *user, gid_t gid, g
 	return 0;
 }
 
-static int verify(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
+static int
+verify(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
@@ -130,7 +137,8 @@ static int verify(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 	return 0;
 }
 
-int privileges_drop(const struct config *cfg)
+int
+privileges_drop(const struct config *cfg)
 {
 	if (dropped) {
 		log_msg("internal error: privileges dropped twice");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dropping root: chroot, then supplementary groups, gid, uid — once, checked,
  * verified afterwards. */
 #ifndef STOCKADE_PRIVILEGES_H

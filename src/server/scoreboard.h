@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The scoreboard: per-worker counters in shared memory (mmap before the
  * first fork), written by each worker, read by the master for harakiri,

@@ -29,9 +29,14 @@
 
 struct master master;
 
-static bool running_as_root(void) { return geteuid() == 0; }
+static bool
+running_as_root(void)
+{
+	return geteuid() == 0;
+}
 
-static int apply_env(void)
+static int
+apply_env(void)
 {
 	for (size_t i = 0; i < master.cfg->env.n; i++) {
 		char *kv = master.cfg->env.v[i];
@@ -54,7 +59,8 @@ static int apply_env(void)
 /* Every pidfile is replaced atomically (temp file + fsync + rename): a
  * reader never sees an empty or partial pid, a full disk leaves no debris.
  * `safe` (uWSGI's safe-pidfile) is kept for the option names only. */
-static int write_pidfile(const char *path, bool safe)
+static int
+write_pidfile(const char *path, bool safe)
 {
 	(void)safe;
 	if (!path)
@@ -68,7 +74,8 @@ static int write_pidfile(const char *path, bool safe)
 	return 0;
 }
 
-static int setup_logging(void)
+static int
+setup_logging(void)
 {
 	const char *file = master.cfg->logto ? master.cfg->logto : master.cfg->daemonize;
 	char err[256];
@@ -79,7 +86,8 @@ static int setup_logging(void)
 	return req_file ? log_open_request_file(req_file) : 0;
 }
 
-static int daemonize(void)
+static int
+daemonize(void)
 {
 	if (!master.cfg->daemonize || master.is_reload)
 		return 0;
@@ -103,7 +111,8 @@ static int daemonize(void)
 	return 0;
 }
 
-static void resolve_binary_path(void)
+static void
+resolve_binary_path(void)
 {
 	const char *given = master.cfg->binary_path;
 	if (given) {
@@ -116,7 +125,8 @@ static void resolve_binary_path(void)
 
 /* The forkpty router's sockets are bound on the host, before the jail, so
  * that a host admin can reach them (inherited on a reload). */
-static int bind_pty_routers(void)
+static int
+bind_pty_routers(void)
 {
 	master.npty = pty_router_count(master.cfg);
 	master.pty_fds = xcalloc(master.npty + 1, sizeof(int));
@@ -128,7 +138,8 @@ static int bind_pty_routers(void)
 /* Creates the jail (or joins one) and continues inside it. On Linux the
  * process that calls this stays outside as the jail's monitor: only the
  * jailed process returns here. */
-static int enter_jail(bool *jailed)
+static int
+enter_jail(bool *jailed)
 {
 	const struct jail_backend *b = jail_backend();
 	struct jail_result res;
@@ -171,7 +182,8 @@ static int enter_jail(bool *jailed)
 	return 0;
 }
 
-static int start(void)
+static int
+start(void)
 {
 	const struct config *cfg = master.cfg;
 	char count[32];
@@ -270,7 +282,8 @@ static int start(void)
 	return run_master();
 }
 
-int server_run(const struct config *cfg, const struct server_args *args)
+int
+server_run(const struct config *cfg, const struct server_args *args)
 {
 	memset(&master, 0, sizeof(master));
 	master.cfg = cfg;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Running an instance: the start pipeline, then master and workers. */
 #ifndef STOCKADE_SERVER_H
 #define STOCKADE_SERVER_H

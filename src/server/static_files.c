@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Static files before the app (uWSGI's static-map family): resolution,
  * confinement to the mapped directory, MIME types, conditional GET and
  * Expires, then sendfile through the request_io send_file path. */
@@ -67,7 +68,8 @@ static const struct { const char *ext, *type; } builtin_mime[] = {
 
 /* ---- pure helpers ------------------------------------------------------------------ */
 
-int static_normalize(const char *in, size_t len, char *out, size_t cap)
+int
+static_normalize(const char *in, size_t len, char *out, size_t cap)
 {
 	if (cap < 2)
 		return -1;
@@ -106,7 +108,8 @@ int static_normalize(const char *in, size_t len, char *out, size_t cap)
 	return 0;
 }
 
-bool static_path_within(const char *root, const char *path)
+bool
+static_path_within(const char *root, const char *path)
 {
 	size_t n = strlen(root);
 	while (n > 1 && root[n - 1] == '/')
@@ -116,12 +119,14 @@ bool static_path_within(const char *root, const char *path)
 	return strncmp(root, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-static int mime_cmp(const void *a, const void *b)
+static int
+mime_cmp(const void *a, const void *b)
 {
 	return strcasecmp(((const struct mime_entry *)a)->ext, ((const struct mime_entry *)b)->ext);
 }
 
-const char *static_mime_type(const char *filename)
+const char *
+static_mime_type(const char *filename)
 {
 	const char *slash = strrchr(filename, '/');
 	const char *dot = strrchr(slash ? slash : filename, '.');
@@ -140,7 +145,8 @@ const char *static_mime_type(const char *filename)
 	return NULL;
 }
 
-int static_parse_expires(const char *spec, char *re, size_t cap, unsigned long *seconds)
+int
+static_parse_expires(const char *spec, char *re, size_t cap, unsigned long *seconds)
 {
 	const char *sp = strrchr(spec, ' ');
 	if (!sp || sp == spec)
@@ -163,7 +169,8 @@ static const char wdays[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat
 static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
-void static_http_date(time_t t, char out[STATIC_DATE_MAX])
+void
+static_http_date(time_t t, char out[STATIC_DATE_MAX])
 {
 	struct tm tm;
 	if (!gmtime_r(&t, &tm)) {
@@ -178,7 +185,8 @@ void static_http_date(time_t t, char out[STATIC_DATE_MAX])
 	         (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
 }
 
-static int two_digits(const char *s)
+static int
+two_digits(const char *s)
 {
 	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
 		return -1;
@@ -186,7 +194,8 @@ static int two_digits(const char *s)
 }
 
 /* "Sun, 06 Nov 1994 08:49:37 GMT": the only form senders may generate (RFC 7231 §7.1.1.1). */
-time_t static_parse_http_date(const char *s, size_t len)
+time_t
+static_parse_http_date(const char *s, size_t len)
 {
 	if (len != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
 	    s[19] != ':' || s[22] != ':' || memcmp(s + 25, " GMT", 4) != 0)
@@ -211,7 +220,8 @@ time_t static_parse_http_date(const char *s, size_t len)
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
-static int add_map(const char *spec, struct origin o, bool whole_path)
+static int
+add_map(const char *spec, struct origin o, bool whole_path)
 {
 	const char *eq = strchr(spec, '=');
 	if (!eq || eq == spec || !eq[1]) {
@@ -238,7 +248,8 @@ static int add_map(const char *spec, struct origin o, bool whole_path)
 	return 0;
 }
 
-static int add_expires(const struct strlist *l, const char *opt, struct expires_rule **out, size_t *n)
+static int
+add_expires(const struct strlist *l, const char *opt, struct expires_rule **out, size_t *n)
 {
 	*out = xcalloc(l->n + 1, sizeof(**out));
 	for (size_t i = 0; i < l->n; i++) {
@@ -261,7 +272,8 @@ static int add_expires(const struct strlist *l, const char *opt, struct expires_
 }
 
 /* "type ext ext ..." lines; '#' comments. A later duplicate extension loses. */
-static int read_mime_file(const char *path, bool required)
+static int
+read_mime_file(const char *path, bool required)
 {
 	size_t len;
 	char *text = read_file(path, &len);
@@ -296,7 +308,8 @@ static int read_mime_file(const char *path, bool required)
 	return 0;
 }
 
-int static_init(const struct config *cfg)
+int
+static_init(const struct config *cfg)
 {
 	static_free();
 	size_t n = cfg->static_map.n + cfg->static_map2.n;
@@ -324,16 +337,22 @@ int static_init(const struct config *cfg)
 	return read_mime_file(cfg->mimefile ? cfg->mimefile : "/etc/mime.types", cfg->mimefile != NULL);
 }
 
-bool static_enabled(void) { return statics.nmaps > 0; }
+bool
+static_enabled(void)
+{
+	return statics.nmaps > 0;
+}
 
-static void free_expires(struct expires_rule *r, size_t n)
+static void
+free_expires(struct expires_rule *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		regfree(&r[i].re);
 	free(r);
 }
 
-void static_free(void)
+void
+static_free(void)
 {
 	for (size_t i = 0; i < statics.nmaps; i++) {
 		free(statics.maps[i].mount);
@@ -360,13 +379,15 @@ struct req_view {
 	const struct kv *path_info, *method, *uri, *ims;
 };
 
-static bool key_is(const struct kv *v, const char *k)
+static bool
+key_is(const struct kv *v, const char *k)
 {
 	size_t n = strlen(k);
 	return v->key_len == n && memcmp(v->key, k, n) == 0;
 }
 
-static bool confined(const struct static_map *m, const char *real)
+static bool
+confined(const struct static_map *m, const char *real)
 {
 	if (static_path_within(m->dir, real))
 		return true;
@@ -378,7 +399,8 @@ static bool confined(const struct static_map *m, const char *real)
 
 /* The file a map gives for this request, realpath'd and confined, in real.
  * false: not this map's file (the next map or the app decides). */
-static bool resolve(const struct static_map *m, const struct kv *pi, char *real, struct stat *st)
+static bool
+resolve(const struct static_map *m, const struct kv *pi, char *real, struct stat *st)
 {
 	char norm[PATH_MAX];
 	char path[PATH_MAX];
@@ -418,7 +440,8 @@ static bool resolve(const struct static_map *m, const struct kv *pi, char *real,
 	return false;
 }
 
-static bool skipped_ext(const char *real)
+static bool
+skipped_ext(const char *real)
 {
 	size_t n = strlen(real);
 	for (size_t i = 0; i < statics.skip_ext->n; i++) {
@@ -429,7 +452,8 @@ static bool skipped_ext(const char *real)
 	return false;
 }
 
-static bool match_rule(const struct expires_rule *r, size_t n, const char *s, unsigned long *secs)
+static bool
+match_rule(const struct expires_rule *r, size_t n, const char *s, unsigned long *secs)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (regexec(&r[i].re, s, 0, NULL, 0) == 0) {
@@ -441,7 +465,8 @@ static bool match_rule(const struct expires_rule *r, size_t n, const char *s, un
 }
 
 /* uWSGI's order: by file name, then PATH_INFO, then REQUEST_URI; the first rule wins. */
-static bool expires_for(const char *real, const struct req_view *rv, unsigned long *secs)
+static bool
+expires_for(const char *real, const struct req_view *rv, unsigned long *secs)
 {
 	char buf[PATH_MAX];
 	if (match_rule(statics.exp_file, statics.nexp_file, real, secs))
@@ -461,13 +486,15 @@ static bool expires_for(const char *real, const struct req_view *rv, unsigned lo
 	return false;
 }
 
-static void add_header(struct kv *h, size_t *n, const char *k, const char *v)
+static void
+add_header(struct kv *h, size_t *n, const char *k, const char *v)
 {
 	h[*n] = (struct kv){ k, strlen(k), v, strlen(v) };
 	(*n)++;
 }
 
-static int send_file(const char *real, const struct req_view *rv, struct request_io *io)
+static int
+send_file(const char *real, const struct req_view *rv, struct request_io *io)
 {
 	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -519,7 +546,8 @@ static int send_file(const char *real, const struct req_view *rv, struct request
 	return rc;
 }
 
-int static_serve(const struct kv *vars, size_t nvars, struct request_io *io)
+int
+static_serve(const struct kv *vars, size_t nvars, struct request_io *io)
 {
 	if (statics.nmaps == 0)
 		return STATIC_PASS;

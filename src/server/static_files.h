@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Static files served by the worker before the app is called, as uWSGI's
  * static-map does: `static-map = /mountpoint=/dir` (repeatable, tried in

@@ -396,7 +396,8 @@ out:
 	close(fd);
 }
 
-int stats_listen(const char *addr, const char *chmod_socket, char *err, size_t errlen)
+int
+stats_listen(const char *addr, const char *chmod_socket, char *err, size_t errlen)
 {
 	struct sock_addr a;
 	int fd;
@@ -411,7 +412,8 @@ int stats_listen(const char *addr, const char *chmod_socket, char *err, size_t e
 	return fd;
 }
 
-int stats_serve(struct event_loop *loop, const char *option, const char *addr, const char *chmod_socket,
+int
+stats_serve(struct event_loop *loop, const char *option, const char *addr, const char *chmod_socket,
                 const char *label, void (*on_client)(struct event_loop *, int, void *, int))
 {
 	char err[256];

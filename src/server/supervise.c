@@ -28,7 +28,8 @@
 #define FAST_DEATH_MS 1000      /* a worker that lives less than this died "fast" */
 #define MAX_RESPAWN_DELAY_MS 30000
 
-int load_app(void)
+int
+load_app(void)
 {
 	const struct config *cfg = master.cfg;
 	struct wsgi_config wc = {
@@ -56,7 +57,8 @@ int load_app(void)
 
 /* ---- workers ------------------------------------------------------------------- */
 
-void worker_main(int id)
+void
+worker_main(int id)
 {
 	const struct config *cfg = master.cfg;
 	struct worker_ctx w;
@@ -93,7 +95,8 @@ void worker_main(int id)
 	exit(rc);
 }
 
-void spawn_worker(size_t i)
+void
+spawn_worker(size_t i)
 {
 	struct worker_slot *s = &master.slots[i];
 	struct worker_score *sc = &master.sb->workers[i];
@@ -141,7 +144,8 @@ void spawn_worker(size_t i)
 	log_msg("spawned worker %zu (pid: %d)", i + 1, (int)pid);
 }
 
-static void on_respawn_timer(struct event_loop *loop, long long id, void *data)
+static void
+on_respawn_timer(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
@@ -149,7 +153,8 @@ static void on_respawn_timer(struct event_loop *loop, long long id, void *data)
 		spawn_worker((size_t)(uintptr_t)data);
 }
 
-static void worker_died(size_t i, int status)
+static void
+worker_died(size_t i, int status)
 {
 	struct worker_slot *s = &master.slots[i];
 	/* request lines a killed worker had not written yet (harakiri, kill -9) */
@@ -187,7 +192,8 @@ static void worker_died(size_t i, int status)
 	s->respawn_timer = event_timer_add(master.loop, delay, on_respawn_timer, (void *)(uintptr_t)i);
 }
 
-size_t live_workers(void)
+size_t
+live_workers(void)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < master.nslots; i++)
@@ -195,7 +201,8 @@ size_t live_workers(void)
 	return n;
 }
 
-void reap(void)
+void
+reap(void)
 {
 	int status;
 	pid_t pid;
@@ -214,7 +221,8 @@ void reap(void)
 	}
 }
 
-void signal_workers(int sig)
+void
+signal_workers(int sig)
 {
 	for (size_t i = 0; i < master.nslots; i++)
 		if (master.slots[i].pid > 0)
@@ -222,7 +230,8 @@ void signal_workers(int sig)
 }
 
 /* Graceful recycle of every worker (lazy reload, fifo 'w'). */
-void recycle_workers(int sig)
+void
+recycle_workers(int sig)
 {
 	for (size_t i = 0; i < master.nslots; i++) {
 		if (master.slots[i].pid > 0) {

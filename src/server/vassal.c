@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The vassal side of the Emperor protocol: the inherited socket, the
  * messages both ways, and the tyrant-jail policy of a vassal started as
@@ -35,9 +36,21 @@ static struct {
 	bool euid_lowered;          /* vassal_early() lowered the effective ids */
 } vassal = { .fd = -1, .cfg_fd = -1 };
 
-bool vassal_active(void) { return vassal.fd >= 0; }
-int vassal_fd(void) { return vassal.fd; }
-int vassal_config_fd(void) { return vassal.cfg_fd; }
+bool
+vassal_active(void)
+{
+	return vassal.fd >= 0;
+}
+int
+vassal_fd(void)
+{
+	return vassal.fd;
+}
+int
+vassal_config_fd(void)
+{
+	return vassal.cfg_fd;
+}
 
 /* ---- tyrant-jail ------------------------------------------------------------ */
 
@@ -47,7 +60,8 @@ struct owner {
 	bool initgroups;
 };
 
-static int parse_owner(const char *s, struct owner *o)
+static int
+parse_owner(const char *s, struct owner *o)
 {
 	char buf[64];
 	unsigned long long u, g;
@@ -73,7 +87,8 @@ static int parse_owner(const char *s, struct owner *o)
 	return 0;
 }
 
-int vassal_early(void)
+int
+vassal_early(void)
 {
 	const char *s = getenv(TYRANT_OWNER_ENV);
 	struct owner o;
@@ -105,7 +120,8 @@ static const enum hook_phase tyrant_root_phases[] = {
 	PH_ASAP, PH_PRE_JAIL, PH_IN_JAIL, PH_POST_JAIL, PH_AS_ROOT,
 };
 
-int vassal_tyrant_policy(struct config *cfg, const char *owner, char *err, size_t errlen)
+int
+vassal_tyrant_policy(struct config *cfg, const char *owner, char *err, size_t errlen)
 {
 	struct owner o;
 	if (parse_owner(owner, &o) < 0) {
@@ -146,7 +162,8 @@ int vassal_tyrant_policy(struct config *cfg, const char *owner, char *err, size_
 
 /* ---- setup -------------------------------------------------------------------- */
 
-int vassal_setup(struct config *cfg)
+int
+vassal_setup(struct config *cfg)
 {
 	const char *s = getenv(EMPEROR_FD_ENV);
 	if (s) {
@@ -197,7 +214,8 @@ int vassal_setup(struct config *cfg)
 
 /* ---- messages ------------------------------------------------------------------- */
 
-void vassal_notify(int byte)
+void
+vassal_notify(int byte)
 {
 	if (vassal.fd < 0)
 		return;
@@ -208,7 +226,8 @@ void vassal_notify(int byte)
 	while (n < 0 && errno == EINTR);
 }
 
-int vassal_read_command(void)
+int
+vassal_read_command(void)
 {
 	if (vassal.fd < 0)
 		return -1;
@@ -224,7 +243,8 @@ int vassal_read_command(void)
 	return -1;
 }
 
-static void on_emperor(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_emperor(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)data;
 	(void)mask;
@@ -264,7 +284,8 @@ static void on_emperor(struct event_loop *loop, int fd, void *data, int mask)
 	}
 }
 
-int vassal_attach(struct event_loop *loop, const struct config *cfg, vassal_cmd_fn *fn)
+int
+vassal_attach(struct event_loop *loop, const struct config *cfg, vassal_cmd_fn *fn)
 {
 	if (vassal.fd < 0)
 		return 0;
@@ -275,7 +296,8 @@ int vassal_attach(struct event_loop *loop, const struct config *cfg, vassal_cmd_
 	return event_add(loop, vassal.fd, EV_READ, on_emperor, NULL);
 }
 
-void vassal_tick(const struct config *cfg, const struct scoreboard *sb)
+void
+vassal_tick(const struct config *cfg, const struct scoreboard *sb)
 {
 	if (vassal.fd < 0)
 		return;
@@ -301,7 +323,8 @@ void vassal_tick(const struct config *cfg, const struct scoreboard *sb)
 	}
 }
 
-void vassal_before_exec(void)
+void
+vassal_before_exec(void)
 {
 	if (vassal.fd < 0)
 		return;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The vassal side of the Emperor protocol (uWSGI's, reference §5.4): a
  * stream socket inherited as UWSGI_EMPEROR_FD, one byte per message.

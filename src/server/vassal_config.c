@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A pg:// vassal's configuration comes from its Emperor, not from a file
  * (reference §5.4): byte 2 on UWSGI_EMPEROR_FD asks for it, the answer is
@@ -20,7 +21,8 @@
 #define CONFIG_TIMEOUT_MS 10000    /* an Emperor answers at once; a stuck one is an error */
 #define UWSGI_MOD_CONFIG 115
 
-static int env_fd(const char *name)
+static int
+env_fd(const char *name)
 {
 	unsigned long long n;
 	const char *s = getenv(name);
@@ -29,7 +31,8 @@ static int env_fd(const char *name)
 
 /* Reads exactly len bytes before the deadline: 0, or -1 with errno
  * (ETIMEDOUT, EPIPE for EOF). */
-static int read_by(int fd, unsigned char *buf, size_t len, long long deadline)
+static int
+read_by(int fd, unsigned char *buf, size_t len, long long deadline)
 {
 	size_t got = 0;
 	while (got < len) {
@@ -60,7 +63,8 @@ static int read_by(int fd, unsigned char *buf, size_t len, long long deadline)
 	return 0;
 }
 
-char *vassal_config_fetch(size_t *len, char *err, size_t errlen)
+char *
+vassal_config_fetch(size_t *len, char *err, size_t errlen)
 {
 	int fd = env_fd(EMPEROR_FD_ENV), cfd = env_fd(EMPEROR_FD_CONFIG_ENV);
 	if (fd < 0 || cfd < 0) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A worker: accept on the shared listening sockets, serve connections. */
 #include "server/worker.h"
 #include "config/config.h"
@@ -16,7 +17,8 @@
 
 static volatile sig_atomic_t stop_requested;
 
-static void on_stop_signal(int sig)
+static void
+on_stop_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
@@ -30,7 +32,8 @@ struct accept_ctx {
 
 static void on_accept(struct event_loop *loop, int fd, void *data, int mask);
 
-static void resume_accepting(struct event_loop *loop, long long id, void *data)
+static void
+resume_accepting(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	struct accept_ctx *a = data;
@@ -39,7 +42,8 @@ static void resume_accepting(struct event_loop *loop, long long id, void *data)
 		log_errno("worker %d: cannot watch %s", a->w->id, a->l->name);
 }
 
-static void on_accept(struct event_loop *loop, int fd, void *data, int mask)
+static void
+on_accept(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)mask;
 	struct accept_ctx *a = data;
@@ -64,7 +68,8 @@ static void on_accept(struct event_loop *loop, int fd, void *data, int mask)
 	}
 }
 
-static void install_signals(void)
+static void
+install_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -80,7 +85,8 @@ static void install_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-int worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
+int
+worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 {
 	install_signals();
 	if (w->early_stop && *w->early_stop)

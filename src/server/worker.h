@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef STOCKADE_WORKER_H
 #define STOCKADE_WORKER_H
 
