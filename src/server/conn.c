@@ -63,6 +63,7 @@ struct request_state {
 	/* response */
 	int minor;
 	bool keep_alive, head_request, head_sent, io_failed, discard;
+	bool counted;             /* in the worker's request counters */
 	struct http_resp_framing fr;
 	uint64_t body_sent;
 	size_t resp_head_len, resp_nheaders;
@@ -463,6 +464,8 @@ static void send_error_response(struct conn *c, int status)
 	write_all(c, &iov, 1);
 }
 
+static void count_request(struct conn *c, size_t pending);
+
 static int resp_head(void *ctx, const char *status, size_t status_len, const struct kv *headers,
                      size_t nheaders, int64_t content_length)
 {
@@ -514,6 +517,8 @@ static int resp_body(void *ctx, const char *data, size_t len)
 	size_t n = clamp_body(len);
 	if (n == 0)
 		return 0;
+	if (R.fr.content_length >= 0 && R.body_sent + n == (uint64_t)R.fr.content_length)
+		count_request(R.c, n);   /* this block completes the body */
 	if (R.fr.chunked) {
 		char ch[HTTP_CHUNK_HEAD_MAX];
 		size_t hl = http_chunk_head(ch, n);
@@ -542,6 +547,8 @@ static int resp_file(void *ctx, int fd, off_t offset, int64_t count)
 	size_t n = clamp_body((size_t)count);
 	if (n == 0)
 		return 0;
+	if (R.fr.content_length >= 0 && R.body_sent + n == (uint64_t)R.fr.content_length)
+		count_request(R.c, n);   /* this file completes the body */
 	R.via_sendfile = true;
 	if (R.fr.chunked) {
 		char ch[HTTP_CHUNK_HEAD_MAX];
@@ -639,20 +646,36 @@ static void note_vars(const struct kv *v, size_t n)
 		R.vars_bytes += v[i].key_len + v[i].val_len + 4;
 }
 
-static void score_request_done(struct worker_score *sc)
+/* Counts the request (worker, master total, scoreboard) before the last byte
+ * of its response is written (pending: body bytes about to be), so that a
+ * client holding the whole response finds it in the stats. Once per request. */
+static void count_request(struct conn *c, size_t pending)
 {
+	struct worker_score *sc = c->w->score;
+	if (R.counted)
+		return;
+	R.counted = true;
+	c->w->requests++;
+	__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
+	if (!sc)
+		return;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	uint64_t us = (uint64_t)((now.tv_sec - R.start.tv_sec) * 1000000LL + (now.tv_nsec - R.start.tv_nsec) / 1000);
-	__atomic_store_n(&sc->request_start_ms, 0, __ATOMIC_RELEASE);
 	sc->requests++;
 	sc->delta_requests++;
-	sc->tx += R.body_sent + R.resp_head_len;
+	sc->tx += R.body_sent + pending + R.resp_head_len;
 	sc->running_time_us += us;
 	sc->avg_rt_us = sc->avg_rt_us ? (sc->avg_rt_us * 7 + us) / 8 : us;
 	/* the runtime answers an app exception with a 500: count those */
 	if (R.fr.status == 500)
 		sc->exceptions++;
+}
+
+/* The worker is idle again (harakiri stops watching) once the app returned. */
+static void score_request_done(struct worker_score *sc)
+{
+	__atomic_store_n(&sc->request_start_ms, 0, __ATOMIC_RELEASE);
 	sc->status = WS_IDLE;
 }
 
@@ -674,8 +697,7 @@ static bool run_app(struct conn *c, const struct kv *v, size_t n)
 		log_request_flush_stale();      /* in case this request hangs */
 		rc = wsgi_handle(v, n, &io);
 	}
-	c->w->requests++;
-	__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
+	count_request(c, 0);   /* unless a block completing the body did */
 	if (sc)
 		score_request_done(sc);
 	if (rc < 0 && !R.head_sent && R.body_error) {
