@@ -113,7 +113,7 @@ def serve():
         inst.stop()
 
 
-def wait_for(pred, timeout=20.0, step=0.05, what="condition"):
+def wait_for(pred, timeout=20.0, what="condition", step=0.05):
     """pred's first true value, polled every step s; transient socket, HTTP and
     parse errors (and a non-200 from get_json) count as 'not yet' and the last
     one is reported on timeout."""
