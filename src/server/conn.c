@@ -649,7 +649,8 @@ static void note_vars(const struct kv *v, size_t n)
 /* Counts the request (worker, master total, scoreboard) before the last byte
  * of its response is written (pending: body bytes about to be), so that a
  * client holding the whole response finds it in the stats. Once per request. */
-static void count_request(struct conn *c, size_t pending)
+static void
+count_request(struct conn *c, size_t pending)
 {
 	struct worker_score *sc = c->w->score;
 	if (R.counted)
@@ -673,7 +674,8 @@ static void count_request(struct conn *c, size_t pending)
 }
 
 /* The worker is idle again (harakiri stops watching) once the app returned. */
-static void score_request_done(struct worker_score *sc)
+static void
+score_request_done(struct worker_score *sc)
 {
 	__atomic_store_n(&sc->request_start_ms, 0, __ATOMIC_RELEASE);
 	sc->status = WS_IDLE;
