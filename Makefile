@@ -53,7 +53,7 @@ DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit integration asan test-asan valgrind run clean deps fuzz fuzz-build bench check-freebsd docs
+.PHONY: all test test-repeat unit integration asan test-asan valgrind run clean deps fuzz fuzz-build bench check-freebsd docs
 
 all: stockade
 
@@ -87,6 +87,20 @@ unit: $(UNIT_BIN)
 
 integration: stockade
 	STOCKADE_BIN=$(CURDIR)/stockade scripts/in-netns.sh $(PYTHON) -m pytest -ra tests/integration
+
+# the integration suite N times in a row, then every test that failed at least
+# once with its count (JUnit XML of each run in build/repeat/);
+# REPEAT_TESTS narrows it (a file, a test id)
+N ?= 3
+REPEAT_TESTS ?= tests/integration
+test-repeat: stockade
+	@rm -rf build/repeat; mkdir -p build/repeat; \
+	for i in $$(seq 1 $(N)); do \
+	  echo "== test-repeat: run $$i of $(N)"; \
+	  STOCKADE_BIN=$(CURDIR)/stockade scripts/in-netns.sh $(PYTHON) -m pytest -q -rfE -p no:cacheprovider \
+	    --junitxml=build/repeat/run-$$i.xml $(REPEAT_TESTS) | grep -E '^(FAILED|ERROR) | in [0-9.]+s'; \
+	done; \
+	$(PYTHON) scripts/test-repeat-report.py $$(seq -f build/repeat/run-%g.xml 1 $(N))
 
 test: deps
 	$(MAKE) all

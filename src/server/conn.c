@@ -280,19 +280,35 @@ note_vars(const struct kv *v, size_t n)
 		request.vars_bytes += v[i].key_len + v[i].val_len + 4;
 }
 
-static void
-score_request_done(struct worker_score *sc)
+void
+count_request(struct conn *c, size_t pending)
 {
-	uint64_t us = (uint64_t)(clock_us() - request.start_us);
-	__atomic_store_n(&sc->request_start_ms, 0, __ATOMIC_RELEASE);
+	struct worker_score *sc = c->w->score;
+	uint64_t us;
+
+	if (request.counted)
+		return;
+	request.counted = true;
+	c->w->requests++;
+	__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
+	if (!sc)
+		return;
+	us = (uint64_t)(clock_us() - request.start_us);
 	sc->requests++;
 	sc->delta_requests++;
-	sc->tx += request.body_sent + request.resp_head_len;
+	sc->tx += request.body_sent + pending + request.resp_head_len;
 	sc->running_time_us += us;
 	sc->avg_rt_us = sc->avg_rt_us ? (sc->avg_rt_us * 7 + us) / 8 : us;
 	/* the runtime answers an app exception with a 500: count those */
 	if (request.fr.status == 500)
 		sc->exceptions++;
+}
+
+/* The worker is idle again (harakiri stops watching) once the app returned. */
+static void
+score_request_done(struct worker_score *sc)
+{
+	__atomic_store_n(&sc->request_start_ms, 0, __ATOMIC_RELEASE);
 	sc->status = WS_IDLE;
 }
 
@@ -315,8 +331,7 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 		log_request_flush_stale();      /* in case this request hangs */
 		rc = wsgi_handle(v, n, &io);
 	}
-	c->w->requests++;
-	__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
+	count_request(c, 0);   /* unless a block completing the body did */
 	if (sc)
 		score_request_done(sc);
 	if (rc < 0 && !request.head_sent && request.body_error) {

@@ -51,6 +51,7 @@ struct request_state {
 	/* response */
 	int minor;
 	bool keep_alive, head_request, head_sent, io_failed, discard;
+	bool counted;             /* in the worker's request counters */
 	struct http_resp_framing fr;
 	uint64_t body_sent;
 	size_t resp_head_len, resp_nheaders;
@@ -84,5 +85,11 @@ int	resp_head(void *ctx, const char *status, size_t status_len, const struct kv 
 	    size_t nheaders, int64_t content_length);
 int	resp_body(void *ctx, const char *data, size_t len);
 int	resp_file(void *ctx, int fd, off_t offset, int64_t count);
+
+/* Counts the request (worker, master total, scoreboard) before the last
+ * byte of its response is written (pending: body bytes about to be), so
+ * that a client holding the whole response finds it in the stats. Once
+ * per request. */
+void	count_request(struct conn *c, size_t pending);
 
 #endif

@@ -298,6 +298,8 @@ resp_body(void *ctx, const char *data, size_t len)
 	size_t n = clamp_body(len);
 	if (n == 0)
 		return 0;
+	if (request.fr.content_length >= 0 && request.body_sent + n == (uint64_t)request.fr.content_length)
+		count_request(request.c, n);   /* this block completes the body */
 	if (request.fr.chunked) {
 		char ch[HTTP_CHUNK_HEAD_MAX];
 		size_t hl = http_chunk_head(ch, n);
@@ -327,6 +329,8 @@ resp_file(void *ctx, int fd, off_t offset, int64_t count)
 	size_t n = clamp_body((size_t)count);
 	if (n == 0)
 		return 0;
+	if (request.fr.content_length >= 0 && request.body_sent + n == (uint64_t)request.fr.content_length)
+		count_request(request.c, n);   /* this file completes the body */
 	request.via_sendfile = true;
 	if (request.fr.chunked) {
 		char ch[HTTP_CHUNK_HEAD_MAX];

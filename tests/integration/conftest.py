@@ -4,7 +4,11 @@ import http.client
 import json
 import os
 import pathlib
+import signal
+import socket
 import subprocess
+import tempfile
+import time
 
 import pytest
 
@@ -26,11 +30,6 @@ def run_stockade(*args, env=None, timeout=20, cwd=None):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
                           env=full_env, cwd=cwd)
 
-
-import signal
-import socket
-import tempfile
-import time
 
 APPS = ROOT / "tests" / "integration" / "apps"
 
@@ -114,9 +113,10 @@ def serve():
         inst.stop()
 
 
-def wait_for(pred, timeout=20.0, step=0.05, what="condition"):
+def wait_for(pred, timeout=20.0, what="condition", step=0.05):
     """pred's first true value, polled every step s; transient socket, HTTP and
-    parse errors count as 'not yet' and the last one is reported on timeout."""
+    parse errors (and a non-200 from get_json) count as 'not yet' and the last
+    one is reported on timeout."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -128,6 +128,39 @@ def wait_for(pred, timeout=20.0, step=0.05, what="condition"):
             last = e
         time.sleep(step)
     raise AssertionError(f"{what} not met in {timeout}s (last error: {last!r})")
+
+
+# ---- HTTP ------------------------------------------------------------------------------
+
+
+class UnexpectedStatus(ValueError):
+    """get_json's answer was not a 200 (a ValueError, so wait_for retries)."""
+
+
+def http_request(port, path="/", method="GET", body=None, headers=None, timeout=10, host="127.0.0.1"):
+    """(status, body) of one request on its own connection; headers as given."""
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def get(port, path="/", timeout=10, host="127.0.0.1"):
+    """(status, body) of a GET with Connection: close."""
+    return http_request(port, path, headers={"Connection": "close"}, timeout=timeout, host=host)
+
+
+def get_json(port, path="/", method="GET", body=None, headers=None, timeout=10, host="127.0.0.1"):
+    """The decoded JSON of a 200 answer (Connection: close); any other status
+    raises UnexpectedStatus."""
+    status, data = http_request(port, path, method, body, {"Connection": "close", **(headers or {})},
+                                timeout, host)
+    if status != 200:
+        raise UnexpectedStatus(f"{method} {path}: {status} {data[:200]!r}")
+    return json.loads(data)
 
 
 def read_stats(addr):

@@ -284,12 +284,3 @@ def wait_gone(pid, timeout=10.0):
     return False
 
 
-def get_json(port, path="/info", timeout=10, host="127.0.0.1"):
-    import http.client
-    c = http.client.HTTPConnection(host, port, timeout=timeout)
-    c.request("GET", path, headers={"Connection": "close"})
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    assert r.status == 200, (r.status, body)
-    return json.loads(body)

@@ -2,7 +2,6 @@
 `stockade --ini <file>` with the one-byte protocol on UWSGI_EMPEROR_FD;
 reload on change, stop on removal, respawn, throttling and blacklist,
 exile, tyrant mode, stats, signals, hooks, and many vassals at once."""
-import http.client
 import json
 import os
 import pwd
@@ -16,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, free_port, read_stats, wait_for
+from conftest import APPS, BIN, free_port, get_json, read_stats, wait_for
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 PROBE = str(APPS / "probe.py")
@@ -26,17 +25,8 @@ STAMP = re.compile(r"^\w{3} \w{3} [ \d]\d (\d\d):(\d\d):(\d\d)\.(\d{3}) \d{4} - 
 # ---- helpers -------------------------------------------------------------------------
 
 
-def get(port, path="/", timeout=5, host="127.0.0.1"):
-    c = http.client.HTTPConnection(host, port, timeout=timeout)
-    c.request("GET", path, headers={"Connection": "close"})
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    return r.status, body
-
-
 def osenv(port, host="127.0.0.1"):
-    return json.loads(get(port, "/osenv", host=host)[1])
+    return get_json(port, "/osenv", timeout=5, host=host)
 
 
 def port_closed(port):
@@ -602,7 +592,7 @@ def test_fifty_jailed_vassals(tmp_path):
     em = Jailed(["--emperor", str(vdir), "--emperor-stats", f"127.0.0.1:{stats_port}"], rootfs=rootfs)
     try:
         for i in range(1, 51):
-            info = wait_for(lambda i=i: json.loads(get(8000, "/info", host=f"127.0.5.{i}")[1]), timeout=90,
+            info = wait_for(lambda i=i: get_json(8000, "/info", timeout=5, host=f"127.0.5.{i}"), timeout=90,
                             what=f"jailed vassal {i}")
             assert info["hostname"] == f"host{i}.example"
             assert info["comm1"] == "stockade-init"
@@ -615,7 +605,7 @@ def test_fifty_jailed_vassals(tmp_path):
         # a reload keeps the jail
         jid7 = by_id["j07.ini"]["jid"]
         bump(vdir / "j07.ini")
-        wait_for(lambda: json.loads(get(8000, "/info", host="127.0.5.7")[1])["reloads"] == "1", timeout=30)
+        wait_for(lambda: get_json(8000, "/info", timeout=5, host="127.0.5.7")["reloads"] == "1", timeout=30)
         assert jls_row(names[7])["jid"] == jid7
         # a stop destroys it
         (vdir / "j08.ini").unlink()

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from conftest import free_port, read_stats, wait_for
+from conftest import free_port, get, get_json, read_stats, wait_for
 from pgserver import PgServer, unavailable
-from test_emperor import PROBE, Emperor, emperors, get, osenv, port_closed, vassal_ini  # noqa: F401 (emperors: fixture)
+from test_emperor import PROBE, Emperor, emperors, osenv, port_closed, vassal_ini  # noqa: F401 (emperors: fixture)
 
 why_not = unavailable()
 pytestmark = pytest.mark.skipif(why_not is not None, reason=str(why_not))
@@ -337,7 +337,7 @@ def test_200_jailed_vassals(pg, db, tmp_path):
                  "--emperor-stats", f"127.0.0.1:{stats_port}"], rootfs=rootfs)
     try:
         for i in range(n):
-            info = wait_for(lambda i=i: json.loads(get(8000, "/info", host=addr[i])[1]), timeout=150,
+            info = wait_for(lambda i=i: get_json(8000, "/info", timeout=5, host=addr[i]), timeout=150,
                             what=f"jailed vassal {i}")
             assert info["hostname"] == f"host{i}.example"
         elapsed = time.monotonic() - t0
@@ -353,7 +353,7 @@ def test_200_jailed_vassals(pg, db, tmp_path):
         # a row update reloads its vassal in its jail (the config comes over the socket)
         jid = by_id["v007"]["jid"]
         sql("UPDATE vassals SET ts = now() WHERE name = 'v007'")
-        wait_for(lambda: json.loads(get(8000, "/info", host=addr[7])[1])["reloads"] == "1", timeout=60,
+        wait_for(lambda: get_json(8000, "/info", timeout=5, host=addr[7])["reloads"] == "1", timeout=60,
                  what="v007 reloaded")
         assert jls_row(names[7])["jid"] == jid
         sql("DELETE FROM vassals WHERE name = 'v008'")

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, Instance, free_port, read_stats, wait_for
+from conftest import APPS, BIN, Instance, free_port, get, get_json, read_stats, wait_for
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 FAULTS = str(APPS / "faults.py")
@@ -26,22 +26,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # ---- helpers -------------------------------------------------------------------------
-
-
-def get(port, path="/", timeout=10):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        c.request("GET", path, headers={"Connection": "close"})
-        r = c.getresponse()
-        return r.status, r.read()
-    finally:
-        c.close()
-
-
-def get_json(port, path="/"):
-    status, body = get(port, path)
-    assert status == 200, (status, body[:200])
-    return json.loads(body)
 
 
 def raw(port, data, timeout=10):

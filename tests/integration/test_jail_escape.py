@@ -29,8 +29,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import free_port
-from jailfs import Jailed, Rootfs, get_json, jail_name, registry, run
+from conftest import free_port, get_json
+from jailfs import Jailed, Rootfs, jail_name, registry, run
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from conftest import BIN, free_port
-from jailfs import (Jailed, Rootfs, get_json, jail_cgroup, jail_name, jls, jls_row, pid_alive, registry,
+from conftest import BIN, free_port, get_json, wait_for
+from jailfs import (Jailed, Rootfs, jail_cgroup, jail_name, jls, jls_row, pid_alive, registry,
                     run, wait_gone)
 
 pytestmark = [
@@ -70,16 +70,6 @@ def assert_no_trace(name, jidfile=None):
         assert not pathlib.Path(jidfile).exists()
 
 
-def wait_for(pred, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 # ---- inside the jail --------------------------------------------------------------------
 
 
@@ -117,7 +107,7 @@ def test_inside_view(rootfs, jails, tmp_path, host_shm):
 def test_jailed_root_is_restricted(rootfs, jails):
     name = jail_name()
     j = jails(rootfs, *jail_args(rootfs, name), name=name)
-    st = get_json(j.port)["status"]
+    st = get_json(j.port, "/info")["status"]
     assert st["NoNewPrivs"] == "1"
     assert st["Seccomp"] == "2"
     for cap in (CAP_SYS_ADMIN, CAP_NET_RAW, CAP_MKNOD, CAP_SYS_PTRACE, CAP_NET_ADMIN):
@@ -134,7 +124,7 @@ def test_jailed_root_is_restricted(rootfs, jails):
 def test_uid_drop_happens_inside(rootfs, jails):
     name = jail_name()
     j = jails(rootfs, *jail_args(rootfs, name), "--uid", "nobody", "--gid", "nogroup", name=name)
-    info = get_json(j.port)
+    info = get_json(j.port, "/info")
     assert info["uid"] == 65534
     assert int(info["status"]["CapEff"], 16) == 0
     assert info["status"]["NoNewPrivs"] == "1"
@@ -143,21 +133,21 @@ def test_uid_drop_happens_inside(rootfs, jails):
 def test_sysvipc_inherit_shares_the_host_segments(rootfs, jails, host_shm):
     name = jail_name()
     j = jails(rootfs, *jail_args(rootfs, name), "--jail2", "allow.sysvipc", name=name)
-    assert host_shm in get_json(j.port)["shm"]
+    assert host_shm in get_json(j.port, "/info")["shm"]
 
 
 def test_host_inherit_keeps_the_host_name(rootfs, jails):
     name = jail_name()
     j = jails(rootfs, "--jail2", f"path={rootfs.path}", "--jail2", f"name={name}", "--jail2", "host=inherit",
               name=name)
-    assert get_json(j.port)["hostname"] == os.uname().nodename
+    assert get_json(j.port, "/info")["hostname"] == os.uname().nodename
 
 
 def test_clone_fallback_without_clone3(rootfs, jails):
     """clone() + cgroup.procs while the child waits, when clone3 is missing."""
     name = jail_name()
     j = jails(rootfs, *jail_args(rootfs, name, "fallback"), name=name, env={"STOCKADE_NO_CLONE3": "1"})
-    info = get_json(j.port)
+    info = get_json(j.port, "/info")
     assert info["hostname"] == "fallback" and info["comm1"] == "stockade-init"
     cg = jail_cgroup(name)
     if cg is not None:
@@ -284,14 +274,14 @@ def test_unnamed_jail_is_named_after_its_jid(rootfs, jails):
     row = next(r for r in jls() if r["hostname"] == "anon" and r["path"] == str(rootfs.path))
     assert row["name"] == str(row["jid"])
     j.name = row["name"]
-    assert get_json(j.port)["hostname"] == "anon"
+    assert get_json(j.port, "/info")["hostname"] == "anon"
 
 
 def test_reload_keeps_the_jail(rootfs, jails):
     name = jail_name()
     j = jails(rootfs, *jail_args(rootfs, name), name=name)
     before = jls_row(name)
-    first = get_json(j.port)
+    first = get_json(j.port, "/info")
     assert first["reloads"] == "0"
     j.proc.send_signal(signal.SIGHUP)       # to the monitor: forwarded to the master
     info = wait_for(lambda: _try_json(j.port, lambda i: i["reloads"] == "1"))
@@ -305,8 +295,8 @@ def test_reload_keeps_the_jail(rootfs, jails):
 
 def _try_json(port, pred):
     try:
-        info = get_json(port, timeout=2)
-    except (OSError, AssertionError):
+        info = get_json(port, "/info", timeout=2)
+    except (OSError, ValueError):
         return None
     return info if pred(info) else None
 
@@ -338,13 +328,13 @@ def test_attach_joins_a_running_jail(rootfs, jails, by):
     name = jail_name()
     host = jails(rootfs, *jail_args(rootfs, name, "attached.example"), "--jail2", "persist", name=name)
     row = jls_row(name)
-    host_info = get_json(host.port)
+    host_info = get_json(host.port, "/info")
     port = free_port()
     target = name if by == "name" else str(row["jid"])
     a = Jailed(["--jail-attach", target, "--http-socket", f"127.0.0.1:{port}", "--wsgi-file", rootfs.app,
                 "--master", "--processes", "1"], port=port)
     try:
-        info = get_json(port)
+        info = get_json(port, "/info")
         assert info["hostname"] == "attached.example"
         assert rootfs.marker in info["root"]
         assert info["comm1"] == "stockade-init"
@@ -378,7 +368,7 @@ def test_attach_keeps_a_nonpersistent_jail_alive(rootfs, jails):
         time.sleep(0.3)
         assert host.proc.poll() is None, "the monitor waits for the jail"
         assert pid_alive(row["pid"]), "init waits for the attached process"
-        assert get_json(port)["comm1"] == "stockade-init"
+        assert get_json(port, "/info")["comm1"] == "stockade-init"
     finally:
         a.stop()
     assert host.proc.wait(timeout=15) == 0
@@ -446,7 +436,7 @@ def test_refused_parameters(tmp_path, param, message):
 def test_zero_of_a_missing_privilege_is_accepted(rootfs, jails, param):
     name = jail_name()
     j = jails(rootfs, *jail_args(rootfs, name), "--jail2", param, name=name)
-    assert get_json(j.port)["comm1"] == "stockade-init"
+    assert get_json(j.port, "/info")["comm1"] == "stockade-init"
 
 
 def test_sysv_modes_cannot_be_mixed(tmp_path):

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from conftest import ROOT
-from jailfs import Jailed, Rootfs, get_json, jls_row
+from conftest import ROOT, get_json
+from jailfs import Jailed, Rootfs, jls_row
 
 EXAMPLES = ROOT / "examples" / "jails"
 
@@ -58,7 +58,7 @@ def test_seed_example_runs_on_linux(tmp_path, iface, example, n):
         while time.monotonic() < deadline and info is None:
             assert j.proc.poll() is None, j.log()
             try:
-                info = get_json_addr(addr, 8080)
+                info = get_json(8080, "/info", timeout=5, host=addr)
             except OSError:
                 time.sleep(0.1)
         assert info is not None, j.log()
@@ -70,13 +70,3 @@ def test_seed_example_runs_on_linux(tmp_path, iface, example, n):
         log = j.stop()
     assert j.proc.returncode == 0, log
 
-
-def get_json_addr(addr, port):
-    import http.client
-    import json
-    c = http.client.HTTPConnection(addr, port, timeout=5)
-    c.request("GET", "/info")
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    return json.loads(body)

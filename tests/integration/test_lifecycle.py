@@ -12,36 +12,9 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, Instance, free_port
+from conftest import APPS, BIN, Instance, free_port, get, get_json, wait_for
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
-
-
-def get(port, path, timeout=10):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    c.request("GET", path, headers={"Connection": "close"})
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    return r.status, body
-
-
-def get_json(port, path):
-    status, body = get(port, path)
-    return json.loads(body)
-
-
-def wait_for(pred, timeout=15.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            v = pred()
-            if v:
-                return v
-        except (OSError, http.client.HTTPException, ValueError):
-            pass
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
 
 
 def start(*args, processes=2, wait=True):

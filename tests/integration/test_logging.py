@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, Instance, free_port, read_stats, run_stockade
+from conftest import APPS, BIN, Instance, free_port, read_stats, run_stockade, wait_for
 
 
 def request(port, path, method="GET", body=None, headers=None):
@@ -29,16 +29,6 @@ def request(port, path, method="GET", body=None, headers=None):
     data = r.read()
     c.close()
     return r.status, data
-
-
-def wait_for(pred, timeout=15.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
 
 
 def start(tmp_path, *args, processes=2, logname="app.log"):

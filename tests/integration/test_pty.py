@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, Instance, free_port
+from conftest import APPS, BIN, Instance, free_port, wait_for
 
 ANSWER_TIMEOUT = 10.0
 
@@ -42,16 +42,6 @@ def frame(mod2, size=0, body=b""):
 
 def data(b):
     return frame(0, len(b), b)
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not met in {timeout}s")
 
 
 def children(pid):

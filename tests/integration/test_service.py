@@ -1,7 +1,5 @@
 """Service-manager integration: sd_notify over NOTIFY_SOCKET (a Python unix
 datagram socket plays systemd), and the example service files."""
-import http.client
-import json
 import os
 import pathlib
 import shutil
@@ -13,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, ROOT, Instance, free_port
+from conftest import APPS, BIN, ROOT, Instance, free_port, get_json
 
 EXAMPLES = ROOT / "examples" / "service"
 
@@ -45,7 +43,7 @@ class FakeSystemd:
             self.messages.append((pid, fields))
             return pid, fields
 
-    def wait_for(self, key, timeout=20.0):
+    def wait_message(self, key, timeout=20.0):
         while True:
             pid, fields = self.recv(timeout)
             if key in fields:
@@ -77,38 +75,30 @@ def worker_pids(master):
     return [int(p) for p in out.split()]
 
 
-def osenv(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request("GET", "/osenv")
-    body = c.getresponse().read()
-    c.close()
-    return json.loads(body)
-
-
 def test_master_ready_reload_stopping(fake_systemd):
     sd = fake_systemd()
     port = free_port()
     inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "probe.py"),
                      "--master", "--processes", "2"], port=port, env={"NOTIFY_SOCKET": sd.path})
     try:
-        pid, f = sd.wait_for("READY")
+        pid, f = sd.wait_message("READY")
         assert f["READY"] == "1"
         assert pid == inst.proc.pid, "systemd accepts only the main pid (NotifyAccess=main)"
         assert f["STATUS"].startswith("2 workers spawned")
         assert len(worker_pids(inst.proc.pid)) == 2
-        env = osenv(port)
+        env = get_json(port, "/osenv")
         assert env["pid"] != inst.proc.pid and env["notify_socket"] is None, "workers must not talk to systemd"
 
         # reload re-execs: RELOADING=1 from the old image, READY=1 from the new one (same pid)
         inst.proc.send_signal(signal.SIGHUP)
-        pid, f = sd.wait_for("RELOADING")
+        pid, f = sd.wait_message("RELOADING")
         assert pid == inst.proc.pid
-        pid, f = sd.wait_for("READY")
+        pid, f = sd.wait_message("READY")
         assert pid == inst.proc.pid and "(reload 1)" in f["STATUS"]
         assert "reload 1 of" in inst.log()
 
         inst.proc.send_signal(signal.SIGTERM)
-        pid, f = sd.wait_for("STOPPING")
+        pid, f = sd.wait_message("STOPPING")
         assert f["STOPPING"] == "1" and pid == inst.proc.pid
         assert inst.proc.wait(timeout=20) == 0
     finally:
@@ -138,7 +128,7 @@ def test_emperor_ready_after_first_scan_abstract_socket(fake_systemd, tmp_path):
             f"processes = 1\n")
     emp = Instance(["--emperor", str(vassals)], env={"NOTIFY_SOCKET": sd.path}, wait=False)
     try:
-        pid, f = sd.wait_for("READY")
+        pid, f = sd.wait_message("READY")
         assert pid == emp.proc.pid
         assert f["STATUS"] == "2 vassals"
         # vassals never inherit NOTIFY_SOCKET, and never notify themselves
@@ -146,13 +136,13 @@ def test_emperor_ready_after_first_scan_abstract_socket(fake_systemd, tmp_path):
             deadline = time.monotonic() + 20
             while True:
                 try:
-                    assert osenv(port)["notify_socket"] is None
+                    assert get_json(port, "/osenv")["notify_socket"] is None
                     break
                 except OSError:
                     assert time.monotonic() < deadline, f"vassal on {port} never answered"
                     time.sleep(0.05)
         emp.proc.send_signal(signal.SIGTERM)
-        pid, f = sd.wait_for("STOPPING")
+        pid, f = sd.wait_message("STOPPING")
         assert pid == emp.proc.pid
         assert emp.proc.wait(timeout=60) == 0
         assert all(p == emp.proc.pid for p, _ in sd.messages), sd.messages

@@ -879,9 +879,15 @@ child_server_any(int out, int ctl, void *arg)
 {
 	int fd = -1, cfd;
 	char b[128];
+	const char *r = try_bind(AF_INET, SOCK_STREAM, "0.0.0.0", 7200, &fd, b, sizeof(b));
 
-	rep(out, "%s %s", (const char *)arg, try_bind(AF_INET, SOCK_STREAM, "0.0.0.0", 7200, &fd, b, sizeof(b)));
-	if (fd < 0 || listen(fd, 8) < 0)
+	/* listening before the report: the parent connects as soon as it reads it */
+	if (fd >= 0 && listen(fd, 8) < 0) {
+		snprintf(b, sizeof(b), "listen:%s", strerror(errno));
+		fd = -1;
+	}
+	rep(out, "%s %s", (const char *)arg, r);
+	if (fd < 0)
 		return;
 	cfd = accept(fd, NULL, NULL);
 	if (cfd >= 0) {
