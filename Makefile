@@ -53,7 +53,7 @@ DEPS     := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test test-repeat unit integration asan test-asan valgrind run clean deps fuzz fuzz-build bench check-freebsd docs
+.PHONY: all test test-repeat check-tree unit integration asan test-asan valgrind run clean deps fuzz fuzz-build bench check-freebsd docs
 
 all: stockade
 
@@ -102,8 +102,13 @@ test-repeat: stockade
 	done; \
 	$(PYTHON) scripts/test-repeat-report.py $$(seq -f build/repeat/run-%g.xml 1 $(N))
 
+# layering, file length, OS #if, SPDX lines, KNF definitions (CONTRIBUTING.md)
+check-tree:
+	$(PYTHON) scripts/check-tree.py
+
 test: deps
 	$(MAKE) all
+	$(MAKE) check-tree
 	$(MAKE) unit
 	$(MAKE) integration
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared fixtures: the real binary, free ports, a running instance."""
 import fcntl
 import http.client

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Jail escape probe (copied into the rootfs by tests/integration/test_jail_escape.py).
 
 Every attack returns "ok" when it worked (so the jail failed), or the errno

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Throw-away jail roots for the Linux jail tests.
 
 A rootfs is a directory under the test's tmp_path holding a marker file, an

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A throw-away PostgreSQL server for the pg:// monitor tests: initdb and
 pg_ctl from Debian's postgresql package, run as the `postgres` user, data
 and unix socket in a scratch directory, no TCP (listen_addresses='').

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The real binary's configuration commands: --show-config, --help, errors."""
 import pathlib
 

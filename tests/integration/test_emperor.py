@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Emperor (issue 9): vassal files in a directory or glob, spawned as
 `stockade --ini <file>` with the one-byte protocol on UWSGI_EMPEROR_FD;
 reload on change, stop on removal, respawn, throttling and blacklist,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The pg:// imperial monitor (issue 14): vassal configs are rows of a
 PostgreSQL table; insert / update / delete spawn / reload / stop them,
 LISTEN/NOTIFY makes the Emperor react at once (a rescan every emperor-freq

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Faults (issue 12): bounded loads on loopback where every request is
 counted, reloads and a killed worker under load, slowloris, hostile
 requests, an app that hangs or leaks, Emperor storms and its death, a full

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Real frameworks through the real binary: a Django project (CSRF-checked
 form POST, multi-MB multipart upload with a checksum, StreamingHttpResponse,
 collectstatic output served by Stockade's static-map) and Flask (streaming,

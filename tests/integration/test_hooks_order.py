@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Hook phases in one real run, in the documented order, and their failures."""
 import os
 import pathlib

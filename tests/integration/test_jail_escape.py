@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Jail escape suite (issue 12): from inside a real Stockade jail, every known
 way out must fail, and each check has a positive control that shows the
 probe would have noticed success.

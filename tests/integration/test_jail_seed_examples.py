@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The seed's jail configurations (examples/jails/*.ini) run on Linux as written.
 
 Only the site-specific words are replaced: the rootfs path, the interface (a veth

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`stockade --jls` reads like FreeBSD's jls(8): the default columns, -v and
 --json, for two throw-away jails with addresses. Root only."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Master lifecycle: privileges, reload by re-exec, harakiri, max-requests, stats, fifo."""
 import http.client
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Request log and general log through the real binary: log-format variables,
 JSON lines, encoders, X-Forwarded-For, disable-logging filters, log-date,
 rotation (mv + SIGUSR2, master-fifo l/L, touch-logreopen) in the master and

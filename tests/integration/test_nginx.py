@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """nginx's uwsgi_pass (the real client of the binary protocol) and proxy_pass in front."""
 import http.client
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Forkpty router and pty client (issue 10): a shell on a pseudo-terminal per
 connection, reached through `stockade --pty-uconnect` running on a real pty
 (Python's pty module), or through plain sockets speaking the raw or the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The server core through real sockets and real clients."""
 import http.client
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Service-manager integration: sd_notify over NOTIFY_SOCKET (a Python unix
 datagram socket plays systemd), and the example service files."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A WSGI app that misbehaves on request (tests/integration/test_faults.py):
 big streamed responses, a request that never returns, a memory leak."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 from flask import Flask, request
 
 app = Flask(__name__)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A WSGI app that exercises the server: routes by PATH_INFO."""
 import json
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A small Django project served by Stockade in the integration suite:
 a CSRF-protected form, a multipart upload, a streaming response, and static
 files collected into STATIC_ROOT and served by Stockade's static-map."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 from django.urls import path
 
 from . import views

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 import os
 
 from django.core.wsgi import get_wsgi_application
