@@ -61,9 +61,9 @@ def descendants(root):
 
 
 def processes_of(root, uid):
-    """{pid: status} of the processes below root running as uid."""
+    """{pid: status} of root and the processes below it running as uid."""
     procs = {}
-    for pid in descendants(root):
+    for pid in [root, *descendants(root)]:
         st = status(pid)
         if st and int(st["Uid"].split()[0]) == uid:
             procs[pid] = st
