@@ -34,6 +34,19 @@ int platform_parent_death_signal(int sig);
  */
 ssize_t platform_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
 
+/*
+ * Capability sets around a drop from root to an unprivileged uid. Linux:
+ * platform_caps_bound_clear() empties the bounding set (needs CAP_SETPCAP,
+ * so it runs while still root); platform_caps_clear() empties effective,
+ * permitted, inheritable and ambient (after the uid change, which leaves
+ * the inheritable set alone); platform_caps_empty() says whether all five
+ * sets of /proc/self/status are empty. FreeBSD has no capability sets of
+ * this kind: no-ops, and "empty". 0, or -1 with errno set.
+ */
+int platform_caps_bound_clear(void);
+int platform_caps_clear(void);
+int platform_caps_empty(void);	/* 1 empty, 0 not, -1 unreadable */
+
 /* The system's name as config logic compares it: "linux" or "freebsd". */
 const char *platform_os_name(void);
 

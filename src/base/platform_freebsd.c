@@ -76,3 +76,21 @@ platform_os_name(void)
 {
 	return "freebsd";
 }
+
+int
+platform_caps_bound_clear(void)
+{
+	return 0;
+}
+
+int
+platform_caps_clear(void)
+{
+	return 0;
+}
+
+int
+platform_caps_empty(void)
+{
+	return 1;
+}

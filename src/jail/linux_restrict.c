@@ -454,7 +454,7 @@ caps_set(uint64_t caps)
 		uint32_t w = (uint32_t)(caps >> (32 * i));
 		data[i].effective = w;
 		data[i].permitted = w;
-		data[i].inheritable = w;
+		data[i].inheritable = 0;	/* nothing to hand across exec */
 	}
 	if (syscall(SYS_capset, &hdr, data) != 0) {
 		log_errno("jail: capset");
@@ -504,7 +504,7 @@ verify(uint64_t caps)
 		{ "CapBnd", 16, true, 0 },
 		{ "CapEff", 16, true, 0 },
 		{ "CapPrm", 16, true, 0 },
-		{ "CapInh", 16, true, 0 },
+		{ "CapInh", 16, false, 0 },
 		{ "CapAmb", 16, false, 0 },
 		{ "NoNewPrivs", 10, false, 1 },
 		{ "Seccomp", 10, false, SECCOMP_MODE_FILTER },

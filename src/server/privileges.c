@@ -2,6 +2,7 @@
 #include "server/privileges.h"
 #include "base/ids.h"
 #include "base/log.h"
+#include "base/platform.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -130,6 +131,10 @@ verify(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 			return -1;
 		}
 	}
+	if (uid != 0 && platform_caps_empty() != 1) {
+		log_msg("capability sets not empty after the drop to uid %d: refusing to continue", (int)uid);
+		return -1;
+	}
 	if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
 		log_msg("could regain root after dropping privileges: refusing to continue");
 		return -1;
@@ -180,6 +185,11 @@ privileges_drop(const struct config *cfg)
 	int ngroups;
 	if (build_groups(cfg, user, gid, groups, &ngroups) < 0)
 		goto out;
+	/* the bounding set needs CAP_SETPCAP to shrink: while still root */
+	if (uid != 0 && platform_caps_bound_clear() < 0) {
+		log_errno("cannot empty the capability bounding set before dropping to uid %d", (int)uid);
+		goto out;
+	}
 	if (setgroups((size_t)ngroups, groups) < 0) {
 		log_errno("setgroups");
 		goto out;
@@ -190,6 +200,11 @@ privileges_drop(const struct config *cfg)
 	}
 	if (setresuid(uid, uid, uid) < 0) {
 		log_errno("setuid(%d)", (int)uid);
+		goto out;
+	}
+	/* setuid() empties the permitted set but not the inheritable one */
+	if (uid != 0 && platform_caps_clear() < 0) {
+		log_errno("cannot clear the capability sets after dropping to uid %d", (int)uid);
 		goto out;
 	}
 	if (verify(uid, gid, groups, ngroups) < 0)

@@ -41,7 +41,7 @@ def _status():
     with open("/proc/self/status") as f:
         for line in f:
             k, _, v = line.partition(":")
-            if k in ("CapEff", "CapPrm", "CapBnd", "NoNewPrivs", "Seccomp", "NSpid"):
+            if k in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "NSpid"):
                 out[k] = v.strip()
     return out
 

@@ -431,7 +431,7 @@ JAILED_TEST(default_status)
 	apply(&s);
 	CHECK_STATUS("CapEff", 16, DEFAULT_CAPS);
 	CHECK_STATUS("CapPrm", 16, DEFAULT_CAPS);
-	CHECK_STATUS("CapInh", 16, DEFAULT_CAPS);
+	CHECK_STATUS("CapInh", 16, 0);	/* nothing handed across exec */
 	CHECK_STATUS("CapBnd", 16, DEFAULT_CAPS);
 	CHECK_STATUS("CapAmb", 16, 0);
 	CHECK_STATUS("NoNewPrivs", 10, 1);
