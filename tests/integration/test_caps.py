@@ -72,7 +72,8 @@ def processes_of(root, uid):
 
 def hook_sets(log):
     for line in log.splitlines():
-        if HOOK_MARK in line:
+        # the log also shows the command itself: take the line of its output
+        if HOOK_MARK + " CapInh:" in line:
             words = line.split(HOOK_MARK, 1)[1].split()
             return {words[i].rstrip(":"): words[i + 1] for i in range(0, len(words) - 1, 2)}
     return None
