@@ -55,6 +55,8 @@ struct config {
 	unsigned long long socket_timeout;
 	unsigned long long buffer_size;
 	unsigned long long limit_post;
+	unsigned long long request_body_timeout;	/* s for a whole body; 0 off */
+	unsigned long long request_body_min_rate;	/* B/s that extend it */
 	bool vacuum;
 	char *pidfile;
 	/* python */

@@ -44,6 +44,8 @@ config_defaults(struct config *cfg)
 	cfg->listen_backlog = 1024;
 	cfg->socket_timeout = 4;
 	cfg->buffer_size = 4096;
+	cfg->request_body_timeout = 60;
+	cfg->request_body_min_rate = 500;
 	cfg->worker_reload_mercy = 60;
 	cfg->reload_mercy = 30;
 }

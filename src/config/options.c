@@ -87,6 +87,8 @@ const struct option_def option_table[] = {
 	{ "socket-timeout", NULL, 'z', ARG_REQUIRED, T_UINT, 0, "socket", "seconds before an idle or slow connection is closed", NULL, F(socket_timeout), 0 },
 	{ "buffer-size", NULL, 'b', ARG_REQUIRED, T_UINT, 0, "socket", "maximum request header / uwsgi packet size in bytes", NULL, F(buffer_size), 0 },
 	{ "limit-post", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "maximum request body size in bytes (0 = unlimited)", NULL, F(limit_post), 0 },
+	{ "request-body-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "seconds for a whole request body, extended by request-body-min-rate (default 60; 0 = per read only; Stockade extension)", NULL, F(request_body_timeout), 0 },
+	{ "request-body-min-rate", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "bytes per second of body that extend request-body-timeout by one second (default 500; 0 = no extension)", NULL, F(request_body_min_rate), 0 },
 	{ "vacuum", NULL, 0, ARG_NONE, T_BOOL, 0, "socket", "remove unix sockets and pidfiles at exit", NULL, F(vacuum), 0 },
 
 	/* python */

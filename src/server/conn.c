@@ -371,9 +371,13 @@ drain_before_close(struct conn *c)
 {
 	char sink[16384];
 	size_t total = 0;
+	/* best effort, and bounded in time too: a peer trickling bytes must
+	 * not keep the worker here */
+	int64_t deadline = clock_ms() + 2000, left;
 	if (shutdown(c->fd, SHUT_WR) < 0)
 		return;
-	while (total < 1024 * 1024 && wait_fd(c->fd, POLLIN, 500) == 0) {
+	while (total < 1024 * 1024 && (left = deadline - clock_ms()) > 0 &&
+	    wait_fd(c->fd, POLLIN, left < 500 ? (int)left : 500) == 0) {
 		ssize_t n = read(c->fd, sink, sizeof(sink));
 		if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN)))
 			break;

@@ -33,6 +33,8 @@ struct worker_ctx {
 	int timeout_ms;
 	size_t buffer_size;
 	uint64_t limit_post;
+	int64_t body_timeout_us;       /* whole body; 0 = per read only */
+	uint64_t body_min_rate;        /* B/s that extend it by 1 s */
 	uint64_t max_requests;         /* 0 = unlimited */
 	struct worker_score *score;    /* this worker's scoreboard entry */
 	volatile sig_atomic_t *early_stop;  /* set by the start-up handler (no-master mode) */

@@ -46,6 +46,7 @@ struct request_state {
 	bool body_done;
 	size_t dpos, dend;        /* body bytes available in c->buf */
 	uint64_t body_total;
+	uint64_t body_received;   /* raw body bytes read from the socket */
 	bool expect_continue, continue_sent;
 	int body_error;           /* 413 when limit-post is exceeded, 400 bad chunking */
 	/* response */

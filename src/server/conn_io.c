@@ -5,6 +5,7 @@
  * limit-post, 100-continue) and the response (head, body, file).
  */
 #include "server/conn_internal.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/platform.h"
 #include "base/util.h"
@@ -37,17 +38,54 @@ wait_fd(int fd, short events, int timeout_ms)
 	}
 }
 
+/*
+ * How long the next body read may wait: socket-timeout, but never past the
+ * whole body's deadline (request-body-timeout from the request's start,
+ * one more second per request-body-min-rate bytes received), so that a
+ * body trickled in just under socket-timeout per byte cannot hold the
+ * worker for ever. 0 when the deadline has passed.
+ */
+static int
+body_wait_ms(const struct conn *c)
+{
+	const struct worker_ctx *w = c->w;
+	int64_t deadline, left_ms;
+
+	if (w->body_timeout_us <= 0)
+		return w->timeout_ms;
+	deadline = request.start_us + w->body_timeout_us;
+	if (w->body_min_rate > 0)
+		deadline += (int64_t)(request.body_received * 1000000 / w->body_min_rate);
+	left_ms = (deadline - clock_us() + 999) / 1000;
+	if (left_ms <= 0)
+		return 0;
+	return left_ms < w->timeout_ms ? (int)left_ms : w->timeout_ms;
+}
+
+/* read_some() for the body: under body_wait_ms(), and counted. */
 static ssize_t
-read_some(struct conn *c, void *dst, size_t n)
+body_read_some(struct conn *c, void *dst, size_t n)
 {
 	for (;;) {
 		ssize_t r = read(c->fd, dst, n);
+		int wait_ms;
+
+		if (r > 0)
+			request.body_received += (uint64_t)r;
 		if (r >= 0)
 			return r;
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || wait_fd(c->fd, POLLIN, c->w->timeout_ms) < 0)
+		if (errno != EAGAIN)
 			return -1;
+		wait_ms = body_wait_ms(c);
+		if (wait_ms == 0 || wait_fd(c->fd, POLLIN, wait_ms) < 0) {
+			if (wait_ms == 0 || errno == ETIMEDOUT)
+				log_msg("%s: request body not complete after %lld s (request-body-timeout,"
+				    " socket-timeout): closing", c->remote_addr,
+				    (long long)((clock_us() - request.start_us) / 1000000));
+			return -1;
+		}
 	}
 }
 
@@ -176,7 +214,7 @@ body_read(void *ctx, char *dst, size_t n)
 				return 0;
 			send_continue();
 			size_t want = n < request.body_left ? n : (size_t)request.body_left;
-			ssize_t r = read_some(c, dst, want);
+			ssize_t r = body_read_some(c, dst, want);
 			if (r <= 0) {
 				request.io_failed = true;
 				return -1;
@@ -189,7 +227,7 @@ body_read(void *ctx, char *dst, size_t n)
 		/* chunked: all buffered raw bytes were decoded and consumed */
 		send_continue();
 		request.dpos = request.dend = c->len = request.head_len;
-		ssize_t r = read_some(c, c->buf + c->len, c->cap - c->len);
+		ssize_t r = body_read_some(c, c->buf + c->len, c->cap - c->len);
 		if (r <= 0) {
 			request.io_failed = true;
 			return -1;

@@ -70,6 +70,8 @@ worker_main(int id)
 	w.timeout_ms = (int)(cfg->socket_timeout ? cfg->socket_timeout * 1000 : 4000);
 	w.buffer_size = cfg->buffer_size;
 	w.limit_post = cfg->limit_post;
+	w.body_timeout_us = (int64_t)cfg->request_body_timeout * 1000000;
+	w.body_min_rate = cfg->request_body_min_rate;
 	w.max_requests = cfg->max_requests;
 	w.early_stop = &early_stop;
 	if (gethostname(w.hostname, sizeof(w.hostname)) < 0)

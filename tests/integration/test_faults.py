@@ -286,6 +286,68 @@ def test_slowloris_others_served_and_slow_ones_closed():
         stop(inst)
 
 
+def test_trickled_body_is_cut_by_request_body_timeout():
+    """A body sent one byte a second, under socket-timeout per read, would
+    hold the worker for ever: request-body-timeout bounds the whole body."""
+    inst, port = start("--socket-timeout", "2", "--request-body-timeout", "3", app=PROBE, processes=1)
+    head = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+    sent = 0
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(head)
+            s.setblocking(False)
+            closed = False
+            deadline = time.monotonic() + 60     # a wait, not a measurement
+            while not closed and time.monotonic() < deadline:
+                try:
+                    closed = s.recv(65536) == b""
+                    continue
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed = True
+                    continue
+                try:
+                    s.send(b"x")
+                    sent += 1
+                except OSError:
+                    closed = True
+                time.sleep(1)
+            assert closed, f"connection still open after {sent} body bytes"
+        assert sent < 100000
+        wait_for(lambda: "request body not complete" in inst.log(), what="the log line")
+        assert get(port)[0] == 200, "the worker serves again"
+    finally:
+        stop(inst)
+
+
+def test_slow_but_steady_upload_is_not_cut():
+    """request-body-min-rate extends the deadline: an upload that keeps
+    sending more than that rate finishes, however long it takes."""
+    inst, port = start("--socket-timeout", "5", "--request-body-timeout", "1",
+                       "--request-body-min-rate", "100", app=PROBE, processes=1)
+    body = b"y" * 32768
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body))
+            # each 4 KiB part buys 40 s at 100 B/s; the parts are 0.5 s apart
+            for i in range(0, len(body), 4096):
+                s.sendall(body[i:i + 4096])
+                time.sleep(0.5)
+            out = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                out += b
+        assert out.startswith(b"HTTP/1.1 200"), out[:200]
+        assert json.loads(out.split(b"\r\n\r\n", 1)[1])["len"] == len(body)
+        assert "request body not complete" not in inst.log()
+    finally:
+        stop(inst)
+
+
 def test_out_of_descriptors_pauses_accepting_instead_of_spinning():
     """More slow connections than the worker has descriptors: accept()
     fails with EMFILE while the listener stays readable. The worker pauses
