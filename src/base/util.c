@@ -312,6 +312,14 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	return atomic_file_commit(&af, data, len);
 }
 
+int
+pidfile_write(const char *path)
+{
+	char num[32];
+	int len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
+	return write_file_atomic(path, num, (size_t)len, 0644);
+}
+
 void
 errbuf_set(char *err, size_t len, const char *fmt, ...)
 {

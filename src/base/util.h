@@ -57,6 +57,10 @@ void atomic_file_abort(struct atomic_file *af);
 /* open + commit; -1 with errno set, nothing left behind */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Writes this process's pid and a newline to path with write_file_atomic:
+ * a reader never sees an empty or partial pid. 0, or -1 with errno. */
+int pidfile_write(const char *path);
+
 /* Formats an error message into err (when err is not NULL and len > 0)
  * without disturbing errno: the callee side of the (err, errlen) pairs. */
 void errbuf_set(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -104,33 +104,26 @@ reload_all(void)
 		emperor_reload(emperor.vt.v[i]);
 }
 
-/* The signals the loop handles (on_sigpipe); SIGPIPE is ignored. */
+/* The signals the loop handles (handle_signal); SIGPIPE is ignored. */
 static const int emperor_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGURG, SIGWINCH };
 #define NSIGNALS (sizeof(emperor_signals) / sizeof(emperor_signals[0]))
 
 static void
-on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+handle_signal(int sig)
 {
-	(void)loop;
-	(void)data;
-	(void)mask;
-	int sigs[64];
-	size_t n = signal_pipe_read(fd, sigs, 64);
-	for (size_t i = 0; i < n; i++) {
-		switch (sigs[i]) {
-		case SIGCHLD: emperor_reap(); break;
-		case SIGTERM:
-		case SIGINT:
-		case SIGQUIT: ragnarok(); break;
-		case SIGHUP: reload_all(); break;
-		case SIGUSR1: emperor_log_table(); break;
-		case SIGURG:
-			log_msg("[emperor] cleaning up blacklist ...");
-			blacklist_clear(&emperor.bl);
-			emperor_arm_sched(clock_ms());
-			break;
-		case SIGWINCH: emperor_scan_all(); break;
-		}
+	switch (sig) {
+	case SIGCHLD: emperor_reap(); break;
+	case SIGTERM:
+	case SIGINT:
+	case SIGQUIT: ragnarok(); break;
+	case SIGHUP: reload_all(); break;
+	case SIGUSR1: emperor_log_table(); break;
+	case SIGURG:
+		log_msg("[emperor] cleaning up blacklist ...");
+		blacklist_clear(&emperor.bl);
+		emperor_arm_sched(clock_ms());
+		break;
+	case SIGWINCH: emperor_scan_all(); break;
 	}
 }
 
@@ -142,7 +135,7 @@ setup_signals(void)
 		log_errno("pipe");
 		return -1;
 	}
-	return event_add(emperor.loop, emperor.sigpipe, EV_READ, on_sigpipe, NULL);
+	return event_add_signal_pipe(emperor.loop, emperor.sigpipe, handle_signal);
 }
 
 /* A sub-Emperor obeys its own Emperor. */
@@ -192,9 +185,7 @@ setup_logging(void)
 static int
 write_pidfile(const char *path)
 {
-	char num[32];
-	int len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
-	if (write_file_atomic(path, num, (size_t)len, 0644) < 0) {
+	if (pidfile_write(path) < 0) {
 		log_errno("emperor-pidfile %s", path);
 		return -1;
 	}

@@ -9,6 +9,7 @@
 #include "emperor/vassal_exec.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/proc.h"
 #include "base/util.h"
 #include "hooks/hooks.h"
 #include "server/vassal.h"
@@ -181,14 +182,13 @@ spawn(struct vassal *v)
 	             : v->name[0] == '/' ? xstrdup(v->name) : xasprintf("%s/%s", emperor.cwd, v->name);
 	char **argv = emperor_vassal_argv(cfg, emperor.binary, v->flag, path);
 	const char *dir = m->kind == MON_DIR ? m->path : emperor.cwd;
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	sigset_t old;
+	signals_block_all(&old);
 	pid_t pid = fork();
 	if (pid == 0)
 		vassal_exec(cfg, v, sp[1], cp[1], argv, dir, &old);
 	int err = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	signals_restore(&old);
 	free(argv);
 	free(path);
 	close(sp[1]);

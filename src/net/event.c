@@ -49,6 +49,7 @@ struct event_loop {
 	unsigned long long timer_seq;
 	volatile sig_atomic_t stop;
 	struct ev_api	*api;
+	signal_pipe_handler_fn *on_signal;	/* event_add_signal_pipe */
 };
 
 struct event_loop *
@@ -175,6 +176,21 @@ event_del(struct event_loop *loop, int fd, int mask)
 		loop->nfds--;
 	}
 	return rc;
+}
+
+static void
+on_signal_pipe(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)data;
+	(void)mask;
+	signal_pipe_dispatch(fd, loop->on_signal);
+}
+
+int
+event_add_signal_pipe(struct event_loop *loop, int fd, signal_pipe_handler_fn *fn)
+{
+	loop->on_signal = fn;
+	return event_add(loop, fd, EV_READ, on_signal_pipe, NULL);
 }
 
 int

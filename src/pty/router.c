@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/platform.h"
+#include "base/proc.h"
 #include "base/signal_pipe.h"
 #include "base/util.h"
 #include "net/event.h"
@@ -490,17 +491,14 @@ session_start(int fd, bool framed, const struct sock_addr *peer)
 		sock_format(&peer->u.sa, peer->len, s->peer, sizeof(s->peer));
 
 	/* signals stay blocked in the child until its handlers are reset */
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	sigset_t old;
+	signals_block_all(&old);
 	int master = -1;
 	pid_t pid = router_forkpty(&master, &s->ws);
 	if (pid == 0)
 		child_exec();
-	int saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	signals_restore(&old);
 	if (pid < 0) {
-		errno = saved;
 		log_errno("forkpty: cannot open a terminal (is /dev/ptmx there?)");
 		refuse(fd, "cannot open a terminal");
 		close(fd);
@@ -609,19 +607,12 @@ stop_router(void)
 }
 
 static void
-on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+handle_signal(int sig)
 {
-	(void)loop;
-	(void)data;
-	(void)mask;
-	int sigs[64];
-	size_t n = signal_pipe_read(fd, sigs, sizeof(sigs) / sizeof(sigs[0]));
-	for (size_t i = 0; i < n; i++) {
-		if (sigs[i] == SIGCHLD)
-			reap();
-		else
-			stop_router();
-	}
+	if (sig == SIGCHLD)
+		reap();
+	else
+		stop_router();
 }
 
 static int
@@ -685,7 +676,7 @@ static void __attribute__((noreturn)) router_main(const struct config *cfg, cons
 	sigaction(SIGUSR2, &sa, NULL);
 
 	router.loop = event_loop_new(loop_size());
-	if (!router.loop || event_add(router.loop, router.sigfd, EV_READ, on_sigpipe, NULL) < 0) {
+	if (!router.loop || event_add_signal_pipe(router.loop, router.sigfd, handle_signal) < 0) {
 		log_errno("forkpty router: event loop");
 		_exit(1);
 	}
@@ -722,12 +713,9 @@ pid_t
 pty_router_spawn(const struct config *cfg, const int *fds)
 {
 	pid_t parent = getpid();
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid_t pid = fork();
+	sigset_t old;
+	pid_t pid = fork_signals_blocked(&old);
 	if (pid < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		log_errno("fork(forkpty router)");
 		return -1;
 	}
@@ -737,7 +725,7 @@ pty_router_spawn(const struct config *cfg, const int *fds)
 			_exit(1);
 		router_main(cfg, fds);	/* unblocks signals once its handlers are set */
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	signals_restore(&old);
 	log_msg("spawned forkpty router (pid: %d)", (int)pid);
 	return pid;
 }

@@ -346,23 +346,16 @@ on_signal(int sig)
 }
 
 static void
-on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+handle_signal(int sig)
 {
-	(void)loop;
-	(void)data;
-	(void)mask;
-	int sigs[64];
-	size_t n = signal_pipe_read(fd, sigs, sizeof(sigs) / sizeof(sigs[0]));
-	for (size_t i = 0; i < n; i++) {
-		switch (sigs[i]) {
-		case SIGCHLD: reap(); break;
-		case SIGTERM:
-		case SIGINT: begin_shutdown(false); break;
-		case SIGQUIT: begin_reload(true); break;
-		case SIGHUP: begin_reload(false); break;
-		case SIGUSR1: send_stats(-1); break;
-		case SIGUSR2: log_reopen_pending(true); break;
-		}
+	switch (sig) {
+	case SIGCHLD: reap(); break;
+	case SIGTERM:
+	case SIGINT: begin_shutdown(false); break;
+	case SIGQUIT: begin_reload(true); break;
+	case SIGHUP: begin_reload(false); break;
+	case SIGUSR1: send_stats(-1); break;
+	case SIGUSR2: log_reopen_pending(true); break;
 	}
 }
 
@@ -403,7 +396,7 @@ int
 run_master(void)
 {
 	master.loop = event_loop_new(1024);
-	if (!master.loop || event_add(master.loop, master.sigpipe, EV_READ, on_sigpipe, NULL) < 0 ||
+	if (!master.loop || event_add_signal_pipe(master.loop, master.sigpipe, handle_signal) < 0 ||
 	    setup_stats() < 0 || setup_fifo() < 0 || vassal_attach(master.loop, master.cfg, on_emperor) < 0)
 		return 1;
 	master.touch_mtime = xcalloc(master.cfg->touch_reload.n + 1, sizeof(*master.touch_mtime));

@@ -65,9 +65,7 @@ write_pidfile(const char *path, bool safe)
 	(void)safe;
 	if (!path)
 		return 0;
-	char num[32];
-	int len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
-	if (write_file_atomic(path, num, (size_t)len, 0644) < 0) {
+	if (pidfile_write(path) < 0) {
 		log_errno("pidfile %s", path);
 		return -1;
 	}
