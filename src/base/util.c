@@ -313,11 +313,19 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 }
 
 int
-pidfile_write(const char *path)
+pidfile_write(const char *path, const char *option)
 {
 	char num[32];
-	int len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
-	return write_file_atomic(path, num, (size_t)len, 0644);
+	int len;
+
+	if (path == NULL)
+		return 0;
+	len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
+	if (write_file_atomic(path, num, (size_t)len, 0644) < 0) {
+		log_errno("%s %s", option, path);
+		return -1;
+	}
+	return 0;
 }
 
 void

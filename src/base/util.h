@@ -58,8 +58,9 @@ void atomic_file_abort(struct atomic_file *af);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Writes this process's pid and a newline to path with write_file_atomic:
- * a reader never sees an empty or partial pid. 0, or -1 with errno. */
-int pidfile_write(const char *path);
+ * a reader never sees an empty or partial pid, a full disk leaves no
+ * debris. 0 (also for a NULL path), or -1 logged as "<option> <path>". */
+int pidfile_write(const char *path, const char *option);
 
 /* Formats an error message into err (when err is not NULL and len > 0)
  * without disturbing errno: the callee side of the (err, errlen) pairs. */

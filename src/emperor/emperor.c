@@ -183,16 +183,6 @@ setup_logging(void)
 }
 
 static int
-write_pidfile(const char *path)
-{
-	if (pidfile_write(path) < 0) {
-		log_errno("emperor-pidfile %s", path);
-		return -1;
-	}
-	return 0;
-}
-
-static int
 check_config(void)
 {
 	const struct config *cfg = emperor.cfg;
@@ -341,7 +331,7 @@ emperor_run(const struct config *cfg, char **argv)
 	notify_init();
 	if (!cfg->emperor_tyrant && (cfg->uid || cfg->gid) && privileges_drop(cfg) < 0)
 		return 1;
-	if (setup() < 0 || (cfg->emperor_pidfile && write_pidfile(cfg->emperor_pidfile) < 0) ||
+	if (setup() < 0 || pidfile_write(cfg->emperor_pidfile, "emperor-pidfile") < 0 ||
 	    hooks_run(cfg, PH_EMPEROR_START) < 0) {
 		teardown();
 		return 1;

@@ -252,24 +252,13 @@ send_stats(int fd)
 	free(ss);
 }
 
-static void
-on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
-{
-	(void)loop;
-	(void)data;
-	(void)mask;
-	int c = sock_accept(fd, NULL);
-	if (c >= 0)
-		send_stats(c);
-}
-
 static int
 setup_stats(void)
 {
 	master.stats_fd = -1;
 	if (!master.cfg->stats)
 		return 0;
-	master.stats_fd = stats_serve(master.loop, "stats", master.cfg->stats, master.cfg->chmod_socket, "stats server", on_stats_client);
+	master.stats_fd = stats_serve(master.loop, "stats", master.cfg->stats, master.cfg->chmod_socket, "stats server", send_stats);
 	return master.stats_fd < 0 ? -1 : 0;
 }
 
