@@ -341,3 +341,21 @@ errbuf_set(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 	errno = saved;
 }
+
+int
+errbuf_errno(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+	size_t n;
+
+	if (err == NULL || len == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	n = strlen(err);
+	snprintf(err + n, len - n, ": %s", strerror(saved));
+	errno = saved;
+	return -1;
+}

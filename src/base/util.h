@@ -65,6 +65,9 @@ int pidfile_write(const char *path, const char *option);
 /* Formats an error message into err (when err is not NULL and len > 0)
  * without disturbing errno: the callee side of the (err, errlen) pairs. */
 void errbuf_set(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* errbuf_set with ": <strerror(errno)>" after the message; returns -1 (for
+ * `return errbuf_errno(...)`), errno kept. */
+int errbuf_errno(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Strict unsigned parse: digits only, no sign, no junk, no overflow. */
 bool parse_uint(const char *s, unsigned long long max, unsigned long long *out);
