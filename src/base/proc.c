@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fork() with every signal blocked: see proc.h. */
 #include "base/proc.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -33,4 +34,18 @@ fork_signals_blocked(sigset_t *old)
 	if (pid < 0)
 		signals_restore(old);
 	return pid;
+}
+
+int
+daemon_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_errno("fork (daemonize)");
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	return 0;
 }

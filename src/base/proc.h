@@ -21,4 +21,8 @@ void	signals_restore(const sigset_t *old);
  * already put back; otherwise both sides call signals_restore(old). */
 pid_t	fork_signals_blocked(sigset_t *old);
 
+/* The first step of daemonizing: fork, the parent exits 0 at once and the
+ * child goes on. 0 in the child, or -1 (logged) when fork fails. */
+int	daemon_fork(void);
+
 #endif

@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/platform.h"
+#include "base/proc.h"
 #include "base/signal_pipe.h"
 #include "base/util.h"
 #include "hooks/hooks.h"
@@ -155,13 +156,8 @@ setup_logging(void)
 {
 	const struct config *cfg = emperor.cfg;
 	if (cfg->daemonize) {
-		pid_t pid = fork();
-		if (pid < 0) {
-			log_errno("fork (daemonize)");
+		if (daemon_fork() < 0)
 			return -1;
-		}
-		if (pid > 0)
-			_exit(0);
 		setsid();
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (null >= 0) {

@@ -8,6 +8,7 @@
 #include "server/server_internal.h"
 #include "base/log.h"
 #include "base/platform.h"
+#include "base/proc.h"
 #include "base/signal_pipe.h"
 #include "base/util.h"
 #include "hooks/hooks.h"
@@ -73,13 +74,8 @@ daemonize(void)
 {
 	if (!master.cfg->daemonize || master.is_reload)
 		return 0;
-	pid_t pid = fork();
-	if (pid < 0) {
-		log_errno("fork (daemonize)");
+	if (daemon_fork() < 0)
 		return -1;
-	}
-	if (pid > 0)
-		_exit(0);
 	if (setsid() < 0) {
 		log_errno("setsid");
 		return -1;
