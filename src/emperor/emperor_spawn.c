@@ -44,7 +44,6 @@ on_sched(struct event_loop *loop, long long id, void *data)
 	(void)loop;
 	(void)id;
 	(void)data;
-	emperor.sched_timer = 0;
 	schedule();
 }
 
@@ -61,7 +60,7 @@ emperor_arm_sched(long long at)
 	}
 	long long delay = at - clock_ms();
 	emperor.sched_at = at;
-	emperor.sched_timer = event_timer_add(emperor.loop, delay > 0 ? delay : 0, on_sched, NULL);
+	event_timer_arm(emperor.loop, delay > 0 ? delay : 0, on_sched, NULL, &emperor.sched_timer);
 }
 
 void

@@ -30,6 +30,7 @@ struct ev_timer {
 	unsigned long long seq;	/* orders equal deadlines by creation */
 	event_timer_fn	*cb;
 	void		*data;
+	long long	*owner;		/* event_timer_arm: zeroed when it fires */
 	unsigned	 gen;		/* bumped when the slot is freed */
 	int		 pos;		/* index in the heap, -1 if free */
 	int		 next_free;
@@ -321,6 +322,7 @@ timer_remove(struct event_loop *loop, int slot)
 	t->gen++;
 	t->cb = NULL;
 	t->data = NULL;
+	t->owner = NULL;
 	t->next_free = loop->free_slot;
 	loop->free_slot = slot;
 }
@@ -346,10 +348,22 @@ event_timer_add(struct event_loop *loop, long long ms, event_timer_fn *cb, void 
 	t->seq = loop->timer_seq++;
 	t->cb = cb;
 	t->data = data;
+	t->owner = NULL;
 	loop->heap[loop->ntimers] = slot;
 	t->pos = loop->ntimers++;
 	heap_up(loop, t->pos);
 	return timer_id(loop, slot);
+}
+
+long long
+event_timer_arm(struct event_loop *loop, long long ms, event_timer_fn *cb, void *data, long long *owner)
+{
+	long long id = event_timer_add(loop, ms, cb, data);
+
+	if (id > 0)
+		loop->timers[timer_slot(loop, id)].owner = owner;
+	*owner = id;
+	return id;
 }
 
 int
@@ -393,6 +407,7 @@ timer_run(struct event_loop *loop)
 	struct ev_timer *t;
 	event_timer_fn *cb;
 	void *data;
+	long long *owner;
 	int slot, n = 0;
 
 	while (loop->ntimers > 0) {
@@ -402,8 +417,11 @@ timer_run(struct event_loop *loop)
 			break;
 		cb = t->cb;
 		data = t->data;
+		owner = t->owner;
 		id = timer_id(loop, slot);
 		timer_remove(loop, slot);
+		if (owner != NULL)
+			*owner = 0;
 		cb(loop, id, data);
 		n++;
 	}

@@ -79,6 +79,14 @@ int event_mask(const struct event_loop *loop, int fd);
  * timer callback is fine; one due already runs in the next round.
  */
 long long event_timer_add(struct event_loop *loop, long long ms, event_timer_fn *cb, void *data);
+/*
+ * event_timer_add for a timer whose owner keeps its id in *owner: stores
+ * the id (or -1) there, and the loop sets *owner to 0 just before the
+ * callback runs, so that 0 always means "not pending". Cancel it with
+ * event_timer_del and clear *owner yourself.
+ */
+long long event_timer_arm(struct event_loop *loop, long long ms, event_timer_fn *cb, void *data,
+    long long *owner);
 /* Cancels a pending timer. Returns 0, or -1 (ENOENT) if it fired or is unknown. */
 int event_timer_del(struct event_loop *loop, long long id);
 

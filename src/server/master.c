@@ -37,7 +37,6 @@ on_mercy_timeout(struct event_loop *loop, long long id, void *data)
 	(void)loop;
 	(void)id;
 	(void)data;
-	master.mercy_timer = 0;
 	log_msg("workers did not stop within %llu s: NO MERCY", master.cfg->worker_reload_mercy);
 	signal_workers(SIGKILL);
 }
@@ -64,7 +63,7 @@ stop_workers(enum master_state next, bool brutal)
 	signal_workers(brutal ? SIGKILL : (next == RELOADING ? SIGHUP : SIGTERM));
 	if (master.pty_pid > 0)
 		kill(master.pty_pid, brutal ? SIGKILL : SIGTERM);
-	master.mercy_timer = event_timer_add(master.loop, (long long)master.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL);
+	event_timer_arm(master.loop, (long long)master.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL, &master.mercy_timer);
 }
 
 static void
