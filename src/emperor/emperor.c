@@ -168,8 +168,10 @@ setup_logging(void)
 	const char *file = cfg->logto ? cfg->logto : cfg->daemonize;
 	if (!file)
 		return 0;
-	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+	int fd = log_file_open(file, "logto");
+	if (fd < 0)
+		return -1;
+	if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
 		log_errno("logto %s", file);
 		return -1;
 	}
