@@ -52,14 +52,28 @@ log_set_date(const char *value)
 	date_fmt = value ? (log_date_is_flag(value) ? "" : value) : NULL;
 }
 
+/* Every log file: appended to, created 0640, never inherited by exec. */
+static int
+append_open(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int
+log_file_open(const char *path, const char *option)
+{
+	int fd = append_open(path);
+	if (fd < 0)
+		log_errno("%s %s", option, path);
+	return fd;
+}
+
 int
 log_open_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		log_errno("logto %s", path);
+	int fd = log_file_open(path, "logto");
+	if (fd < 0)
 		return -1;
-	}
 	/* the app's print() and tracebacks go to fd 1/2: same file */
 	if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
 		log_errno("logto %s", path);
@@ -75,11 +89,9 @@ log_open_file(const char *path)
 int
 log_open_request_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		log_errno("req-logger %s", path);
+	int fd = log_file_open(path, "req-logger");
+	if (fd < 0)
 		return -1;
-	}
 	free(req_path);
 	req_path = strdup(path);
 	req_out = fd;
@@ -120,7 +132,7 @@ log_request_reopen(void)
 static int
 reopen(const char *path, int target, bool stdio)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int fd = append_open(path);
 	if (fd < 0)
 		return -1;
 	int rc = 0;

@@ -33,6 +33,10 @@ void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 void log_set_date(const char *value);
 bool log_date_is_flag(const char *value);
 
+/* Opens a log file the way every log file is opened (append, created 0640,
+ * close-on-exec): the fd, or -1 logged as "<option> <path>". */
+int log_file_open(const char *path, const char *option);
+
 /* Log rotation. The file is opened by name (logto/daemonize) and dup'ed to
  * fds 1 and 2; a reopen request (SIGUSR2, master-fifo 'l', touch-logreopen)
  * bumps a counter shared with the workers (log_share_reopen_counter()

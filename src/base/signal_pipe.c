@@ -62,6 +62,16 @@ signal_pipe_read(int fd, int *sigs, size_t cap)
 	return (size_t)got;
 }
 
+void
+signal_pipe_dispatch(int fd, signal_pipe_handler_fn *fn)
+{
+	int sigs[64];
+	size_t n = signal_pipe_read(fd, sigs, sizeof(sigs) / sizeof(sigs[0]));
+
+	for (size_t i = 0; i < n; i++)
+		fn(sigs[i]);
+}
+
 int
 signal_pipe_write_end(void)
 {

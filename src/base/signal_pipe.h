@@ -29,6 +29,11 @@ int	signal_pipe_open(const int *sigs, size_t n, bool restart, signal_pipe_hook_f
  * none is pending. */
 size_t	signal_pipe_read(int fd, int *sigs, size_t cap);
 
+/* Reads the pending signal numbers (one read, as signal_pipe_read) and
+ * calls fn with each, in order: the loop side of the pipe. */
+typedef void signal_pipe_handler_fn(int sig);
+void	signal_pipe_dispatch(int fd, signal_pipe_handler_fn *fn);
+
 /* The write end, for a list of descriptors to keep (a jail closes the
  * others): -1 when no pipe is open. */
 int	signal_pipe_write_end(void);

@@ -312,6 +312,22 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	return atomic_file_commit(&af, data, len);
 }
 
+int
+pidfile_write(const char *path, const char *option)
+{
+	char num[32];
+	int len;
+
+	if (path == NULL)
+		return 0;
+	len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
+	if (write_file_atomic(path, num, (size_t)len, 0644) < 0) {
+		log_errno("%s %s", option, path);
+		return -1;
+	}
+	return 0;
+}
+
 void
 errbuf_set(char *err, size_t len, const char *fmt, ...)
 {
@@ -324,4 +340,22 @@ errbuf_set(char *err, size_t len, const char *fmt, ...)
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
 	errno = saved;
+}
+
+int
+errbuf_errno(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+	size_t n;
+
+	if (err == NULL || len == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	n = strlen(err);
+	snprintf(err + n, len - n, ": %s", strerror(saved));
+	errno = saved;
+	return -1;
 }

@@ -57,9 +57,17 @@ void atomic_file_abort(struct atomic_file *af);
 /* open + commit; -1 with errno set, nothing left behind */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Writes this process's pid and a newline to path with write_file_atomic:
+ * a reader never sees an empty or partial pid, a full disk leaves no
+ * debris. 0 (also for a NULL path), or -1 logged as "<option> <path>". */
+int pidfile_write(const char *path, const char *option);
+
 /* Formats an error message into err (when err is not NULL and len > 0)
  * without disturbing errno: the callee side of the (err, errlen) pairs. */
 void errbuf_set(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* errbuf_set with ": <strerror(errno)>" after the message; returns -1 (for
+ * `return errbuf_errno(...)`), errno kept. */
+int errbuf_errno(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Strict unsigned parse: digits only, no sign, no junk, no overflow. */
 bool parse_uint(const char *s, unsigned long long max, unsigned long long *out);

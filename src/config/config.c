@@ -171,27 +171,19 @@ feed_reset_block(struct feed_ctx *fc)
 	fc->else_at = -1;
 }
 
-/* After an error: free without reporting the open block again. */
 int
-feed_discard(struct feed_ctx *fc)
+feed_finish(struct feed_ctx *fc, int rc)
 {
-	feed_reset_block(fc);
-	free(fc);
-	return -1;
-}
-
-int
-feed_end(struct feed_ctx *fc)
-{
-	int rc = 0;
-	if (fc->depth > 0) {
+	int out = rc < 0 ? -1 : 0;
+	/* after an error, the open block is not reported again */
+	if (rc >= 0 && fc->depth > 0) {
 		config_error(fc->opener_origin, "unterminated '%s' block (no matching end)",
 		             fc->opener->name);
-		rc = -1;
+		out = -1;
 	}
 	feed_reset_block(fc);
 	free(fc);
-	return rc;
+	return out;
 }
 
 static void
@@ -252,8 +244,7 @@ replay(struct feed_ctx *fc, size_t from, size_t to, const char *ctx, bool no_exp
 		if (b->opt && (b->opt->flags & OPT_OPENER))
 			level++;
 	}
-	rc = rc < 0 ? feed_discard(sub) : feed_end(sub);
-	return rc;
+	return feed_finish(sub, rc);
 }
 
 static int
@@ -570,8 +561,7 @@ config_read_env(struct loader *L, char **envp)
 		}
 		free(name);
 	}
-	rc = rc < 0 ? feed_discard(fc) : feed_end(fc);
-	return rc;
+	return feed_finish(fc, rc);
 }
 
 static void
@@ -663,8 +653,7 @@ config_read_argv(struct loader *L, int argc, char **argv)
 			rc = config_load_file(L, a, o, false);
 		}
 	}
-	rc = rc < 0 ? feed_discard(fc) : feed_end(fc);
-	return rc;
+	return feed_finish(fc, rc);
 }
 
 /* ---- passes and validation ---------------------------------------------- */

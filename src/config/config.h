@@ -210,8 +210,10 @@ int config_load_json(struct loader *L, const char *spec, struct origin from, boo
 struct feed_ctx;
 struct feed_ctx *feed_begin(struct loader *L);
 int feed(struct feed_ctx *fc, const char *key, const char *value, struct origin o, bool no_expand);
-int feed_end(struct feed_ctx *fc);     /* errors on an unterminated block */
-int feed_discard(struct feed_ctx *fc); /* after an error; returns -1 */
+/* Ends a feed and frees fc: rc is the feeding's result. After an error
+ * (rc < 0) returns -1 without reporting an open block again; else errors
+ * on an unterminated block (-1) or returns 0. */
+int feed_finish(struct feed_ctx *fc, int rc);
 
 /* After all sources: value passes, validation. */
 int config_resolve(struct loader *L);

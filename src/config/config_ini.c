@@ -132,8 +132,7 @@ parse_ini_text(struct loader *L, char *text, const char *file, const char *secti
 		}
 		rc = feed(fc, key, value, (struct origin){ file, lineno }, no_expand);
 	}
-	rc = rc < 0 ? feed_discard(fc) : feed_end(fc);
-	return rc;
+	return feed_finish(fc, rc);
 }
 
 int

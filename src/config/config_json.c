@@ -75,8 +75,7 @@ feed_section(struct loader *L, json_t *obj, struct origin o, bool no_expand)
 		if (rc < 0)
 			break;
 	}
-	rc = rc < 0 ? feed_discard(fc) : feed_end(fc);
-	return rc;
+	return feed_finish(fc, rc);
 }
 
 int

@@ -2,6 +2,7 @@
 #include "config/options.h"
 #include "config/config.h"
 #include "config/config_handlers.h"
+#include "base/names.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -266,57 +267,11 @@ option_find_short(char c)
 	return NULL;
 }
 
-/* Optimal string alignment distance: Levenshtein plus adjacent transposition,
- * so that `jial2` is one edit away from `jail2`. */
-size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
-	size_t d[65][65];
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < best)
-				best = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
-
-/* Short names get a tighter bound: `uid` must not "suggest" `gid`. */
-static size_t
-allowed_distance(const char *name)
-{
-	size_t n = strlen(name);
-	return n <= 3 ? 0 : n <= 5 ? 1 : 2;
-}
-
 const char *
 option_suggest(const char *name)
 {
-	size_t best = allowed_distance(name) + 1;
-	const char *out = NULL;
-	for (size_t i = 0; i < option_count; i++) {
-		size_t d = edit_distance(name, option_table[i].name);
-		if (d < best) {
-			best = d;
-			out = option_table[i].name;
-		}
-	}
-	return out;
+	return closest_name(name, suggest_distance(name), &option_table[0].name, option_count,
+	    sizeof(option_table[0]));
 }
 
 bool

@@ -61,7 +61,6 @@ const struct option_def *option_find(const char *name);
 const struct option_def *option_find_short(char c);
 /* Closest option name within a small edit distance (OSA), or NULL. */
 const char *option_suggest(const char *name);
-size_t edit_distance(const char *a, const char *b);
 /* Strict boolean parse; false if the text is not a boolean. */
 bool parse_bool(const char *s, bool *out);
 

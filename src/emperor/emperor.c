@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/platform.h"
+#include "base/proc.h"
 #include "base/signal_pipe.h"
 #include "base/util.h"
 #include "hooks/hooks.h"
@@ -104,33 +105,26 @@ reload_all(void)
 		emperor_reload(emperor.vt.v[i]);
 }
 
-/* The signals the loop handles (on_sigpipe); SIGPIPE is ignored. */
+/* The signals the loop handles (handle_signal); SIGPIPE is ignored. */
 static const int emperor_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGURG, SIGWINCH };
 #define NSIGNALS (sizeof(emperor_signals) / sizeof(emperor_signals[0]))
 
 static void
-on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+handle_signal(int sig)
 {
-	(void)loop;
-	(void)data;
-	(void)mask;
-	int sigs[64];
-	size_t n = signal_pipe_read(fd, sigs, 64);
-	for (size_t i = 0; i < n; i++) {
-		switch (sigs[i]) {
-		case SIGCHLD: emperor_reap(); break;
-		case SIGTERM:
-		case SIGINT:
-		case SIGQUIT: ragnarok(); break;
-		case SIGHUP: reload_all(); break;
-		case SIGUSR1: emperor_log_table(); break;
-		case SIGURG:
-			log_msg("[emperor] cleaning up blacklist ...");
-			blacklist_clear(&emperor.bl);
-			emperor_arm_sched(clock_ms());
-			break;
-		case SIGWINCH: emperor_scan_all(); break;
-		}
+	switch (sig) {
+	case SIGCHLD: emperor_reap(); break;
+	case SIGTERM:
+	case SIGINT:
+	case SIGQUIT: ragnarok(); break;
+	case SIGHUP: reload_all(); break;
+	case SIGUSR1: emperor_log_table(); break;
+	case SIGURG:
+		log_msg("[emperor] cleaning up blacklist ...");
+		blacklist_clear(&emperor.bl);
+		emperor_arm_sched(clock_ms());
+		break;
+	case SIGWINCH: emperor_scan_all(); break;
 	}
 }
 
@@ -142,7 +136,7 @@ setup_signals(void)
 		log_errno("pipe");
 		return -1;
 	}
-	return event_add(emperor.loop, emperor.sigpipe, EV_READ, on_sigpipe, NULL);
+	return event_add_signal_pipe(emperor.loop, emperor.sigpipe, handle_signal);
 }
 
 /* A sub-Emperor obeys its own Emperor. */
@@ -162,13 +156,8 @@ setup_logging(void)
 {
 	const struct config *cfg = emperor.cfg;
 	if (cfg->daemonize) {
-		pid_t pid = fork();
-		if (pid < 0) {
-			log_errno("fork (daemonize)");
+		if (daemon_fork() < 0)
 			return -1;
-		}
-		if (pid > 0)
-			_exit(0);
 		setsid();
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (null >= 0) {
@@ -179,25 +168,15 @@ setup_logging(void)
 	const char *file = cfg->logto ? cfg->logto : cfg->daemonize;
 	if (!file)
 		return 0;
-	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+	int fd = log_file_open(file, "logto");
+	if (fd < 0)
+		return -1;
+	if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
 		log_errno("logto %s", file);
 		return -1;
 	}
 	close(fd);
 	log_set_file(2);
-	return 0;
-}
-
-static int
-write_pidfile(const char *path)
-{
-	char num[32];
-	int len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
-	if (write_file_atomic(path, num, (size_t)len, 0644) < 0) {
-		log_errno("emperor-pidfile %s", path);
-		return -1;
-	}
 	return 0;
 }
 
@@ -350,7 +329,7 @@ emperor_run(const struct config *cfg, char **argv)
 	notify_init();
 	if (!cfg->emperor_tyrant && (cfg->uid || cfg->gid) && privileges_drop(cfg) < 0)
 		return 1;
-	if (setup() < 0 || (cfg->emperor_pidfile && write_pidfile(cfg->emperor_pidfile) < 0) ||
+	if (setup() < 0 || pidfile_write(cfg->emperor_pidfile, "emperor-pidfile") < 0 ||
 	    hooks_run(cfg, PH_EMPEROR_START) < 0) {
 		teardown();
 		return 1;

@@ -21,7 +21,6 @@ on_curse(struct event_loop *loop, long long id, void *data)
 	(void)loop;
 	(void)id;
 	struct vassal *v = data;
-	v->curse_timer = 0;
 	if (v->pid <= 0)
 		return;
 	emperor_log("[emperor] curse the uwsgi instance %s (pid: %d): no sign of life within %lld s, SIGKILL",
@@ -34,7 +33,7 @@ arm_curse(struct vassal *v)
 {
 	if (v->curse_timer > 0)
 		return;
-	v->curse_timer = event_timer_add(emperor.loop, emperor.curse_ms, on_curse, v);
+	event_timer_arm(emperor.loop, emperor.curse_ms, on_curse, v, &v->curse_timer);
 }
 
 static bool

@@ -179,7 +179,6 @@ on_debounce(struct event_loop *loop, long long id, void *data)
 	(void)loop;
 	(void)id;
 	(void)data;
-	emperor.debounce_timer = 0;
 	if (emperor.ragnarok)
 		return;
 	watch_monitors();
@@ -214,7 +213,7 @@ on_watch_event(int wd, const char *name, void *data)
 		}
 	}
 	if (any && emperor.debounce_timer <= 0)
-		emperor.debounce_timer = event_timer_add(emperor.loop, DEBOUNCE_MS, on_debounce, NULL);
+		event_timer_arm(emperor.loop, DEBOUNCE_MS, on_debounce, NULL, &emperor.debounce_timer);
 }
 
 void

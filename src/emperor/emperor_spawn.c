@@ -9,6 +9,7 @@
 #include "emperor/vassal_exec.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/proc.h"
 #include "base/util.h"
 #include "hooks/hooks.h"
 #include "server/vassal.h"
@@ -43,7 +44,6 @@ on_sched(struct event_loop *loop, long long id, void *data)
 	(void)loop;
 	(void)id;
 	(void)data;
-	emperor.sched_timer = 0;
 	schedule();
 }
 
@@ -60,7 +60,7 @@ emperor_arm_sched(long long at)
 	}
 	long long delay = at - clock_ms();
 	emperor.sched_at = at;
-	emperor.sched_timer = event_timer_add(emperor.loop, delay > 0 ? delay : 0, on_sched, NULL);
+	event_timer_arm(emperor.loop, delay > 0 ? delay : 0, on_sched, NULL, &emperor.sched_timer);
 }
 
 void
@@ -181,14 +181,13 @@ spawn(struct vassal *v)
 	             : v->name[0] == '/' ? xstrdup(v->name) : xasprintf("%s/%s", emperor.cwd, v->name);
 	char **argv = emperor_vassal_argv(cfg, emperor.binary, v->flag, path);
 	const char *dir = m->kind == MON_DIR ? m->path : emperor.cwd;
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	sigset_t old;
+	signals_block_all(&old);
 	pid_t pid = fork();
 	if (pid == 0)
 		vassal_exec(cfg, v, sp[1], cp[1], argv, dir, &old);
 	int err = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	signals_restore(&old);
 	free(argv);
 	free(path);
 	close(sp[1]);

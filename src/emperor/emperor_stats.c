@@ -137,14 +137,8 @@ stats_doc(size_t *len)
 }
 
 static void
-on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
+send_stats(int c)
 {
-	(void)loop;
-	(void)data;
-	(void)mask;
-	int c = sock_accept(fd, NULL);
-	if (c < 0)
-		return;
 	size_t len;
 	char *doc = stats_doc(&len);
 	stats_send(c, doc, len, emperor.cfg->stats_http);
@@ -158,7 +152,7 @@ emperor_stats_setup(void)
 	if (!emperor.cfg->emperor_stats)
 		return 0;
 	emperor.stats_fd = stats_serve(emperor.loop, "emperor-stats", emperor.cfg->emperor_stats, emperor.cfg->chmod_socket,
-	                         "Emperor stats server", on_stats_client);
+	                         "Emperor stats server", send_stats);
 	return emperor.stats_fd < 0 ? -1 : 0;
 }
 

@@ -272,7 +272,6 @@ on_connect_timeout(struct event_loop *loop, long long id, void *data)
 	(void)loop;
 	(void)id;
 	struct pg_monitor *pm = data;
-	pm->connect_timer = 0;
 	if (pm->state == PG_CONNECTING)
 		lost(pm, "connection timed out");
 }
@@ -282,9 +281,7 @@ on_retry(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
-	struct pg_monitor *pm = data;
-	pm->retry_timer = 0;
-	pg_connect(pm);
+	pg_connect(data);
 }
 
 /* The database is gone (or never came): vassals stay, we retry later. */
@@ -307,7 +304,7 @@ lost(struct pg_monitor *pm, const char *why)
 	pm->fn(pm->ctx, NULL);
 	if (pm->retry_timer > 0)
 		return;     /* one retry pending is enough */
-	pm->retry_timer = event_timer_add(pm->loop, pm->backoff_ms, on_retry, pm);
+	event_timer_arm(pm->loop, pm->backoff_ms, on_retry, pm, &pm->retry_timer);
 	pm->backoff_ms = pm->backoff_ms * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS : pm->backoff_ms * 2;
 }
 
@@ -586,7 +583,7 @@ pg_connect(struct pg_monitor *pm)
 		return;
 	}
 	pm->state = PG_CONNECTING;
-	pm->connect_timer = event_timer_add(pm->loop, PG_CONNECT_TIMEOUT_MS, on_connect_timeout, pm);
+	event_timer_arm(pm->loop, PG_CONNECT_TIMEOUT_MS, on_connect_timeout, pm, &pm->connect_timer);
 	watch(pm, PQsocket(pm->conn), EV_WRITE);
 }
 

@@ -7,6 +7,7 @@
  */
 #include "jail/params_internal.h"
 
+#include "base/names.h"
 #include "base/util.h"
 #include "config/options.h"
 #include "jail/error.h"
@@ -289,18 +290,8 @@ is_pseudo(const char *key)
 static const char *
 suggest(const char *key)
 {
-	size_t n = strlen(key);
-	size_t best = (n <= 3 ? 0 : n <= 5 ? 1 : 2) + 1;
-	const char *out = NULL;
-
-	for (size_t i = 0; i < jail_nparams; i++) {
-		size_t d = edit_distance(key, jail_param_table[i].name);
-		if (d < best) {
-			best = d;
-			out = jail_param_table[i].name;
-		}
-	}
-	return out;
+	return closest_name(key, suggest_distance(key), &jail_param_table[0].name, jail_nparams,
+	    sizeof(jail_param_table[0]));
 }
 
 /*

@@ -30,6 +30,7 @@ struct ev_timer {
 	unsigned long long seq;	/* orders equal deadlines by creation */
 	event_timer_fn	*cb;
 	void		*data;
+	long long	*owner;		/* event_timer_arm: zeroed when it fires */
 	unsigned	 gen;		/* bumped when the slot is freed */
 	int		 pos;		/* index in the heap, -1 if free */
 	int		 next_free;
@@ -49,6 +50,7 @@ struct event_loop {
 	unsigned long long timer_seq;
 	volatile sig_atomic_t stop;
 	struct ev_api	*api;
+	signal_pipe_handler_fn *on_signal;	/* event_add_signal_pipe */
 };
 
 struct event_loop *
@@ -175,6 +177,21 @@ event_del(struct event_loop *loop, int fd, int mask)
 		loop->nfds--;
 	}
 	return rc;
+}
+
+static void
+on_signal_pipe(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)data;
+	(void)mask;
+	signal_pipe_dispatch(fd, loop->on_signal);
+}
+
+int
+event_add_signal_pipe(struct event_loop *loop, int fd, signal_pipe_handler_fn *fn)
+{
+	loop->on_signal = fn;
+	return event_add(loop, fd, EV_READ, on_signal_pipe, NULL);
 }
 
 int
@@ -305,6 +322,7 @@ timer_remove(struct event_loop *loop, int slot)
 	t->gen++;
 	t->cb = NULL;
 	t->data = NULL;
+	t->owner = NULL;
 	t->next_free = loop->free_slot;
 	loop->free_slot = slot;
 }
@@ -330,10 +348,22 @@ event_timer_add(struct event_loop *loop, long long ms, event_timer_fn *cb, void 
 	t->seq = loop->timer_seq++;
 	t->cb = cb;
 	t->data = data;
+	t->owner = NULL;
 	loop->heap[loop->ntimers] = slot;
 	t->pos = loop->ntimers++;
 	heap_up(loop, t->pos);
 	return timer_id(loop, slot);
+}
+
+long long
+event_timer_arm(struct event_loop *loop, long long ms, event_timer_fn *cb, void *data, long long *owner)
+{
+	long long id = event_timer_add(loop, ms, cb, data);
+
+	if (id > 0)
+		loop->timers[timer_slot(loop, id)].owner = owner;
+	*owner = id;
+	return id;
 }
 
 int
@@ -377,6 +407,7 @@ timer_run(struct event_loop *loop)
 	struct ev_timer *t;
 	event_timer_fn *cb;
 	void *data;
+	long long *owner;
 	int slot, n = 0;
 
 	while (loop->ntimers > 0) {
@@ -386,8 +417,11 @@ timer_run(struct event_loop *loop)
 			break;
 		cb = t->cb;
 		data = t->data;
+		owner = t->owner;
 		id = timer_id(loop, slot);
 		timer_remove(loop, slot);
+		if (owner != NULL)
+			*owner = 0;
 		cb(loop, id, data);
 		n++;
 	}

@@ -10,6 +10,8 @@
 #ifndef STOCKADE_EVENT_H
 #define STOCKADE_EVENT_H
 
+#include "base/signal_pipe.h"
+
 #define EV_NONE		0
 #define EV_READ		1
 #define EV_WRITE	2
@@ -62,6 +64,12 @@ int event_add_exclusive(struct event_loop *loop, int fd, event_fd_fn *cb, void *
  * loop still ignores the removed events).
  */
 int event_del(struct event_loop *loop, int fd, int mask);
+/*
+ * Watches the read end of this process's signal pipe (base/signal_pipe.h):
+ * fn runs from the loop with each signal number read. One per loop.
+ * Returns 0 or -1 with errno, as event_add.
+ */
+int event_add_signal_pipe(struct event_loop *loop, int fd, signal_pipe_handler_fn *fn);
 /* The registered mask of fd (EV_NONE if none or out of range). */
 int event_mask(const struct event_loop *loop, int fd);
 
@@ -71,6 +79,14 @@ int event_mask(const struct event_loop *loop, int fd);
  * timer callback is fine; one due already runs in the next round.
  */
 long long event_timer_add(struct event_loop *loop, long long ms, event_timer_fn *cb, void *data);
+/*
+ * event_timer_add for a timer whose owner keeps its id in *owner: stores
+ * the id (or -1) there, and the loop sets *owner to 0 just before the
+ * callback runs, so that 0 always means "not pending". Cancel it with
+ * event_timer_del and clear *owner yourself.
+ */
+long long event_timer_arm(struct event_loop *loop, long long ms, event_timer_fn *cb, void *data,
+    long long *owner);
 /* Cancels a pending timer. Returns 0, or -1 (ENOENT) if it fired or is unknown. */
 int event_timer_del(struct event_loop *loop, long long id);
 

@@ -52,6 +52,16 @@ http_chunked_done(const struct http_chunked *d)
 	return d->state == CK_DONE;
 }
 
+/* A state that allows one byte only (the CR or LF of a CRLF). */
+static int
+expect_byte(struct http_chunked *d, char c, char want, enum chunk_state next)
+{
+	if (c != want)
+		return -1;
+	d->state = next;
+	return 0;
+}
+
 /* After ext-name, ext-val or a closing quote: what may follow. */
 static int
 chunk_ext_next(struct http_chunked *d, char c)
@@ -179,15 +189,9 @@ chunk_trailer_step(struct http_chunked *d, char c)
 			return -1;
 		return 0;
 	case CK_TRAILER_LF:
-		if (c != '\n')
-			return -1;
-		d->state = CK_TRAILER_START;
-		return 0;
+		return expect_byte(d, c, '\n', CK_TRAILER_START);
 	case CK_FINAL_LF:
-		if (c != '\n')
-			return -1;
-		d->state = CK_DONE;
-		return 0;
+		return expect_byte(d, c, '\n', CK_DONE);
 	}
 	return -1;
 }
@@ -209,15 +213,9 @@ chunk_step(struct http_chunked *d, char c)
 		}
 		return 0;
 	case CK_DATA_CR:
-		if (c != '\r')
-			return -1;
-		d->state = CK_DATA_LF;
-		return 0;
+		return expect_byte(d, c, '\r', CK_DATA_LF);
 	case CK_DATA_LF:
-		if (c != '\n')
-			return -1;
-		d->state = CK_SIZE_FIRST;
-		return 0;
+		return expect_byte(d, c, '\n', CK_SIZE_FIRST);
 	case CK_TRAILER_START:
 	case CK_TRAILER_NAME:
 	case CK_TRAILER_VALUE:

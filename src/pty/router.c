@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/platform.h"
+#include "base/proc.h"
 #include "base/signal_pipe.h"
 #include "base/util.h"
 #include "net/event.h"
@@ -161,7 +162,6 @@ on_kill_timer(struct event_loop *loop, long long id, void *data)
 	struct session *s = data;
 	(void)loop;
 	(void)id;
-	s->kill_timer = 0;
 	if (s->pid > 0) {
 		log_msg("forkpty: pid %d ignored SIGHUP: killing it", (int)s->pid);
 		kill(-s->pid, SIGKILL);
@@ -213,7 +213,7 @@ session_hangup(struct session *s, const char *why)
 	if (s->pid <= 0)
 		session_free(s);
 	else
-		s->kill_timer = event_timer_add(router.loop, PTY_KILL_GRACE_MS, on_kill_timer, s);
+		event_timer_arm(router.loop, PTY_KILL_GRACE_MS, on_kill_timer, s, &s->kill_timer);
 }
 
 /* Interest in exactly mask on fd (adds and removes what differs). */
@@ -234,7 +234,6 @@ on_drain_timer(struct event_loop *loop, long long id, void *data)
 	(void)loop;
 	(void)id;
 	struct session *s = data;
-	s->drain_timer = 0;
 	session_hangup(s, "output not drained in time");
 }
 
@@ -250,7 +249,7 @@ session_update(struct session *s)
 		return -1;
 	}
 	if ((s->pty_done || s->pid <= 0) && s->drain_timer == 0)
-		s->drain_timer = event_timer_add(router.loop, PTY_DRAIN_MS, on_drain_timer, s);
+		event_timer_arm(router.loop, PTY_DRAIN_MS, on_drain_timer, s, &s->drain_timer);
 	int sm = (s->out.len ? EV_WRITE : 0) | (buf_room(&s->in) ? EV_READ : 0);
 	int pm = 0;
 	if (!s->pty_done)
@@ -426,12 +425,11 @@ on_idle_timer(struct event_loop *loop, long long id, void *data)
 	(void)id;
 	struct session *s = data;
 	long long idle = clock_ms() - s->last_ms;
-	s->idle_timer = 0;
 	if (idle >= router.timeout_ms) {
 		session_hangup(s, "idle timeout");
 		return;
 	}
-	s->idle_timer = event_timer_add(loop, router.timeout_ms - idle, on_idle_timer, s);
+	event_timer_arm(loop, router.timeout_ms - idle, on_idle_timer, s, &s->idle_timer);
 }
 
 /* ---- the child ------------------------------------------------------------------ */
@@ -490,17 +488,14 @@ session_start(int fd, bool framed, const struct sock_addr *peer)
 		sock_format(&peer->u.sa, peer->len, s->peer, sizeof(s->peer));
 
 	/* signals stay blocked in the child until its handlers are reset */
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	sigset_t old;
+	signals_block_all(&old);
 	int master = -1;
 	pid_t pid = router_forkpty(&master, &s->ws);
 	if (pid == 0)
 		child_exec();
-	int saved = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	signals_restore(&old);
 	if (pid < 0) {
-		errno = saved;
 		log_errno("forkpty: cannot open a terminal (is /dev/ptmx there?)");
 		refuse(fd, "cannot open a terminal");
 		close(fd);
@@ -523,7 +518,7 @@ session_start(int fd, bool framed, const struct sock_addr *peer)
 	log_msg("forkpty: session of %s (%s) started: pid %d, %ux%u", s->peer[0] ? s->peer : "local",
 	        framed ? "uwsgi" : "raw", (int)pid, router.rows, router.cols);
 	if (router.timeout_ms > 0)
-		s->idle_timer = event_timer_add(router.loop, router.timeout_ms, on_idle_timer, s);
+		event_timer_arm(router.loop, router.timeout_ms, on_idle_timer, s, &s->idle_timer);
 	session_update(s);
 }
 
@@ -536,7 +531,6 @@ resume_accepting(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	(void)data;
-	router.accept_timer = 0;
 	for (size_t i = 0; i < router.nls && !router.stopping; i++)
 		if (event_add(loop, router.ls[i].fd, EV_READ, on_listen, &router.ls[i]) < 0)
 			log_errno("forkpty: event_add(listener)");
@@ -560,7 +554,7 @@ on_listen(struct event_loop *loop, int fd, void *data, int mask)
 			for (size_t k = 0; k < router.nls; k++)
 				event_del(loop, router.ls[k].fd, EV_READ);
 			if (router.accept_timer == 0)
-				router.accept_timer = event_timer_add(loop, PTY_EMFILE_PAUSE_MS, resume_accepting, NULL);
+				event_timer_arm(loop, PTY_EMFILE_PAUSE_MS, resume_accepting, NULL, &router.accept_timer);
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED) {
 			log_errno("forkpty: accept");
 		}
@@ -609,19 +603,12 @@ stop_router(void)
 }
 
 static void
-on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+handle_signal(int sig)
 {
-	(void)loop;
-	(void)data;
-	(void)mask;
-	int sigs[64];
-	size_t n = signal_pipe_read(fd, sigs, sizeof(sigs) / sizeof(sigs[0]));
-	for (size_t i = 0; i < n; i++) {
-		if (sigs[i] == SIGCHLD)
-			reap();
-		else
-			stop_router();
-	}
+	if (sig == SIGCHLD)
+		reap();
+	else
+		stop_router();
 }
 
 static int
@@ -685,7 +672,7 @@ static void __attribute__((noreturn)) router_main(const struct config *cfg, cons
 	sigaction(SIGUSR2, &sa, NULL);
 
 	router.loop = event_loop_new(loop_size());
-	if (!router.loop || event_add(router.loop, router.sigfd, EV_READ, on_sigpipe, NULL) < 0) {
+	if (!router.loop || event_add_signal_pipe(router.loop, router.sigfd, handle_signal) < 0) {
 		log_errno("forkpty router: event loop");
 		_exit(1);
 	}
@@ -722,12 +709,9 @@ pid_t
 pty_router_spawn(const struct config *cfg, const int *fds)
 {
 	pid_t parent = getpid();
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid_t pid = fork();
+	sigset_t old;
+	pid_t pid = fork_signals_blocked(&old);
 	if (pid < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		log_errno("fork(forkpty router)");
 		return -1;
 	}
@@ -737,7 +721,7 @@ pty_router_spawn(const struct config *cfg, const int *fds)
 			_exit(1);
 		router_main(cfg, fds);	/* unblocks signals once its handlers are set */
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	signals_restore(&old);
 	log_msg("spawned forkpty router (pid: %d)", (int)pid);
 	return pid;
 }

@@ -266,22 +266,27 @@ parse_optional_size(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
 	return parse_size(nargs ? args[0] : NULL, out);
 }
 
+/* read(size) and readline(size): the optional size, then the reader. */
+static PyObject *
+sized_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs, const char *name,
+    PyObject *(*reader)(struct input *, size_t))
+{
+	size_t n;
+	if (parse_optional_size(self, args, nargs, name, &n) < 0)
+		return NULL;
+	return reader((struct input *)self, n);
+}
+
 static PyObject *
 input_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-	size_t n;
-	if (parse_optional_size(self, args, nargs, "read", &n) < 0)
-		return NULL;
-	return input_read_upto((struct input *)self, n);
+	return sized_read(self, args, nargs, "read", input_read_upto);
 }
 
 static PyObject *
 input_readline(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-	size_t n;
-	if (parse_optional_size(self, args, nargs, "readline", &n) < 0)
-		return NULL;
-	return input_readline_upto((struct input *)self, n);
+	return sized_read(self, args, nargs, "readline", input_readline_upto);
 }
 
 static PyObject *

@@ -121,7 +121,7 @@ arm_timer(struct conn *c)
 {
 	if (c->timer > 0)
 		event_timer_del(c->loop, c->timer);
-	c->timer = event_timer_add(c->loop, c->w->timeout_ms, on_timeout, c);
+	event_timer_arm(c->loop, c->w->timeout_ms, on_timeout, c, &c->timer);
 }
 
 /* Dotted quad of 4 bytes network order; out has room for 16. inet_ntop()
@@ -209,9 +209,7 @@ on_timeout(struct event_loop *loop, long long id, void *data)
 {
 	(void)loop;
 	(void)id;
-	struct conn *c = data;
-	c->timer = 0;
-	conn_close(c);
+	conn_close(data);
 }
 
 /* ---- logging ------------------------------------------------------------------- */

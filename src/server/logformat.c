@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "base/log.h"
 #include "config/options.h"
+#include "base/names.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -51,23 +52,14 @@ add_item(struct logformat *lf, size_t *cap, enum lf_op op, const char *text, siz
 
 /* "did you mean" for a mistyped variable: the closest name two edits away */
 static const char *
-closest_name(const char *name, size_t len)
+suggest_variable(const char *name, size_t len)
 {
 	char buf[64];
-	const char *best = NULL;
-	size_t best_d = 3;
 	if (len >= sizeof(buf))
 		return NULL;
 	memcpy(buf, name, len);
 	buf[len] = '\0';
-	for (size_t i = 0; i < NNAMES; i++) {
-		size_t d = edit_distance(buf, lf_names[i].name);
-		if (d < best_d) {
-			best_d = d;
-			best = lf_names[i].name;
-		}
-	}
-	return best;
+	return closest_name(buf, 2, &lf_names[0].name, NNAMES, sizeof(lf_names[0]));
 }
 
 int
@@ -96,7 +88,7 @@ logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t errle
 			len -= 4;
 		}
 		if (op == LF_TEXT) {
-			const char *hint = closest_name(name, len);
+			const char *hint = suggest_variable(name, len);
 			bool upper = len > 0 && name[0] >= 'A' && name[0] <= 'Z';
 			if (hint)
 				errbuf_set(err, errlen, "log-format: unknown variable %%(%.*s) (did you mean %%(%s)?)",

@@ -37,7 +37,6 @@ on_mercy_timeout(struct event_loop *loop, long long id, void *data)
 	(void)loop;
 	(void)id;
 	(void)data;
-	master.mercy_timer = 0;
 	log_msg("workers did not stop within %llu s: NO MERCY", master.cfg->worker_reload_mercy);
 	signal_workers(SIGKILL);
 }
@@ -64,7 +63,7 @@ stop_workers(enum master_state next, bool brutal)
 	signal_workers(brutal ? SIGKILL : (next == RELOADING ? SIGHUP : SIGTERM));
 	if (master.pty_pid > 0)
 		kill(master.pty_pid, brutal ? SIGKILL : SIGTERM);
-	master.mercy_timer = event_timer_add(master.loop, (long long)master.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL);
+	event_timer_arm(master.loop, (long long)master.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL, &master.mercy_timer);
 }
 
 static void
@@ -252,24 +251,13 @@ send_stats(int fd)
 	free(ss);
 }
 
-static void
-on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
-{
-	(void)loop;
-	(void)data;
-	(void)mask;
-	int c = sock_accept(fd, NULL);
-	if (c >= 0)
-		send_stats(c);
-}
-
 static int
 setup_stats(void)
 {
 	master.stats_fd = -1;
 	if (!master.cfg->stats)
 		return 0;
-	master.stats_fd = stats_serve(master.loop, "stats", master.cfg->stats, master.cfg->chmod_socket, "stats server", on_stats_client);
+	master.stats_fd = stats_serve(master.loop, "stats", master.cfg->stats, master.cfg->chmod_socket, "stats server", send_stats);
 	return master.stats_fd < 0 ? -1 : 0;
 }
 
@@ -346,23 +334,16 @@ on_signal(int sig)
 }
 
 static void
-on_sigpipe(struct event_loop *loop, int fd, void *data, int mask)
+handle_signal(int sig)
 {
-	(void)loop;
-	(void)data;
-	(void)mask;
-	int sigs[64];
-	size_t n = signal_pipe_read(fd, sigs, sizeof(sigs) / sizeof(sigs[0]));
-	for (size_t i = 0; i < n; i++) {
-		switch (sigs[i]) {
-		case SIGCHLD: reap(); break;
-		case SIGTERM:
-		case SIGINT: begin_shutdown(false); break;
-		case SIGQUIT: begin_reload(true); break;
-		case SIGHUP: begin_reload(false); break;
-		case SIGUSR1: send_stats(-1); break;
-		case SIGUSR2: log_reopen_pending(true); break;
-		}
+	switch (sig) {
+	case SIGCHLD: reap(); break;
+	case SIGTERM:
+	case SIGINT: begin_shutdown(false); break;
+	case SIGQUIT: begin_reload(true); break;
+	case SIGHUP: begin_reload(false); break;
+	case SIGUSR1: send_stats(-1); break;
+	case SIGUSR2: log_reopen_pending(true); break;
 	}
 }
 
@@ -403,7 +384,7 @@ int
 run_master(void)
 {
 	master.loop = event_loop_new(1024);
-	if (!master.loop || event_add(master.loop, master.sigpipe, EV_READ, on_sigpipe, NULL) < 0 ||
+	if (!master.loop || event_add_signal_pipe(master.loop, master.sigpipe, handle_signal) < 0 ||
 	    setup_stats() < 0 || setup_fifo() < 0 || vassal_attach(master.loop, master.cfg, on_emperor) < 0)
 		return 1;
 	master.touch_mtime = xcalloc(master.cfg->touch_reload.n + 1, sizeof(*master.touch_mtime));

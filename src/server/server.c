@@ -8,6 +8,7 @@
 #include "server/server_internal.h"
 #include "base/log.h"
 #include "base/platform.h"
+#include "base/proc.h"
 #include "base/signal_pipe.h"
 #include "base/util.h"
 #include "hooks/hooks.h"
@@ -56,24 +57,6 @@ apply_env(void)
 	return 0;
 }
 
-/* Every pidfile is replaced atomically (temp file + fsync + rename): a
- * reader never sees an empty or partial pid, a full disk leaves no debris.
- * `safe` (uWSGI's safe-pidfile) is kept for the option names only. */
-static int
-write_pidfile(const char *path, bool safe)
-{
-	(void)safe;
-	if (!path)
-		return 0;
-	char num[32];
-	int len = snprintf(num, sizeof(num), "%d\n", (int)getpid());
-	if (write_file_atomic(path, num, (size_t)len, 0644) < 0) {
-		log_errno("pidfile %s", path);
-		return -1;
-	}
-	return 0;
-}
-
 static int
 setup_logging(void)
 {
@@ -91,13 +74,8 @@ daemonize(void)
 {
 	if (!master.cfg->daemonize || master.is_reload)
 		return 0;
-	pid_t pid = fork();
-	if (pid < 0) {
-		log_errno("fork (daemonize)");
+	if (daemon_fork() < 0)
 		return -1;
-	}
-	if (pid > 0)
-		_exit(0);
 	if (setsid() < 0) {
 		log_errno("setsid");
 		return -1;
@@ -216,7 +194,10 @@ start(void)
 		return 1;
 	if ((master.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0 || bind_pty_routers() < 0)
 		return 1;
-	if (!master.is_reload && (write_pidfile(cfg->pidfile, false) < 0 || write_pidfile(cfg->safe_pidfile, true) < 0))
+	/* every pidfile is written atomically: safe-pidfile (uWSGI's atomic
+	 * variant) differs only in its option name */
+	if (!master.is_reload && (pidfile_write(cfg->pidfile, "pidfile") < 0 ||
+	    pidfile_write(cfg->safe_pidfile, "pidfile") < 0))
 		return 1;
 	if (!master.is_reload && hooks_run(cfg, PH_PRE_JAIL) < 0)
 		return 1;
@@ -245,7 +226,7 @@ start(void)
 		return 1;
 	if ((!master.is_reload || was_root) && hooks_run(cfg, PH_AS_USER) < 0)
 		return 1;
-	if (write_pidfile(cfg->pidfile2, false) < 0 || write_pidfile(cfg->safe_pidfile2, true) < 0)
+	if (pidfile_write(cfg->pidfile2, "pidfile") < 0 || pidfile_write(cfg->safe_pidfile2, "pidfile") < 0)
 		return 1;
 	if (cfg->chdir_path && chdir(cfg->chdir_path) < 0) {
 		log_errno("chdir(%s)", cfg->chdir_path);

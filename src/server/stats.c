@@ -412,9 +412,23 @@ stats_listen(const char *addr, const char *chmod_socket, char *err, size_t errle
 	return fd;
 }
 
+/* The answer of this process's stats server (stats_serve). */
+static void (*stats_answer)(int client);
+
+static void
+on_stats_client(struct event_loop *loop, int fd, void *data, int mask)
+{
+	(void)loop;
+	(void)data;
+	(void)mask;
+	int c = sock_accept(fd, NULL);
+	if (c >= 0)
+		stats_answer(c);
+}
+
 int
 stats_serve(struct event_loop *loop, const char *option, const char *addr, const char *chmod_socket,
-                const char *label, void (*on_client)(struct event_loop *, int, void *, int))
+                const char *label, void (*answer)(int client))
 {
 	char err[256];
 	int fd = stats_listen(addr, chmod_socket, err, sizeof(err));
@@ -422,7 +436,8 @@ stats_serve(struct event_loop *loop, const char *option, const char *addr, const
 		log_msg("%s: %s", option, err);
 		return -1;
 	}
-	if (event_add(loop, fd, EV_READ, on_client, NULL) < 0) {
+	stats_answer = answer;
+	if (event_add(loop, fd, EV_READ, on_stats_client, NULL) < 0) {
 		log_errno("%s: event_add", option);
 		close(fd);
 		return -1;

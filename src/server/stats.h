@@ -88,12 +88,14 @@ void stats_send(int fd, const char *doc, size_t len, bool http);
 int stats_listen(const char *addr, const char *chmod_socket, char *err, size_t errlen);
 
 /*
- * stats_listen() plus the loop's read callback on_client (which accepts and
- * answers) and the "enabled" log line. option names the setting in the
- * error line. Returns the listening fd, or -1 (logged).
+ * stats_listen() plus the loop's read callback, which accepts a client and
+ * hands it to answer (which sends the document and closes it), and the
+ * "enabled" log line. option names the setting in the error line. One
+ * stats server per process (the master's or the Emperor's). Returns the
+ * listening fd, or -1 (logged).
  */
 struct event_loop;
 int stats_serve(struct event_loop *loop, const char *option, const char *addr, const char *chmod_socket,
-                const char *label, void (*on_client)(struct event_loop *, int, void *, int));
+                const char *label, void (*answer)(int client));
 
 #endif

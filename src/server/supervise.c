@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/platform.h"
+#include "base/proc.h"
 #include "base/signal_pipe.h"
 #include "hooks/hooks.h"
 #include "net/event.h"
@@ -115,12 +116,9 @@ spawn_worker(size_t i)
 	/* Signals are blocked across fork so that the child never runs the
 	 * master's handler; it resets them to default before unblocking, so a
 	 * stop signal that raced the fork still stops it. */
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid_t pid = fork();
+	sigset_t old;
+	pid_t pid = fork_signals_blocked(&old);
 	if (pid < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		log_errno("fork(worker %zu)", i + 1);
 		return;
 	}
@@ -132,14 +130,14 @@ spawn_worker(size_t i)
 		 * SIGUSR2 sent to the whole process group must not kill them */
 		signal(SIGUSR2, SIG_IGN);
 		signal_pipe_close(NULL, 0, NULL);
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		signals_restore(&old);
 		/* a worker must not outlive its master (it would hold the sockets) */
 		if (platform_parent_death_signal(SIGTERM) < 0 || getppid() != master.pid)
 			_exit(1);
 		notify_forget();   /* only the master talks to systemd */
 		worker_main((int)i + 1);
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	signals_restore(&old);
 	s->pid = pid;
 	s->born_ms = clock_ms();
 	sc->pid = pid;

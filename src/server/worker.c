@@ -37,7 +37,6 @@ resume_accepting(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	struct accept_ctx *a = data;
-	a->pause_timer = 0;
 	if (!a->w->stopping && event_add_exclusive(loop, a->l->fd, on_accept, a) < 0)
 		log_errno("worker %d: cannot watch %s", a->w->id, a->l->name);
 }
@@ -58,7 +57,7 @@ on_accept(struct event_loop *loop, int fd, void *data, int mask)
 				log_errno("accept(%s): pausing %d ms", a->l->name, ACCEPT_PAUSE_MS);
 				event_del(loop, fd, EV_READ);
 				if (a->pause_timer <= 0)
-					a->pause_timer = event_timer_add(loop, ACCEPT_PAUSE_MS, resume_accepting, a);
+					event_timer_arm(loop, ACCEPT_PAUSE_MS, resume_accepting, a, &a->pause_timer);
 			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED) {
 				log_errno("accept(%s)", a->l->name);
 			}

@@ -566,3 +566,39 @@ Test(event, exclusive_listen_socket)
 /* ---- the two backends share one portable core ------------------------- */
 
 
+
+/* ---- timers with an owner (event_timer_arm) ------------------------------ */
+
+struct armed {
+	long long timer;
+	long long seen;		/* the owner's copy while the callback runs */
+};
+
+static void
+armed_cb(struct event_loop *loop, long long id, void *data)
+{
+	struct armed *a = data;
+
+	(void)loop;
+	(void)id;
+	a->seen = a->timer;
+}
+
+Test(event, arm_stores_id_and_zeroes_it_on_fire)
+{
+	struct event_loop *loop = event_loop_new(64);
+	struct armed a = { .timer = 0, .seen = -2 }, b = { .timer = 0, .seen = -2 };
+	long long id = event_timer_arm(loop, 0, armed_cb, &a, &a.timer);
+
+	cr_assert_gt(id, 0);
+	cr_assert_eq(a.timer, id);
+	/* a cancelled one leaves its owner alone */
+	cr_assert_gt(event_timer_arm(loop, 1000, armed_cb, &b, &b.timer), 0);
+	cr_assert_eq(event_timer_del(loop, b.timer), 0);
+	cr_assert_eq(event_loop_run(loop), 0);
+	cr_assert_eq(a.seen, 0, "zeroed before the callback");
+	cr_assert_eq(a.timer, 0);
+	cr_assert_eq(b.seen, -2);
+	cr_assert_neq(b.timer, 0);
+	event_loop_free(loop);
+}
