@@ -42,72 +42,21 @@ size_t	basm_finish(struct basm *a, struct bpf_insn **out);
 #define R9 BPF_REG_9
 #define R10 BPF_REG_10
 
-static inline void
-mov64_reg(struct basm *a, int d, int s)
-{
-	basm_emit(a, BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0);
-}
-static inline void
-mov32_reg(struct basm *a, int d, int s)
-{
-	basm_emit(a, BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0);
-}
-static inline void
-mov64_imm(struct basm *a, int d, int32_t v)
-{
-	basm_emit(a, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, v);
-}
-static inline void
-mov32_imm(struct basm *a, int d, uint32_t v)
-{
-	basm_emit(a, BPF_ALU | BPF_MOV | BPF_K, d, 0, 0, (int32_t)v);
-}
-static inline void
-add64_imm(struct basm *a, int d, int32_t v)
-{
-	basm_emit(a, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, v);
-}
-static inline void
-and32_imm(struct basm *a, int d, uint32_t v)
-{
-	basm_emit(a, BPF_ALU | BPF_AND | BPF_K, d, 0, 0, (int32_t)v);
-}
-static inline void
-ldx_w(struct basm *a, int d, int s, int16_t off)
-{
-	basm_emit(a, BPF_LDX | BPF_MEM | BPF_W, d, s, off, 0);
-}
-static inline void
-stx(struct basm *a, int size, int d, int s, int16_t off)
-{
-	basm_emit(a, BPF_STX | BPF_MEM | (uint8_t)size, d, s, off, 0);
-}
-static inline void
-call(struct basm *a, int fn)
-{
-	basm_emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, fn);
-}
-static inline void
-ja(struct basm *a, int l)
-{
-	basm_jump(a, BPF_JMP | BPF_JA, 0, 0, l);
-}
+/* One macro per instruction the generator uses, as the kernel's filter.h. */
+#define mov64_reg(a, d, s)	basm_emit((a), BPF_ALU64 | BPF_MOV | BPF_X, (d), (s), 0, 0)
+#define mov32_reg(a, d, s)	basm_emit((a), BPF_ALU | BPF_MOV | BPF_X, (d), (s), 0, 0)
+#define mov64_imm(a, d, v)	basm_emit((a), BPF_ALU64 | BPF_MOV | BPF_K, (d), 0, 0, (v))
+#define mov32_imm(a, d, v)	basm_emit((a), BPF_ALU | BPF_MOV | BPF_K, (d), 0, 0, (int32_t)(v))
+#define add64_imm(a, d, v)	basm_emit((a), BPF_ALU64 | BPF_ADD | BPF_K, (d), 0, 0, (v))
+#define and32_imm(a, d, v)	basm_emit((a), BPF_ALU | BPF_AND | BPF_K, (d), 0, 0, (int32_t)(v))
+#define ldx_w(a, d, s, off)	basm_emit((a), BPF_LDX | BPF_MEM | BPF_W, (d), (s), (off), 0)
+#define stx(a, size, d, s, off)	basm_emit((a), BPF_STX | BPF_MEM | (uint8_t)(size), (d), (s), (off), 0)
+#define call(a, fn)	basm_emit((a), BPF_JMP | BPF_CALL, 0, 0, 0, (fn))
+#define ja(a, l)	basm_jump((a), BPF_JMP | BPF_JA, 0, 0, (l))
 /* 32-bit compares against a raw (network-order) word: JMP32 never sign-extends. */
-static inline void
-jeq32(struct basm *a, int r, uint32_t v, int l)
-{
-	basm_jump(a, BPF_JMP32 | BPF_JEQ | BPF_K, r, (int32_t)v, l);
-}
-static inline void
-jne32(struct basm *a, int r, uint32_t v, int l)
-{
-	basm_jump(a, BPF_JMP32 | BPF_JNE | BPF_K, r, (int32_t)v, l);
-}
-static inline void
-jne64(struct basm *a, int r, int32_t v, int l)
-{
-	basm_jump(a, BPF_JMP | BPF_JNE | BPF_K, r, v, l);
-}
+#define jeq32(a, r, v, l)	basm_jump((a), BPF_JMP32 | BPF_JEQ | BPF_K, (r), (int32_t)(v), (l))
+#define jne32(a, r, v, l)	basm_jump((a), BPF_JMP32 | BPF_JNE | BPF_K, (r), (int32_t)(v), (l))
+#define jne64(a, r, v, l)	basm_jump((a), BPF_JMP | BPF_JNE | BPF_K, (r), (v), (l))
 
 static inline void
 ret(struct basm *a, int v)
