@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import APPS, ROOT, Instance, free_port, get_json, wait_port
+from conftest import APPS, ROOT, Instance, free_port, get_json, wait_for, wait_port
 
 
 def raw(port, data, read_until_close=True, timeout=5):
@@ -400,7 +400,8 @@ def test_respawn_storm_is_throttled(stockade_bin, tmp_path):
     port = free_port()
     inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(bad), "--master",
                      "--lazy-apps", "--processes", "1"], wait=False)
-    time.sleep(2.5)
+    # wait for the throttle itself, not for a guessed time (ASan and load slow respawns)
+    wait_for(lambda: "respawn throttled" in inst.log(), timeout=60, what="the respawn throttle")
     log = inst.stop()
     assert "worker 1 exited with status 22, respawning" in log
     assert "respawn throttled" in log
