@@ -3,6 +3,7 @@
  * environment and command line sources, value passes and validation. */
 #include "config/config.h"
 #include "config/config_handlers.h"
+#include "config/uwsgi_names.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -584,7 +585,8 @@ cli_long(struct feed_ctx *fc, int argc, char **argv, int *i, struct origin o)
 	const char *value = eq ? eq + 1 : NULL;
 	int rc = -1;
 	if (!opt) {
-		unknown_cli_option(o, "--", name);
+		if (uwsgi_refuse_option(o, name) == 0)
+			unknown_cli_option(o, "--", name);
 		goto out;
 	}
 	if (!value && opt->arg == ARG_REQUIRED) {
@@ -702,7 +704,12 @@ validate_entry(struct loader *L, struct config_entry *e)
 {
 	const struct option_def *opt = e->opt;
 	if (!opt) {
-		if (e->explicit_placeholder || e->from_env)
+		if (e->explicit_placeholder)
+			return 0;
+		/* a uWSGI option Stockade lacks is refused, never taken as a placeholder */
+		if (uwsgi_refuse_option(e->origin, e->key) < 0)
+			return -1;
+		if (e->from_env)
 			return 0;
 		if (L->strict) {
 			config_error(e->origin, "[strict] unknown config key '%s'", e->key);
@@ -728,6 +735,8 @@ validate_entry(struct loader *L, struct config_entry *e)
 		config_error(e->origin, "option '%s': '%s' is not a non-negative integer", opt->name, e->value);
 		return -1;
 	}
+	if (opt->flags & OPT_PLUGINS)
+		return uwsgi_plugins_check(e->origin, e->value);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 /* --help, --help-option and the generated option reference (markdown, man). */
 #include "config/help.h"
 #include "config/options.h"
+#include "config/uwsgi_names.h"
 #include "base/util.h"
 
 #include <stdlib.h>
@@ -117,18 +118,37 @@ print_help(int fd)
 	emit(fd, &sb);
 }
 
+/* A uWSGI option the table lacks: where it comes from and what happens to it. */
+static int
+print_unsupported_help(int fd, const char *name)
+{
+	const char *plugin = uwsgi_option_plugin(name);
+	struct strbuf sb;
+
+	if (!plugin)
+		return -1;
+	sb_init(&sb);
+	sb_addf(&sb, "--%s\n  option of ", name);
+	uwsgi_option_origin(&sb, plugin);
+	sb_adds(&sb, ", not supported by Stockade: an instance that sets it refuses to start\n");
+	emit(fd, &sb);
+	return 0;
+}
+
 int
 print_option_help(int fd, const char *name)
 {
 	const struct option_def *o = option_find(name);
 	if (!o)
-		return -1;
+		return print_unsupported_help(fd, name);
 	struct strbuf sb, n;
 	sb_init(&sb);
 	sb_init(&n);
 	names_of(&n, o, "--");
 	sb_addf(&sb, "%s\n  %s\n  type: %s; group: %s%s\n", n.buf, o->help, type_name(o), o->group,
 	        (o->flags & OPT_IMMEDIATE) ? "; acts while the config is read" : "");
+	if (o->flags & OPT_ALREADY_SO)
+		sb_adds(&sb, "  state: a uWSGI option Stockade already obeys: accepted, no effect\n");
 	sb_addf(&sb, "  ini: %s = ...\n", o->name);
 	sb_free(&n);
 	emit(fd, &sb);
@@ -147,6 +167,29 @@ md_row(struct strbuf *sb, const struct option_def *o, const char *names)
 	sb_addf(sb, "| `%s` | %s | %s |\n", names, type_name(o), o->help);
 }
 
+/* Every uWSGI option name the table lacks, plugin by plugin. */
+static void
+md_unsupported(struct strbuf *sb)
+{
+	sb_adds(sb, "\n## uWSGI options not supported\n\n"
+	            "An instance that sets one of these refuses to start with one line naming the\n"
+	            "option and its uWSGI plugin.\n");
+	for (size_t i = 0; i < uwsgi_plugin_names_count; i++) {
+		char *names = xstrdup(uwsgi_plugin_names[i].names), *save = NULL;
+		size_t n = 0;
+		sb_adds(sb, "\n### ");
+		uwsgi_option_origin(sb, uwsgi_plugin_names[i].plugin);
+		sb_adds(sb, "\n\n");
+		for (char *t = strtok_r(names, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			if (option_find(t))
+				continue;
+			sb_addf(sb, "%s`%s`", n++ ? ", " : "", t);
+		}
+		sb_adds(sb, n ? "\n" : "(none: all implemented)\n");
+		free(names);
+	}
+}
+
 void
 print_options_markdown(int fd)
 {
@@ -155,8 +198,14 @@ print_options_markdown(int fd)
 	sb_adds(&sb, "# Option reference\n\n"
 	             "Generated from the option table (`stockade --options-markdown`); do not edit.\n"
 	             "Every option works on the command line (`--name value`), in `[uwsgi]` ini files\n"
-	             "(`name = value`), in JSON and as `UWSGI_NAME` / `STOCKADE_NAME` variables.\n");
+	             "(`name = value`), in JSON and as `UWSGI_NAME` / `STOCKADE_NAME` variables.\n\n"
+	             "Every uWSGI 2.0 option name is in one of three states: implemented (the\n"
+	             "groups below), already so (group `uwsgi`: accepted with no effect because\n"
+	             "Stockade already behaves as the option asks; the row says why) or not\n"
+	             "supported (the last section: the instance refuses to start). A key that is\n"
+	             "no uWSGI option is a placeholder, as in uWSGI.\n");
 	each_option(&sb, md_group, md_row);
+	md_unsupported(&sb);
 	emit(fd, &sb);
 }
 

@@ -11,6 +11,7 @@
 #define F(x) offsetof(struct config, x)
 #define NOF NO_FIELD
 #define IMM OPT_IMMEDIATE
+#define SO OPT_ALREADY_SO
 #define LOGIC (OPT_IMMEDIATE | OPT_LOGIC)
 #define HOOK_FIELD(ph, fam) (offsetof(struct config, hooks) + ((size_t)(ph) * HF_COUNT + (fam)) * sizeof(struct strlist))
 #define HOOK_ROWS(ph, name, when) \
@@ -228,6 +229,22 @@ const struct option_def option_table[] = {
 	HOOK_ROWS(PH_EMPEROR_STOP, "emperor-stop", "in a vassal told to stop by its Emperor (failures only logged)"),
 	HOOK_ROWS(PH_EMPEROR_RELOAD, "emperor-reload", "in a vassal told to reload by its Emperor (failures only logged)"),
 	HOOK_ROWS(PH_EMPEROR_LOST, "emperor-lost", "in a vassal that lost its Emperor (failures only logged)"),
+
+	/*
+	 * uWSGI options Stockade already obeys without being told: accepted with
+	 * no effect, the help text says why. Every other uWSGI option this table
+	 * lacks refuses the start (config/uwsgi_compat.c).
+	 */
+	{ "plugins", "plugin", 0, ARG_REQUIRED, T_LIST, OPT_PLUGINS, "uwsgi", "uWSGI plugins to load: Stockade has python3 (WSGI), logfile, forkptyrouter built in, and accepts http and router_* (their options are checked one by one); any other plugin refuses the start", NULL, NOF, 0 },
+	{ "plugins-dir", "plugin-dir", 0, ARG_REQUIRED, T_LIST, SO, "uwsgi", "already so: the plugins Stockade has are built in, no directory is searched", NULL, NOF, 0 },
+	{ "die-on-term", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: SIGTERM stops the instance (uWSGI 2.0 reloads on SIGTERM unless die-on-term is set); SIGHUP reloads", NULL, NOF, 0 },
+	{ "thunder-lock", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: on Linux workers wait on the listeners with EPOLLEXCLUSIVE, so one worker is woken per connection; on FreeBSD every idle worker wakes and one wins the non-blocking accept", NULL, NOF, 0 },
+	{ "single-interpreter", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: Stockade runs the app in the main Python interpreter and never creates sub-interpreters", NULL, NOF, 0 },
+	{ "need-app", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: a failed app load stops the start with status 22 (with lazy-apps the worker exits 22 and is respawned with back-off)", NULL, NOF, 0 },
+	{ "no-orphans", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: every worker gets SIGTERM when its master dies (parent-death signal on Linux and FreeBSD)", NULL, NOF, 0 },
+	{ "ignore-sigpipe", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: workers ignore SIGPIPE and report nothing; a write to a closed client is an error return", NULL, NOF, 0 },
+	{ "py-call-osafterfork", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: each worker forked after the app is loaded calls PyOS_AfterFork_Child()", NULL, NOF, 0 },
+	{ "close-on-exec", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: client connections are accepted with SOCK_CLOEXEC", NULL, NOF, 0 },
 };
 
 const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);

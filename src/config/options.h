@@ -30,6 +30,8 @@ enum opt_flags {
 	OPT_CLOSER    = 1 << 3,  /* logic block closer (endif, endfor, end) */
 	OPT_ELSE      = 1 << 4,
 	OPT_ACTION    = 1 << 6,  /* a command (--help, --version, --show-config) */
+	OPT_ALREADY_SO = 1 << 7, /* a uWSGI option Stockade already obeys: accepted, no effect; help says why */
+	OPT_PLUGINS   = 1 << 8,  /* plugins/plugin: each name must be built in (uwsgi_plugins_check) */
 };
 
 struct loader;
