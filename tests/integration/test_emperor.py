@@ -168,36 +168,34 @@ def test_spawn_reload_stop(vdir, emperors):
     assert v["pid"] == master and v["monitor"] == str(vdir)
     wait_for(lambda: e.vassal("app.ini")["ready"] == 1)
 
-    t0 = time.monotonic()
     bump(f)
-    e.wait_log("[emperor] reload the uwsgi instance app.ini", timeout=5)
-    assert time.monotonic() - t0 < 2.0, "the change was noticed without a rescan"
+    # the rescan period is 60 s: seeing the change well before it proves the
+    # notification (a wait with a deadline, not a timing measurement)
+    e.wait_log("[emperor] reload the uwsgi instance app.ini", timeout=30)
     after = wait_for(lambda: (lambda j: j if j["reloads"] == "1" else None)(osenv(port)), what="reloaded vassal")
     assert after["ppid"] == master, "a reload re-execs the same master"
     assert after["pid"] not in workers, "with new workers"
     assert e.vassal("app.ini")["respawns"] == 1
     assert "received message 1 from emperor" in e.log()
 
-    t0 = time.monotonic()
     f.unlink()
-    e.wait_log("[emperor] stop the uwsgi instance app.ini", timeout=5)
+    e.wait_log("[emperor] stop the uwsgi instance app.ini", timeout=30)
     wait_for(lambda: not pid_alive(master), what="vassal gone")
-    assert time.monotonic() - t0 < 10
     assert port_closed(port)
-    log = e.log()
-    assert "received message 0 from emperor" in log
-    assert "[emperor] removed uwsgi instance app.ini" in log
+    assert "received message 0 from emperor" in e.log()
+    # logged once the Emperor has reaped it, which may follow the exit
+    e.wait_log("[emperor] removed uwsgi instance app.ini")
     wait_for(lambda: e.stats()["vassals"] == [])
 
 
 def test_new_file_noticed_quickly(vdir, emperors):
     e = emperors(vdir, freq=60)
-    time.sleep(0.3)
+    wait_for(lambda: e.stats() is not None, what="the Emperor's loop")   # watching by now
     port = free_port()
-    t0 = time.monotonic()
     (vdir / "late.ini").write_text(vassal_ini(port))
-    e.wait_log("[emperor] spawned vassal late.ini", timeout=5)
-    assert time.monotonic() - t0 < 0.5, "inotify, not the periodic rescan"
+    # the rescan period is 60 s: a spawn well before it comes from inotify
+    # (a wait with a deadline, not a timing measurement)
+    e.wait_log("[emperor] spawned vassal late.ini", timeout=30)
     wait_for(lambda: osenv(port))
 
 
