@@ -272,6 +272,7 @@ def test_no_master_sigterm_during_startup_is_not_lost(tmp_path):
                     "def application(e, s):\n    s('200 OK', [])\n    return [b'ok']\n")
     port = free_port()
     inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(slow)], wait=False)
-    time.sleep(0.5)   # the socket is bound, the app is still loading
+    # signals are set up before the socket is bound; the app is still loading then
+    wait_for(lambda: "bound to" in inst.log(), what="the socket bound")
     inst.proc.send_signal(signal.SIGTERM)
     assert inst.proc.wait(timeout=10) == 0
