@@ -41,7 +41,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, proc, timeout=15.0):
+def wait_port(port, proc, timeout=60.0):
+    # a deadline, not a measurement: a busy machine (fuzzers beside the suite) has
+    # taken over 15 s to start a jailed instance; a correct one answers far sooner
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
