@@ -72,7 +72,11 @@ class Instance:
                                      text=True, env=full_env)
         self.proc.stderr = LogReader(self.logfile)
         if wait and port:
-            wait_port(port, self.proc)
+            try:
+                wait_port(port, self.proc)
+            except BaseException:
+                self.stop()     # nobody else holds it: a failed start must not leak a server
+                raise
 
     def log(self):
         self.logfile.seek(0)
@@ -181,3 +185,19 @@ def read_stats(addr):
                 break
             data += b
     return json.loads(data.decode("utf8", "replace"))
+
+
+def children(pid):
+    """Pids whose parent is pid (from /proc/*/stat)."""
+    out = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        if int(st[st.rindex(")") + 2:].split()[1]) == pid:
+            out.append(int(p))
+    return out

@@ -229,7 +229,11 @@ class Jailed:
                                      env=clean_env(env), pass_fds=pass_fds, **popen)
         self.proc.stderr = LogReader(self.logfile)
         if wait and port:
-            wait_port(port, self.proc)
+            try:
+                wait_port(port, self.proc)
+            except BaseException:
+                self.stop()     # nobody else holds it: a failed start must not leak a jail
+                raise
 
     def log(self):
         self.logfile.seek(0)

@@ -12,7 +12,7 @@ import socket
 
 import pytest
 
-from conftest import APPS, Instance, free_port, get_json, wait_for
+from conftest import APPS, Instance, children, free_port, get_json, wait_for
 from jailfs import Jailed, Rootfs, jail_name, registry, run
 
 pytestmark = [
@@ -40,21 +40,10 @@ def status(pid):
 
 
 def descendants(root):
-    """Pids below root (from /proc/*/stat), root excluded."""
-    parent = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        parent[int(p)] = int(stat.rsplit(")", 1)[1].split()[1])
+    """Pids below root, root excluded."""
     found, todo = [], [root]
     while todo:
-        pid = todo.pop()
-        kids = [c for c, pp in parent.items() if pp == pid]
+        kids = children(todo.pop())
         found += kids
         todo += kids
     return found

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, Instance, free_port, wait_for
+from conftest import APPS, BIN, Instance, children, free_port, wait_for
 
 ANSWER_TIMEOUT = 10.0
 
@@ -43,23 +43,6 @@ def frame(mod2, size=0, body=b""):
 
 def data(b):
     return frame(0, len(b), b)
-
-
-def children(pid):
-    """Pids whose parent is pid (from /proc/*/stat)."""
-    out = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rindex(")") + 2:].split()
-        if int(fields[1]) == pid:
-            out.append(int(p))
-    return out
 
 
 def proc_state(pid):
