@@ -39,6 +39,7 @@ on_mercy_timeout(struct event_loop *loop, long long id, void *data)
 	(void)data;
 	log_msg("workers did not stop within %llu s: NO MERCY", master.cfg->worker_reload_mercy);
 	signal_workers(SIGKILL);
+	aux_signal_all(true);
 }
 
 static void
@@ -49,6 +50,7 @@ cancel_respawns(void)
 			event_timer_del(master.loop, master.slots[i].respawn_timer);
 			master.slots[i].respawn_timer = 0;
 		}
+	aux_cancel_respawns();
 }
 
 static void
@@ -61,8 +63,7 @@ stop_workers(enum master_state next, bool brutal)
 	cancel_respawns();
 	notify_send(next == RELOADING ? "RELOADING=1\nSTATUS=reloading" : "STOPPING=1\nSTATUS=stopping");
 	signal_workers(brutal ? SIGKILL : (next == RELOADING ? SIGHUP : SIGTERM));
-	if (master.pty_pid > 0)
-		kill(master.pty_pid, brutal ? SIGKILL : SIGTERM);
+	aux_signal_all(brutal);
 	event_timer_arm(master.loop, (long long)master.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL, &master.mercy_timer);
 }
 
@@ -380,6 +381,15 @@ on_emperor(enum vassal_cmd cmd)
 	}
 }
 
+static pid_t
+spawn_pty_router(void *data)
+{
+	(void)data;
+	return pty_router_spawn(master.cfg, master.pty_fds);
+}
+
+static const struct aux_spec pty_router_aux = { .name = "forkpty router", .spawn = spawn_pty_router };
+
 int
 run_master(void)
 {
@@ -396,15 +406,16 @@ run_master(void)
 	if (hooks_run(master.cfg, PH_MASTER_START) < 0)
 		return 1;
 	master.slots = xcalloc(master.nslots, sizeof(*master.slots));
+	if (master.npty)
+		aux_add(&pty_router_aux);
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
 	for (size_t i = 0; i < master.nslots; i++)
 		spawn_worker(i);
-	if (master.npty)
-		master.pty_pid = pty_router_spawn(master.cfg, master.pty_fds);
+	aux_start_all();
 	vassal_notify(VASSAL_MSG_READY);
 	notify_send("READY=1\nSTATUS=%zu workers spawned (reload %lu)", master.nslots, master.reloads);
 	event_timer_add(master.loop, TICK_MS, on_tick, NULL);
-	while (master.state == RUNNING || live_workers() > 0 || master.pty_pid > 0)
+	while (master.state == RUNNING || live_workers() > 0 || aux_live() > 0)
 		event_loop_run_once(master.loop, TICK_MS);
 	if (master.mercy_timer > 0)
 		event_timer_del(master.loop, master.mercy_timer);

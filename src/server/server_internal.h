@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "jail/jail.h"
+#include "server/aux.h"
 #include "server/conn.h"
 #include "server/scoreboard.h"
 
@@ -27,8 +28,7 @@ enum master_state { RUNNING, SHUTTING_DOWN, RELOADING };
 
 struct worker_slot {
 	pid_t pid;
-	long long born_ms;
-	int fast_deaths;
+	struct respawn_backoff backoff;
 	long long respawn_timer;
 	bool expected_exit;         /* recycled on purpose: not a crash */
 	bool harakiri;
@@ -65,7 +65,6 @@ struct master {
 	struct jail_spec jail;
 	int *pty_fds;               /* forkpty router sockets, bound on the host */
 	size_t npty;
-	pid_t pty_pid;
 };
 
 extern struct master master;
@@ -80,6 +79,9 @@ int	import_inherited(void);
 int	bind_shared_sockets(void);
 int	bind_sockets(void);
 void	vacuum(void);
+
+/* aux.c: fork() for a worker or an auxiliary process (see aux_fork) */
+pid_t	fork_master_child(const char *what, bool ignore_usr2);
 
 /* supervise.c */
 int	load_app(void);

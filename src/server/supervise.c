@@ -12,22 +12,21 @@
 #include "base/signal_pipe.h"
 #include "hooks/hooks.h"
 #include "net/event.h"
-#include "pty/router.h"
 #include "python/wsgi.h"
+#include "server/aux.h"
 #include "server/logformat.h"
 #include "server/notify.h"
 #include "server/worker.h"
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define FAST_DEATH_MS 1000      /* a worker that lives less than this died "fast" */
-#define MAX_RESPAWN_DELAY_MS 30000
 
 int
 load_app(void)
@@ -113,33 +112,15 @@ spawn_worker(size_t i)
 	sc->status = WS_IDLE;
 	sc->request_start_ms = 0;
 	sc->last_spawn = (int64_t)time(NULL);
-	/* Signals are blocked across fork so that the child never runs the
-	 * master's handler; it resets them to default before unblocking, so a
-	 * stop signal that raced the fork still stops it. */
-	sigset_t old;
-	pid_t pid = fork_signals_blocked(&old);
-	if (pid < 0) {
-		log_errno("fork(worker %zu)", i + 1);
+	char what[32];
+	snprintf(what, sizeof(what), "worker %zu", i + 1);
+	pid_t pid = fork_master_child(what, true);
+	if (pid < 0)
 		return;
-	}
-	if (pid == 0) {
-		int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
-		for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
-			signal(sigs[k], SIG_DFL);
-		/* log reopening reaches workers through the shared counter; a
-		 * SIGUSR2 sent to the whole process group must not kill them */
-		signal(SIGUSR2, SIG_IGN);
-		signal_pipe_close(NULL, 0, NULL);
-		signals_restore(&old);
-		/* a worker must not outlive its master (it would hold the sockets) */
-		if (platform_parent_death_signal(SIGTERM) < 0 || getppid() != master.pid)
-			_exit(1);
-		notify_forget();   /* only the master talks to systemd */
+	if (pid == 0)
 		worker_main((int)i + 1);
-	}
-	signals_restore(&old);
 	s->pid = pid;
-	s->born_ms = clock_ms();
+	s->backoff.born_ms = clock_ms();
 	sc->pid = pid;
 	log_msg("spawned worker %zu (pid: %d)", i + 1, (int)pid);
 }
@@ -176,18 +157,11 @@ worker_died(size_t i, int status)
 		log_msg("worker %zu exited with status %d, respawning", i + 1, WEXITSTATUS(status));
 	/* A worker dying right after start backs off exponentially instead of
 	 * forking in a tight loop. */
-	if (clock_ms() - s->born_ms < FAST_DEATH_MS)
-		s->fast_deaths++;
-	else
-		s->fast_deaths = 0;
-	if (s->fast_deaths < 3) {
+	long long delay = respawn_backoff_delay(&s->backoff, clock_ms());
+	if (delay == 0) {
 		spawn_worker(i);
 		return;
 	}
-	int shift = s->fast_deaths - 3 > 5 ? 5 : s->fast_deaths - 3;
-	long long delay = 1000LL << shift;
-	if (delay > MAX_RESPAWN_DELAY_MS)
-		delay = MAX_RESPAWN_DELAY_MS;
 	log_msg("worker %zu is dying at start-up repeatedly: respawn throttled for %lld ms", i + 1, delay);
 	s->respawn_timer = event_timer_add(master.loop, delay, on_respawn_timer, (void *)(uintptr_t)i);
 }
@@ -207,14 +181,8 @@ reap(void)
 	int status;
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == master.pty_pid) {
-			master.pty_pid = 0;
-			if (master.state == RUNNING) {
-				log_msg("forkpty router died, respawning");
-				master.pty_pid = pty_router_spawn(master.cfg, master.pty_fds);
-			}
+		if (aux_reap(pid, status))
 			continue;
-		}
 		for (size_t i = 0; i < master.nslots; i++)
 			if (master.slots[i].pid == pid)
 				worker_died(i, status);
