@@ -469,8 +469,9 @@ def test_framed_large_input(router):
     r = router()
     s = raw_connect(r.usock)
     # stty -icanon: no 4 KiB canonical line limit; 200 KiB through 64 KiB buffers
-    s.sendall(data(b"stty -echo -icanon; head -c 204800 | wc -c\n"))
-    time.sleep(0.3)
+    # the payload goes only once the terminal is raw (RE''ADY: not matched by the echoed command line)
+    s.sendall(data(b"stty -echo -icanon; echo RE''ADY; head -c 204800 | wc -c\n"))
+    raw_expect(s, rb"READY")
     blob = b"x" * 65535
     payload = b"".join(data(blob) for _ in range(3)) + data(b"x" * (204800 - 3 * 65535))
     s.sendall(payload)
