@@ -21,7 +21,9 @@ import tempfile
 import time
 import uuid
 
-from conftest import BIN, ROOT, LogReader, wait_port
+import pytest
+
+from conftest import BIN, ROOT, LogReader, free_port, wait_port
 
 ETC_FILES = ["passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "localtime", "host.conf"]
 
@@ -289,3 +291,25 @@ def wait_gone(pid, timeout=10.0):
     return False
 
 
+
+
+@pytest.fixture
+def jails():
+    """Starts jailed instances (a test module imports this fixture); stops
+    them and removes leftover jails at the end."""
+    started = []
+
+    def start(rootfs, *args, name=None, processes=1, wait=True, env=None):
+        port = free_port()
+        name = name or jail_name()
+        j = Jailed(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", rootfs.app, "--master",
+                    "--processes", str(processes), *args], rootfs=rootfs, port=port, wait=wait, env=env)
+        j.name = name
+        started.append(j)
+        return j
+
+    yield start
+    for j in started:
+        j.stop()
+        if getattr(j, "name", None) and registry(j.name).exists():
+            run(["--jail-remove", j.name])

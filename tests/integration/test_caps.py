@@ -13,7 +13,7 @@ import socket
 import pytest
 
 from conftest import APPS, Instance, children, free_port, get_json, wait_for
-from jailfs import Jailed, Rootfs, jail_name, registry, run
+from jailfs import Rootfs, jail_name, jails  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
@@ -105,36 +105,21 @@ def test_unjailed_drop_empties_every_set(tmp_path):
         inst.stop()
 
 
-@pytest.fixture
-def jailed():
-    started = []
-
-    def start(rootfs, *args):
-        port, name = free_port(), jail_name()
-        j = Jailed(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", rootfs.app, "--master",
-                    "--processes", "2", "--jail", f"{rootfs.path} capshost {name}", *args],
-                   rootfs=rootfs, port=port)
-        j.name = name
-        started.append(j)
-        return j
-
-    yield start
-    for j in started:
-        j.stop()
-        if registry(j.name).exists():
-            run(["--jail-remove", j.name])
+def start_jailed(jails, rootfs, *args):
+    name = jail_name()
+    return jails(rootfs, "--jail", f"{rootfs.path} capshost {name}", *args, name=name, processes=2)
 
 
-def test_jailed_drop_empties_every_set(tmp_path, jailed):
+def test_jailed_drop_empties_every_set(tmp_path, jails):
     rootfs = Rootfs(tmp_path)
     sock = str(tmp_path / "pty.sock")
-    j = jailed(rootfs, "--uid", "nobody", "--gid", "nogroup", "--forkpty-router", sock,
-               "--exec-as-user", HOOK)
+    j = start_jailed(jails, rootfs, "--uid", "nobody", "--gid", "nogroup", "--forkpty-router", sock,
+                     "--exec-as-user", HOOK)
     check_dropped(j.proc.pid, j.log, sock, 5)
 
 
-def test_jailed_root_keeps_its_set_and_nothing_inheritable(tmp_path, jailed):
-    j = jailed(Rootfs(tmp_path))
+def test_jailed_root_keeps_its_set_and_nothing_inheritable(tmp_path, jails):
+    j = start_jailed(jails, Rootfs(tmp_path))
     st = get_json(j.port)["status"]
     assert int(st["CapEff"], 16) != 0, "jail root keeps its allow.*-derived set"
     assert st["CapPrm"] == st["CapEff"] == st["CapBnd"], st

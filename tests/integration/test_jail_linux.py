@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import BIN, free_port, get_json, wait_for
-from jailfs import (Jailed, Rootfs, jail_cgroup, jail_name, jls, jls_row, pid_alive, registry,
+from jailfs import (Jailed, Rootfs, jail_cgroup, jail_name, jails, jls, jls_row, pid_alive, registry,  # noqa: F401
                     run, wait_gone)
 
 pytestmark = [
@@ -30,27 +30,6 @@ CAP_SETUID = 7
 @pytest.fixture
 def rootfs(tmp_path):
     return Rootfs(tmp_path)
-
-
-@pytest.fixture
-def jails():
-    """Starts jailed instances; stops them and removes leftover jails at the end."""
-    started = []
-
-    def start(rootfs, *args, name=None, processes=1, wait=True, env=None):
-        port = free_port()
-        name = name or jail_name()
-        j = Jailed(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", rootfs.app, "--master",
-                    "--processes", str(processes), *args], rootfs=rootfs, port=port, wait=wait, env=env)
-        j.name = name
-        started.append(j)
-        return j
-
-    yield start
-    for j in started:
-        j.stop()
-        if getattr(j, "name", None) and registry(j.name).exists():
-            run(["--jail-remove", j.name])
 
 
 def jail_args(rootfs, name, hostname="jailhost", *extra):
