@@ -57,15 +57,8 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 # --- private namespaces (root only) -------------------------------------------
-if [ -z "${_BENCH_INNER:-}" ] && [ "${BENCH_NETNS:-1}" = 1 ] && [ "$(id -u)" = 0 ] &&
-	command -v unshare >/dev/null && command -v ip >/dev/null &&
-	unshare --net --mount --propagation private -- true 2>/dev/null; then
-	export _BENCH_INNER=1
-	exec unshare --net --mount --propagation private -- "$0" "$@"
-fi
-if [ -n "${_BENCH_INNER:-}" ]; then
-	ip link set lo up
-fi
+. bench/lib.sh
+bench_private_netns --mount "$@"
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 if [ -n "${BENCH_REPS:-}" ]; then REPS=$BENCH_REPS

@@ -27,14 +27,8 @@ set -eu
 cd "$(dirname "$0")/.."
 REPO=$PWD
 
-if [ -z "${_BENCH_INNER:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
-	unshare --net -- true 2>/dev/null; then
-	export _BENCH_INNER=1
-	exec unshare --net -- "$0" "$@"
-fi
-if [ -n "${_BENCH_INNER:-}" ]; then
-	ip link set lo up
-fi
+. bench/lib.sh
+bench_private_netns "$@"
 
 SERVERS=${SYSCALLS_SERVERS:-"stockade nginx uwsgi uwsgi-http11"}
 N=${SYSCALLS_N:-20000}
