@@ -129,6 +129,11 @@ struct config {
 	char *stats;
 	bool stats_http;
 	bool stats_minified;
+	/* issue 19: daemons and cron */
+	struct strlist attach_daemon, attach_daemon2, smart_attach_daemon, smart_attach_daemon2;
+	struct strlist attach_control_daemon;
+	bool daemons_honour_stdin;
+	struct strlist cron, cron2, unique_cron;
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */
 	struct strlist forkpty_urouter;    /* uwsgi-framed */

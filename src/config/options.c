@@ -186,6 +186,16 @@ const struct option_def option_table[] = {
 	{ "stats", "stats-server", 0, ARG_REQUIRED, T_STRING, 0, "process", "serve stats JSON on this address (tcp if it has ':')", NULL, F(stats), 0 },
 	{ "stats-http", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "prefix stats with an HTTP header", NULL, F(stats_http), 0 },
 	{ "stats-minified", "stats-min", 0, ARG_NONE, T_BOOL, 0, "process", "minified stats JSON", NULL, F(stats_minified), 0 },
+	/* issue 19: daemons and cron (server/daemons.c, server/cron.c) */
+	{ "attach-daemon", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "run this command (through binsh -c) beside the workers, inside the jail; restarted when it dies, stopped with the instance", NULL, F(attach_daemon), 0 },
+	{ "attach-daemon2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "attach-daemon as key=value list: cmd, pidfile, daemonize, control, touch, stopsignal, reloadsignal, stdin, uid, gid, chdir, freq, notifypid, max_throttle", NULL, F(attach_daemon2), 0 },
+	{ "smart-attach-daemon", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "PIDFILE[,FREQ] COMMAND: a command that daemonizes itself and writes PIDFILE; respawned when that pid dies, kept across reloads", NULL, F(smart_attach_daemon), 0 },
+	{ "smart-attach-daemon2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "PIDFILE[,FREQ] COMMAND: as smart-attach-daemon, Stockade daemonizes the command and writes PIDFILE", NULL, F(smart_attach_daemon2), 0 },
+	{ "attach-control-daemon", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "attach-daemon whose death stops the instance", NULL, F(attach_control_daemon), 0 },
+	{ "daemons-honour-stdin", NULL, 0, ARG_NONE, T_BOOL, 0, "daemons", "daemons keep the master's stdin (default /dev/null)", NULL, F(daemons_honour_stdin), 0 },
+	{ "cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "MIN HOUR DAY MONTH WEEKDAY COMMAND: run the command at those times (-1 any, -N every N)", NULL, F(cron), 0 },
+	{ "cron2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "minute=,hour=,day=,month=,week=,unique= COMMAND (missing keys: -1)", NULL, F(cron2), 0 },
+	{ "unique-cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "as cron, but never started while its last run is still running", NULL, F(unique_cron), 0 },
 
 	/* forkpty router */
 	{ "forkpty-router", "forkptyrouter", 0, ARG_REQUIRED, T_LIST, 0, "pty", "forkpty router on this address, raw mode (bound on the host, before the jail)", NULL, F(forkpty_router), 0 },

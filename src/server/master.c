@@ -14,6 +14,7 @@
 #include "net/event.h"
 #include "net/socket.h"
 #include "pty/router.h"
+#include "server/daemons.h"
 #include "server/logformat.h"
 #include "server/notify.h"
 #include "server/stats.h"
@@ -411,6 +412,8 @@ run_master(void)
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
 	for (size_t i = 0; i < master.nslots; i++)
 		spawn_worker(i);
+	daemons_register(master.cfg, master.loop);
+	cron_register(master.cfg, master.loop);
 	aux_start_all();
 	vassal_notify(VASSAL_MSG_READY);
 	notify_send("READY=1\nSTATUS=%zu workers spawned (reload %lu)", master.nslots, master.reloads);
