@@ -85,6 +85,10 @@ struct config {
 	struct strlist touch_logreopen;
 	bool log_reopen;
 	char *log_backupname;
+	/* issue 19: logging */
+	bool log_master, logfile_chown;
+	struct strlist logger, log_route;
+	unsigned long long log_maxsize;
 	/* privileges */
 	char *uid;
 	char *gid;

@@ -110,7 +110,7 @@ const struct option_def option_table[] = {
 	{ "logformat-strftime", "log-format-strftime", 0, ARG_NONE, T_BOOL, 0, "logging", "%(ftime) uses the log-date strftime format", NULL, F(logformat_strftime), 0 },
 	{ "log-format-json", "logformat-json", 0, ARG_NONE, T_BOOL, 0, "logging", "JSON-escape every %(var) value; alone: one JSON object per request (Stockade extension)", NULL, F(log_format_json), 0 },
 	{ "log-req-encoder", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "encode each request line: prefix|suffix TEXT, nl, format|json TEMPLATE with ${msg} ${unix} ${micros} ${millis} ${strftime:FMT}", NULL, F(log_req_encoder), 0 },
-	{ "req-logger", "logger-req", 0, ARG_REQUIRED, T_LIST, 0, "logging", "request lines to their own file: file:PATH (or stdio: with the other lines)", NULL, F(req_logger), 0 },
+	{ "req-logger", "logger-req", 0, ARG_REQUIRED, T_LIST, 0, "logging", "request lines to file:PATH, stdio (with the other lines) or syslog[:ident[,facility]]; syslog or several request loggers imply log-master", NULL, F(req_logger), 0 },
 	{ "log-date", "logdate", 0, ARG_OPTIONAL, T_STRING, 0, "logging", "prefix log lines with the date, or with this strftime format", NULL, F(log_date), 0 },
 	{ "log-micros", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "default request line: response time in microseconds", NULL, F(log_micros), 0 },
 	{ "log-x-forwarded-for", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "log the X-Forwarded-For header as the address", NULL, F(log_x_forwarded_for), 0 },
@@ -123,7 +123,13 @@ const struct option_def option_table[] = {
 	{ "log-ioerror", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log requests with I/O errors", NULL, F(log_ioerror), 0 },
 	{ "touch-logreopen", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "reopen the log file when this file's mtime changes", NULL, F(touch_logreopen), 0 },
 	{ "log-reopen", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "reopen the log on reload (always done: accepted for uWSGI configs)", NULL, F(log_reopen), 0 },
-	{ "log-backupname", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "master-fifo L renames the log to this (default <file>.<unix time>)", NULL, F(log_backupname), 0 },
+	{ "log-backupname", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "rotation (log-maxsize, master-fifo L) renames the log to this (default <file>.<unix time>, made unique)", NULL, F(log_backupname), 0 },
+	/* issue 19: logging (server/logmaster.c) */
+	{ "log-master", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "workers and daemons send their log lines to the master, which alone writes the log (implies master)", NULL, F(log_master), 0 },
+	{ "logger", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "[NAME ]file:PATH | stdio | syslog[:ident[,facility]]: where the log goes (a NAME makes it a log-route target only; implies log-master)", NULL, F(logger), 0 },
+	{ "log-route", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "NAME REGEX: lines matching the POSIX regex go to the named logger only (implies log-master)", NULL, F(log_route), 0 },
+	{ "log-maxsize", NULL, 0, ARG_REQUIRED, T_UINT, 0, "logging", "rotate the logto/daemonize file when it grows past N bytes (implies log-master: no line is lost or cut)", NULL, F(log_maxsize), 0 },
+	{ "logfile-chown", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "chown the log files to the uid/gid options before privileges are dropped", NULL, F(logfile_chown), 0 },
 
 	/* static files, served before the app (server/static_files.c) */
 	{ "static-map", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "serve files for URLs under a mountpoint: /mountpoint=/dir (or =/file), tried in order", NULL, F(static_map), 0 },

@@ -13,6 +13,7 @@
 #include "base/signal_pipe.h"
 #include "base/util.h"
 #include "net/event.h"
+#include "server/logmaster.h"
 #include "server/notify.h"
 
 #include <signal.h>
@@ -75,6 +76,7 @@ fork_master_child(const char *what, bool ignore_usr2)
 		if (platform_parent_death_signal(SIGTERM) < 0 || getppid() != master.pid)
 			_exit(1);
 		notify_forget();   /* only the master talks to systemd */
+		logmaster_child(); /* log-master: the master alone writes the files */
 		return 0;
 	}
 	signals_restore(&old);

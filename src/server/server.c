@@ -17,6 +17,7 @@
 #include "python/wsgi.h"
 #include "server/daemons.h"
 #include "server/logformat.h"
+#include "server/logmaster.h"
 #include "server/notify.h"
 #include "server/privileges.h"
 #include "server/static_files.h"
@@ -179,7 +180,7 @@ start(void)
 	/* a bad log-format is a config error: report it before detaching */
 	if (reqlog_setup(cfg) < 0)
 		return 1;
-	if (daemonize() < 0 || setup_logging() < 0 || setup_master_signals() < 0)
+	if (daemonize() < 0 || setup_logging() < 0 || logmaster_setup(cfg) < 0 || setup_master_signals() < 0)
 		return 1;
 	notify_init();   /* before a jail hides the socket; a failure only disables it */
 	if (master.is_reload)
@@ -284,7 +285,7 @@ server_run(const struct config *cfg, const struct server_args *args)
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
 	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&
-	    !serverless(cfg) && !daemons_configured(cfg);
+	    !serverless(cfg) && !daemons_configured(cfg) && !logmaster_wanted(cfg);
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

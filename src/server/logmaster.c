@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log-master: loggers (file:, stdio, syslog, named ones reached through
+ * log-route), request loggers the workers cannot write themselves
+ * (syslog, several at once), rotation by size. See server/logmaster.h.
+ *
+ * A line matching a log-route goes to that route's named logger only;
+ * any other line goes to every unnamed logger, or to the log file (stdout
+ * or logto/daemonize) when there is none, as uWSGI does. Routes match
+ * line by line (uWSGI matches each read chunk) with POSIX extended
+ * regular expressions (uWSGI: PCRE).
+ *
+ * The syslog logger speaks RFC 3164 over the local datagram socket
+ * (/dev/log inside the jail); STOCKADE_TEST_SYSLOG_SOCKET names another
+ * one, for tests only.
+ */
+#include "server/logmaster.h"
+#include "server/server_internal.h"
+#include "base/ids.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "config/config.h"
+#include "net/event.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MSG_MAX (65536 + 1)
+
+enum logger_type { LG_FILE, LG_STDIO, LG_SYSLOG };
+
+struct logger {
+	char *id;               /* named logger (log-route target), or NULL */
+	enum logger_type type;
+	int fd;                 /* file; syslog socket (-1: not connected) */
+	char *ident;
+	int facility;
+	bool syslog_failed;     /* said once that syslog is unreachable */
+};
+
+struct route {
+	regex_t re;
+	struct logger *to;
+};
+
+static struct {
+	struct logger *loggers, *req_loggers;
+	size_t nloggers, nreq;
+	struct route *routes;
+	size_t nroutes;
+	unsigned long long maxsize;
+	const char *backupname;
+	bool via_master;        /* request lines come through the master */
+	int log_sock[2], req_sock[2];
+	bool active, rotating;
+} lm = { .log_sock = { -1, -1 }, .req_sock = { -1, -1 } };
+
+static const struct { const char *name; int facility; } facilities[] = {
+	{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV }, { "cron", LOG_CRON }, { "daemon", LOG_DAEMON },
+	{ "ftp", LOG_FTP }, { "kern", LOG_KERN }, { "lpr", LOG_LPR }, { "mail", LOG_MAIL },
+	{ "news", LOG_NEWS }, { "security", LOG_AUTH }, { "syslog", LOG_SYSLOG }, { "user", LOG_USER },
+	{ "uucp", LOG_UUCP }, { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+bool
+logmaster_wanted(const struct config *cfg)
+{
+	return cfg->log_master || cfg->logger.n || cfg->log_route.n || cfg->log_maxsize ||
+	    cfg->req_logger.n > 1 || (cfg->req_logger.n == 1 && strncmp(cfg->req_logger.v[0], "syslog", 6) == 0);
+}
+
+/* "[id ]type[:arg]", as uWSGI reads it: a first word of letters and
+ * digits followed by a space is the logger's name. */
+static int
+parse_logger(struct origin o, const char *opt, const char *value, struct logger *lg, bool named_ok)
+{
+	const char *v = value;
+	const char *sp = strchr(v, ' ');
+
+	*lg = (struct logger){ .fd = -1, .facility = LOG_DAEMON };
+	if (sp && named_ok) {
+		bool id = sp > v;
+		for (const char *p = v; p < sp; p++)
+			id = id && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'));
+		if (id) {
+			lg->id = xstrndup(v, (size_t)(sp - v));
+			v = sp + 1;
+		}
+	}
+	const char *colon = strchr(v, ':');
+	size_t tlen = colon ? (size_t)(colon - v) : strlen(v);
+	const char *arg = colon && colon[1] ? colon + 1 : NULL;
+	if (tlen == 4 && !strncmp(v, "file", 4)) {
+		lg->type = LG_FILE;
+		if (arg && !strncmp(arg, "logfile=", 8) && !strchr(arg, ','))
+			arg += 8;
+		if (!arg || strchr(arg, '=')) {
+			config_error(o, "%s: file logger: expected file:PATH (or file:logfile=PATH)", opt);
+			return -1;
+		}
+		lg->fd = log_file_open(arg, opt);
+		return lg->fd < 0 ? -1 : 0;
+	}
+	if (tlen == 5 && !strncmp(v, "stdio", 5)) {
+		lg->type = LG_STDIO;
+		return 0;
+	}
+	if (tlen == 6 && !strncmp(v, "syslog", 6)) {
+		lg->type = LG_SYSLOG;
+		lg->ident = xstrdup(arg ? arg : "uwsgi");
+		char *comma = strchr(lg->ident, ',');
+		if (comma) {
+			*comma++ = '\0';
+			size_t i;
+			for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+				if (!strcmp(comma, facilities[i].name))
+					break;
+			if (i == sizeof(facilities) / sizeof(facilities[0])) {
+				config_error(o, "%s: unknown syslog facility '%s'", opt, comma);
+				return -1;
+			}
+			lg->facility = facilities[i].facility;
+		}
+		return 0;
+	}
+	config_error(o, "%s: logger '%.*s' is not supported by Stockade (file:PATH, stdio, syslog[:ident[,facility]])",
+	    opt, (int)tlen, v);
+	return -1;
+}
+
+/* PCRE reads a '{' that does not open a {n}, {n,} or {n,m} quantifier as
+ * a literal (`log-route = applogger {` routes JSON lines); POSIX does not:
+ * escape those. */
+static char *
+pcre_braces(const char *re)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	for (const char *p = re; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			sb_add(&sb, p, 2);
+			p++;
+			continue;
+		}
+		if (*p == '{') {
+			size_t d = strspn(p + 1, "0123456789");
+			const char *q = p + 1 + d;
+			if (*q == ',')
+				q += 1 + strspn(q + 1, "0123456789");
+			if (d == 0 || *q != '}')
+				sb_addc(&sb, '\\');
+		}
+		sb_addc(&sb, *p);
+	}
+	return sb_detach(&sb);
+}
+
+static int
+parse_route(struct origin o, const char *value, struct route *r)
+{
+	const char *sp = strchr(value, ' ');
+
+	if (!sp || sp == value || !sp[1]) {
+		config_error(o, "log-route: expected NAME REGEX, got '%s'", value);
+		return -1;
+	}
+	r->to = NULL;
+	for (size_t i = 0; i < lm.nloggers; i++)
+		if (lm.loggers[i].id && strlen(lm.loggers[i].id) == (size_t)(sp - value) &&
+		    !strncmp(lm.loggers[i].id, value, (size_t)(sp - value)))
+			r->to = &lm.loggers[i];
+	if (!r->to) {
+		config_error(o, "log-route: no logger named '%.*s' (logger = NAME TYPE)", (int)(sp - value), value);
+		return -1;
+	}
+	char *re = pcre_braces(sp + 1);
+	int rc = regcomp(&r->re, re, REG_EXTENDED | REG_NOSUB);
+	free(re);
+	if (rc != 0) {
+		char why[128];
+		regerror(rc, &r->re, why, sizeof(why));
+		config_error(o, "log-route: '%s' is not a POSIX extended regex (%s; uWSGI's PCRE extensions "
+		    "such as lookahead are not supported)", sp + 1, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+chown_logs(const struct config *cfg)
+{
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+
+	if (!cfg->logfile_chown)
+		return 0;
+	if ((cfg->uid && user_id(cfg->uid, &uid) < 0) || (cfg->gid && group_id(cfg->gid, &gid) < 0)) {
+		log_msg("logfile-chown: unknown uid or gid");
+		return -1;
+	}
+	if (fchown(log_fd(), uid, gid) < 0) {
+		log_errno("logfile-chown");
+		return -1;
+	}
+	for (size_t i = 0; i < lm.nloggers; i++)
+		if (lm.loggers[i].type == LG_FILE && fchown(lm.loggers[i].fd, uid, gid) < 0) {
+			log_errno("logfile-chown");
+			return -1;
+		}
+	return 0;
+}
+
+int
+logmaster_setup(const struct config *cfg)
+{
+	lm.maxsize = cfg->log_maxsize;
+	lm.backupname = cfg->log_backupname;
+	lm.loggers = xcalloc(cfg->logger.n + 1, sizeof(*lm.loggers));
+	for (size_t i = 0; i < cfg->logger.n; i++, lm.nloggers++)
+		if (parse_logger(cfg->logger.origin[i], "logger", cfg->logger.v[i], &lm.loggers[i], true) < 0)
+			return -1;
+	lm.routes = xcalloc(cfg->log_route.n + 1, sizeof(*lm.routes));
+	for (size_t i = 0; i < cfg->log_route.n; i++, lm.nroutes++)
+		if (parse_route(cfg->log_route.origin[i], cfg->log_route.v[i], &lm.routes[i]) < 0)
+			return -1;
+	lm.via_master = logmaster_wanted(cfg) && (cfg->req_logger.n > 1 ||
+	    (cfg->req_logger.n == 1 && !strncmp(cfg->req_logger.v[0], "syslog", 6)));
+	if (lm.via_master) {
+		lm.req_loggers = xcalloc(cfg->req_logger.n + 1, sizeof(*lm.req_loggers));
+		for (size_t i = 0; i < cfg->req_logger.n; i++, lm.nreq++)
+			if (parse_logger(cfg->req_logger.origin[i], "req-logger", cfg->req_logger.v[i],
+			    &lm.req_loggers[i], false) < 0)
+				return -1;
+	}
+	return chown_logs(cfg);
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+static const char *
+syslog_path(void)
+{
+	const char *test = getenv("STOCKADE_TEST_SYSLOG_SOCKET");
+	return test && *test ? test : "/dev/log";
+}
+
+static void
+syslog_send(struct logger *lg, const char *line, size_t len)
+{
+	char msg[MSG_MAX + 128], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (lg->fd < 0) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", syslog_path());
+		lg->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (lg->fd >= 0 && connect(lg->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+			close(lg->fd);
+			lg->fd = -1;
+		}
+		if (lg->fd < 0) {
+			if (!lg->syslog_failed) {
+				char err[256];
+				int n = snprintf(err, sizeof(err), "syslog logger: %s: %s (lines dropped)\n",
+				    syslog_path(), strerror(errno));
+				log_raw_write(err, (unsigned long)n);
+			}
+			lg->syslog_failed = true;
+			return;
+		}
+		lg->syslog_failed = false;
+	}
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	int n = snprintf(msg, sizeof(msg), "<%d>%s %s[%d]: %.*s", lg->facility | LOG_INFO, stamp, lg->ident,
+	    (int)getpid(), (int)len, line);
+	if (n < 0)
+		return;
+	if (send(lg->fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, MSG_NOSIGNAL) < 0) {
+		/* syslogd restarted: connect again at the next line */
+		close(lg->fd);
+		lg->fd = -1;
+	}
+}
+
+static void
+logger_write(struct logger *lg, const char *line, size_t len)
+{
+	switch (lg->type) {
+	case LG_FILE:
+		if (write_full(lg->fd, line, len) < 0)
+			(void)0;        /* a full disk: nothing better to do than go on */
+		break;
+	case LG_STDIO:
+		log_raw_write(line, (unsigned long)len);
+		break;
+	case LG_SYSLOG:
+		syslog_send(lg, line, len);
+		break;
+	}
+}
+
+static bool
+route_line(const char *line, size_t len)
+{
+	char buf[MSG_MAX];
+	bool routed = false;
+
+	if (!lm.nroutes)
+		return false;
+	size_t n = len && line[len - 1] == '\n' ? len - 1 : len;
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	for (size_t i = 0; i < lm.nroutes; i++)
+		if (regexec(&lm.routes[i].re, buf, 0, NULL, 0) == 0) {
+			logger_write(lm.routes[i].to, line, len);
+			routed = true;
+		}
+	return routed;
+}
+
+static void
+dispatch_line(const char *line, size_t len)
+{
+	bool unnamed = false;
+
+	if (route_line(line, len))
+		return;
+	for (size_t i = 0; i < lm.nloggers; i++)
+		if (!lm.loggers[i].id) {
+			logger_write(&lm.loggers[i], line, len);
+			unnamed = true;
+		}
+	if (!unnamed)
+		log_raw_write(line, (unsigned long)len);
+}
+
+/* The master's own lines and the children's, line by line. */
+static void
+dispatch(const char *buf, unsigned long len)
+{
+	while (len > 0) {
+		const char *nl = memchr(buf, '\n', len);
+		size_t n = nl ? (size_t)(nl - buf) + 1 : len;
+		dispatch_line(buf, n);
+		buf += n;
+		len -= n;
+	}
+	logmaster_check();
+}
+
+static void
+dispatch_req(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < lm.nreq; i++)
+		logger_write(&lm.req_loggers[i], buf, len);
+}
+
+void
+logmaster_check(void)
+{
+	if (!lm.active || !lm.maxsize || lm.rotating)
+		return;
+	long long size = log_file_size();
+	if (size < 0 || (unsigned long long)size <= lm.maxsize)
+		return;
+	/* only the master writes the file: no line is cut or lost between
+	 * the rename and the reopen */
+	lm.rotating = true;
+	log_rotate(lm.backupname);
+	lm.rotating = false;
+}
+
+static void
+on_readable(struct event_loop *loop, int fd, void *data, int mask)
+{
+	static char buf[MSG_MAX];
+	bool req = data != NULL;
+
+	(void)loop;
+	(void)mask;
+	for (int i = 0; i < 256; i++) {     /* then let the loop breathe */
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		if (req)
+			dispatch_req(buf, (size_t)n);
+		else
+			dispatch(buf, (unsigned long)n);
+	}
+}
+
+void
+logmaster_drain(void)
+{
+	if (!lm.active)
+		return;
+	on_readable(NULL, lm.log_sock[0], NULL, 0);
+	if (lm.via_master)
+		on_readable(NULL, lm.req_sock[0], (void *)1, 0);
+}
+
+static int
+make_pair(int sv[2], struct event_loop *loop, bool req)
+{
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_errno("log-master: socketpair");
+		return -1;
+	}
+	int size = 1 << 20;
+	/* room for bursts: a worker blocks on a full socket until the master reads */
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	return event_add(loop, sv[0], EV_READ, on_readable, req ? (void *)1 : NULL);
+}
+
+int
+logmaster_start(struct event_loop *loop)
+{
+	if (!logmaster_wanted(master.cfg))
+		return 0;
+	if (make_pair(lm.log_sock, loop, false) < 0 || (lm.via_master && make_pair(lm.req_sock, loop, true) < 0))
+		return -1;
+	lm.active = true;
+	log_set_sink(dispatch);
+	return 0;
+}
+
+void
+logmaster_child(void)
+{
+	if (!lm.active)
+		return;
+	if (log_to_pipe(lm.log_sock[1], lm.via_master ? lm.req_sock[1] : -1) < 0)
+		_exit(1);
+	/* the child's own end keeps close-on-exec: an exec'ed daemon writes
+	 * through fds 1 and 2 */
+	close(lm.log_sock[0]);
+	if (lm.via_master)
+		close(lm.req_sock[0]);
+}
