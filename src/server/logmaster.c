@@ -384,7 +384,11 @@ logmaster_check(void)
 	/* only the master writes the file: no line is cut or lost between
 	 * the rename and the reopen */
 	lm.rotating = true;
-	log_rotate(lm.backupname);
+	if (log_rotate(lm.backupname) < 0) {
+		/* said once, not at every line from now on */
+		log_msg("log-maxsize: rotation failed, disabled until the next reload");
+		lm.maxsize = 0;
+	}
 	lm.rotating = false;
 }
 
