@@ -87,8 +87,9 @@ struct config {
 	char *log_backupname;
 	/* issue 19: logging */
 	bool log_master, logfile_chown;
-	struct strlist logger, log_route;
+	struct strlist logger, log_route, log_encoder, log_drain, log_filter;
 	unsigned long long log_maxsize;
+	char *logfile_chmod;
 	/* privileges */
 	char *uid;
 	char *gid;

@@ -130,6 +130,10 @@ const struct option_def option_table[] = {
 	{ "log-route", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "NAME REGEX: lines matching the POSIX regex go to the named logger only (implies log-master)", NULL, F(log_route), 0 },
 	{ "log-maxsize", NULL, 0, ARG_REQUIRED, T_UINT, 0, "logging", "rotate the logto/daemonize file when it grows past N bytes (implies log-master: no line is lost or cut)", NULL, F(log_maxsize), 0 },
 	{ "logfile-chown", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "chown the log files to the uid/gid options before privileges are dropped", NULL, F(logfile_chown), 0 },
+	{ "logfile-chmod", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "chmod the logto/daemonize file (3 octal digits: 644)", NULL, F(logfile_chmod), 0 },
+	{ "log-encoder", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "encode each log line as log-req-encoder does; KIND:NAME encodes only for the logger NAME (implies log-master)", NULL, F(log_encoder), 0 },
+	{ "log-drain", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "drop log lines matching this POSIX regex (implies log-master)", NULL, F(log_drain), 0 },
+	{ "log-filter", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "keep only log lines matching one of these POSIX regexes (implies log-master)", NULL, F(log_filter), 0 },
 
 	/* static files, served before the app (server/static_files.c) */
 	{ "static-map", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "serve files for URLs under a mountpoint: /mountpoint=/dir (or =/file), tried in order", NULL, F(static_map), 0 },

@@ -15,6 +15,7 @@
  * one, for tests only.
  */
 #include "server/logmaster.h"
+#include "server/logformat.h"
 #include "server/server_internal.h"
 #include "base/ids.h"
 #include "base/log.h"
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -52,11 +54,20 @@ struct route {
 	struct logger *to;
 };
 
+struct encoder {
+	struct log_encoder enc;
+	char *use_for;          /* only for the logger of this name */
+};
+
 static struct {
 	struct logger *loggers, *req_loggers;
 	size_t nloggers, nreq;
 	struct route *routes;
 	size_t nroutes;
+	regex_t *drains, *filters;
+	size_t ndrains, nfilters;
+	struct encoder *encoders;
+	size_t nencoders;
 	unsigned long long maxsize;
 	const char *backupname;
 	bool via_master;        /* request lines come through the master */
@@ -76,7 +87,8 @@ static const struct { const char *name; int facility; } facilities[] = {
 bool
 logmaster_wanted(const struct config *cfg)
 {
-	return cfg->log_master || cfg->logger.n || cfg->log_route.n || cfg->log_maxsize ||
+	return cfg->log_master || cfg->logger.n || cfg->log_route.n || cfg->log_maxsize || cfg->log_encoder.n ||
+	    cfg->log_drain.n || cfg->log_filter.n ||
 	    cfg->req_logger.n > 1 || (cfg->req_logger.n == 1 && strncmp(cfg->req_logger.v[0], "syslog", 6) == 0);
 }
 
@@ -168,6 +180,50 @@ pcre_braces(const char *re)
 }
 
 static int
+regex_compile(struct origin o, const char *opt, const char *pattern, regex_t *re)
+{
+	char *posix = pcre_braces(pattern);
+	int rc = regcomp(re, posix, REG_EXTENDED | REG_NOSUB);
+
+	free(posix);
+	if (rc != 0) {
+		char why[128];
+		regerror(rc, re, why, sizeof(why));
+		config_error(o, "%s: '%s' is not a POSIX extended regex (%s; uWSGI's PCRE extensions "
+		    "such as lookahead are not supported)", opt, pattern, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* "KIND[:NAME] ARGS": an encoder for every line, or only for logger NAME */
+static int
+parse_encoder(struct origin o, const char *value, struct encoder *e)
+{
+	char err[256];
+	size_t word = strcspn(value, " \t");
+	const char *colon = memchr(value, ':', word);
+	char *spec;
+
+	e->use_for = NULL;
+	if (colon) {
+		e->use_for = xstrndup(colon + 1, word - (size_t)(colon + 1 - value));
+		spec = xasprintf("%.*s%s", (int)(colon - value), value, value + word);
+	} else {
+		spec = xstrdup(value);
+	}
+	int rc = log_encoder_compile(&e->enc, spec, err, sizeof(err));
+	free(spec);
+	if (rc < 0) {
+		/* the compiler names the request-line option */
+		const char *why = strncmp(err, "log-req-encoder: ", 17) == 0 ? err + 17 : err;
+		config_error(o, "log-encoder: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
 parse_route(struct origin o, const char *value, struct route *r)
 {
 	const char *sp = strchr(value, ' ');
@@ -185,14 +241,24 @@ parse_route(struct origin o, const char *value, struct route *r)
 		config_error(o, "log-route: no logger named '%.*s' (logger = NAME TYPE)", (int)(sp - value), value);
 		return -1;
 	}
-	char *re = pcre_braces(sp + 1);
-	int rc = regcomp(&r->re, re, REG_EXTENDED | REG_NOSUB);
-	free(re);
-	if (rc != 0) {
-		char why[128];
-		regerror(rc, &r->re, why, sizeof(why));
-		config_error(o, "log-route: '%s' is not a POSIX extended regex (%s; uWSGI's PCRE extensions "
-		    "such as lookahead are not supported)", sp + 1, why);
+	return regex_compile(o, "log-route", sp + 1, &r->re);
+}
+
+/* logfile-chmod: three octal digits, as uWSGI */
+static int
+chmod_log(const struct config *cfg)
+{
+	const char *v = cfg->logfile_chmod;
+
+	if (!v)
+		return 0;
+	if (strlen(v) != 3 || strspn(v, "01234567") != 3) {
+		const struct origin *o = config_origin(cfg, "logfile-chmod");
+		config_error(o ? *o : (struct origin){ "config", 0 }, "logfile-chmod: expected 3 octal digits, got '%s'", v);
+		return -1;
+	}
+	if (log_file_size() >= 0 && fchmod(log_fd(), (mode_t)strtol(v, NULL, 8)) < 0) {
+		log_errno("logfile-chmod");
 		return -1;
 	}
 	return 0;
@@ -235,6 +301,18 @@ logmaster_setup(const struct config *cfg)
 	for (size_t i = 0; i < cfg->log_route.n; i++, lm.nroutes++)
 		if (parse_route(cfg->log_route.origin[i], cfg->log_route.v[i], &lm.routes[i]) < 0)
 			return -1;
+	lm.drains = xcalloc(cfg->log_drain.n + 1, sizeof(*lm.drains));
+	for (size_t i = 0; i < cfg->log_drain.n; i++, lm.ndrains++)
+		if (regex_compile(cfg->log_drain.origin[i], "log-drain", cfg->log_drain.v[i], &lm.drains[i]) < 0)
+			return -1;
+	lm.filters = xcalloc(cfg->log_filter.n + 1, sizeof(*lm.filters));
+	for (size_t i = 0; i < cfg->log_filter.n; i++, lm.nfilters++)
+		if (regex_compile(cfg->log_filter.origin[i], "log-filter", cfg->log_filter.v[i], &lm.filters[i]) < 0)
+			return -1;
+	lm.encoders = xcalloc(cfg->log_encoder.n + 1, sizeof(*lm.encoders));
+	for (size_t i = 0; i < cfg->log_encoder.n; i++, lm.nencoders++)
+		if (parse_encoder(cfg->log_encoder.origin[i], cfg->log_encoder.v[i], &lm.encoders[i]) < 0)
+			return -1;
 	lm.via_master = logmaster_wanted(cfg) && (cfg->req_logger.n > 1 ||
 	    (cfg->req_logger.n == 1 && !strncmp(cfg->req_logger.v[0], "syslog", 6)));
 	if (lm.via_master) {
@@ -244,7 +322,7 @@ logmaster_setup(const struct config *cfg)
 			    &lm.req_loggers[i], false) < 0)
 				return -1;
 	}
-	return chown_logs(cfg);
+	return chmod_log(cfg) < 0 ? -1 : chown_logs(cfg);
 }
 
 /* ---- writing ---------------------------------------------------------------------- */
@@ -299,8 +377,12 @@ syslog_send(struct logger *lg, const char *line, size_t len)
 }
 
 static void
-logger_write(struct logger *lg, const char *line, size_t len)
+logger_emit(struct logger *lg, const char *line, size_t len)
 {
+	if (!lg) {
+		log_raw_write(line, (unsigned long)len);
+		return;
+	}
 	switch (lg->type) {
 	case LG_FILE:
 		if (write_full(lg->fd, line, len) < 0)
@@ -315,19 +397,52 @@ logger_write(struct logger *lg, const char *line, size_t len)
 	}
 }
 
+/* The encoder chain (log-encoder) for this logger (NULL: the log itself),
+ * then the logger: a named encoder applies to its logger only. */
+static void
+logger_write(struct logger *lg, const char *line, size_t len)
+{
+	static char bufs[2][MSG_MAX + 4096];
+	const char *msg = line;
+	int cur = 0;
+
+	for (size_t i = 0; i < lm.nencoders; i++) {
+		const struct encoder *e = &lm.encoders[i];
+		if (e->use_for && (!lg || !lg->id || strcmp(e->use_for, lg->id) != 0))
+			continue;
+		len = log_encoder_apply(&e->enc, msg, len, bufs[cur], sizeof(bufs[cur]));
+		msg = bufs[cur];
+		cur ^= 1;
+	}
+	logger_emit(lg, msg, len);
+}
+
+static bool
+matches_any(const regex_t *res, size_t n, const char *text)
+{
+	for (size_t i = 0; i < n; i++)
+		if (regexec(&res[i], text, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+/* log-drain drops a matching line; with log-filter only matching lines
+ * are kept; then log-route. true: the line is dealt with. */
 static bool
 route_line(const char *line, size_t len)
 {
-	char buf[MSG_MAX];
+	static char buf[MSG_MAX];
 	bool routed = false;
 
-	if (!lm.nroutes)
+	if (!lm.nroutes && !lm.ndrains && !lm.nfilters)
 		return false;
 	size_t n = len && line[len - 1] == '\n' ? len - 1 : len;
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	memcpy(buf, line, n);
 	buf[n] = '\0';
+	if (matches_any(lm.drains, lm.ndrains, buf) || (lm.nfilters && !matches_any(lm.filters, lm.nfilters, buf)))
+		return true;
 	for (size_t i = 0; i < lm.nroutes; i++)
 		if (regexec(&lm.routes[i].re, buf, 0, NULL, 0) == 0) {
 			logger_write(lm.routes[i].to, line, len);
@@ -349,7 +464,7 @@ dispatch_line(const char *line, size_t len)
 			unnamed = true;
 		}
 	if (!unnamed)
-		log_raw_write(line, (unsigned long)len);
+		logger_write(NULL, line, len);
 }
 
 /* The master's own lines and the children's, line by line. */

@@ -176,8 +176,9 @@ def test_smart_daemon_survives_reload_and_is_respawned_when_gone(work, instances
     assert alive(pid) and int(read(pidfile)) == pid
     assert len(lines(runs)) == 1
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: read(pidfile).strip() and int(read(pidfile)) != pid, what="smart daemon respawned")
-    assert len(lines(runs)) == 2
+    # the pidfile is written before the command runs: wait for both
+    wait_for(lambda: read(pidfile).strip() and int(read(pidfile)) != pid and len(lines(runs)) == 2,
+             what="smart daemon respawned")
     new = int(read(pidfile))
     inst.stop()
     # uWSGI's rule: a smart daemon is not stopped with the instance

@@ -166,6 +166,40 @@ def test_stdio_logger_and_named_logger_as_in_the_corpus(work, instances):
     assert log.count('{"a": 1}') == 1 and log.count("plain-2\n") == 1, log
 
 
+def test_log_encoders_named_and_unnamed(work, instances):
+    app = os.path.join(work, "app.log")
+    rest = os.path.join(work, "rest.log")
+    path = ini(work, f"master = true\nlogger = app file:{app}\nlogger = file:{rest}\n"
+                     "log-route = app ^APP\n"
+                     "log-encoder = prefix [all]\n"
+                     "log-encoder = json:app {\"m\":\"${msg}\"}\n"
+                     "log-encoder = nl:app\n"
+                     "attach-daemon = " + script(work, "echo 'APP \"one\"'; echo other-2") + "\n")
+    inst = instances("--ini", path)
+    wait_for(lambda: read(app) and "other-2" in read(rest), what="encoded lines")
+    inst.stop()
+    assert read(app).splitlines() == ['{"m":"[all]APP \\"one\\""}']
+    assert "[all]other-2" in read(rest).splitlines()
+
+
+def test_log_drain_and_filter(work, instances):
+    path = ini(work, "master = true\nlog-filter = ^keep\nlog-drain = drop\n"
+                     "attach-daemon = " + script(work, "echo keep-1; echo keep-drop; echo other; echo keep-2") + "\n")
+    inst = instances("--ini", path)
+    wait_for(lambda: "keep-2" in inst.log(), what="the last kept line")
+    log = inst.stop()
+    # lines from before the master's loop (the root warning) are not filtered
+    assert [x for x in log.splitlines() if not x.startswith("*** WARNING")] == ["keep-1", "keep-2"], log
+
+
+def test_logfile_chmod(work, instances):
+    log = os.path.join(work, "app.log")
+    inst = instances("--master", "--logto", log, "--logfile-chmod", "604", "--attach-daemon", "exec sleep 600")
+    wait_for(lambda: "spawned" in read(log), what="started")
+    assert os.stat(log).st_mode & 0o777 == 0o604
+    inst.stop()
+
+
 def test_request_loggers_through_the_master(work, instances):
     sl = Syslog(work)
     req = os.path.join(work, "req.log")
@@ -212,6 +246,9 @@ def test_logfile_chown(work, instances):
     ("logger = a stdio\nlog-route = b x\n", "log-route: no logger named 'b'"),
     ("logger = a stdio\nlog-route = a ^((?!x).)*$\n", "log-route: '^((?!x).)*$' is not a POSIX extended regex"),
     ("req-logger = syslog\nreq-logger = socket:/x\n", "req-logger: logger 'socket' is not supported"),
+    ("log-encoder = gzip\n", "log-encoder: unknown encoder 'gzip'"),
+    ("log-drain = (?i)x\n", "log-drain: '(?i)x' is not a POSIX extended regex"),
+    ("logfile-chmod = 64\n", "logfile-chmod: expected 3 octal digits, got '64'"),
 ])
 def test_bad_loggers_are_refused_with_file_and_line(work, text, expect):
     path = ini(work, "master = true\nhttp-socket = 127.0.0.1:1\n" + text)
