@@ -234,6 +234,7 @@ spawn_run(void *data)
 	if (pid == 0) {
 		if (jail_close_fds(NULL, 0) < 0)
 			_exit(1);
+		log_set_file(2);        /* the log's own fd is closed now */
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, 0) < 0)
 			_exit(1);

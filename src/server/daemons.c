@@ -278,6 +278,7 @@ daemon_child(const struct daemon *d)
 		child_fail(d, "parent-death signal");
 	if (jail_close_fds(NULL, 0) < 0)
 		_exit(1);
+	log_set_file(2);        /* the log's own fd is closed now; 2 is the same file or pipe */
 	if (d->chdir && chdir(d->chdir) < 0)
 		child_fail(d, "chdir");
 	if (d->set_gid && (setgroups(0, NULL) < 0 || setgid(d->gid) < 0))
