@@ -126,7 +126,7 @@ const struct option_def option_table[] = {
 	{ "log-backupname", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "rotation (log-maxsize, master-fifo L) renames the log to this (default <file>.<unix time>, made unique)", NULL, F(log_backupname), 0 },
 	/* issue 19: logging (server/logmaster.c) */
 	{ "log-master", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "workers and daemons send their log lines to the master, which alone writes the log (implies master)", NULL, F(log_master), 0 },
-	{ "logger", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "[NAME ]file:PATH | stdio | syslog[:ident[,facility]]: where the log goes (a NAME makes it a log-route target only; implies log-master)", NULL, F(logger), 0 },
+	{ "logger", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "[NAME ]file:PATH | stdio | syslog[:ident[,facility]] | systemd: where the log goes (a NAME makes it a log-route target only; implies log-master)", NULL, F(logger), 0 },
 	{ "log-route", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "NAME REGEX: lines matching the POSIX regex go to the named logger only (implies log-master)", NULL, F(log_route), 0 },
 	{ "log-maxsize", NULL, 0, ARG_REQUIRED, T_UINT, 0, "logging", "rotate the logto/daemonize file when it grows past N bytes (implies log-master: no line is lost or cut)", NULL, F(log_maxsize), 0 },
 	{ "logfile-chown", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "chown the log files to the uid/gid options before privileges are dropped", NULL, F(logfile_chown), 0 },

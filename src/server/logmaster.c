@@ -11,8 +11,9 @@
  * regular expressions (uWSGI: PCRE).
  *
  * The syslog logger speaks RFC 3164 over the local datagram socket
- * (/dev/log inside the jail); STOCKADE_TEST_SYSLOG_SOCKET names another
- * one, for tests only.
+ * (/dev/log inside the jail), the systemd logger the journal's native
+ * protocol (/run/systemd/journal/socket); STOCKADE_TEST_SYSLOG_SOCKET and
+ * STOCKADE_TEST_JOURNAL_SOCKET name others, for tests only.
  */
 #include "server/logmaster.h"
 #include "server/logformat.h"
@@ -38,7 +39,7 @@
 
 #define MSG_MAX (65536 + 1)
 
-enum logger_type { LG_FILE, LG_STDIO, LG_SYSLOG };
+enum logger_type { LG_FILE, LG_STDIO, LG_SYSLOG, LG_JOURNAL };
 
 struct logger {
 	char *id;               /* named logger (log-route target), or NULL */
@@ -146,7 +147,11 @@ parse_logger(struct origin o, const char *opt, const char *value, struct logger 
 		}
 		return 0;
 	}
-	config_error(o, "%s: logger '%.*s' is not supported by Stockade (file:PATH, stdio, syslog[:ident[,facility]])",
+	if (tlen == 7 && !strncmp(v, "systemd", 7)) {
+		lg->type = LG_JOURNAL;
+		return 0;
+	}
+	config_error(o, "%s: logger '%.*s' is not supported by Stockade (file:PATH, stdio, syslog[:ident[,facility]], systemd)",
 	    opt, (int)tlen, v);
 	return -1;
 }
@@ -327,15 +332,61 @@ logmaster_setup(const struct config *cfg)
 
 /* ---- writing ---------------------------------------------------------------------- */
 
+/* The local socket of a syslog or journal logger; tests name their own. */
 static const char *
-syslog_path(void)
+dgram_path(const struct logger *lg)
 {
-	const char *test = getenv("STOCKADE_TEST_SYSLOG_SOCKET");
-	return test && *test ? test : "/dev/log";
+	bool journal = lg->type == LG_JOURNAL;
+	const char *test = getenv(journal ? "STOCKADE_TEST_JOURNAL_SOCKET" : "STOCKADE_TEST_SYSLOG_SOCKET");
+
+	if (test && *test)
+		return test;
+	return journal ? "/run/systemd/journal/socket" : "/dev/log";
+}
+
+/* Connected when the first line comes (inside the jail) and again after a
+ * failed send (the daemon restarted); unreachable: said once, lines dropped. */
+static bool
+dgram_connect(struct logger *lg)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	if (lg->fd >= 0)
+		return true;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", dgram_path(lg));
+	lg->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (lg->fd >= 0 && connect(lg->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(lg->fd);
+		lg->fd = -1;
+	}
+	if (lg->fd < 0) {
+		if (!lg->syslog_failed) {
+			char err[256];
+			int n = snprintf(err, sizeof(err), "%s logger: %s: %s (lines dropped)\n",
+			    lg->type == LG_JOURNAL ? "systemd" : "syslog", dgram_path(lg), strerror(errno));
+			log_raw_write(err, (unsigned long)n);
+		}
+		lg->syslog_failed = true;
+		return false;
+	}
+	lg->syslog_failed = false;
+	return true;
 }
 
 static void
-syslog_send(struct logger *lg, const char *line, size_t len)
+dgram_send(struct logger *lg, const char *msg, int n, size_t cap)
+{
+	if (n < 0)
+		return;
+	if (send(lg->fd, msg, (size_t)n < cap ? (size_t)n : cap - 1, MSG_NOSIGNAL) < 0) {
+		close(lg->fd);
+		lg->fd = -1;
+	}
+}
+
+/* RFC 3164 (syslog) or the journal's native KEY=value lines (systemd) */
+static void
+dgram_log(struct logger *lg, const char *line, size_t len)
 {
 	char msg[MSG_MAX + 128], stamp[32];
 	time_t now = time(NULL);
@@ -343,37 +394,17 @@ syslog_send(struct logger *lg, const char *line, size_t len)
 
 	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
-	if (lg->fd < 0) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", syslog_path());
-		lg->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (lg->fd >= 0 && connect(lg->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-			close(lg->fd);
-			lg->fd = -1;
-		}
-		if (lg->fd < 0) {
-			if (!lg->syslog_failed) {
-				char err[256];
-				int n = snprintf(err, sizeof(err), "syslog logger: %s: %s (lines dropped)\n",
-				    syslog_path(), strerror(errno));
-				log_raw_write(err, (unsigned long)n);
-			}
-			lg->syslog_failed = true;
-			return;
-		}
-		lg->syslog_failed = false;
+	if (!dgram_connect(lg))
+		return;
+	if (lg->type == LG_JOURNAL) {
+		dgram_send(lg, msg, snprintf(msg, sizeof(msg), "PRIORITY=%d\nMESSAGE=%.*s\n", LOG_INFO, (int)len, line),
+		    sizeof(msg));
+		return;
 	}
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-	int n = snprintf(msg, sizeof(msg), "<%d>%s %s[%d]: %.*s", lg->facility | LOG_INFO, stamp, lg->ident,
-	    (int)getpid(), (int)len, line);
-	if (n < 0)
-		return;
-	if (send(lg->fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, MSG_NOSIGNAL) < 0) {
-		/* syslogd restarted: connect again at the next line */
-		close(lg->fd);
-		lg->fd = -1;
-	}
+	dgram_send(lg, msg, snprintf(msg, sizeof(msg), "<%d>%s %s[%d]: %.*s", lg->facility | LOG_INFO, stamp,
+	    lg->ident, (int)getpid(), (int)len, line), sizeof(msg));
 }
 
 static void
@@ -392,7 +423,8 @@ logger_emit(struct logger *lg, const char *line, size_t len)
 		log_raw_write(line, (unsigned long)len);
 		break;
 	case LG_SYSLOG:
-		syslog_send(lg, line, len);
+	case LG_JOURNAL:
+		dgram_log(lg, line, len);
 		break;
 	}
 }

@@ -140,6 +140,18 @@ def test_syslog_logger_gets_every_line_with_ident_and_facility(work, instances):
         sl.close()
 
 
+def test_systemd_logger_speaks_the_journal_protocol(work, instances):
+    journal = Syslog(work)
+    try:
+        inst = instances("--master", "--logger", "systemd",
+                         "--attach-daemon", "echo hello-journal-$((6*7)); exec sleep 600",
+                         env={"STOCKADE_TEST_JOURNAL_SOCKET": journal.path})
+        wait_for(lambda: "PRIORITY=6\nMESSAGE=hello-journal-42\n" in journal.drain(), what="journal entry")
+        inst.stop()
+    finally:
+        journal.close()
+
+
 def test_log_route_sends_matching_lines_to_the_named_logger_only(work, instances):
     errs = os.path.join(work, "errs.log")
     rest = os.path.join(work, "rest.log")
