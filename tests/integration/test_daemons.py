@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import time
 
@@ -184,6 +185,48 @@ def test_smart_daemon_survives_reload_and_is_respawned_when_gone(work, instances
     # uWSGI's rule: a smart daemon is not stopped with the instance
     assert alive(new)
     os.kill(new, signal.SIGKILL)
+
+
+def test_daemon2_touch_restarts_it_and_stdin_is_dev_null_unless_honoured(work, instances):
+    pids = os.path.join(work, "pids")
+    stdin = os.path.join(work, "stdin")
+    touch = os.path.join(work, "restart-me")
+    open(touch, "w").close()
+    cmd = f"echo $$ >> {pids}; readlink /proc/self/fd/0 > {stdin}; exec sleep 600"
+    path = ini(work, f"master = true\nattach-daemon2 = cmd={cmd},touch={touch}\n")
+    inst = instances("--ini", path)
+    wait_for(lambda: len(lines(pids)) == 1 and lines(stdin), what="daemon started")
+    assert lines(stdin) == ["/dev/null"]
+    wait_for(lambda: "spawned" in inst.log(), what="spawn logged")
+    # the touch check runs every second: a new mtime restarts the daemon
+    os.utime(touch, (1, 1))
+    wait_for(lambda: len(lines(pids)) == 2, what="daemon restarted by touch")
+    assert "has been touched... reloading daemon" in inst.log()
+    inst.stop()
+    os.unlink(stdin)
+    # daemons-honour-stdin: the master's stdin (here a file of the test's)
+    path = ini(work, f"master = true\ndaemons-honour-stdin = true\nattach-daemon = {cmd}\n", name="h.ini")
+    with open(touch) as f:
+        proc = subprocess.Popen([BIN, "--ini", path], stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: lines(stdin), what="daemon with the master's stdin")
+        assert lines(stdin) == [touch]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_cron2_harakiri_kills_a_long_run(work, instances):
+    out = os.path.join(work, "out")
+    path = ini(work, f"master = true\ncron2 = minute=-1,unique=1,harakiri=1 echo $$ >> {out}; exec sleep 600\n")
+    inst = instances("--ini", path, env=FAST_CRON)
+    wait_for(lambda: "harakiri" in inst.log(), what="the job killed after 1 s")
+    first = int(lines(out)[0])
+    wait_for(lambda: not alive(first), what="the killed run reaped")
+    # unique: the next run starts only after the killed one ended
+    wait_for(lambda: len(lines(out)) >= 2, what="a second run")
+    assert "killed by signal 9" in inst.log()
+    inst.stop()
 
 
 def test_control_daemon_death_stops_the_instance(work, instances):
