@@ -50,8 +50,15 @@ struct logger {
 	bool syslog_failed;     /* said once that syslog is unreachable */
 };
 
-struct route {
+/* A POSIX regex, or the negation of one: uWSGI configs write "lines not
+ * containing X" as PCRE's ^((?!X).)*$, which POSIX cannot say. */
+struct lre {
 	regex_t re;
+	bool negate;
+};
+
+struct route {
+	struct lre re;
 	struct logger *to;
 };
 
@@ -65,7 +72,7 @@ static struct {
 	size_t nloggers, nreq;
 	struct route *routes;
 	size_t nroutes;
-	regex_t *drains, *filters;
+	struct lre *drains, *filters;
 	size_t ndrains, nfilters;
 	struct encoder *encoders;
 	size_t nencoders;
@@ -184,12 +191,26 @@ pcre_braces(const char *re)
 	return sb_detach(&sb);
 }
 
-static int
-regex_compile(struct origin o, const char *opt, const char *pattern, regex_t *re)
+static bool
+lre_match(const struct lre *l, const char *text)
 {
-	char *posix = pcre_braces(pattern);
+	return (regexec(&l->re, text, 0, NULL, 0) == 0) != l->negate;
+}
+
+static int
+regex_compile(struct origin o, const char *opt, const char *pattern, struct lre *l)
+{
+	static const char neg_open[] = "^((?!", neg_close[] = ").)*$";
+	size_t len = strlen(pattern), lo = sizeof(neg_open) - 1, lc = sizeof(neg_close) - 1;
+	char *inner;
+
+	l->negate = len > lo + lc && !strncmp(pattern, neg_open, lo) && !strcmp(pattern + len - lc, neg_close);
+	inner = l->negate ? xstrndup(pattern + lo, len - lo - lc) : xstrdup(pattern);
+	char *posix = pcre_braces(inner);
+	regex_t *re = &l->re;
 	int rc = regcomp(re, posix, REG_EXTENDED | REG_NOSUB);
 
+	free(inner);
 	free(posix);
 	if (rc != 0) {
 		char why[128];
@@ -450,10 +471,10 @@ logger_write(struct logger *lg, const char *line, size_t len)
 }
 
 static bool
-matches_any(const regex_t *res, size_t n, const char *text)
+matches_any(const struct lre *res, size_t n, const char *text)
 {
 	for (size_t i = 0; i < n; i++)
-		if (regexec(&res[i], text, 0, NULL, 0) == 0)
+		if (lre_match(&res[i], text))
 			return true;
 	return false;
 }
@@ -476,7 +497,7 @@ route_line(const char *line, size_t len)
 	if (matches_any(lm.drains, lm.ndrains, buf) || (lm.nfilters && !matches_any(lm.filters, lm.nfilters, buf)))
 		return true;
 	for (size_t i = 0; i < lm.nroutes; i++)
-		if (regexec(&lm.routes[i].re, buf, 0, NULL, 0) == 0) {
+		if (lre_match(&lm.routes[i].re, buf)) {
 			logger_write(lm.routes[i].to, line, len);
 			routed = true;
 		}

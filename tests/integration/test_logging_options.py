@@ -178,6 +178,21 @@ def test_stdio_logger_and_named_logger_as_in_the_corpus(work, instances):
     assert log.count('{"a": 1}') == 1 and log.count("plain-2\n") == 1, log
 
 
+def test_lines_without_a_brace_route_as_in_the_corpus(work, instances):
+    """`log-route = default ^((?!\\{).)*$` (PCRE's "no '{' in the line"): read as
+    the negation of the inner regex."""
+    app = os.path.join(work, "app.log")
+    other = os.path.join(work, "other.log")
+    path = ini(work, f"master = true\nlogger = app file:{app}\nlogger = default file:{other}\n"
+                     "log-route = app {\nlog-route = default ^((?!\\{).)*$\n"
+                     "attach-daemon = " + script(work, "echo '{\"a\": 1}'; echo plain-2") + "\n")
+    inst = instances("--ini", path)
+    wait_for(lambda: "plain-2" in read(other) and read(app), what="both routed")
+    inst.stop()
+    assert read(app).splitlines() == ['{"a": 1}']
+    assert "plain-2" in read(other) and "{" not in read(other)
+
+
 def test_log_encoders_named_and_unnamed(work, instances):
     app = os.path.join(work, "app.log")
     rest = os.path.join(work, "rest.log")
@@ -256,7 +271,7 @@ def test_logfile_chown(work, instances):
     ("logger = file:\n", "logger: file logger: expected file:PATH"),
     ("logger = syslog:x,nofac\n", "logger: unknown syslog facility 'nofac'"),
     ("logger = a stdio\nlog-route = b x\n", "log-route: no logger named 'b'"),
-    ("logger = a stdio\nlog-route = a ^((?!x).)*$\n", "log-route: '^((?!x).)*$' is not a POSIX extended regex"),
+    ("logger = a stdio\nlog-route = a ^(?!x)\n", "log-route: '^(?!x)' is not a POSIX extended regex"),
     ("req-logger = syslog\nreq-logger = socket:/x\n", "req-logger: logger 'socket' is not supported"),
     ("log-encoder = gzip\n", "log-encoder: unknown encoder 'gzip'"),
     ("log-drain = (?i)x\n", "log-drain: '(?i)x' is not a POSIX extended regex"),
