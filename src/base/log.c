@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ static unsigned long local_generation;
 static unsigned long *generation = &local_generation;
 static unsigned long seen_generation;
 static pid_t announcer;         /* the master: says what it did */
+static log_sink_fn *sink;       /* log-master: the master's lines go here */
 
 void
 log_set_file(int fd)
@@ -183,6 +185,19 @@ log_reopen_pending(bool verbose)
 	return rc;
 }
 
+/* "<file>.<unix time>", with ".N" added when that exists already (two
+ * rotations in one second must not overwrite the first backup). */
+static void
+unique_backup(char *name, size_t cap)
+{
+	long long now = (long long)time(NULL);
+	struct stat st;
+
+	snprintf(name, cap, "%s.%lld", log_path, now);
+	for (int n = 1; lstat(name, &st) == 0 && n < 1000; n++)
+		snprintf(name, cap, "%s.%lld.%d", log_path, now, n);
+}
+
 int
 log_rotate(const char *backup)
 {
@@ -198,7 +213,7 @@ log_rotate(const char *backup)
 	if (backup)
 		snprintf(name, sizeof(name), "%s", backup);
 	else
-		snprintf(name, sizeof(name), "%s.%lld", log_path, (long long)time(NULL));
+		unique_backup(name, sizeof(name));
 	log_msg("log rotate: %s -> %s", log_path, name);
 	if (rename(log_path, name) < 0) {
 		log_errno("log rotate: rename(%s, %s)", log_path, name);
@@ -214,7 +229,9 @@ write_all(int fd, const char *buf, unsigned long len)
 	if (__atomic_load_n(generation, __ATOMIC_RELAXED) != seen_generation)
 		log_reopen_pending(getpid() == announcer);
 	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
+		/* at most 64 KiB a write: under log-master the fd is a datagram
+		 * socket, whose messages have a size limit */
+		ssize_t n = write(fd, buf, len > 65536 ? 65536 : len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -320,7 +337,51 @@ log_write(const char *buf, unsigned long len)
 {
 	if (batch->len && req_out < 0)
 		log_request_flush();
+	if (sink)
+		sink(buf, len);
+	else
+		write_all(log_out, buf, len);
+}
+
+void
+log_set_sink(log_sink_fn *fn)
+{
+	sink = fn;
+}
+
+void
+log_raw_write(const char *buf, unsigned long len)
+{
 	write_all(log_out, buf, len);
+}
+
+long long
+log_file_size(void)
+{
+	struct stat st;
+
+	if (!log_path || fstat(log_out, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	return (long long)st.st_size;
+}
+
+int
+log_to_pipe(int fd, int req_fd)
+{
+	sink = NULL;
+	if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		return -1;
+	/* the master owns the files: this process never reopens them */
+	log_out = fd;
+	file_fd = -1;
+	free(log_path);
+	log_path = NULL;
+	if (req_fd >= 0) {
+		req_out = req_fd;
+		free(req_path);
+		req_path = NULL;
+	}
+	return 0;
 }
 
 void

@@ -57,4 +57,18 @@ void log_pin(const char *why);
  * then reopen everywhere. */
 int log_rotate(const char *backup);
 
+/*
+ * log-master (server/logmaster.c): the master hands its own lines to a
+ * sink (the loggers and routes) instead of the file; its children write
+ * to a pipe the master reads (log_to_pipe: fds 1, 2 and the log; req_fd
+ * >= 0 carries request lines too), and never reopen the files themselves.
+ */
+typedef void log_sink_fn(const char *buf, unsigned long len);
+void log_set_sink(log_sink_fn *fn);
+int log_to_pipe(int fd, int req_fd);
+/* The file (or stderr) itself, past the sink. */
+void log_raw_write(const char *buf, unsigned long len);
+/* Size of the logto/daemonize file, -1 when there is none. */
+long long log_file_size(void);
+
 #endif

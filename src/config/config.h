@@ -85,6 +85,11 @@ struct config {
 	struct strlist touch_logreopen;
 	bool log_reopen;
 	char *log_backupname;
+	/* issue 19: logging */
+	bool log_master, logfile_chown;
+	struct strlist logger, log_route, log_encoder, log_drain, log_filter;
+	unsigned long long log_maxsize;
+	char *logfile_chmod;
 	/* privileges */
 	char *uid;
 	char *gid;
@@ -129,6 +134,11 @@ struct config {
 	char *stats;
 	bool stats_http;
 	bool stats_minified;
+	/* issue 19: daemons and cron */
+	struct strlist attach_daemon, attach_daemon2, smart_attach_daemon, smart_attach_daemon2;
+	struct strlist attach_control_daemon;
+	bool daemons_honour_stdin;
+	struct strlist cron, cron2, unique_cron;
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */
 	struct strlist forkpty_urouter;    /* uwsgi-framed */

@@ -110,7 +110,7 @@ const struct option_def option_table[] = {
 	{ "logformat-strftime", "log-format-strftime", 0, ARG_NONE, T_BOOL, 0, "logging", "%(ftime) uses the log-date strftime format", NULL, F(logformat_strftime), 0 },
 	{ "log-format-json", "logformat-json", 0, ARG_NONE, T_BOOL, 0, "logging", "JSON-escape every %(var) value; alone: one JSON object per request (Stockade extension)", NULL, F(log_format_json), 0 },
 	{ "log-req-encoder", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "encode each request line: prefix|suffix TEXT, nl, format|json TEMPLATE with ${msg} ${unix} ${micros} ${millis} ${strftime:FMT}", NULL, F(log_req_encoder), 0 },
-	{ "req-logger", "logger-req", 0, ARG_REQUIRED, T_LIST, 0, "logging", "request lines to their own file: file:PATH (or stdio: with the other lines)", NULL, F(req_logger), 0 },
+	{ "req-logger", "logger-req", 0, ARG_REQUIRED, T_LIST, 0, "logging", "request lines to file:PATH, stdio (with the other lines) or syslog[:ident[,facility]]; syslog or several request loggers imply log-master", NULL, F(req_logger), 0 },
 	{ "log-date", "logdate", 0, ARG_OPTIONAL, T_STRING, 0, "logging", "prefix log lines with the date, or with this strftime format", NULL, F(log_date), 0 },
 	{ "log-micros", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "default request line: response time in microseconds", NULL, F(log_micros), 0 },
 	{ "log-x-forwarded-for", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "log the X-Forwarded-For header as the address", NULL, F(log_x_forwarded_for), 0 },
@@ -123,7 +123,17 @@ const struct option_def option_table[] = {
 	{ "log-ioerror", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "with disable-logging: still log requests with I/O errors", NULL, F(log_ioerror), 0 },
 	{ "touch-logreopen", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "reopen the log file when this file's mtime changes", NULL, F(touch_logreopen), 0 },
 	{ "log-reopen", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "reopen the log on reload (always done: accepted for uWSGI configs)", NULL, F(log_reopen), 0 },
-	{ "log-backupname", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "master-fifo L renames the log to this (default <file>.<unix time>)", NULL, F(log_backupname), 0 },
+	{ "log-backupname", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "rotation (log-maxsize, master-fifo L) renames the log to this (default <file>.<unix time>, made unique)", NULL, F(log_backupname), 0 },
+	/* issue 19: logging (server/logmaster.c) */
+	{ "log-master", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "workers and daemons send their log lines to the master, which alone writes the log (implies master)", NULL, F(log_master), 0 },
+	{ "logger", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "[NAME ]file:PATH | stdio | syslog[:ident[,facility]] | systemd: where the log goes (a NAME makes it a log-route target only; implies log-master)", NULL, F(logger), 0 },
+	{ "log-route", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "NAME REGEX: lines matching the POSIX regex go to the named logger only (implies log-master)", NULL, F(log_route), 0 },
+	{ "log-maxsize", NULL, 0, ARG_REQUIRED, T_UINT, 0, "logging", "rotate the logto/daemonize file when it grows past N bytes (implies log-master: no line is lost or cut)", NULL, F(log_maxsize), 0 },
+	{ "logfile-chown", NULL, 0, ARG_NONE, T_BOOL, 0, "logging", "chown the log files to the uid/gid options before privileges are dropped", NULL, F(logfile_chown), 0 },
+	{ "logfile-chmod", NULL, 0, ARG_REQUIRED, T_STRING, 0, "logging", "chmod the logto/daemonize file (3 octal digits: 644)", NULL, F(logfile_chmod), 0 },
+	{ "log-encoder", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "encode each log line as log-req-encoder does; KIND:NAME encodes only for the logger NAME (implies log-master)", NULL, F(log_encoder), 0 },
+	{ "log-drain", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "drop log lines matching this POSIX regex (implies log-master)", NULL, F(log_drain), 0 },
+	{ "log-filter", NULL, 0, ARG_REQUIRED, T_LIST, 0, "logging", "keep only log lines matching one of these POSIX regexes (implies log-master)", NULL, F(log_filter), 0 },
 
 	/* static files, served before the app (server/static_files.c) */
 	{ "static-map", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "serve files for URLs under a mountpoint: /mountpoint=/dir (or =/file), tried in order", NULL, F(static_map), 0 },
@@ -186,6 +196,16 @@ const struct option_def option_table[] = {
 	{ "stats", "stats-server", 0, ARG_REQUIRED, T_STRING, 0, "process", "serve stats JSON on this address (tcp if it has ':')", NULL, F(stats), 0 },
 	{ "stats-http", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "prefix stats with an HTTP header", NULL, F(stats_http), 0 },
 	{ "stats-minified", "stats-min", 0, ARG_NONE, T_BOOL, 0, "process", "minified stats JSON", NULL, F(stats_minified), 0 },
+	/* issue 19: daemons and cron (server/daemons.c, server/cron.c) */
+	{ "attach-daemon", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "run this command (through binsh -c) beside the workers, inside the jail; restarted when it dies, stopped with the instance", NULL, F(attach_daemon), 0 },
+	{ "attach-daemon2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "attach-daemon as key=value list: cmd, pidfile, daemonize, control, touch, stopsignal, reloadsignal, stdin, uid, gid, chdir, freq, notifypid, max_throttle", NULL, F(attach_daemon2), 0 },
+	{ "smart-attach-daemon", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "PIDFILE[,FREQ] COMMAND: a command that daemonizes itself and writes PIDFILE; respawned when that pid dies, kept across reloads", NULL, F(smart_attach_daemon), 0 },
+	{ "smart-attach-daemon2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "PIDFILE[,FREQ] COMMAND: as smart-attach-daemon, Stockade daemonizes the command and writes PIDFILE", NULL, F(smart_attach_daemon2), 0 },
+	{ "attach-control-daemon", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "attach-daemon whose death stops the instance", NULL, F(attach_control_daemon), 0 },
+	{ "daemons-honour-stdin", NULL, 0, ARG_NONE, T_BOOL, 0, "daemons", "daemons keep the master's stdin (default /dev/null)", NULL, F(daemons_honour_stdin), 0 },
+	{ "cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "MIN HOUR DAY MONTH WEEKDAY COMMAND: run the command at those times (-1 any, -N every N)", NULL, F(cron), 0 },
+	{ "cron2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "minute=,hour=,day=,month=,week=,unique= COMMAND (missing keys: -1)", NULL, F(cron2), 0 },
+	{ "unique-cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "as cron, but never started while its last run is still running", NULL, F(unique_cron), 0 },
 
 	/* forkpty router */
 	{ "forkpty-router", "forkptyrouter", 0, ARG_REQUIRED, T_LIST, 0, "pty", "forkpty router on this address, raw mode (bound on the host, before the jail)", NULL, F(forkpty_router), 0 },

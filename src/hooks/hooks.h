@@ -55,4 +55,7 @@ int hook_line_run(const struct config *cfg, enum hook_family fam, const char *va
  */
 int hook_shell(const struct config *cfg, const char *cmd, char *why, size_t len);
 
+/* The shell for commands: the first executable `binsh` entry, else /bin/sh. */
+const char *hooks_binsh(const struct config *cfg);
+
 #endif

@@ -28,8 +28,8 @@ extern char **environ;
 #define HOOK_FD_LOOP_MAX (1 << 20)
 
 /* The first `binsh` entry that is an executable regular file, else /bin/sh. */
-static const char *
-hook_shell_path(const struct config *cfg)
+const char *
+hooks_binsh(const struct config *cfg)
 {
 	struct stat st;
 
@@ -107,7 +107,7 @@ hook_wait_status(int st, char *why, size_t len)
 int
 hook_shell(const struct config *cfg, const char *cmd, char *why, size_t len)
 {
-	const char *sh = hook_shell_path(cfg);
+	const char *sh = hooks_binsh(cfg);
 	const char *reloads = getenv("UWSGI_RELOADS");
 	char *reloads_env = reloads ? xasprintf("UWSGI_RELOADS=%s", reloads) : NULL;
 	char *argv[] = { (char *)sh, "-c", (char *)cmd, NULL };

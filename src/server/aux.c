@@ -13,6 +13,7 @@
 #include "base/signal_pipe.h"
 #include "base/util.h"
 #include "net/event.h"
+#include "server/logmaster.h"
 #include "server/notify.h"
 
 #include <signal.h>
@@ -75,6 +76,7 @@ fork_master_child(const char *what, bool ignore_usr2)
 		if (platform_parent_death_signal(SIGTERM) < 0 || getppid() != master.pid)
 			_exit(1);
 		notify_forget();   /* only the master talks to systemd */
+		logmaster_child(); /* log-master: the master alone writes the files */
 		return 0;
 	}
 	signals_restore(&old);
@@ -177,12 +179,33 @@ aux_reap(pid_t pid, int status)
 	return false;
 }
 
+static void
+signal_proc(const struct aux_proc *p, int sig)
+{
+	/* a process that made itself a group leader is signalled with its
+	 * children (a shell running the real daemon); if the group is gone
+	 * already, the process itself */
+	if (p->spec.signal_group && kill(-p->pid, sig) == 0)
+		return;
+	kill(p->pid, sig);
+}
+
 void
 aux_signal_all(bool brutal)
 {
-	for (size_t i = 0; i < nprocs; i++)
-		if (procs[i].pid > 0)
-			kill(procs[i].pid, brutal ? SIGKILL : procs[i].spec.stop_signal);
+	bool reloading = master.state == RELOADING;
+
+	for (size_t i = 0; i < nprocs; i++) {
+		const struct aux_spec *s = &procs[i].spec;
+		if (!brutal && s->stopping)
+			s->stopping(s->data, reloading);
+		if (procs[i].pid <= 0)
+			continue;
+		if (brutal)
+			signal_proc(&procs[i], SIGKILL);
+		else
+			signal_proc(&procs[i], reloading && s->reload_signal ? s->reload_signal : s->stop_signal);
+	}
 }
 
 void

@@ -30,6 +30,11 @@ struct aux_spec {
 	pid_t (*spawn)(void *data);
 	void *data;
 	int stop_signal;                /* sent on stop and reload; 0 = SIGTERM */
+	int reload_signal;              /* sent on reload instead; 0 = stop_signal */
+	bool signal_group;              /* signal its process group (it called setsid) */
+	/* Called once when the master begins a graceful stop or reload, for
+	 * a process that is not running too (may be NULL). */
+	void (*stopping)(void *data, bool reloading);
 	enum aux_respawn respawn;
 	bool manual_start;              /* not started with the workers: aux_spawn() */
 	/* Called after the process was reaped (may be NULL). */

@@ -635,11 +635,11 @@ reqlog_file(const struct config *cfg, char *err, size_t errlen)
 	err[0] = '\0';
 	if (cfg->req_logger.n == 0)
 		return NULL;
-	if (cfg->req_logger.n > 1) {
-		errbuf_set(err, errlen, "req-logger: only one request logger is supported");
-		return NULL;
-	}
+	if (cfg->req_logger.n > 1)
+		return NULL;   /* several: through the master (server/logmaster.c) */
 	const char *v = cfg->req_logger.v[0];
+	if (strncmp(v, "syslog", 6) == 0)
+		return NULL;   /* through the master (server/logmaster.c) */
 	if (strcmp(v, "stdio") == 0)
 		return NULL;   /* with the other lines */
 	if (strncmp(v, "file:", 5) == 0) {
@@ -649,7 +649,7 @@ reqlog_file(const struct config *cfg, char *err, size_t errlen)
 		if (*path && !strchr(path, '='))
 			return path;
 	}
-	errbuf_set(err, errlen, "req-logger: '%s': supported are file:PATH (or file:logfile=PATH) and stdio", v);
+	errbuf_set(err, errlen, "req-logger: '%s': supported are file:PATH (or file:logfile=PATH), stdio and syslog[:ident[,facility]]", v);
 	return NULL;
 }
 

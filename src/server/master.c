@@ -14,7 +14,9 @@
 #include "net/event.h"
 #include "net/socket.h"
 #include "pty/router.h"
+#include "server/daemons.h"
 #include "server/logformat.h"
+#include "server/logmaster.h"
 #include "server/notify.h"
 #include "server/stats.h"
 #include "server/vassal.h"
@@ -395,7 +397,8 @@ run_master(void)
 {
 	master.loop = event_loop_new(1024);
 	if (!master.loop || event_add_signal_pipe(master.loop, master.sigpipe, handle_signal) < 0 ||
-	    setup_stats() < 0 || setup_fifo() < 0 || vassal_attach(master.loop, master.cfg, on_emperor) < 0)
+	    setup_stats() < 0 || setup_fifo() < 0 || vassal_attach(master.loop, master.cfg, on_emperor) < 0 ||
+	    logmaster_start(master.loop) < 0)
 		return 1;
 	master.touch_mtime = xcalloc(master.cfg->touch_reload.n + 1, sizeof(*master.touch_mtime));
 	for (size_t i = 0; i < master.cfg->touch_reload.n; i++)
@@ -411,12 +414,15 @@ run_master(void)
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
 	for (size_t i = 0; i < master.nslots; i++)
 		spawn_worker(i);
+	daemons_register(master.cfg, master.loop);
+	cron_register(master.cfg, master.loop);
 	aux_start_all();
 	vassal_notify(VASSAL_MSG_READY);
 	notify_send("READY=1\nSTATUS=%zu workers spawned (reload %lu)", master.nslots, master.reloads);
 	event_timer_add(master.loop, TICK_MS, on_tick, NULL);
 	while (master.state == RUNNING || live_workers() > 0 || aux_live() > 0)
 		event_loop_run_once(master.loop, TICK_MS);
+	logmaster_drain();
 	if (master.mercy_timer > 0)
 		event_timer_del(master.loop, master.mercy_timer);
 	if (master.state == RELOADING)

@@ -15,7 +15,9 @@
 #include "jail/jail.h"
 #include "pty/router.h"
 #include "python/wsgi.h"
+#include "server/daemons.h"
 #include "server/logformat.h"
+#include "server/logmaster.h"
 #include "server/notify.h"
 #include "server/privileges.h"
 #include "server/static_files.h"
@@ -29,6 +31,13 @@
 #include <unistd.h>
 
 struct master master;
+
+/* No listening socket: the master runs no workers. */
+static bool
+serverless(const struct config *cfg)
+{
+	return cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0;
+}
 
 static bool
 running_as_root(void)
@@ -171,12 +180,16 @@ start(void)
 	/* a bad log-format is a config error: report it before detaching */
 	if (reqlog_setup(cfg) < 0)
 		return 1;
-	if (daemonize() < 0 || setup_logging() < 0 || setup_master_signals() < 0)
+	if (daemonize() < 0 || setup_logging() < 0 || logmaster_setup(cfg) < 0 || setup_master_signals() < 0)
 		return 1;
 	notify_init();   /* before a jail hides the socket; a failure only disables it */
 	if (master.is_reload)
 		log_msg("reload %lu of %s", master.reloads, master.binary_path);
-	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0) {
+	if (daemons_check(cfg) < 0 || cron_check(cfg) < 0)
+		return 1;
+	/* as in uWSGI, an instance whose services are a forkpty router,
+	 * daemons or crons needs no socket: its master runs no workers */
+	if (serverless(cfg) && pty_router_count(cfg) == 0 && !daemons_configured(cfg)) {
 		log_msg("The -s/--socket option is missing (use http-socket or socket)");
 		return 1;
 	}
@@ -235,7 +248,7 @@ start(void)
 	/* mapped directories resolve inside the jail/chroot, after chdir */
 	if (static_init(cfg) < 0 || bind_sockets() < 0)
 		return 1;
-	master.nslots = cfg->processes ? cfg->processes : 1;
+	master.nslots = serverless(cfg) ? 0 : cfg->processes ? cfg->processes : 1;
 	size_t sbsize = sizeof(struct scoreboard) + master.nslots * sizeof(struct worker_score);
 	master.sb = mmap(NULL, sbsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (master.sb == MAP_FAILED) {
@@ -243,9 +256,9 @@ start(void)
 		return 1;
 	}
 	master.sb->nworkers = (int)master.nslots;
-	if (log_share_reopen_counter() < 0 || log_request_share_batches(master.nslots) < 0)
+	if (log_share_reopen_counter() < 0 || (master.nslots && log_request_share_batches(master.nslots) < 0))
 		return 1;
-	if (!cfg->lazy_apps && !cfg->lazy) {
+	if (!cfg->lazy_apps && !cfg->lazy && (master.nslots || cfg->wsgi_file || cfg->module)) {
 		if (load_app() < 0) {
 			vacuum();
 			return EXIT_APP_FAILED;
@@ -258,7 +271,7 @@ start(void)
 		notify_send("READY=1\nSTATUS=serving without a master");
 		worker_main(1);
 	}
-	if (!cfg->master)
+	if (!cfg->master && master.nslots)
 		log_msg("processes = %llu needs a supervisor: running a master", cfg->processes);
 	return run_master();
 }
@@ -271,7 +284,8 @@ server_run(const struct config *cfg, const struct server_args *args)
 	master.argv = args->argv;
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
-	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0;
+	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&
+	    !serverless(cfg) && !daemons_configured(cfg) && !logmaster_wanted(cfg);
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

@@ -462,7 +462,7 @@ def test_req_logger_file_gets_the_request_lines_and_rotates_with_the_log(tmp_pat
 def test_req_logger_that_is_not_a_file_is_an_error(tmp_path):
     ini = tmp_path / "app.ini"
     ini.write_text(f"[uwsgi]\nhttp-socket = 127.0.0.1:{free_port()}\nwsgi-file = {APPS / 'probe.py'}\n"
-                   "req-logger = syslog:myapp\n")
+                   "req-logger = socket:127.0.0.1:5140\n")
     r = run_stockade("--ini", str(ini))
     assert r.returncode != 0
     assert f"{ini}:4" in r.stderr + r.stdout and "file:PATH" in r.stderr + r.stdout
