@@ -175,6 +175,10 @@ jail_init_run(struct jail_run *r)
 	close(r->chan[0]);
 	if (r->net.cgroup_fd >= 0)
 		close(r->net.cgroup_fd);
+	if (r->rctl.oom_fd >= 0)	/* the monitor's OOM watch: host cgroupfs */
+		close(r->rctl.oom_fd);
+	if (r->rctl.oom_ctl_fd >= 0)
+		close(r->rctl.oom_ctl_fd);
 	prctl(PR_GET_NAME, comm, 0, 0, 0);
 	prctl(PR_SET_NAME, INIT_COMM, 0, 0, 0);
 	/* a non-persistent jail goes with its monitor */
