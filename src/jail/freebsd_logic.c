@@ -266,6 +266,75 @@ create_params(const struct jail_spec *spec)
 	return jid;
 }
 
+/* ---- jail-rctl: rctl_add_rule(2) (issue 23) -------------------------------- */
+
+/* rctl rules name the jail; an unnamed jail's name is its jid. */
+static const char *
+rctl_subject(const struct jail_spec *spec, char *buf, size_t len)
+{
+	if (spec->name)
+		return spec->name;
+	if (spec->jid > 0) {
+		snprintf(buf, len, "%ld", spec->jid);
+		return buf;
+	}
+	return NULL;
+}
+
+static int
+rctl_call(int (*fn)(const char *, size_t, char *, size_t), const char *text)
+{
+	return fn(text, strlen(text) + 1, NULL, 0);
+}
+
+/* Drops every rule of the jail name: "jail:<name>" is a filter. */
+static void
+rctl_clear(const char *name)
+{
+	char filter[128];
+
+	snprintf(filter, sizeof(filter), "jail:%s", name);
+	if (rctl_call(sys->rctl_remove_rule, filter) < 0 && errno != ESRCH && errno != ENOSYS)
+		log_msg("rctl_remove_rule(\"%s\"): %s", filter, strerror(errno));
+}
+
+/*
+ * The kernel keys jail rules by name, so they are added before the jail
+ * exists (as /etc/rctl.conf does at boot) and hold from its first
+ * instruction. The jail's earlier rules go first: a config's rules replace
+ * them instead of piling up.
+ */
+static int
+rctl_apply(const struct jail_spec *spec)
+{
+	char idbuf[32], text[160], rule[96];
+	const char *name;
+
+	if (spec->nrctl == 0)
+		return 0;
+	if ((name = rctl_subject(spec, idbuf, sizeof(idbuf))) == NULL) {
+		jail_config_error(&spec->rctl[0].origin, "jail-rctl: FreeBSD rctl rules name their jail: "
+		    "give the jail a name (jail2 = name=<name>, or the third word of jail)");
+		return -1;
+	}
+	rctl_clear(name);
+	for (size_t i = 0; i < spec->nrctl; i++) {
+		rctl_rule_format(&spec->rctl[i], rule, sizeof(rule));
+		snprintf(text, sizeof(text), "jail:%s:%s", name, rule);
+		if (rctl_call(sys->rctl_add_rule, text) == 0)
+			continue;
+		if (errno == ENOSYS)
+			jail_config_error(&spec->rctl[i].origin, "jail-rctl: the kernel's resource accounting "
+			    "is off (RACCT): set kern.racct.enable=1 in /boot/loader.conf and reboot");
+		else
+			jail_config_error(&spec->rctl[i].origin, "jail-rctl: rctl_add_rule(\"%s\"): %s",
+			    text, strerror(errno));
+		rctl_clear(name);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- backend entry points --------------------------------------------------- */
 
 static int
@@ -285,6 +354,11 @@ fb_validate(const struct jail_spec *spec)
 			return -1;
 		}
 	}
+	if (spec->nrctl > 0 && spec->name == NULL && spec->jid <= 0) {
+		jail_config_error(&spec->rctl[0].origin, "jail-rctl: FreeBSD rctl rules name their jail: "
+		    "give the jail a name (jail2 = name=<name>, or the third word of jail)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -302,11 +376,19 @@ fb_create_and_enter(const struct jail_spec *spec, struct jail_result *res)
 	 * while its path still resolves on the host */
 	if (jidfile_open(spec, &jf) < 0)
 		return -1;
+	if (rctl_apply(spec) < 0) {
+		jidfile_abandon(&jf);
+		return -1;
+	}
 	if (spec->old_api && spec->nparams == 0)
 		jid = create_jail2(spec);
 	else
 		jid = create_params(spec);
 	if (jid < 0) {
+		char idbuf[32];
+		const char *name = rctl_subject(spec, idbuf, sizeof(idbuf));
+		if (spec->nrctl > 0 && name)
+			rctl_clear(name);
 		jidfile_abandon(&jf);
 		return -1;
 	}
@@ -430,10 +512,15 @@ fb_remove(const char *id)
 		jail_config_error(NULL, "jail-remove %s: %s", id, fb_errmsg(errno));
 		return -1;
 	}
+	char *name = sys->jail_getname(jid);
 	if (sys->jail_remove(jid) < 0) {
 		jail_config_error(NULL, "jail-remove %s: jail_remove(%d): %s", id, jid, strerror(errno));
+		free(name);
 		return -1;
 	}
+	if (name != NULL)	/* its jail-rctl rules go with it */
+		rctl_clear(name);
+	free(name);
 	log_msg("removed jail %d", jid);
 	return 0;
 }

@@ -185,7 +185,8 @@ write_text(const char *dir, const char *file, const char *text)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+	/* O_APPEND: cgroupfs ignores offsets; a stand-in file (tests) keeps each write */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
 		return -1;
 	n = write(fd, text, strlen(text));
 	int saved = errno;

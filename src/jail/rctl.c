@@ -138,8 +138,14 @@ rctl_rule_parse(const char *text, struct rctl_rule *out, char *err, size_t errle
 		snprintf(err, errlen, "rule too long (at most %zu characters)", sizeof(buf) - 1);
 		return -1;
 	}
-	for (size_t i = 0; text[i]; i++)
+	for (size_t i = 0; text[i]; i++) {
+		if (iscntrl((unsigned char)text[i]) || (unsigned char)text[i] >= 0x7f) {
+			/* never echoed: the error stays one printable line */
+			snprintf(err, errlen, "rule has a control or non-ASCII character at offset %zu", i);
+			return -1;
+		}
 		buf[i] = (char)tolower((unsigned char)text[i]);
+	}
 	buf[strlen(text)] = '\0';
 	if ((colon = strchr(buf, ':')) == NULL || (eq = strchr(colon, '=')) == NULL) {
 		snprintf(err, errlen, "'%s' is not a rule of the form resource:action=amount "
