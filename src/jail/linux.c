@@ -411,6 +411,7 @@ static const struct jail_backend linux_backend = {
 	.attach = jail_linux_attach,
 	.list = jail_linux_list,
 	.remove = jail_linux_remove,
+	.rctl_status = jail_rctl_status,
 };
 
 const struct jail_backend *

@@ -364,6 +364,31 @@ watch_oom(struct jail_rctl_cg *cg, const char *name)
 	}
 }
 
+static const char *use_file(const char *res, bool v2);
+
+/* Read-only fds on the use files for the jailed master's stats (its cgroupfs
+ * is out of sight). A missing one only means "use unknown". */
+static void
+open_use(const struct jail_spec *spec, struct jail_rctl_cg *cg)
+{
+	char path[PATH_MAX + 48];
+
+	for (size_t i = 0; i < spec->nrctl && cg->nuse < RCTL_LINUX_MAX; i++) {
+		const struct rctl_rule *r = &spec->rctl[i];
+		int c = resource_ctl(r->resource);
+		const char *uf = c >= 0 ? use_file(r->resource, cg->v2[c]) : NULL;
+		size_t k = cg->nuse++;
+		rctl_rule_format(r, cg->use_rule[k], sizeof(cg->use_rule[k]));
+		*strchr(cg->use_rule[k], '=') = '\0';
+		cg->use_limit[k] = r->amount;
+		cg->use_fd[k] = -1;
+		if (uf) {
+			snprintf(path, sizeof(path), "%s/%s", cg->dir[c], uf);
+			cg->use_fd[k] = open(path, O_RDONLY | O_CLOEXEC);
+		}
+	}
+}
+
 int
 jail_rctl_prepare(const struct jail_spec *spec, const char *name, const struct rctl_hosts *h,
     const char *v2_jail, struct jail_rctl_cg *cg)
@@ -419,6 +444,7 @@ jail_rctl_prepare(const struct jail_spec *spec, const char *name, const struct r
 	}
 	if (write_limits(spec, cg) < 0)
 		goto fail;
+	open_use(spec, cg);
 	if (first[RC_MEMORY] && cg->mem_limit > 0)
 		watch_oom(cg, name);
 	return 0;
@@ -506,6 +532,11 @@ jail_rctl_oom_report(struct jail_rctl_cg *cg, long jid, const char *name)
 void
 jail_rctl_teardown(struct jail_rctl_cg *cg)
 {
+	for (size_t i = 0; i < cg->nuse; i++) {
+		if (cg->use_fd[i] >= 0)
+			close(cg->use_fd[i]);
+		cg->use_fd[i] = -1;
+	}
 	if (cg->oom_fd >= 0)
 		close(cg->oom_fd);
 	if (cg->oom_ctl_fd >= 0)
@@ -623,6 +654,51 @@ jail_rctl_describe(const char *record)
 		return NULL;
 	sb_init(&sb);
 	each_line(record, describe_rule, &sb);
+	sb_addc(&sb, '\0');
+	return sb.buf;
+}
+
+/* ---- the jailed master's view (stats) ------------------------------------------------------ */
+
+static const struct jail_rctl_cg *entered;
+
+size_t
+jail_rctl_keep_fds(const struct jail_rctl_cg *cg, int *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cg->nuse && n < max; i++)
+		if (cg->use_fd[i] >= 0)
+			out[n++] = cg->use_fd[i];
+	return n;
+}
+
+void
+jail_rctl_entered(const struct jail_rctl_cg *cg)
+{
+	entered = cg;
+}
+
+char *
+jail_rctl_status(void)
+{
+	struct strbuf sb;
+	char buf[64];
+
+	if (entered == NULL || entered->nuse == 0)
+		return NULL;
+	sb_init(&sb);
+	for (size_t i = 0; i < entered->nuse; i++) {
+		ssize_t n = entered->use_fd[i] >= 0 ?
+		    pread(entered->use_fd[i], buf, sizeof(buf) - 1, 0) : -1;
+		sb_addf(&sb, "%s\t%" PRIu64 "\t", entered->use_rule[i], entered->use_limit[i]);
+		if (n > 0) {
+			buf[n] = '\0';
+			sb_addf(&sb, "%llu\n", strtoull(buf, NULL, 10));
+		} else {
+			sb_adds(&sb, "-\n");
+		}
+	}
 	sb_addc(&sb, '\0');
 	return sb.buf;
 }

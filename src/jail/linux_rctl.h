@@ -18,6 +18,8 @@
 
 enum { RC_MEMORY, RC_PIDS, RC_CPU, RC_NCTL };
 
+#define RCTL_LINUX_MAX	6	/* resources Linux enforces, deny only: one rule each */
+
 /* Where the controllers live on this host (the seam the unit tests fill
  * with directories of their own). */
 struct rctl_hosts {
@@ -36,6 +38,12 @@ struct jail_rctl_cg {
 	int oom_fd;                     /* v1 eventfd / v2 memory.events, -1 none */
 	int oom_ctl_fd;                 /* v1 memory.oom_control held for the eventfd */
 	uint64_t oom_kills;             /* the count last reported */
+	/* the stats of the jailed master: each rule, and a read-only fd on its
+	 * use file (host cgroupfs, 0444: nothing to write through) or -1 */
+	size_t nuse;
+	char use_rule[RCTL_LINUX_MAX][48];
+	uint64_t use_limit[RCTL_LINUX_MAX];
+	int use_fd[RCTL_LINUX_MAX];
 };
 
 /* The rules Linux cannot enforce: a file:line error. 0 or -1. */
@@ -60,6 +68,10 @@ void	jail_rctl_teardown(struct jail_rctl_cg *cg);
 char	*jail_rctl_record(const struct jail_spec *spec, const struct jail_rctl_cg *cg);
 /* jail-remove: removes the v1 dirs a record lists. */
 void	jail_rctl_remove_recorded(const char *record);
+/* In the master (init_run): the use fds it keeps; rctl_status reads them. */
+size_t	jail_rctl_keep_fds(const struct jail_rctl_cg *cg, int *out, size_t max);
+void	jail_rctl_entered(const struct jail_rctl_cg *cg);
+char	*jail_rctl_status(void);
 /* jls: the record as "rule (use N)" lines, malloc'd, or NULL. */
 char	*jail_rctl_describe(const char *record);
 

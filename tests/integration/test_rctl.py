@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import free_port, wait_port
+from conftest import free_port, read_stats, wait_port
 from jailfs import Jailed, Rootfs, jail_cgroup, jail_name, jls_row, registry, run
 
 pytestmark = [
@@ -185,7 +185,9 @@ def test_memoryuse_stops_the_jail_not_the_host(rootfs):
     """A jailed worker allocating past memoryuse is OOM-killed and respawned,
     the log says why; a jail beside it (no limit) allocates the same amount."""
     name, other = jail_name(), jail_name()
-    j, port = start(rootfs, name, ["memoryuse:deny=64M"])
+    sport = free_port()
+    j, port = start(rootfs, name, ["memoryuse:deny=64M", "openfiles:deny=512"],
+                    extra=["--stats", f"127.0.0.1:{sport}"])
     k = None
     try:
         k, kport = start(rootfs, other, [])
@@ -197,6 +199,11 @@ def test_memoryuse_stops_the_jail_not_the_host(rootfs):
         assert "        rctl memoryuse:deny=64M use=" in r.stdout, r.stdout
         row = jls_row(name)
         assert row["rctl"][0].startswith("memoryuse:deny=64M use=")
+        # the stats server (in the jail) shows the limits and the current use
+        stats = read_stats(sport)
+        assert [r["rule"] for r in stats["rctl"]] == ["memoryuse:deny", "openfiles:deny"]
+        assert stats["rctl"][0]["limit"] == 64 << 20 and 0 < stats["rctl"][0]["use"] < 64 << 20
+        assert stats["rctl"][1] == {"rule": "openfiles:deny", "limit": 512, "use": None}
         before = get(port, "/")["pid"]
         assert get(port, "/alloc?16") == {"allocated": 16}     # under the limit: fine
         with pytest.raises(OSError):

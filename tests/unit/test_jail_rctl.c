@@ -21,6 +21,7 @@
 #include "base/util.h"
 #include "jail/linux_rctl.h"
 #include "jail/rctl.h"
+#include "server/stats.h"
 
 /* ---- the grammar ----------------------------------------------------------------- */
 
@@ -319,4 +320,36 @@ Test(rctl_cgroup, linux_validate_refuses_what_it_cannot_enforce)
 	free(s1.rctl);
 	free(s2.rctl);
 	free(s3.rctl);
+}
+
+Test(rctl_cgroup, use_fds_for_the_jailed_master_and_stats)
+{
+	static const char *const rules[] = { "memoryuse:deny=64M", "vmemoryuse:deny=1G", NULL };
+	struct jail_spec spec = spec_of(rules);
+	struct rctl_hosts h = v2_hosts();
+	struct jail_rctl_cg cg;
+	char jail[256];
+	int keep[RCTL_LINUX_MAX];
+	snprintf(jail, sizeof(jail), "%s/unified/stockade/j1", tmp);
+	mkfile("unified/stockade/j1/memory.current", "5242880\n");
+	cr_assert_eq(jail_rctl_prepare(&spec, "j1", &h, jail, &cg), 0, "%s", logged());
+	cr_assert_eq(jail_rctl_keep_fds(&cg, keep, RCTL_LINUX_MAX), 1, "only memoryuse has a use file");
+	cr_assert_null(jail_rctl_status(), "nothing before the jail is entered");
+	jail_rctl_entered(&cg);
+	char *st = jail_rctl_status();
+	cr_assert_str_eq(st, "memoryuse:deny\t67108864\t5242880\nvmemoryuse:deny\t1073741824\t-\n");
+	/* into the stats document, after uWSGI's keys */
+	struct stats_input in;
+	memset(&in, 0, sizeof(in));
+	in.version = "x";
+	in.cwd = "/";
+	in.rctl = st;
+	char *doc = stats_json(&in, true, NULL);
+	cr_assert(strstr(doc, "\"workers\":[],\"rctl\":[{\"rule\":\"memoryuse:deny\",\"limit\":67108864,"
+	    "\"use\":5242880},{\"rule\":\"vmemoryuse:deny\",\"limit\":1073741824,\"use\":null}]}"), "%s", doc);
+	free(doc);
+	free(st);
+	jail_rctl_entered(NULL);
+	jail_rctl_teardown(&cg);
+	free(spec.rctl);
 }
