@@ -427,7 +427,7 @@ jail_rctl_prepare(const struct jail_spec *spec, const char *name, const struct r
 				if (cg->created[d] && strcmp(h->v1[d], h->v1[c]) == 0)
 					same = d;
 			if (same >= 0) {
-				snprintf(cg->dir[c], PATH_MAX, "%s", cg->dir[same]);
+				memcpy(cg->dir[c], cg->dir[same], sizeof(cg->dir[c]));
 			} else {
 				if (v1_create(h->v1[c], name, cg->dir[c], &first[c]->origin) < 0) {
 					cg->dir[c][0] = '\0';

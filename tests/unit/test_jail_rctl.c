@@ -122,14 +122,18 @@ mkfile(const char *rel, const char *text)
 	close(fd);
 }
 
-static char *
+/* The file's text (valid until the next call). */
+static const char *
 content(const char *rel)
 {
+	static char text[4096];
 	char path[256];
 	snprintf(path, sizeof(path), "%s/%s", tmp, rel);
 	char *s = read_file(path, NULL);
 	cr_assert(s != NULL, "%s: %s", path, strerror(errno));
-	return s;
+	snprintf(text, sizeof(text), "%s", s);
+	free(s);
+	return text;
 }
 
 static char *
