@@ -33,8 +33,8 @@ static const char *const ctl_name[RC_NCTL] = { "memory", "pids", "cpu" };
 #define CPU_PERIOD_US	100000
 
 /* The controller a resource needs, or -1 for the rlimit ones. */
-static int
-resource_ctl(const char *res)
+int
+jail_rctl_resource_ctl(const char *res)
 {
 	if (strcmp(res, "memoryuse") == 0 || strcmp(res, "swapuse") == 0)
 		return RC_MEMORY;
@@ -50,7 +50,7 @@ jail_rctl_validate(const struct jail_spec *spec)
 {
 	for (size_t i = 0; i < spec->nrctl; i++) {
 		const struct rctl_rule *r = &spec->rctl[i];
-		if (resource_ctl(r->resource) < 0 && strcmp(r->resource, "openfiles") != 0 &&
+		if (jail_rctl_resource_ctl(r->resource) < 0 && strcmp(r->resource, "openfiles") != 0 &&
 		    strcmp(r->resource, "vmemoryuse") != 0) {
 			jail_config_error(&r->origin, "jail-rctl: resource '%s' has no Linux equivalent "
 			    "(Linux jails know: " LINUX_RESOURCES ")", r->resource);
@@ -196,8 +196,8 @@ write_text(const char *dir, const char *file, const char *text)
 }
 
 /* rmdir, retrying while the last processes of a killed jail leave (2 s). */
-static int
-rmdir_wait(const char *path)
+int
+jail_rctl_rmdir_wait(const char *path)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 
@@ -364,8 +364,6 @@ watch_oom(struct jail_rctl_cg *cg, const char *name)
 	}
 }
 
-static const char *use_file(const char *res, bool v2);
-
 /* Read-only fds on the use files for the jailed master's stats (its cgroupfs
  * is out of sight). A missing one only means "use unknown". */
 static void
@@ -375,8 +373,8 @@ open_use(const struct jail_spec *spec, struct jail_rctl_cg *cg)
 
 	for (size_t i = 0; i < spec->nrctl && cg->nuse < RCTL_LINUX_MAX; i++) {
 		const struct rctl_rule *r = &spec->rctl[i];
-		int c = resource_ctl(r->resource);
-		const char *uf = c >= 0 ? use_file(r->resource, cg->v2[c]) : NULL;
+		int c = jail_rctl_resource_ctl(r->resource);
+		const char *uf = c >= 0 ? jail_rctl_use_file(r->resource, cg->v2[c]) : NULL;
 		size_t k = cg->nuse++;
 		rctl_rule_format(r, cg->use_rule[k], sizeof(cg->use_rule[k]));
 		*strchr(cg->use_rule[k], '=') = '\0';
@@ -399,7 +397,7 @@ jail_rctl_prepare(const struct jail_spec *spec, const char *name, const struct r
 	cg->oom_fd = cg->oom_ctl_fd = -1;
 	for (size_t i = 0; i < spec->nrctl; i++) {
 		const struct rctl_rule *r = &spec->rctl[i];
-		int c = resource_ctl(r->resource);
+		int c = jail_rctl_resource_ctl(r->resource);
 		if (c >= 0 && !first[c])
 			first[c] = r;
 		if (strcmp(r->resource, "openfiles") == 0) {
@@ -543,16 +541,14 @@ jail_rctl_teardown(struct jail_rctl_cg *cg)
 		close(cg->oom_ctl_fd);
 	cg->oom_fd = cg->oom_ctl_fd = -1;
 	for (int c = 0; c < RC_NCTL; c++) {
-		if (cg->created[c] && rmdir_wait(cg->dir[c]) < 0)
+		if (cg->created[c] && jail_rctl_rmdir_wait(cg->dir[c]) < 0)
 			log_msg("jail: cannot remove cgroup %s: %s", cg->dir[c], strerror(errno));
 		cg->created[c] = false;
 	}
 }
 
-/* ---- registry, jls, jail-remove --------------------------------------------------------------- */
-
-static const char *
-use_file(const char *res, bool v2)
+const char *
+jail_rctl_use_file(const char *res, bool v2)
 {
 	if (strcmp(res, "memoryuse") == 0)
 		return v2 ? "memory.current" : "memory.usage_in_bytes";
@@ -561,144 +557,4 @@ use_file(const char *res, bool v2)
 	if (strcmp(res, "maxproc") == 0)
 		return "pids.current";
 	return NULL;
-}
-
-char *
-jail_rctl_record(const struct jail_spec *spec, const struct jail_rctl_cg *cg)
-{
-	struct strbuf sb;
-	char rule[96];
-
-	sb_init(&sb);
-	for (size_t i = 0; i < spec->nrctl; i++) {
-		const struct rctl_rule *r = &spec->rctl[i];
-		int c = resource_ctl(r->resource);
-		const char *uf = c >= 0 ? use_file(r->resource, cg->v2[c]) : NULL;
-		rctl_rule_format(r, rule, sizeof(rule));
-		if (uf)
-			sb_addf(&sb, "rule\t%s\t%s/%s\n", rule, cg->dir[c], uf);
-		else
-			sb_addf(&sb, "rule\t%s\t-\n", rule);
-	}
-	for (int c = 0; c < RC_NCTL; c++)
-		if (cg->created[c])
-			sb_addf(&sb, "dir\t%s\n", cg->dir[c]);
-	sb_addc(&sb, '\0');
-	return sb.buf;
-}
-
-/* Calls fn for each line of a record with its two or three fields. */
-static void
-each_line(const char *record, void (*fn)(char *kind, char *a, char *b, void *arg), void *arg)
-{
-	char *copy = xstrdup(record ? record : ""), *save = NULL;
-
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-		if (!t1)
-			continue;
-		*t1 = '\0';
-		if (t2)
-			*t2 = '\0';
-		fn(line, t1 + 1, t2 ? t2 + 1 : NULL, arg);
-	}
-	free(copy);
-}
-
-static void
-remove_dir(char *kind, char *a, char *b, void *arg)
-{
-	(void)b;
-	(void)arg;
-	if (strcmp(kind, "dir") == 0 && rmdir_wait(a) < 0)
-		log_msg("jail-remove: cannot remove cgroup %s: %s", a, strerror(errno));
-}
-
-void
-jail_rctl_remove_recorded(const char *record)
-{
-	each_line(record, remove_dir, NULL);
-}
-
-static void
-describe_rule(char *kind, char *a, char *b, void *arg)
-{
-	struct strbuf *sb = arg;
-	char *text, *eq = strchr(a, '='), human[32];
-
-	if (strcmp(kind, "rule") != 0 || !eq)
-		return;
-	*eq = '\0';
-	rctl_amount_human(strtoull(eq + 1, NULL, 10), human, sizeof(human));
-	sb_addf(sb, "%s=%s", a, human);
-	if (b && strcmp(b, "-") != 0 && (text = read_file(b, NULL)) != NULL) {
-		uint64_t use = strtoull(text, NULL, 10);
-		free(text);
-		if (strncmp(a, "maxproc", 7) == 0)
-			sb_addf(sb, " use=%" PRIu64, use);
-		else {
-			char h[32];
-			snprintf(h, sizeof(h), "%.1fM", (double)use / 1048576.0);
-			sb_addf(sb, " use=%s", h);
-		}
-	}
-	sb_addc(sb, '\n');
-}
-
-char *
-jail_rctl_describe(const char *record)
-{
-	struct strbuf sb;
-
-	if (!record || !*record)
-		return NULL;
-	sb_init(&sb);
-	each_line(record, describe_rule, &sb);
-	sb_addc(&sb, '\0');
-	return sb.buf;
-}
-
-/* ---- the jailed master's view (stats) ------------------------------------------------------ */
-
-static const struct jail_rctl_cg *entered;
-
-size_t
-jail_rctl_keep_fds(const struct jail_rctl_cg *cg, int *out, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < cg->nuse && n < max; i++)
-		if (cg->use_fd[i] >= 0)
-			out[n++] = cg->use_fd[i];
-	return n;
-}
-
-void
-jail_rctl_entered(const struct jail_rctl_cg *cg)
-{
-	entered = cg;
-}
-
-char *
-jail_rctl_status(void)
-{
-	struct strbuf sb;
-	char buf[64];
-
-	if (entered == NULL || entered->nuse == 0)
-		return NULL;
-	sb_init(&sb);
-	for (size_t i = 0; i < entered->nuse; i++) {
-		ssize_t n = entered->use_fd[i] >= 0 ?
-		    pread(entered->use_fd[i], buf, sizeof(buf) - 1, 0) : -1;
-		sb_addf(&sb, "%s\t%" PRIu64 "\t", entered->use_rule[i], entered->use_limit[i]);
-		if (n > 0) {
-			buf[n] = '\0';
-			sb_addf(&sb, "%llu\n", strtoull(buf, NULL, 10));
-		} else {
-			sb_adds(&sb, "-\n");
-		}
-	}
-	sb_addc(&sb, '\0');
-	return sb.buf;
 }

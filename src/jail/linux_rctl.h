@@ -46,6 +46,13 @@ struct jail_rctl_cg {
 	int use_fd[RCTL_LINUX_MAX];
 };
 
+/* Shared by linux_rctl.c and linux_rctl_record.c: the controller of a
+ * resource (-1: an rlimit), the file holding its current use (NULL: none),
+ * rmdir retried while a killed jail's last processes leave. */
+int	jail_rctl_resource_ctl(const char *res);
+const char *jail_rctl_use_file(const char *res, bool v2);
+int	jail_rctl_rmdir_wait(const char *path);
+
 /* The rules Linux cannot enforce: a file:line error. 0 or -1. */
 int	jail_rctl_validate(const struct jail_spec *spec);
 /* /proc/self/mountinfo and /proc/self/cgroup into h. */
@@ -71,7 +78,14 @@ void	jail_rctl_remove_recorded(const char *record);
 /* In the master (init_run): the use fds it keeps; rctl_status reads them. */
 size_t	jail_rctl_keep_fds(const struct jail_rctl_cg *cg, int *out, size_t max);
 void	jail_rctl_entered(const struct jail_rctl_cg *cg);
-char	*jail_rctl_status(void);
+char	*jail_rctl_status(const struct jail_spec *spec);
+/* jail-attach, on the host: the recorded v1 cgroups' cgroup.procs opened
+ * for writing (the attached process joins them after it entered the jail's
+ * mount namespace, where they are out of sight). Count, or -1 after a line. */
+int	jail_rctl_attach_open(const char *record, int *fds, size_t max);
+/* In the attached process, still root: joins those cgroups ("0" = self),
+ * closes the fds, sets the recorded openfiles/vmemoryuse rlimits. 0 or -1. */
+int	jail_rctl_attach_enter(const char *record, int *fds, size_t n);
 /* jls: the record as "rule (use N)" lines, malloc'd, or NULL. */
 char	*jail_rctl_describe(const char *record);
 

@@ -241,7 +241,7 @@ send_stats(int fd)
 		getcwd(cwd, sizeof(cwd)) ? cwd : "", STOCKADE_VERSION, (int64_t)time(NULL), clock_ms(), NULL };
 	size_t len;
 	const struct jail_backend *jb = master.jail.create ? jail_backend() : NULL;
-	char *rctl = jb && jb->rctl_status ? jb->rctl_status() : NULL;	/* issue 23 */
+	char *rctl = jb && jb->rctl_status ? jb->rctl_status(&master.jail) : NULL;	/* issue 23 */
 	in.rctl = rctl;
 	char *doc = stats_json(&in, master.cfg->stats_minified, &len);
 	free(rctl);

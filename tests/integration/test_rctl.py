@@ -268,6 +268,29 @@ def test_openfiles_and_vmemoryuse_are_rlimits(rootfs):
         j.stop()
 
 
+def test_attach_joins_the_limits(rootfs):
+    """A jail-attach'ed instance is held by the jail's limits too: its v1
+    cgroups (joined after it entered the jail) and its rlimits."""
+    name = jail_name()
+    j, port = start(rootfs, name, ["maxproc:deny=64", "openfiles:deny=200"])
+    a = None
+    try:
+        pids = jail_dir("pids", name)
+        before = int((pids / "pids.current").read_text())
+        aport = free_port()
+        a = Jailed(["--jail-attach", name, "--http-socket", f"127.0.0.1:{aport}",
+                    "--wsgi-file", "/app/rctlapp.py", "--master", "--processes", "1"], port=aport)
+        info = get(aport, "/")
+        assert info["nofile"] == [200, 200]
+        assert int((pids / "pids.current").read_text()) >= before + 2, "master and worker counted"
+        assert str(a.proc.pid) not in (pids / "cgroup.procs").read_text().split(), \
+            "the attach monitor stays outside"
+    finally:
+        if a is not None:
+            a.stop()
+        j.stop()
+
+
 BAD_RULES = [
     ("memoryuse:deny=64Q", "amount '64q' is not a number"),
     ("memoryuse=64M", "is not a rule of the form resource:action=amount"),
