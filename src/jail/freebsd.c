@@ -31,6 +31,8 @@ static const struct freebsd_sys freebsd_os = {
 	.jailparam_free = jailparam_free,
 	.rctl_add_rule = rctl_add_rule,
 	.rctl_remove_rule = rctl_remove_rule,
+	.rctl_get_rules = rctl_get_rules,
+	.rctl_get_racct = rctl_get_racct,
 	.errmsg = os_errmsg,
 	.close_fds = jail_close_fds,
 };

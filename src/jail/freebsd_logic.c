@@ -335,6 +335,76 @@ rctl_apply(const struct jail_spec *spec)
 	return 0;
 }
 
+/* An rctl(2) query into a growing buffer (ERANGE: too small), malloc'd, or
+ * NULL (RACCT off, no such subject...). */
+static char *
+rctl_query(int (*fn)(const char *, size_t, char *, size_t), const char *filter)
+{
+	for (size_t len = 4096; len <= 1024 * 1024; len *= 4) {
+		char *out = xmalloc(len);
+		if (fn(filter, strlen(filter) + 1, out, len) == 0) {
+			out[len - 1] = '\0';
+			return out;
+		}
+		free(out);
+		if (errno != ERANGE)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* --jls: "rule use=N" lines for the jail's rules (rctl_get_rules) with the
+ * jail's use of each resource (rctl_get_racct), or NULL. */
+static char *
+rctl_jls(const char *name)
+{
+	char filter[128], *rules, *racct, *save = NULL;
+	struct strbuf sb;
+
+	snprintf(filter, sizeof(filter), "jail:%s", name);
+	if ((rules = rctl_query(sys->rctl_get_rules, filter)) == NULL)
+		return NULL;
+	racct = rctl_query(sys->rctl_get_racct, filter);
+	sb_init(&sb);
+	for (char *r = strtok_r(rules, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
+		/* "jail:<name>:resource:action=amount[/per]" */
+		char *res = strchr(r, ':') ? strchr(strchr(r, ':') + 1, ':') : NULL, *act, *eq, *slash;
+		char line[160], key[40];
+		long long use = -1;
+		if (!res || !(act = strchr(res + 1, ':')) || !(eq = strchr(act, '=')))
+			continue;
+		*act++ = '\0';
+		*eq = '\0';
+		if ((slash = strchr(eq + 1, '/')) != NULL)
+			*slash = '\0';
+		snprintf(key, sizeof(key), "%s=", res + 1);
+		for (char *p = racct; p && (p = strstr(p, key)) != NULL; p++) {
+			if (p == racct || p[-1] == ',') {
+				use = strtoll(p + strlen(key), NULL, 10);
+				break;
+			}
+		}
+		rctl_describe(res + 1, act, strtoull(eq + 1, NULL, 10), use, line, sizeof(line));
+		sb_addf(&sb, "%s\n", line);
+	}
+	free(rules);
+	free(racct);
+	sb_addc(&sb, '\0');
+	if (sb.buf[0] == '\0') {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb.buf;
+}
+
+/* The jailed master's stats: a jail may not query rctl(2), so the limits
+ * come from the config and the use stays unknown. */
+static char *
+fb_rctl_status(const struct jail_spec *spec)
+{
+	return rctl_rules_status(spec->rctl, spec->nrctl);
+}
+
 /* ---- backend entry points --------------------------------------------------- */
 
 static int
@@ -424,7 +494,8 @@ fb_attach(const struct jail_spec *spec, struct jail_result *res)
 	return sys->close_fds(spec->keep_fds, spec->nkeep_fds);
 }
 
-enum { LP_LASTJID, LP_NAME, LP_HOST, LP_PATH, LP_IP4, LP_IP6, LP_CPUSET, LP_DYING, LP_MAX };
+enum { LP_LASTJID, LP_NAME, LP_HOST, LP_PATH, LP_IP4, LP_IP6, LP_CPUSET, LP_DYING, LP_MAX,
+	LP_RCTL = LP_MAX, LP_SLOTS };	/* per row: the parameters, then the jail-rctl lines */
 
 static int
 fb_list(int fd, unsigned flags)
@@ -470,11 +541,12 @@ fb_list(int fd, unsigned flags)
 		if (nrows == cap) {
 			cap = cap ? cap * 2 : 8;
 			rows = xrealloc(rows, cap * sizeof(*rows));
-			vals = xrealloc(vals, cap * LP_MAX * sizeof(*vals));
+			vals = xrealloc(vals, cap * LP_SLOTS * sizeof(*vals));
 		}
-		char **v = &vals[nrows * LP_MAX];
+		char **v = &vals[nrows * LP_SLOTS];
 		for (int i = 0; i < LP_MAX; i++)
 			v[i] = i > LP_LASTJID && have[i] >= 0 ? sys->jailparam_export(&jp[have[i]]) : NULL;
+		v[LP_RCTL] = v[LP_NAME] && v[LP_NAME][0] ? rctl_jls(v[LP_NAME]) : NULL;	/* issue 23 */
 		/* every parameter fetched, for --json */
 		struct strbuf params;
 		sb_init(&params);
@@ -487,14 +559,14 @@ fb_list(int fd, unsigned flags)
 			.state = v[LP_DYING] && strcmp(v[LP_DYING], "true") == 0 ? "DYING" : "ACTIVE",
 			.ip4 = v[LP_IP4], .ip6 = v[LP_IP6],
 			.cpusetid = v[LP_CPUSET] ? strtol(v[LP_CPUSET], NULL, 10) : -1, .pid = -1, .age_seconds = -1,
-			.params = v[LP_LASTJID],
+			.params = v[LP_LASTJID], .rctl = v[LP_RCTL],
 		};
 		lastjid = jid;
 	}
 	sys->jailparam_free(jp, n);
 	if (rc == 0)
 		rc = jls_print(fd, flags, "CPUSetID", rows, nrows);
-	for (size_t i = 0; i < nrows * LP_MAX; i++)
+	for (size_t i = 0; i < nrows * LP_SLOTS; i++)
 		free(vals[i]);
 	free(vals);
 	free(rows);
@@ -532,6 +604,7 @@ static const struct jail_backend freebsd_backend = {
 	.attach = fb_attach,
 	.list = fb_list,
 	.remove = fb_remove,
+	.rctl_status = fb_rctl_status,
 };
 
 const struct jail_backend *

@@ -85,25 +85,18 @@ static void
 describe_rule(char *kind, char *a, char *b, void *arg)
 {
 	struct strbuf *sb = arg;
-	char *text, *eq = strchr(a, '='), human[32];
+	char *text, *eq = strchr(a, '='), *colon = strchr(a, ':'), line[160];
+	long long use = -1;
 
-	if (strcmp(kind, "rule") != 0 || !eq)
+	if (strcmp(kind, "rule") != 0 || !eq || !colon || colon > eq)
 		return;
-	*eq = '\0';
-	rctl_amount_human(strtoull(eq + 1, NULL, 10), human, sizeof(human));
-	sb_addf(sb, "%s=%s", a, human);
+	*eq = *colon = '\0';
 	if (b && strcmp(b, "-") != 0 && (text = read_file(b, NULL)) != NULL) {
-		uint64_t use = strtoull(text, NULL, 10);
+		use = (long long)strtoull(text, NULL, 10);
 		free(text);
-		if (strncmp(a, "maxproc", 7) == 0)
-			sb_addf(sb, " use=%" PRIu64, use);
-		else {
-			char h[32];
-			snprintf(h, sizeof(h), "%.1fM", (double)use / 1048576.0);
-			sb_addf(sb, " use=%s", h);
-		}
 	}
-	sb_addc(sb, '\n');
+	rctl_describe(a, colon + 1, strtoull(eq + 1, NULL, 10), use, line, sizeof(line));
+	sb_addf(sb, "%s\n", line);
 }
 
 char *
@@ -144,21 +137,11 @@ char *
 jail_rctl_status(const struct jail_spec *spec)
 {
 	struct strbuf sb;
-	char buf[64], rule[96];
+	char buf[64];
 
-	if (entered == NULL || entered->nuse == 0) {
-		/* after a reload (exec): the descriptors are gone, the limits known */
-		if (spec->nrctl == 0)
-			return NULL;
-		sb_init(&sb);
-		for (size_t i = 0; i < spec->nrctl; i++) {
-			rctl_rule_format(&spec->rctl[i], rule, sizeof(rule));
-			*strchr(rule, '=') = '\0';
-			sb_addf(&sb, "%s\t%" PRIu64 "\t-\n", rule, spec->rctl[i].amount);
-		}
-		sb_addc(&sb, '\0');
-		return sb.buf;
-	}
+	/* after a reload (exec): the descriptors are gone, the limits known */
+	if (entered == NULL || entered->nuse == 0)
+		return rctl_rules_status(spec->rctl, spec->nrctl);
 	sb_init(&sb);
 	for (size_t i = 0; i < entered->nuse; i++) {
 		ssize_t n = entered->use_fd[i] >= 0 ?

@@ -7,6 +7,8 @@
  */
 #include "jail/rctl.h"
 
+#include "base/util.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -219,4 +221,36 @@ rctl_amount_human(uint64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%llu", (unsigned long long)v);
 	else
 		snprintf(buf, len, "%llu%c", (unsigned long long)v, suffix[i]);
+}
+
+char *
+rctl_rules_status(const struct rctl_rule *rules, size_t n)
+{
+	struct strbuf sb;
+
+	if (n == 0)
+		return NULL;
+	sb_init(&sb);
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&sb, "%s:%s\t%llu\t-\n", rules[i].resource, rules[i].action_name,
+		    (unsigned long long)rules[i].amount);
+	sb_addc(&sb, '\0');
+	return sb.buf;
+}
+
+void
+rctl_describe(const char *resource, const char *action, uint64_t amount, long long use,
+    char *buf, size_t len)
+{
+	char human[32];
+	int n;
+
+	rctl_amount_human(amount, human, sizeof(human));
+	n = snprintf(buf, len, "%s:%s=%s", resource, action, human);
+	if (use < 0 || n < 0 || (size_t)n >= len)
+		return;
+	if (rctl_resource_is_bytes(resource))
+		snprintf(buf + n, len - (size_t)n, " use=%.1fM", (double)use / 1048576.0);
+	else
+		snprintf(buf + n, len - (size_t)n, " use=%lld", use);
 }

@@ -34,6 +34,13 @@ int	rctl_rule_parse(const char *text, struct rctl_rule *out, char *err, size_t e
 void	rctl_rule_format(const struct rctl_rule *r, char *buf, size_t len);
 /* An amount for humans: "64M", "200", "1G". */
 void	rctl_amount_human(uint64_t v, char *buf, size_t len);
+/* "resource:action\tlimit\t-" lines for rules whose use is unknown (the
+ * stats of a jailed master that cannot read it), malloc'd; NULL when n == 0. */
+char	*rctl_rules_status(const struct rctl_rule *rules, size_t n);
+/* "rule use=N" for jls: the rule as rctl_rule_format() prints it, the
+ * amount made human, and the use when known (use < 0: unknown). */
+void	rctl_describe(const char *resource, const char *action, uint64_t amount, long long use,
+	    char *buf, size_t len);
 /* The resource names rctl(8) knows, space-separated. */
 const char *rctl_known_resources(void);
 /* True for resources counted in bytes (memoryuse, vmemoryuse, ...). */

@@ -60,6 +60,9 @@ static struct {
 	int attach_errno, remove_errno;
 	int rctl_add_errno;             /* rctl_add_rule(2) fails with this (ENOSYS: RACCT off) */
 	const char *rctl_add_fail;      /* ... for this rule only, when set */
+	const char *rctl_rules, *rctl_racct;    /* rctl_get_rules/racct of jail "web"; NULL: ENOSYS */
+	size_t rctl_min_out;            /* smaller output buffers get ERANGE */
+	int rctl_queries;
 	/* jail_close_fds() as the backend called it (not in calls: it never
 	 * changes the order of the jail calls) */
 	int close_fds_calls;
@@ -299,6 +302,33 @@ static int fake_rctl_remove(const char *in, size_t inlen, char *out, size_t outl
 	return 0;
 }
 
+static int fake_rctl_answer(const char *text, const char *in, char *out, size_t outlen)
+{
+	F.rctl_queries++;
+	if (text == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (outlen < F.rctl_min_out || strlen(text) >= outlen) {
+		errno = ERANGE;
+		return -1;
+	}
+	snprintf(out, outlen, "%s", strcmp(in, "jail:web") == 0 ? text : "");
+	return 0;
+}
+
+static int fake_rctl_rules(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	cr_assert_eq(inlen, strlen(in) + 1);
+	return fake_rctl_answer(F.rctl_rules, in, out, outlen);
+}
+
+static int fake_rctl_racct(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	cr_assert_eq(inlen, strlen(in) + 1);
+	return fake_rctl_answer(F.rctl_racct, in, out, outlen);
+}
+
 static const char *fake_errmsg(void)
 {
 	return F.errmsg;
@@ -328,6 +358,8 @@ static const struct freebsd_sys fake_sys = {
 	.jailparam_free = fake_free,
 	.rctl_add_rule = fake_rctl_add,
 	.rctl_remove_rule = fake_rctl_remove,
+	.rctl_get_rules = fake_rctl_rules,
+	.rctl_get_racct = fake_rctl_racct,
 	.errmsg = fake_errmsg,
 	.close_fds = fake_close_fds,
 };
@@ -1075,5 +1107,37 @@ Test(jail_freebsd, rctl_actions_linux_refuses_are_fine_here)
 	spec_from_argv(&spec, "--jail", "/jails/001 h w", "--jail-rctl", "readbps:throttle=1M",
 	    "--jail-rctl", "wallclock:log=3600", "--jail-rctl", "cputime:devctl=60", NULL);
 	cr_assert_eq(spec.nrctl, 3);
+	jail_spec_free(&spec);
+}
+
+Test(jail_freebsd, rctl_list_verbose_shows_rules_and_use)
+{
+	F.rctl_rules = "jail:web:memoryuse:deny=536870912,jail:web:maxproc:sigterm=100/jail,"
+	               "jail:web:pcpu:deny=50";
+	F.rctl_racct = "cputime=3,datasize=0,memoryuse=10485760,memorylocked=0,maxproc=4,pcpu=2";
+	F.rctl_min_out = 8192;          /* the first 4 KiB buffer is too small: retried */
+	const char *out = list_output(JLS_VERBOSE);
+	cr_assert(strstr(out, "        192.168.0.41\n"
+	    "        rctl memoryuse:deny=512M use=10.0M\n"
+	    "        rctl maxproc:sigterm=100 use=4\n"
+	    "        rctl pcpu:deny=50 use=2\n"), "%s", out);
+	cr_assert(strstr(out, "        192.168.0.3\n     7"), "db has no rules: %s", out);
+}
+
+Test(jail_freebsd, rctl_list_without_racct_is_unchanged)
+{
+	const char *out = list_output(JLS_VERBOSE);
+	cr_assert_null(strstr(out, "rctl"), "%s", out);
+	cr_assert_gt(F.rctl_queries, 0);
+}
+
+Test(jail_freebsd, rctl_stats_of_the_jailed_master)
+{
+	struct jail_spec spec;
+	spec_from_argv(&spec, "--jail", "/jails/001 h web", "--jail-rctl", "memoryuse:deny=1G",
+	    "--jail-rctl", "nthr:log=50", NULL);
+	char *st = B->rctl_status(&spec);
+	cr_assert_str_eq(st, "memoryuse:deny\t1073741824\t-\nnthr:log\t50\t-\n");
+	free(st);
 	jail_spec_free(&spec);
 }
