@@ -56,6 +56,12 @@ jail_rctl_validate(const struct jail_spec *spec)
 			    "(Linux jails know: " LINUX_RESOURCES ")", r->resource);
 			return -1;
 		}
+		if (strcmp(r->resource, "pcpu") == 0 && r->amount > 100000) {
+			/* the quota is amount * 1000 us per 100 ms: keep it far from overflow */
+			jail_config_error(&r->origin, "jail-rctl: pcpu=%llu is more than 1000 CPUs "
+			    "(pcpu is a percentage of one CPU: 100000 at most)", (unsigned long long)r->amount);
+			return -1;
+		}
 		if (r->action != RCTL_DENY) {
 			jail_config_error(&r->origin, "jail-rctl: action '%s' is not available on Linux "
 			    "(only deny: the kernel refuses what goes past the limit)", r->action_name);

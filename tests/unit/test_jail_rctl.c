@@ -311,6 +311,10 @@ Test(rctl_cgroup, linux_validate_refuses_what_it_cannot_enforce)
 	static const char *const r1[] = { "nthr:deny=5", NULL };
 	static const char *const r2[] = { "memoryuse:devctl=5", NULL };
 	static const char *const r3[] = { "memoryuse:deny=1G", "vmemoryuse:deny=4G", "openfiles:deny=9", NULL };
+	static const char *const r4[] = { "pcpu:deny=100001", NULL };
+	struct jail_spec s4 = spec_of(r4);
+	cr_assert_eq(jail_rctl_validate(&s4), -1);
+	free(s4.rctl);
 	struct jail_spec s1 = spec_of(r1), s2 = spec_of(r2), s3 = spec_of(r3);
 	cr_assert_eq(jail_rctl_validate(&s1), -1);
 	cr_assert_eq(jail_rctl_validate(&s2), -1);
@@ -320,6 +324,7 @@ Test(rctl_cgroup, linux_validate_refuses_what_it_cannot_enforce)
 	    "know: memoryuse swapuse maxproc pcpu openfiles vmemoryuse)\n"), "%s", log);
 	cr_assert(strstr(log, "site.ini:10: jail-rctl: action 'devctl' is not available on Linux (only deny"),
 	    "%s", log);
+	cr_assert(strstr(log, "site.ini:10: jail-rctl: pcpu=100001 is more than 1000 CPUs"), "%s", log);
 	free(log);
 	free(s1.rctl);
 	free(s2.rctl);
