@@ -245,7 +245,11 @@ rctl_describe(const char *resource, const char *action, uint64_t amount, long lo
 	char human[32];
 	int n;
 
-	rctl_amount_human(amount, human, sizeof(human));
+	/* K/M/G for sizes only: "maxproc:deny=2K" would read as a size */
+	if (rctl_resource_is_bytes(resource))
+		rctl_amount_human(amount, human, sizeof(human));
+	else
+		snprintf(human, sizeof(human), "%llu", (unsigned long long)amount);
 	n = snprintf(buf, len, "%s:%s=%s", resource, action, human);
 	if (use < 0 || n < 0 || (size_t)n >= len)
 		return;

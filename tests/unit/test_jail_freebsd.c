@@ -1112,14 +1112,14 @@ Test(jail_freebsd, rctl_actions_linux_refuses_are_fine_here)
 
 Test(jail_freebsd, rctl_list_verbose_shows_rules_and_use)
 {
-	F.rctl_rules = "jail:web:memoryuse:deny=536870912,jail:web:maxproc:sigterm=100/jail,"
+	F.rctl_rules = "jail:web:memoryuse:deny=536870912,jail:web:maxproc:sigterm=2048/jail,"
 	               "jail:web:pcpu:deny=50";
 	F.rctl_racct = "cputime=3,datasize=0,memoryuse=10485760,memorylocked=0,maxproc=4,pcpu=2";
 	F.rctl_min_out = 8192;          /* the first 4 KiB buffer is too small: retried */
 	const char *out = list_output(JLS_VERBOSE);
 	cr_assert(strstr(out, "        192.168.0.41\n"
 	    "        rctl memoryuse:deny=512M use=10.0M\n"
-	    "        rctl maxproc:sigterm=100 use=4\n"
+	    "        rctl maxproc:sigterm=2048 use=4\n"
 	    "        rctl pcpu:deny=50 use=2\n"), "%s", out);
 	cr_assert(strstr(out, "        192.168.0.3\n     7"), "db has no rules: %s", out);
 }
