@@ -258,9 +258,11 @@ record(struct jail_run *r)
 	wrc = registry_put(&r->re, "params", params) | registry_put(&r->re, "hostname", line_host) |
 	      registry_put(&r->re, "path", line_path) | registry_put(&r->re, "cgroup", line_cg) |
 	      registry_put(&r->re, "jidfile", line_jf);
-	rctl = jail_rctl_record(spec, &r->rctl);
-	wrc |= registry_put(&r->re, "rctl", rctl);
-	free(rctl);
+	if (spec->nrctl > 0) {	/* no file (no cost) for a jail without limits */
+		rctl = jail_rctl_record(spec, &r->rctl);
+		wrc |= registry_put(&r->re, "rctl", rctl);
+		free(rctl);
+	}
 	free(params);
 	free(line_host);
 	free(line_path);
