@@ -15,12 +15,12 @@
 #include "jail/jail.h"
 #include "pty/router.h"
 #include "python/wsgi.h"
-#include "server/cgroup_opts.h"
 #include "server/logformat.h"
 #include "server/notify.h"
 #include "server/privileges.h"
 #include "server/static_files.h"
 #include "server/vassal.h"
+#include "server/cgroup_opts.h"	/* issue 23 */
 
 #include <fcntl.h>
 #include <stdio.h>
