@@ -399,3 +399,10 @@ def test_cgroup_options_existing_dir_and_errors(tmp_path, serve, v1_memory_cgrou
                        f"cgroup = {cg}\n{line}\n")
         r = run(["--ini", str(ini)])
         assert r.returncode != 0 and f"{ini}:5: {why}" in r.stderr, (line, r.stderr)
+    # a plain directory is no cgroup (uWSGI would write "tasks" into it as a file)
+    plain = tmp_path / "plain"
+    ini.write_text(f"[uwsgi]\nhttp-socket = 127.0.0.1:{free_port()}\nwsgi-file = x.py\ncgroup = {plain}\n")
+    r = run(["--ini", str(ini)])
+    assert r.returncode != 0 and f"{ini}:4: cgroup: cannot move process" in r.stderr, r.stderr
+    assert "not a cgroup directory (no cgroup.procs or tasks)" in r.stderr
+    assert not (plain / "tasks").exists()
