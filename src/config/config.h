@@ -103,6 +103,11 @@ struct config {
 	bool jailed;
 	bool jls;
 	char *jail_remove;
+	/* issue 23: jail-rctl and uWSGI's cgroup options */
+	struct strlist jail_rctl;
+	struct strlist cgroup;
+	struct strlist cgroup_opt;
+	char *cgroup_dir_mode;
 	/* static files (server/static_files.c) */
 	struct strlist static_map;
 	struct strlist static_map2;

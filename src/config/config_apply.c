@@ -108,7 +108,9 @@ config_free(struct config *cfg)
 		&cfg->emperor_stats, &cfg->emperor_pidfile, &cfg->emperor_pg_node,
 		&cfg->emperor_pg_channel,
 		/* logging */
-		&cfg->log_format, &cfg->log_date, &cfg->log_backupname };
+		&cfg->log_format, &cfg->log_date, &cfg->log_backupname,
+		/* issue 23 */
+		&cfg->cgroup_dir_mode };
 	struct strlist *lists[] = { &cfg->http_socket, &cfg->uwsgi_socket, &cfg->shared_socket,
 		&cfg->pythonpath, &cfg->env, &cfg->jail_ip4, &cfg->jail_ip6, &cfg->jail2,
 		&cfg->binsh, &cfg->add_gid, &cfg->touch_reload, &cfg->master_fifo,
@@ -122,7 +124,9 @@ config_free(struct config *cfg)
 		&cfg->vassals_include, &cfg->vassals_inherit_before, &cfg->vassals_include_before,
 		&cfg->vassals_set,
 		/* logging */
-		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen };
+		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen,
+		/* issue 23 */
+		&cfg->jail_rctl, &cfg->cgroup, &cfg->cgroup_opt };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(*strings[i]);
 		*strings[i] = NULL;

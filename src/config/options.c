@@ -160,6 +160,11 @@ const struct option_def option_table[] = {
 	{ "jls", NULL, 0, ARG_NONE, T_BOOL, OPT_ACTION, "jail", "list the running jails as jls(8) does and exit; right after it: -v (every field), --json", NULL, F(jls), 0 },
 	{ "jail-remove", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "jail", "stop a jail by jid or name (like jail -r) and exit", NULL, F(jail_remove), 0 },
 	{ "jailed", NULL, 0, ARG_NONE, T_BOOL, 0, "jail", "run the post-jail phase even without a jail option", NULL, F(jailed), 0 },
+	/* issue 23: jail-rctl and uWSGI's cgroup options (Linux) */
+	{ "cgroup", NULL, 0, ARG_REQUIRED, T_LIST, 0, "jail", "put the instance in this cgroup directory, made when missing (Linux, root; repeatable)", NULL, F(cgroup), 0 },
+	{ "cgroup-opt", NULL, 0, ARG_REQUIRED, T_LIST, 0, "jail", "write key=value into each cgroup's file key (repeatable)", NULL, F(cgroup_opt), 0 },
+	{ "cgroup-dir-mode", NULL, 0, ARG_REQUIRED, T_STRING, 0, "jail", "mode of the cgroup directories (octal; default 0700)", NULL, F(cgroup_dir_mode), 0 },
+	{ "jail-rctl", NULL, 0, ARG_REQUIRED, T_LIST, 0, "jail", "limit a resource of the jail: resource:action=amount, rctl(8) syntax, K/M/G suffixes (repeatable)", NULL, F(jail_rctl), 0 },
 
 	/* hooks: hook-/mount-/umount-/exec-<phase> for every phase */
 	HOOK_ROWS(PH_ASAP, "asap", "right after the configuration is read"),

@@ -7,6 +7,9 @@
 #include "jail/fds.h"
 #include "jail/freebsd_sys.h"
 
+#include <sys/types.h>
+#include <sys/rctl.h>
+
 static const char *
 os_errmsg(void)
 {
@@ -26,6 +29,10 @@ static const struct freebsd_sys freebsd_os = {
 	.jailparam_get = jailparam_get,
 	.jailparam_export = jailparam_export,
 	.jailparam_free = jailparam_free,
+	.rctl_add_rule = rctl_add_rule,
+	.rctl_remove_rule = rctl_remove_rule,
+	.rctl_get_rules = rctl_get_rules,
+	.rctl_get_racct = rctl_get_racct,
 	.errmsg = os_errmsg,
 	.close_fds = jail_close_fds,
 };

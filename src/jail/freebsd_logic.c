@@ -266,6 +266,145 @@ create_params(const struct jail_spec *spec)
 	return jid;
 }
 
+/* ---- jail-rctl: rctl_add_rule(2) (issue 23) -------------------------------- */
+
+/* rctl rules name the jail; an unnamed jail's name is its jid. */
+static const char *
+rctl_subject(const struct jail_spec *spec, char *buf, size_t len)
+{
+	if (spec->name)
+		return spec->name;
+	if (spec->jid > 0) {
+		snprintf(buf, len, "%ld", spec->jid);
+		return buf;
+	}
+	return NULL;
+}
+
+static int
+rctl_call(int (*fn)(const char *, size_t, char *, size_t), const char *text)
+{
+	return fn(text, strlen(text) + 1, NULL, 0);
+}
+
+/* Drops every rule of the jail name: "jail:<name>" is a filter. */
+static void
+rctl_clear(const char *name)
+{
+	char filter[128];
+
+	snprintf(filter, sizeof(filter), "jail:%s", name);
+	if (rctl_call(sys->rctl_remove_rule, filter) < 0 && errno != ESRCH && errno != ENOSYS)
+		log_msg("rctl_remove_rule(\"%s\"): %s", filter, strerror(errno));
+}
+
+/*
+ * The kernel keys jail rules by name, so they are added before the jail
+ * exists (as /etc/rctl.conf does at boot) and hold from its first
+ * instruction. The jail's earlier rules go first: a config's rules replace
+ * them instead of piling up.
+ */
+static int
+rctl_apply(const struct jail_spec *spec)
+{
+	char idbuf[32], text[160], rule[96];
+	const char *name;
+
+	if (spec->nrctl == 0)
+		return 0;
+	if ((name = rctl_subject(spec, idbuf, sizeof(idbuf))) == NULL) {
+		jail_config_error(&spec->rctl[0].origin, "jail-rctl: FreeBSD rctl rules name their jail: "
+		    "give the jail a name (jail2 = name=<name>, or the third word of jail)");
+		return -1;
+	}
+	rctl_clear(name);
+	for (size_t i = 0; i < spec->nrctl; i++) {
+		rctl_rule_format(&spec->rctl[i], rule, sizeof(rule));
+		snprintf(text, sizeof(text), "jail:%s:%s", name, rule);
+		if (rctl_call(sys->rctl_add_rule, text) == 0)
+			continue;
+		if (errno == ENOSYS)
+			jail_config_error(&spec->rctl[i].origin, "jail-rctl: the kernel's resource accounting "
+			    "is off (RACCT): set kern.racct.enable=1 in /boot/loader.conf and reboot");
+		else
+			jail_config_error(&spec->rctl[i].origin, "jail-rctl: rctl_add_rule(\"%s\"): %s",
+			    text, strerror(errno));
+		rctl_clear(name);
+		return -1;
+	}
+	return 0;
+}
+
+/* An rctl(2) query into a growing buffer (ERANGE: too small), malloc'd, or
+ * NULL (RACCT off, no such subject...). */
+static char *
+rctl_query(int (*fn)(const char *, size_t, char *, size_t), const char *filter)
+{
+	for (size_t len = 4096; len <= 1024 * 1024; len *= 4) {
+		char *out = xmalloc(len);
+		if (fn(filter, strlen(filter) + 1, out, len) == 0) {
+			out[len - 1] = '\0';
+			return out;
+		}
+		free(out);
+		if (errno != ERANGE)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* --jls: "rule use=N" lines for the jail's rules (rctl_get_rules) with the
+ * jail's use of each resource (rctl_get_racct), or NULL. */
+static char *
+rctl_jls(const char *name)
+{
+	char filter[128], *rules, *racct, *save = NULL;
+	struct strbuf sb;
+
+	snprintf(filter, sizeof(filter), "jail:%s", name);
+	if ((rules = rctl_query(sys->rctl_get_rules, filter)) == NULL)
+		return NULL;
+	racct = rctl_query(sys->rctl_get_racct, filter);
+	sb_init(&sb);
+	for (char *r = strtok_r(rules, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
+		/* "jail:<name>:resource:action=amount[/per]" */
+		char *res = strchr(r, ':') ? strchr(strchr(r, ':') + 1, ':') : NULL, *act, *eq, *slash;
+		char line[160], key[40];
+		long long use = -1;
+		if (!res || !(act = strchr(res + 1, ':')) || !(eq = strchr(act, '=')))
+			continue;
+		*act++ = '\0';
+		*eq = '\0';
+		if ((slash = strchr(eq + 1, '/')) != NULL)
+			*slash = '\0';
+		snprintf(key, sizeof(key), "%s=", res + 1);
+		for (char *p = racct; p && (p = strstr(p, key)) != NULL; p++) {
+			if (p == racct || p[-1] == ',') {
+				use = strtoll(p + strlen(key), NULL, 10);
+				break;
+			}
+		}
+		rctl_describe(res + 1, act, strtoull(eq + 1, NULL, 10), use, line, sizeof(line));
+		sb_addf(&sb, "%s\n", line);
+	}
+	free(rules);
+	free(racct);
+	sb_addc(&sb, '\0');
+	if (sb.buf[0] == '\0') {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb.buf;
+}
+
+/* The jailed master's stats: a jail may not query rctl(2), so the limits
+ * come from the config and the use stays unknown. */
+static char *
+fb_rctl_status(const struct jail_spec *spec)
+{
+	return rctl_rules_status(spec->rctl, spec->nrctl);
+}
+
 /* ---- backend entry points --------------------------------------------------- */
 
 static int
@@ -285,6 +424,11 @@ fb_validate(const struct jail_spec *spec)
 			return -1;
 		}
 	}
+	if (spec->nrctl > 0 && spec->name == NULL && spec->jid <= 0) {
+		jail_config_error(&spec->rctl[0].origin, "jail-rctl: FreeBSD rctl rules name their jail: "
+		    "give the jail a name (jail2 = name=<name>, or the third word of jail)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -302,11 +446,19 @@ fb_create_and_enter(const struct jail_spec *spec, struct jail_result *res)
 	 * while its path still resolves on the host */
 	if (jidfile_open(spec, &jf) < 0)
 		return -1;
+	if (rctl_apply(spec) < 0) {
+		jidfile_abandon(&jf);
+		return -1;
+	}
 	if (spec->old_api && spec->nparams == 0)
 		jid = create_jail2(spec);
 	else
 		jid = create_params(spec);
 	if (jid < 0) {
+		char idbuf[32];
+		const char *name = rctl_subject(spec, idbuf, sizeof(idbuf));
+		if (spec->nrctl > 0 && name)
+			rctl_clear(name);
 		jidfile_abandon(&jf);
 		return -1;
 	}
@@ -342,7 +494,8 @@ fb_attach(const struct jail_spec *spec, struct jail_result *res)
 	return sys->close_fds(spec->keep_fds, spec->nkeep_fds);
 }
 
-enum { LP_LASTJID, LP_NAME, LP_HOST, LP_PATH, LP_IP4, LP_IP6, LP_CPUSET, LP_DYING, LP_MAX };
+enum { LP_LASTJID, LP_NAME, LP_HOST, LP_PATH, LP_IP4, LP_IP6, LP_CPUSET, LP_DYING, LP_MAX,
+	LP_RCTL = LP_MAX, LP_SLOTS };	/* per row: the parameters, then the jail-rctl lines */
 
 static int
 fb_list(int fd, unsigned flags)
@@ -388,11 +541,12 @@ fb_list(int fd, unsigned flags)
 		if (nrows == cap) {
 			cap = cap ? cap * 2 : 8;
 			rows = xrealloc(rows, cap * sizeof(*rows));
-			vals = xrealloc(vals, cap * LP_MAX * sizeof(*vals));
+			vals = xrealloc(vals, cap * LP_SLOTS * sizeof(*vals));
 		}
-		char **v = &vals[nrows * LP_MAX];
+		char **v = &vals[nrows * LP_SLOTS];
 		for (int i = 0; i < LP_MAX; i++)
 			v[i] = i > LP_LASTJID && have[i] >= 0 ? sys->jailparam_export(&jp[have[i]]) : NULL;
+		v[LP_RCTL] = v[LP_NAME] && v[LP_NAME][0] ? rctl_jls(v[LP_NAME]) : NULL;	/* issue 23 */
 		/* every parameter fetched, for --json */
 		struct strbuf params;
 		sb_init(&params);
@@ -405,14 +559,14 @@ fb_list(int fd, unsigned flags)
 			.state = v[LP_DYING] && strcmp(v[LP_DYING], "true") == 0 ? "DYING" : "ACTIVE",
 			.ip4 = v[LP_IP4], .ip6 = v[LP_IP6],
 			.cpusetid = v[LP_CPUSET] ? strtol(v[LP_CPUSET], NULL, 10) : -1, .pid = -1, .age_seconds = -1,
-			.params = v[LP_LASTJID],
+			.params = v[LP_LASTJID], .rctl = v[LP_RCTL],
 		};
 		lastjid = jid;
 	}
 	sys->jailparam_free(jp, n);
 	if (rc == 0)
 		rc = jls_print(fd, flags, "CPUSetID", rows, nrows);
-	for (size_t i = 0; i < nrows * LP_MAX; i++)
+	for (size_t i = 0; i < nrows * LP_SLOTS; i++)
 		free(vals[i]);
 	free(vals);
 	free(rows);
@@ -430,10 +584,15 @@ fb_remove(const char *id)
 		jail_config_error(NULL, "jail-remove %s: %s", id, fb_errmsg(errno));
 		return -1;
 	}
+	char *name = sys->jail_getname(jid);
 	if (sys->jail_remove(jid) < 0) {
 		jail_config_error(NULL, "jail-remove %s: jail_remove(%d): %s", id, jid, strerror(errno));
+		free(name);
 		return -1;
 	}
+	if (name != NULL)	/* its jail-rctl rules go with it */
+		rctl_clear(name);
+	free(name);
 	log_msg("removed jail %d", jid);
 	return 0;
 }
@@ -445,6 +604,7 @@ static const struct jail_backend freebsd_backend = {
 	.attach = fb_attach,
 	.list = fb_list,
 	.remove = fb_remove,
+	.rctl_status = fb_rctl_status,
 };
 
 const struct jail_backend *

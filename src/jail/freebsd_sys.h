@@ -70,6 +70,11 @@ struct freebsd_sys {
 	int	 (*jailparam_get)(struct jailparam *jp, unsigned njp, int flags);
 	char	*(*jailparam_export)(struct jailparam *jp);
 	void	 (*jailparam_free)(struct jailparam *jp, unsigned njp);
+	/* rctl(2) (issue 23: jail-rctl); ENOSYS when the kernel's RACCT is off */
+	int	 (*rctl_add_rule)(const char *in, size_t inlen, char *out, size_t outlen);
+	int	 (*rctl_remove_rule)(const char *in, size_t inlen, char *out, size_t outlen);
+	int	 (*rctl_get_rules)(const char *in, size_t inlen, char *out, size_t outlen);
+	int	 (*rctl_get_racct)(const char *in, size_t inlen, char *out, size_t outlen);
 	/* libjail's jail_errmsg[] after a failed libjail call */
 	const char *(*errmsg)(void);
 	/* jail_close_fds() (fds.h), run once inside the jail; the tests'

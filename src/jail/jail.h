@@ -32,6 +32,10 @@ struct jail_backend {
 	int (*list)(int fd, unsigned flags);
 	/* --jail-remove jid|name. 0 or -1. */
 	int (*remove)(const char *id);
+	/* issue 23: in the jailed master, the jail-rctl rules of spec with
+	 * their current use, "rule\tlimit\tuse" lines (use "-" when unknown),
+	 * malloc'd; NULL when none. May be NULL itself. */
+	char *(*rctl_status)(const struct jail_spec *spec);
 };
 
 const struct jail_backend *jail_backend(void);

@@ -78,6 +78,11 @@ text_row(struct strbuf *sb, unsigned flags, const struct jls_row *r)
 		sb_adds(sb, "        -\n");
 	each_addr(r->ip4, print_indented, sb);
 	each_addr(r->ip6, print_indented, sb);
+	for (const char *p = r->rctl; p && *p; ) {	/* issue 23: the limits and their use */
+		size_t len = strcspn(p, "\n");
+		sb_addf(sb, "        rctl %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
 }
 
 static json_t *
@@ -122,6 +127,15 @@ json_row(const struct jls_row *r)
 	json_object_set_new(o, "pid", r->pid >= 0 ? json_integer(r->pid) : json_null());
 	json_object_set_new(o, "age_seconds", r->age_seconds >= 0 ? json_integer(r->age_seconds) : json_null());
 	json_object_set_new(o, "params", params_object(r->params));
+	if (r->rctl && *r->rctl) {
+		json_t *a = json_array();
+		for (const char *p = r->rctl; *p; ) {
+			size_t len = strcspn(p, "\n");
+			json_array_append_new(a, json_stringn(p, len));
+			p += len + (p[len] == '\n');
+		}
+		json_object_set_new(o, "rctl", a);
+	}
 	return o;
 }
 

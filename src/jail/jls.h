@@ -27,6 +27,7 @@ struct jls_row {
 	long pid;                     /* -1: none (FreeBSD) */
 	long long age_seconds;        /* -1: unknown (FreeBSD) */
 	const char *params;           /* "key=value" lines, or NULL */
+	const char *rctl;             /* jail-rctl: "rule [use=N]" lines, or NULL (issue 23) */
 };
 
 /* Prints the rows to fd in the requested layout; id_label names -v's third

@@ -133,7 +133,7 @@ linux_validate(const struct jail_spec *spec)
 	if (dr && spec->devfs_ruleset != 4)
 		jail_config_error(&dr->origin, "warning: jail2: devfs_ruleset=%d: a Linux jail always gets the minimal "
 		           "/dev of ruleset 4", spec->devfs_ruleset);
-	if (jail_restrict_validate_ids(spec, spec->uid, spec->gid) < 0)
+	if (jail_restrict_validate_ids(spec, spec->uid, spec->gid) < 0 || jail_rctl_validate(spec) < 0)
 		return -1;
 	return jail_restrict_validate(spec);
 }
@@ -241,7 +241,7 @@ record(struct jail_run *r)
 {
 	const struct jail_spec *spec = r->spec;
 	char host[256] = "";
-	char *params, *line_host, *line_path, *line_cg, *line_jf;
+	char *params, *line_host, *line_path, *line_cg, *line_jf, *rctl;
 	int wrc;
 
 	if (spec->hostname)
@@ -258,6 +258,11 @@ record(struct jail_run *r)
 	wrc = registry_put(&r->re, "params", params) | registry_put(&r->re, "hostname", line_host) |
 	      registry_put(&r->re, "path", line_path) | registry_put(&r->re, "cgroup", line_cg) |
 	      registry_put(&r->re, "jidfile", line_jf);
+	if (spec->nrctl > 0) {	/* no file (no cost) for a jail without limits */
+		rctl = jail_rctl_record(spec, &r->rctl);
+		wrc |= registry_put(&r->re, "rctl", rctl);
+		free(rctl);
+	}
 	free(params);
 	free(line_host);
 	free(line_path);
@@ -323,6 +328,7 @@ start(struct jail_run *r, pid_t pid)
 		return -1;
 	}
 	if ((r->late_cgroup && jail_cgroup_join(r->net.cgroup_path, pid) < 0) ||
+	    jail_rctl_attach_init(spec, &r->rctl, pid) < 0 ||
 	    jail_net_attach_init(spec, &r->net, pid) < 0)
 		return -1;
 	if (registry_set_init(&r->re, pid) < 0) {
@@ -349,6 +355,7 @@ linux_create(const struct jail_spec *spec, struct jail_result *res)
 	r->lockfd = r->init_pidfd = r->master_pidfd = -1;
 	r->chan[0] = r->chan[1] = -1;
 	r->net.cgroup_fd = -1;
+	r->rctl.oom_fd = r->rctl.oom_ctl_fd = -1;
 	sigprocmask(SIG_SETMASK, NULL, &r->oldmask);
 
 	if (reserve(r) < 0)
@@ -356,6 +363,12 @@ linux_create(const struct jail_spec *spec, struct jail_result *res)
 	if (jail_net_prepare(spec, r->re.name, &r->net) < 0) {
 		r->net.cgroup_path[0] = '\0';
 		goto fail;
+	}
+	if (spec->nrctl > 0) {
+		struct rctl_hosts hosts;
+		jail_rctl_discover(&hosts);
+		if (jail_rctl_prepare(spec, r->re.name, &hosts, r->net.cgroup_path, &r->rctl) < 0)
+			goto fail;
 	}
 	if (record(r) < 0)
 		goto fail;
@@ -400,6 +413,7 @@ static const struct jail_backend linux_backend = {
 	.attach = jail_linux_attach,
 	.list = jail_linux_list,
 	.remove = jail_linux_remove,
+	.rctl_status = jail_rctl_status,
 };
 
 const struct jail_backend *

@@ -186,6 +186,16 @@ jail_linux_attach(const struct jail_spec *spec, struct jail_result *res)
 		close(pidfd);
 		return -1;
 	}
+	/* issue 23: the jail's v1 cgroups (jail-rctl), joined by the child */
+	char *rctl = registry_get(&e, "rctl");
+	int rfd[RC_NCTL];
+	int nrfd = jail_rctl_attach_open(rctl, rfd, RC_NCTL);
+	if (nrfd < 0) {
+		free(rctl);
+		close(pidfd);
+		jail_spec_free(&js);
+		return -1;
+	}
 	int flags = differing_ns(e.pid);
 	int back = e.cgroup[0] ? own_cgroup_procs() : -1;
 	/* the cgroup first: the jail's BPF programs apply from the first
@@ -196,6 +206,8 @@ jail_linux_attach(const struct jail_spec *spec, struct jail_result *res)
 		log_msg("jail-attach: cannot join jail '%s'", id);
 		close(pidfd);
 		jail_spec_free(&js);
+		jail_rctl_attach_enter(NULL, rfd, (size_t)nrfd);	/* closes them */
+		free(rctl);
 		return -1;
 	}
 	close(pidfd);
@@ -207,6 +219,9 @@ jail_linux_attach(const struct jail_spec *spec, struct jail_result *res)
 		log_errno("jail-attach: fork");
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		jail_spec_free(&js);
+		for (int i = 0; i < nrfd; i++)
+			close(rfd[i]);
+		free(rctl);
 		return -1;
 	}
 	if (child == 0) {
@@ -214,6 +229,9 @@ jail_linux_attach(const struct jail_spec *spec, struct jail_result *res)
 			close(back);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (jail_rctl_attach_enter(rctl, rfd, (size_t)nrfd) < 0)
+			_exit(1);
+		free(rctl);
 		/* what init and the master did for the jail: a session of its
 		 * own, host descriptors closed, Landlock scope (shared stack),
 		 * then capabilities, no_new_privs, seccomp */
@@ -229,6 +247,9 @@ jail_linux_attach(const struct jail_spec *spec, struct jail_result *res)
 		snprintf(res->name, sizeof(res->name), "%s", e.name);
 		return 0;
 	}
+	for (int i = 0; i < nrfd; i++)
+		close(rfd[i]);
+	free(rctl);
 	/* the monitor of the attached process: outside the jail's cgroup again */
 	if (back >= 0) {
 		if (write(back, "0", 1) < 0) { /* best effort */ }

@@ -142,14 +142,17 @@ init_loop(const struct jail_spec *spec, int ch, int sfd, pid_t master)
  * only the start pipeline's own descriptors (and the channel and log this
  * file still needs) may enter the jail. */
 static int
-drop_inherited(const struct jail_spec *spec, int ch, int logfd)
+drop_inherited(const struct jail_run *r, int ch, int logfd)
 {
+	const struct jail_spec *spec = r->spec;
 	size_t n = spec->nkeep_fds;
-	int *keep = xcalloc(n + 2, sizeof(int));
+	int *keep = xcalloc(n + 2 + RCTL_LINUX_MAX, sizeof(int));
 	for (size_t i = 0; i < n; i++)
 		keep[i] = spec->keep_fds[i];
 	keep[n++] = ch;
 	keep[n++] = logfd;
+	/* jail-rctl: read-only use files for the stats (issue 23) */
+	n += jail_rctl_keep_fds(&r->rctl, keep + n, RCTL_LINUX_MAX);
 	int rc = jail_close_fds(keep, n);
 	free(keep);
 	return rc < 0 ? -1 : jail_stdin_off_the_terminal();
@@ -175,6 +178,10 @@ jail_init_run(struct jail_run *r)
 	close(r->chan[0]);
 	if (r->net.cgroup_fd >= 0)
 		close(r->net.cgroup_fd);
+	if (r->rctl.oom_fd >= 0)	/* the monitor's OOM watch: host cgroupfs */
+		close(r->rctl.oom_fd);
+	if (r->rctl.oom_ctl_fd >= 0)
+		close(r->rctl.oom_ctl_fd);
 	prctl(PR_GET_NAME, comm, 0, 0, 0);
 	prctl(PR_SET_NAME, INIT_COMM, 0, 0, 0);
 	/* a non-persistent jail goes with its monitor */
@@ -239,8 +246,9 @@ jail_init_run(struct jail_run *r)
 		close(r->lockfd);
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
-		if (drop_inherited(spec, ch, logfd) < 0 || jail_linux_restrict(spec) < 0)
+		if (drop_inherited(r, ch, logfd) < 0 || jail_linux_restrict(spec) < 0)
 			init_fail(ch);
+		jail_rctl_entered(&r->rctl);
 		jail_chan_send(ch, "\001ready", -1);
 		log_set_file(logfd);
 		close(ch);

@@ -10,6 +10,7 @@
 
 #include "jail/jail.h"
 #include "jail/linux_net.h"
+#include "jail/linux_rctl.h"
 #include "jail/registry.h"
 
 #include <limits.h>
@@ -48,6 +49,7 @@ struct jail_run {
 	struct registry_entry re;
 	int lockfd;
 	struct jail_net net;
+	struct jail_rctl_cg rctl;    /* issue 23: jail-rctl cgroups and rlimits */
 	int chan[2];                /* [0] monitor, [1] jail */
 	pid_t init_pid;
 	int init_pidfd;

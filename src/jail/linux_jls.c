@@ -51,23 +51,27 @@ jail_linux_list(int fd, unsigned flags)
 	long hz = sysconf(_SC_CLK_TCK);
 	double up = uptime_seconds();
 	struct jls_row *rows = xcalloc(n + 1, sizeof(*rows));
-	char **owned = xcalloc(3 * n + 1, sizeof(char *));
+	char **owned = xcalloc(4 * n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		/* the effective parameters: addresses and everything --json shows */
 		char *params = registry_get(&v[i], "params");
-		owned[3 * i] = params;
-		owned[3 * i + 1] = param_value(params, "ip4.addr");
-		owned[3 * i + 2] = param_value(params, "ip6.addr");
+		char *rctl = registry_get(&v[i], "rctl");
+		owned[4 * i] = params;
+		owned[4 * i + 1] = param_value(params, "ip4.addr");
+		owned[4 * i + 2] = param_value(params, "ip6.addr");
+		owned[4 * i + 3] = jail_rctl_describe(rctl);	/* limits and current use */
+		free(rctl);
 		rows[i] = (struct jls_row){
 			.jid = v[i].jid, .name = v[i].name, .hostname = v[i].hostname, .path = v[i].path,
-			.state = "ACTIVE", .ip4 = owned[3 * i + 1], .ip6 = owned[3 * i + 2],
+			.state = "ACTIVE", .ip4 = owned[4 * i + 1], .ip6 = owned[4 * i + 2],
+			.rctl = owned[4 * i + 3],
 			.cpusetid = -1, .pid = (long)v[i].pid, .params = params,
 			.age_seconds = hz > 0 && up > (double)v[i].starttime / (double)hz ?
 			               (long long)(up - (double)v[i].starttime / (double)hz) : 0,
 		};
 	}
 	int rc = jls_print(fd, flags, "PID", rows, n);
-	for (size_t i = 0; i < 3 * n; i++)
+	for (size_t i = 0; i < 4 * n; i++)
 		free(owned[i]);
 	free(owned);
 	free(rows);
@@ -97,6 +101,9 @@ jail_linux_remove(const char *id)
 	net.cgroup_fd = -1;
 	snprintf(net.cgroup_path, sizeof(net.cgroup_path), "%s", e.cgroup);
 	jail_net_teardown(&net);
+	char *rctl = registry_get(&e, "rctl");
+	jail_rctl_remove_recorded(rctl);
+	free(rctl);
 	if (e.jidfile[0])
 		unlink(e.jidfile);
 	registry_release(&e);

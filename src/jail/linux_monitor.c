@@ -78,6 +78,7 @@ jail_monitor_undo(struct jail_run *r)
 		r->init_pid = 0;
 	}
 	jail_net_teardown(&r->net);
+	jail_rctl_teardown(&r->rctl);
 	if (r->jidfile_written)
 		unlink(r->jidfile);
 	registry_release(&r->re);
@@ -185,10 +186,13 @@ jail_monitor_loop(struct jail_run *r)
 	int master_code = -1;
 	bool persist = r->spec->persist;
 	for (;;) {
-		struct pollfd p[3] = {
+		short oom_ev = 0;
+		int oom_fd = jail_rctl_oom_fd(&r->rctl, &oom_ev);
+		struct pollfd p[4] = {	/* poll skips the negative fds */
 			{ sfd, POLLIN, 0 }, { r->init_pidfd, POLLIN, 0 }, { r->chan[0], POLLIN, 0 },
+			{ oom_fd, oom_ev, 0 },
 		};
-		if (poll(p, r->chan[0] >= 0 ? 3 : 2, -1) < 0) {
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_errno("jail monitor: poll");
@@ -211,6 +215,8 @@ jail_monitor_loop(struct jail_run *r)
 				exit(master_code);
 			}
 		}
+		if (p[3].revents & oom_ev)
+			jail_rctl_oom_report(&r->rctl, r->re.jid, r->re.name);
 		if (p[1].revents & (POLLIN | POLLHUP))
 			break;
 	}

@@ -428,6 +428,45 @@ parse_attach(struct builder *b)
 	return 0;
 }
 
+/* issue 23: jail-rctl rules, checked by the OS-independent grammar (the
+ * backends' validate() says what their OS cannot enforce). */
+static int
+parse_rctl(struct builder *b)
+{
+	const struct strlist *l = &b->cfg->jail_rctl;
+	struct jail_spec *spec = b->spec;
+	char err[768];
+
+	if (l->n == 0)
+		return 0;
+	if (!spec->create) {
+		jail_config_error(&l->origin[0], "jail-rctl needs jail or jail2 (the limits belong "
+		    "to a jail this instance creates)");
+		return -1;
+	}
+	spec->rctl = xcalloc(l->n, sizeof(*spec->rctl));
+	for (size_t i = 0; i < l->n; i++) {
+		struct rctl_rule r;
+		if (rctl_rule_parse(l->v[i], &r, err, sizeof(err)) < 0) {
+			jail_config_error(&l->origin[i], "jail-rctl: %s", err);
+			return -1;
+		}
+		r.origin = l->origin[i];
+		for (size_t j = 0; j < spec->nrctl; j++) {
+			if (strcmp(spec->rctl[j].resource, r.resource) == 0 &&
+			    spec->rctl[j].action == r.action && spec->rctl[j].sig == r.sig) {
+				struct src prev = { true, false, spec->rctl[j].origin };
+				char w[512];
+				jail_config_error(&l->origin[i], "jail-rctl: %s:%s is given twice (also %s)",
+				    r.resource, r.action_name, where(&prev, w, sizeof(w)));
+				return -1;
+			}
+		}
+		spec->rctl[spec->nrctl++] = r;
+	}
+	return 0;
+}
+
 static void
 spec_defaults(struct jail_spec *spec)
 {
@@ -458,8 +497,10 @@ build(struct builder *b)
 	if (cfg->gid != NULL)
 		spec->gid = xstrdup(cfg->gid);
 	if (cfg->jail_attach != NULL)
-		return parse_attach(b);
+		return parse_attach(b) < 0 ? -1 : parse_rctl(b);
 	if (cfg->jail == NULL && cfg->jail2.n == 0) {
+		if (parse_rctl(b) < 0)
+			return -1;
 		if (cfg->jail_ip4.n > 0) {
 			jail_config_error(&cfg->jail_ip4.origin[0], "jail-ip4 needs jail or jail2");
 			return -1;
@@ -491,7 +532,7 @@ build(struct builder *b)
 	for (size_t i = 0; i < jail_nparams; i++)
 		if (b->mount_on[i])
 			spec->allow_mount = true;
-	return 0;
+	return parse_rctl(b);
 }
 
 int
@@ -532,6 +573,7 @@ jail_spec_free(struct jail_spec *spec)
 	free(spec->jidfile);
 	free(spec->uid);
 	free(spec->gid);
+	free(spec->rctl);
 	spec_defaults(spec);
 }
 
@@ -539,7 +581,7 @@ bool
 jail_spec_wanted(const struct config *cfg)
 {
 	return cfg->jail != NULL || cfg->jail2.n > 0 || cfg->jail_ip4.n > 0 ||
-	    cfg->jail_ip6.n > 0 || cfg->jail_attach != NULL || cfg->jailed;
+	    cfg->jail_ip6.n > 0 || cfg->jail_rctl.n > 0 || cfg->jail_attach != NULL || cfg->jailed;
 }
 
 const struct jail_param *

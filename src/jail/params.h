@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "jail/rctl.h"
 
 enum jail_ns_mode { JAIL_MODE_NEW, JAIL_MODE_INHERIT, JAIL_MODE_DISABLE };
 
@@ -59,6 +60,9 @@ struct jail_spec {
 	bool allow_sysvipc;
 	struct jail_param *params;  /* the jail2 list in config order */
 	size_t nparams;
+	/* issue 23: jail-rctl */
+	struct rctl_rule *rctl;     /* jail-rctl rules in config order (jail/rctl.h) */
+	size_t nrctl;
 	struct origin origin;       /* first jail2 line, for errors; {NULL, 0} when only
 	                             * `jail` was given (struct config keeps no line for it) */
 	char *attach;               /* jail-attach: a jid (all digits) or a name */

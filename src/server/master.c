@@ -241,9 +241,13 @@ send_stats(int fd)
 		                               master.ls[i].fd, master.ls[i].name[0] == '=' };
 	char cwd[PATH_MAX];
 	struct stats_input in = { master.sb, ss, master.nls, getpid(), getuid(), getgid(),
-		getcwd(cwd, sizeof(cwd)) ? cwd : "", STOCKADE_VERSION, (int64_t)time(NULL), clock_ms() };
+		getcwd(cwd, sizeof(cwd)) ? cwd : "", STOCKADE_VERSION, (int64_t)time(NULL), clock_ms(), NULL };
 	size_t len;
+	const struct jail_backend *jb = master.jail.create ? jail_backend() : NULL;
+	char *rctl = jb && jb->rctl_status ? jb->rctl_status(&master.jail) : NULL;	/* issue 23 */
+	in.rctl = rctl;
 	char *doc = stats_json(&in, master.cfg->stats_minified, &len);
+	free(rctl);
 	for (size_t i = 0; i < master.nslots; i++)
 		master.sb->workers[i].delta_requests = 0;
 	if (fd >= 0)

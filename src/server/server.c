@@ -22,6 +22,7 @@
 #include "server/privileges.h"
 #include "server/static_files.h"
 #include "server/vassal.h"
+#include "server/cgroup_opts.h"	/* issue 23 */
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -203,6 +204,8 @@ start(void)
 		if (jail_spec_build(cfg, &master.jail) < 0 || jail_backend()->validate(&master.jail) < 0)
 			return 1;
 	}
+	if (cgroup_opts_check(cfg) < 0)	/* issue 23 */
+		return 1;
 	if (hooks_run(cfg, PH_ASAP) < 0)
 		return 1;
 	if ((master.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0 || bind_pty_routers() < 0)
@@ -213,6 +216,9 @@ start(void)
 	    pidfile_write(cfg->safe_pidfile, "pidfile") < 0))
 		return 1;
 	if (!master.is_reload && hooks_run(cfg, PH_PRE_JAIL) < 0)
+		return 1;
+	/* issue 23: uWSGI's cgroup options, on the host (a jail cannot see cgroupfs) */
+	if (!master.is_reload && cgroup_opts_apply(cfg) < 0)
 		return 1;
 	bool jailed_now = false;
 	/* from here the log's path may name a file inside the jail: pinned

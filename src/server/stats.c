@@ -193,6 +193,30 @@ worker_json(const struct worker_score *w, int id, const struct stats_input *in)
 	return o;
 }
 
+/* issue 23: the jail's limits, [{"rule", "limit", "use" (null: unknown)}]
+ * after uWSGI's keys (readers of uWSGI's document skip unknown ones). */
+static json_t *
+rctl_json(const char *text)
+{
+	json_t *arr = jarr();
+
+	for (const char *p = text; *p; ) {
+		size_t len = strcspn(p, "\n");
+		char *line = xstrndup(p, len), *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (t2) {
+			json_t *o = jobj();
+			*t1 = *t2 = '\0';
+			set(o, "rule", jstr(line));
+			set(o, "limit", juint(strtoull(t1 + 1, NULL, 10)));
+			set(o, "use", strcmp(t2 + 1, "-") == 0 ? made(json_null()) : juint(strtoull(t2 + 1, NULL, 10)));
+			push(arr, o);
+		}
+		free(line);
+		p += len + (p[len] == '\n');
+	}
+	return arr;
+}
+
 char *
 stats_json(const struct stats_input *in, bool minified, size_t *len)
 {
@@ -235,6 +259,8 @@ stats_json(const struct stats_input *in, bool minified, size_t *len)
 	set(root, "locks", jarr());
 	set(root, "sockets", sockets);
 	set(root, "workers", workers);
+	if (in->rctl != NULL)
+		set(root, "rctl", rctl_json(in->rctl));
 
 	flags = JSON_PRESERVE_ORDER | (minified ? JSON_COMPACT : JSON_INDENT(1));
 	sb_init(&out);

@@ -40,6 +40,7 @@ struct stats_input {
 	const char *version;
 	int64_t now;		/* unix time */
 	int64_t now_ms;		/* monotonic ms (same clock as request_start_ms) */
+	const char *rctl;	/* issue 23: "rule\tlimit\tuse" lines of the jail, or NULL */
 };
 
 /*

@@ -10,7 +10,7 @@
  *   "j VALUE"   jail (the last one wins, as in struct config)
  *   "4 VALUE"   jail-ip4          "6 VALUE"   jail-ip6
  *   "a VALUE"   jail-attach       "f VALUE"   jidfile
- *   "J"         jailed
+ *   "J"         jailed            "r VALUE"   jail-rctl (issue 23)
  *   anything else: a jail2 value (key[=value])
  */
 #include <stdint.h>
@@ -75,6 +75,7 @@ feed_line(struct config *cfg, const char *line, int lineno)
 		case '6': push(&cfg->jail_ip6, v, o); return;
 		case 'a': set(&cfg->jail_attach, v); return;
 		case 'f': set(&cfg->jidfile, v); return;
+		case 'r': push(&cfg->jail_rctl, v, o); return;
 		default: break;
 		}
 	}
@@ -110,6 +111,15 @@ check_spec(const struct config *cfg, const struct jail_spec *s)
 		abort();
 	if (s->nparams != (s->create ? cfg->jail2.n : 0))
 		abort();
+	/* jail-rctl: every rule kept, only for a jail this instance creates,
+	 * no resource and action twice */
+	if (s->nrctl != (s->create ? cfg->jail_rctl.n : 0))
+		abort();
+	for (size_t i = 0; i < s->nrctl; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(s->rctl[i].resource, s->rctl[j].resource) == 0 &&
+			    s->rctl[i].action == s->rctl[j].action && s->rctl[i].sig == s->rctl[j].sig)
+				abort();
 	check_addrs(s->ip4, s->nip4, AF_INET);
 	check_addrs(s->ip6, s->nip6, AF_INET6);
 	if ((s->nip4 > 0 && s->ip4_mode != JAIL_MODE_NEW) ||

@@ -58,6 +58,11 @@ static struct {
 	struct fake_jail jails[4];
 	size_t njails;
 	int attach_errno, remove_errno;
+	int rctl_add_errno;             /* rctl_add_rule(2) fails with this (ENOSYS: RACCT off) */
+	const char *rctl_add_fail;      /* ... for this rule only, when set */
+	const char *rctl_rules, *rctl_racct;    /* rctl_get_rules/racct of jail "web"; NULL: ENOSYS */
+	size_t rctl_min_out;            /* smaller output buffers get ERANGE */
+	int rctl_queries;
 	/* jail_close_fds() as the backend called it (not in calls: it never
 	 * changes the order of the jail calls) */
 	int close_fds_calls;
@@ -271,6 +276,59 @@ static int fake_remove(int jid)
 	return 0;
 }
 
+static int fake_rctl_add(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	(void)out;
+	(void)outlen;
+	cr_assert_eq(inlen, strlen(in) + 1, "rctl(2) buffers include the NUL");
+	rec("rctl_add_rule %s", in);
+	if (F.rctl_add_errno && (!F.rctl_add_fail || strcmp(in, F.rctl_add_fail) == 0)) {
+		errno = F.rctl_add_errno;
+		return -1;
+	}
+	return 0;
+}
+
+static int fake_rctl_remove(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	(void)out;
+	(void)outlen;
+	cr_assert_eq(inlen, strlen(in) + 1);
+	rec("rctl_remove_rule %s", in);
+	if (F.rctl_add_errno == ENOSYS) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return 0;
+}
+
+static int fake_rctl_answer(const char *text, const char *in, char *out, size_t outlen)
+{
+	F.rctl_queries++;
+	if (text == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (outlen < F.rctl_min_out || strlen(text) >= outlen) {
+		errno = ERANGE;
+		return -1;
+	}
+	snprintf(out, outlen, "%s", strcmp(in, "jail:web") == 0 ? text : "");
+	return 0;
+}
+
+static int fake_rctl_rules(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	cr_assert_eq(inlen, strlen(in) + 1);
+	return fake_rctl_answer(F.rctl_rules, in, out, outlen);
+}
+
+static int fake_rctl_racct(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	cr_assert_eq(inlen, strlen(in) + 1);
+	return fake_rctl_answer(F.rctl_racct, in, out, outlen);
+}
+
 static const char *fake_errmsg(void)
 {
 	return F.errmsg;
@@ -298,6 +356,10 @@ static const struct freebsd_sys fake_sys = {
 	.jailparam_get = fake_get,
 	.jailparam_export = fake_export,
 	.jailparam_free = fake_free,
+	.rctl_add_rule = fake_rctl_add,
+	.rctl_remove_rule = fake_rctl_remove,
+	.rctl_get_rules = fake_rctl_rules,
+	.rctl_get_racct = fake_rctl_racct,
 	.errmsg = fake_errmsg,
 	.close_fds = fake_close_fds,
 };
@@ -935,7 +997,9 @@ Test(jail_freebsd, remove_by_name_and_jid)
 {
 	cr_assert_eq(B->remove("web"), 0);
 	cr_assert_eq(B->remove("3"), 0);
-	cr_assert_str_eq(calls(), "jail_getid web\njail_remove 7\njail_getid 3\njail_remove 3\n");
+	/* the jail's rctl rules go with it */
+	cr_assert_str_eq(calls(), "jail_getid web\njail_getname 7\njail_remove 7\nrctl_remove_rule jail:web\n"
+	    "jail_getid 3\njail_getname 3\njail_remove 3\nrctl_remove_rule jail:db\n");
 	F.remove_errno = EPERM;
 	cr_assert_eq(B->remove("web"), -1);
 	cr_assert_eq(B->remove("nosuch"), -1);
@@ -943,4 +1007,137 @@ Test(jail_freebsd, remove_by_name_and_jid)
 	cr_assert(strstr(log, "jail-remove web: jail_remove(7): Operation not permitted\n"), "%s", log);
 	cr_assert(strstr(log, "jail-remove nosuch: jail \"nosuch\" not found\n"), "%s", log);
 	free(log);
+}
+
+/* ---- jail-rctl (issue 23) --------------------------------------------------------- */
+
+Test(jail_freebsd, rctl_rules_added_by_name_before_the_jail)
+{
+	struct jail_spec spec;
+	struct jail_result res;
+	spec_from_argv(&spec, "--jail", "/jails/001 web.example web", "--jail-rctl", "memoryuse:deny=512M",
+	    "--jail-rctl", "maxproc:sigterm=100", "--jail-rctl", "pcpu:deny=50/jail", NULL);
+	cr_assert_eq(spec.nrctl, 3);
+	cr_assert_eq(B->create_and_enter(&spec, &res), 0, "%s", logged());
+	/* the old rules of that name first, then the config's, then jail(2) */
+	cr_assert_str_eq(calls(),
+	    "rctl_remove_rule jail:web\n"
+	    "rctl_add_rule jail:web:memoryuse:deny=536870912\n"
+	    "rctl_add_rule jail:web:maxproc:sigterm=100\n"
+	    "rctl_add_rule jail:web:pcpu:deny=50\n"
+	    "jail\n");
+	jail_spec_free(&spec);
+}
+
+Test(jail_freebsd, rctl_racct_off_is_a_clear_error_and_no_jail)
+{
+	struct jail_spec spec;
+	struct jail_result res;
+	F.rctl_add_errno = ENOSYS;
+	spec_from_argv(&spec, "--jail2", "path=/jails/001", "--jail2", "name=web",
+	    "--jail-rctl", "memoryuse:deny=1G", NULL);
+	cr_assert_eq(B->create_and_enter(&spec, &res), -1);
+	cr_assert_not(F.jail_called);
+	cr_assert_eq(F.set_n, 0, "no jail made");
+	char *log = logged();
+	cr_assert(strstr(log, "command line: jail-rctl: the kernel's resource accounting is off (RACCT): "
+	    "set kern.racct.enable=1 in /boot/loader.conf and reboot\n"), "%s", log);
+	free(log);
+	jail_spec_free(&spec);
+}
+
+Test(jail_freebsd, rctl_refused_rule_undoes_the_others)
+{
+	struct jail_spec spec;
+	struct jail_result res;
+	F.rctl_add_errno = EINVAL;
+	F.rctl_add_fail = "jail:web:nthr:deny=5";
+	spec_from_argv(&spec, "--jail", "/jails/001 web.example web", "--jail-rctl", "maxproc:deny=10",
+	    "--jail-rctl", "nthr:deny=5", NULL);
+	cr_assert_eq(B->create_and_enter(&spec, &res), -1);
+	cr_assert_str_eq(calls(),
+	    "rctl_remove_rule jail:web\n"
+	    "rctl_add_rule jail:web:maxproc:deny=10\n"
+	    "rctl_add_rule jail:web:nthr:deny=5\n"
+	    "rctl_remove_rule jail:web\n");
+	char *log = logged();
+	cr_assert(strstr(log, "jail-rctl: rctl_add_rule(\"jail:web:nthr:deny=5\"): Invalid argument\n"), "%s", log);
+	free(log);
+	jail_spec_free(&spec);
+}
+
+Test(jail_freebsd, rctl_rules_removed_when_the_jail_fails)
+{
+	struct jail_spec spec;
+	struct jail_result res;
+	F.jail_errno = EPERM;
+	spec_from_argv(&spec, "--jail", "/jails/001 web.example web", "--jail-rctl", "openfiles:deny=1k", NULL);
+	cr_assert_eq(B->create_and_enter(&spec, &res), -1);
+	cr_assert_str_eq(calls(),
+	    "rctl_remove_rule jail:web\n"
+	    "rctl_add_rule jail:web:openfiles:deny=1024\n"
+	    "jail\n"
+	    "rctl_remove_rule jail:web\n");
+	jail_spec_free(&spec);
+}
+
+Test(jail_freebsd, rctl_needs_a_jail_name)
+{
+	struct jail_spec spec;
+	struct loader L;
+	struct config cfg;
+	char *argv[] = { "stockade", "--jail", "/jails/001", "--jail-rctl", "memoryuse:deny=1G", NULL };
+	loader_init(&L);
+	cr_assert_eq(config_read_argv(&L, 5, argv), 0);
+	cr_assert_eq(config_resolve(&L), 0);
+	config_apply(&L, &cfg);
+	cr_assert_eq(jail_spec_build(&cfg, &spec), 0);
+	cr_assert_eq(B->validate(&spec), -1);
+	char *log = logged();
+	cr_assert(strstr(log, "jail-rctl: FreeBSD rctl rules name their jail"), "%s", log);
+	free(log);
+	jail_spec_free(&spec);
+	config_free(&cfg);
+	loader_free(&L);
+}
+
+Test(jail_freebsd, rctl_actions_linux_refuses_are_fine_here)
+{
+	struct jail_spec spec;
+	spec_from_argv(&spec, "--jail", "/jails/001 h w", "--jail-rctl", "readbps:throttle=1M",
+	    "--jail-rctl", "wallclock:log=3600", "--jail-rctl", "cputime:devctl=60", NULL);
+	cr_assert_eq(spec.nrctl, 3);
+	jail_spec_free(&spec);
+}
+
+Test(jail_freebsd, rctl_list_verbose_shows_rules_and_use)
+{
+	F.rctl_rules = "jail:web:memoryuse:deny=536870912,jail:web:maxproc:sigterm=2048/jail,"
+	               "jail:web:pcpu:deny=50";
+	F.rctl_racct = "cputime=3,datasize=0,memoryuse=10485760,memorylocked=0,maxproc=4,pcpu=2";
+	F.rctl_min_out = 8192;          /* the first 4 KiB buffer is too small: retried */
+	const char *out = list_output(JLS_VERBOSE);
+	cr_assert(strstr(out, "        192.168.0.41\n"
+	    "        rctl memoryuse:deny=512M use=10.0M\n"
+	    "        rctl maxproc:sigterm=2048 use=4\n"
+	    "        rctl pcpu:deny=50 use=2\n"), "%s", out);
+	cr_assert(strstr(out, "        192.168.0.3\n     7"), "db has no rules: %s", out);
+}
+
+Test(jail_freebsd, rctl_list_without_racct_is_unchanged)
+{
+	const char *out = list_output(JLS_VERBOSE);
+	cr_assert_null(strstr(out, "rctl"), "%s", out);
+	cr_assert_gt(F.rctl_queries, 0);
+}
+
+Test(jail_freebsd, rctl_stats_of_the_jailed_master)
+{
+	struct jail_spec spec;
+	spec_from_argv(&spec, "--jail", "/jails/001 h web", "--jail-rctl", "memoryuse:deny=1G",
+	    "--jail-rctl", "nthr:log=50", NULL);
+	char *st = B->rctl_status(&spec);
+	cr_assert_str_eq(st, "memoryuse:deny\t1073741824\t-\nnthr:log\t50\t-\n");
+	free(st);
+	jail_spec_free(&spec);
 }
