@@ -5,9 +5,11 @@
  * --show-config.
  */
 #include "config/config.h"
+#include "config/config_values.h"
 #include "base/util.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +67,7 @@ config_apply(struct loader *L, struct config *cfg)
 {
 	config_defaults(cfg);
 	cfg->origins = xcalloc(option_count, sizeof(*cfg->origins));
+	struct value_note note;
 	for (size_t i = 0; i < L->list.n; i++) {
 		struct config_entry *e = &L->list.v[i];
 		if (!e->opt)
@@ -82,10 +85,11 @@ config_apply(struct loader *L, struct config *cfg)
 			strlist_push(field, e->value, e->origin);
 			break;
 		case T_BOOL:
-			parse_bool(e->value, (bool *)field);
+			/* refusals stopped config_resolve(): this only reads */
+			value_read_bool(e->value, (bool *)field, &note);
 			break;
 		case T_UINT:
-			parse_uint(e->value, 1ULL << 53, (unsigned long long *)field);
+			value_read_uint(e->value, 1ULL << 53, (unsigned long long *)field, &note);
 			break;
 		}
 	}
@@ -146,9 +150,17 @@ config_show(const struct loader *L, int fd)
 		if (!e->opt || (e->opt->flags & (OPT_IMMEDIATE | OPT_ACTION)))
 			continue;
 		const char *v = e->value;
+		char num[32];
 		bool b;
-		if (e->opt->type == T_BOOL && parse_bool(v, &b))
+		unsigned long long u;
+		struct value_note note;
+		/* the value as it is read (uWSGI's way), not as written */
+		if (e->opt->type == T_BOOL && value_read_bool(v, &b, &note) == 0)
 			v = b ? "true" : "false";
+		if (e->opt->type == T_UINT && value_read_uint(v, 1ULL << 53, &u, &note) == 0) {
+			snprintf(num, sizeof(num), "%llu", u);
+			v = num;
+		}
 		sb_addf(&sb, "%s = %s\n", e->opt->name, v);
 	}
 	if (sb.len && write_full(fd, sb.buf, sb.len) < 0) { /* stdout gone: nothing to do */ }
