@@ -163,6 +163,8 @@ struct config {
 	struct strlist vassals_include_before;
 	struct strlist vassals_set;
 	unsigned long long heartbeat;                 /* s, 0: none */
+	/* issue 19: process and socket options */
+	struct strlist touch_chain_reload;
 	/* actions */
 	bool show_config;
 	bool help;

@@ -126,7 +126,9 @@ config_free(struct config *cfg)
 		&cfg->vassals_include, &cfg->vassals_inherit_before, &cfg->vassals_include_before,
 		&cfg->vassals_set,
 		/* logging */
-		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen };
+		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen,
+		/* issue 19: process and socket options */
+		&cfg->touch_chain_reload };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(*strings[i]);
 		*strings[i] = NULL;

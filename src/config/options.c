@@ -186,6 +186,8 @@ const struct option_def option_table[] = {
 	{ "stats", "stats-server", 0, ARG_REQUIRED, T_STRING, 0, "process", "serve stats JSON on this address (tcp if it has ':')", NULL, F(stats), 0 },
 	{ "stats-http", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "prefix stats with an HTTP header", NULL, F(stats_http), 0 },
 	{ "stats-minified", "stats-min", 0, ARG_NONE, T_BOOL, 0, "process", "minified stats JSON", NULL, F(stats_minified), 0 },
+	/* issue 19: process options */
+	{ "touch-chain-reload", NULL, 0, ARG_REQUIRED, T_LIST, 0, "process", "chain reload when this file's mtime changes: workers recycled one at a time, the next once the new one accepts (master fifo 'c' too)", NULL, F(touch_chain_reload), 0 },
 
 	/* forkpty router */
 	{ "forkpty-router", "forkptyrouter", 0, ARG_REQUIRED, T_LIST, 0, "pty", "forkpty router on this address, raw mode (bound on the host, before the jail)", NULL, F(forkpty_router), 0 },

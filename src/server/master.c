@@ -14,6 +14,7 @@
 #include "net/event.h"
 #include "net/socket.h"
 #include "pty/router.h"
+#include "server/chain_reload.h"
 #include "server/logformat.h"
 #include "server/notify.h"
 #include "server/stats.h"
@@ -222,6 +223,7 @@ on_tick(struct event_loop *loop, long long id, void *data)
 	check_harakiri(clock_ms());
 	check_memory();
 	check_touch_reload();
+	chain_reload_check_touch();
 	check_touch_logreopen();
 	vassal_tick(master.cfg, master.sb);
 	event_timer_add(loop, TICK_MS, on_tick, NULL);
@@ -271,6 +273,7 @@ fifo_command(char c)
 	case 'R': begin_reload(true); break;
 	case 'q': begin_shutdown(false); break;
 	case 'Q': begin_shutdown(true); break;
+	case 'c': chain_reload_start("fifo"); break;
 	case 'w': log_msg("fifo: recycling workers gracefully"); recycle_workers(SIGHUP); break;
 	case 'W': log_msg("fifo: recycling workers brutally"); recycle_workers(SIGKILL); break;
 	case 's': send_stats(-1); break;
@@ -393,6 +396,7 @@ run_master(void)
 	master.logreopen_mtime = xcalloc(master.cfg->touch_logreopen.n + 1, sizeof(*master.logreopen_mtime));
 	for (size_t i = 0; i < master.cfg->touch_logreopen.n; i++)
 		file_touched(master.cfg->touch_logreopen.v[i], &master.logreopen_mtime[i]);
+	chain_reload_init();
 	if (hooks_run(master.cfg, PH_MASTER_START) < 0)
 		return 1;
 	master.slots = xcalloc(master.nslots, sizeof(*master.slots));
