@@ -165,6 +165,19 @@ struct config {
 	unsigned long long heartbeat;                 /* s, 0: none */
 	/* issue 19: process and socket options */
 	struct strlist touch_chain_reload;
+	unsigned long long max_worker_lifetime;       /* s, 0: off */
+	unsigned long long max_worker_lifetime_delta; /* s more per worker id */
+	unsigned long long reload_on_as;              /* MiB, 0: off */
+	unsigned long long evil_reload_on_rss;        /* MiB, 0: off */
+	unsigned long long evil_reload_on_as;         /* MiB, 0: off */
+	unsigned long long limit_as;                  /* MiB, 0: none */
+	unsigned long long max_fd;                    /* 0: as inherited */
+	bool auto_procname;
+	char *procname;
+	char *procname_prefix;
+	char *procname_prefix_spaced;
+	char *procname_append;
+	char *procname_master;
 	/* actions */
 	bool show_config;
 	bool help;

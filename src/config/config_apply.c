@@ -112,7 +112,10 @@ config_free(struct config *cfg)
 		&cfg->emperor_stats, &cfg->emperor_pidfile, &cfg->emperor_pg_node,
 		&cfg->emperor_pg_channel,
 		/* logging */
-		&cfg->log_format, &cfg->log_date, &cfg->log_backupname };
+		&cfg->log_format, &cfg->log_date, &cfg->log_backupname,
+		/* issue 19: process and socket options */
+		&cfg->procname, &cfg->procname_prefix, &cfg->procname_prefix_spaced,
+		&cfg->procname_append, &cfg->procname_master };
 	struct strlist *lists[] = { &cfg->http_socket, &cfg->uwsgi_socket, &cfg->shared_socket,
 		&cfg->pythonpath, &cfg->env, &cfg->jail_ip4, &cfg->jail_ip6, &cfg->jail2,
 		&cfg->binsh, &cfg->add_gid, &cfg->touch_reload, &cfg->master_fifo,

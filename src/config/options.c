@@ -187,6 +187,19 @@ const struct option_def option_table[] = {
 	{ "stats-http", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "prefix stats with an HTTP header", NULL, F(stats_http), 0 },
 	{ "stats-minified", "stats-min", 0, ARG_NONE, T_BOOL, 0, "process", "minified stats JSON", NULL, F(stats_minified), 0 },
 	/* issue 19: process options */
+	{ "max-worker-lifetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker gracefully once it has run N seconds", NULL, F(max_worker_lifetime), 0 },
+	{ "max-worker-lifetime-delta", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "worker N may run (N-1) * this many seconds longer than max-worker-lifetime", NULL, F(max_worker_lifetime_delta), 0 },
+	{ "reload-on-as", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker gracefully once its address space reaches N MiB", NULL, F(reload_on_as), 0 },
+	{ "evil-reload-on-rss", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "kill (SIGKILL) and respawn a worker whose RSS reaches N MiB", NULL, F(evil_reload_on_rss), 0 },
+	{ "evil-reload-on-as", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "kill (SIGKILL) and respawn a worker whose address space reaches N MiB", NULL, F(evil_reload_on_as), 0 },
+	{ "limit-as", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "limit the address space of the master and workers to N MiB (RLIMIT_AS): a bigger allocation fails (MemoryError)", NULL, F(limit_as), 0 },
+	{ "max-fd", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "set the open files limit (RLIMIT_NOFILE) to N; raising it needs root", NULL, F(max_fd), 0 },
+	{ "auto-procname", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "name the processes \"uWSGI master\" and \"uWSGI worker N\" (ps, /proc/<pid>/cmdline)", NULL, F(auto_procname), 0 },
+	{ "procname", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "name the processes this (the master too unless procname-master)", NULL, F(procname), 0 },
+	{ "procname-prefix", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "put this before every process name", NULL, F(procname_prefix), 0 },
+	{ "procname-prefix-spaced", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "put this and a space before every process name", NULL, F(procname_prefix_spaced), 0 },
+	{ "procname-append", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "put this after every process name", NULL, F(procname_append), 0 },
+	{ "procname-master", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "name the master process this", NULL, F(procname_master), 0 },
 	{ "touch-chain-reload", NULL, 0, ARG_REQUIRED, T_LIST, 0, "process", "chain reload when this file's mtime changes: workers recycled one at a time, the next once the new one accepts (master fifo 'c' too)", NULL, F(touch_chain_reload), 0 },
 
 	/* forkpty router */

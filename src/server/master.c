@@ -17,6 +17,7 @@
 #include "server/chain_reload.h"
 #include "server/logformat.h"
 #include "server/notify.h"
+#include "server/process_options.h"
 #include "server/stats.h"
 #include "server/vassal.h"
 
@@ -222,6 +223,7 @@ on_tick(struct event_loop *loop, long long id, void *data)
 	(void)data;
 	check_harakiri(clock_ms());
 	check_memory();
+	recycle_check();
 	check_touch_reload();
 	chain_reload_check_touch();
 	check_touch_logreopen();
@@ -397,6 +399,7 @@ run_master(void)
 	for (size_t i = 0; i < master.cfg->touch_logreopen.n; i++)
 		file_touched(master.cfg->touch_logreopen.v[i], &master.logreopen_mtime[i]);
 	chain_reload_init();
+	procname_master(master.cfg);
 	if (hooks_run(master.cfg, PH_MASTER_START) < 0)
 		return 1;
 	master.slots = xcalloc(master.nslots, sizeof(*master.slots));

@@ -18,6 +18,7 @@
 #include "server/logformat.h"
 #include "server/notify.h"
 #include "server/privileges.h"
+#include "server/process_options.h"
 #include "server/static_files.h"
 #include "server/vassal.h"
 
@@ -216,6 +217,8 @@ start(void)
 		log_pin("opened before the chroot");
 	if (running_as_root() && !master.is_reload && privileges_chroot(cfg) < 0)
 		return 1;
+	if (process_limits_apply(cfg) < 0)
+		return 1;
 	bool was_root = running_as_root();
 	if (was_root && hooks_run(cfg, PH_AS_ROOT) < 0)
 		return 1;
@@ -268,7 +271,7 @@ server_run(const struct config *cfg, const struct server_args *args)
 {
 	memset(&master, 0, sizeof(master));
 	master.cfg = cfg;
-	master.argv = args->argv;
+	master.argv = procname_init(args->argv);
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
 	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0;

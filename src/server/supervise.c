@@ -16,6 +16,7 @@
 #include "python/wsgi.h"
 #include "server/logformat.h"
 #include "server/notify.h"
+#include "server/process_options.h"
 #include "server/worker.h"
 
 #include <signal.h>
@@ -135,6 +136,7 @@ spawn_worker(size_t i)
 		if (platform_parent_death_signal(SIGTERM) < 0 || getppid() != master.pid)
 			_exit(1);
 		notify_forget();   /* only the master talks to systemd */
+		procname_worker(master.cfg, (int)i + 1);
 		worker_main((int)i + 1);
 	}
 	signals_restore(&old);

@@ -119,3 +119,114 @@ def test_fifo_c_chain_reloads(stockade_bin, tmp_path):
     assert "fifo: chain reload starting" in log
     assert chain_order(log) == [("victim", 1), ("respawn", 1), ("victim", 2), ("respawn", 2),
                                 ("complete", 0)], log
+
+
+def cmdline(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().split(b"\0")[0].decode().rstrip(" ")
+
+
+def test_max_worker_lifetime_recycles_with_delta(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--max-worker-lifetime", "2", "--max-worker-lifetime-delta", "2",
+                          processes=2)
+    try:
+        first = worker_pids(inst, 2)
+        wait_for(lambda: "worker 2 lifetime reached" in inst.log(), timeout=60, what="worker 2 recycled")
+        wait_for(lambda: len(set(children(inst.proc.pid)) - first) == 2, what="two new workers")
+        assert get(port, "/")[0] == 200
+    finally:
+        log = inst.stop()
+    # worker 1 may live 2 s, worker 2 4 s: worker 1 goes first
+    assert log.index("worker 1 lifetime reached") < log.index("worker 2 lifetime reached")
+    assert re.search(r"worker 1 lifetime reached, it was running for [3-9]\d* second\(s\)", log), log
+    assert "worker 1 (recycled) exited, respawning" in log
+
+
+def test_auto_procname_and_prefix_append(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--auto-procname", "--procname-prefix-spaced", "site1",
+                          "--procname-append", " [py]", processes=2)
+    try:
+        workers = worker_pids(inst, 2)
+        wait_for(lambda: all(cmdline(p).startswith("site1 uWSGI worker") for p in workers),
+                 what="workers named")
+        assert sorted(cmdline(p) for p in workers) == ["site1 uWSGI worker 1 [py]",
+                                                     "site1 uWSGI worker 2 [py]"]
+        assert cmdline(inst.proc.pid) == "site1 uWSGI master [py]"
+        # the worker sees its own name too
+        assert get_json(port, "/cmdline")["cmdline"].startswith("site1 uWSGI worker")
+        with open(f"/proc/{inst.proc.pid}/comm") as f:
+            assert f.read().strip() == "site1 uWSGI mas"   # the kernel keeps 15 bytes
+    finally:
+        inst.stop()
+
+
+def test_procname_and_procname_master(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--procname", "myapp", "--procname-master", "myapp-master",
+                          "--procname-prefix", "x-", processes=1)
+    try:
+        (worker,) = worker_pids(inst, 1)
+        wait_for(lambda: cmdline(worker) == "x-myapp", what="worker named")
+        assert cmdline(inst.proc.pid) == "x-myapp-master"
+        # a reload execs the original command line, not the name
+        os.kill(inst.proc.pid, 1)
+        wait_for(lambda: "reload 1 of" in inst.log(), what="reloaded")
+        wait_for(lambda: cmdline(inst.proc.pid) == "x-myapp-master", what="master renamed after reload")
+        assert get(port, "/")[0] == 200
+    finally:
+        inst.stop()
+
+
+def test_no_procname_keeps_the_command_line(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, processes=1)
+    try:
+        assert cmdline(inst.proc.pid) == stockade_bin
+    finally:
+        inst.stop()
+
+
+def test_limit_as_makes_a_big_allocation_fail(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--limit-as", "512", processes=1)
+    try:
+        assert get_json(port, "/alloc?1000000")["allocated"] == 1000000
+        assert get_json(port, "/alloc?2000000000") == {"memory_error": True}
+        (worker,) = worker_pids(inst, 1)
+        with open(f"/proc/{worker}/limits") as f:
+            line = next(ln for ln in f if ln.startswith("Max address space"))
+        assert line.split()[3:5] == [str(512 << 20)] * 2
+    finally:
+        log = inst.stop()
+    assert "limiting address space of processes to 512 MiB" in log
+
+
+def test_max_fd_sets_the_open_files_limit(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--max-fd", "777", processes=1)
+    try:
+        (worker,) = worker_pids(inst, 1)
+        with open(f"/proc/{worker}/limits") as f:
+            line = next(ln for ln in f if ln.startswith("Max open files"))
+        assert line.split()[3:5] == ["777", "777"]
+        assert get(port, "/")[0] == 200
+    finally:
+        log = inst.stop()
+    assert "detected max file descriptor number: 777" in log
+
+
+def test_evil_reload_on_rss_kills_a_fat_worker(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--evil-reload-on-rss", "1", processes=1)
+    try:
+        # any Python worker is over 1 MiB: killed at the first tick, respawned
+        wait_for(lambda: "*** EVIL RELOAD ON WORKER 1 RSS:" in inst.log(), timeout=30, what="evil reload")
+        wait_for(lambda: "worker 1 (recycled) exited, respawning" in inst.log(), what="respawn")
+    finally:
+        log = inst.stop()
+    assert "died (signal" not in log
+
+
+def test_reload_on_as_recycles_gracefully(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--reload-on-as", "1", processes=1)
+    try:
+        wait_for(lambda: re.search(r"worker 1 \(pid: \d+\) address space \d+ MiB \(reload-on-as 1\): "
+                                   "recycling", inst.log()), timeout=30, what="reload-on-as")
+        wait_for(lambda: "worker 1 (recycled) exited, respawning" in inst.log(), what="respawn")
+    finally:
+        inst.stop()

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Resource limits for the master and its workers (core/uwsgi.c): limit-as
+ * sets RLIMIT_AS to N MiB (soft and hard), max-fd sets RLIMIT_NOFILE.
+ */
+#include "server/process_options.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+
+int
+process_limits_apply(const struct config *cfg)
+{
+	struct rlimit rl;
+	if (cfg->limit_as) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)(cfg->limit_as * 1024 * 1024);
+		if (setrlimit(RLIMIT_AS, &rl) < 0) {
+			struct rlimit now;
+			/* a hard limit already lower than asked is stricter: fine */
+			if (getrlimit(RLIMIT_AS, &now) < 0 || now.rlim_max == RLIM_INFINITY ||
+			    now.rlim_max > rl.rlim_max) {
+				log_errno("limit-as %llu: setrlimit(RLIMIT_AS)", cfg->limit_as);
+				return -1;
+			}
+		}
+		log_msg("limiting address space of processes to %llu MiB", cfg->limit_as);
+	}
+	if (cfg->max_fd) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)cfg->max_fd;
+		/* as uWSGI: raising the limit needs privileges; without them
+		 * the start goes on with the limit there is */
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_errno("max-fd %llu: setrlimit(RLIMIT_NOFILE)", cfg->max_fd);
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+			log_msg("detected max file descriptor number: %llu", (unsigned long long)rl.rlim_cur);
+	}
+	return 0;
+}
