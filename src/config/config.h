@@ -165,6 +165,11 @@ struct config {
 	unsigned long long heartbeat;                 /* s, 0: none */
 	/* issue 19: process and socket options */
 	struct strlist touch_chain_reload;
+	struct strlist uwsgi_socket_forced;           /* uwsgi-socket: uwsgi whatever protocol says */
+	char *protocol;                               /* of `socket`: NULL uwsgi, http, http11 */
+	char *umask;                                  /* octal text, NULL: inherited */
+	bool no_defer_accept;
+	char *chdir2;
 	unsigned long long max_worker_lifetime;       /* s, 0: off */
 	unsigned long long max_worker_lifetime_delta; /* s more per worker id */
 	unsigned long long reload_on_as;              /* MiB, 0: off */

@@ -115,7 +115,7 @@ config_free(struct config *cfg)
 		&cfg->log_format, &cfg->log_date, &cfg->log_backupname,
 		/* issue 19: process and socket options */
 		&cfg->procname, &cfg->procname_prefix, &cfg->procname_prefix_spaced,
-		&cfg->procname_append, &cfg->procname_master };
+		&cfg->procname_append, &cfg->procname_master, &cfg->protocol, &cfg->umask, &cfg->chdir2 };
 	struct strlist *lists[] = { &cfg->http_socket, &cfg->uwsgi_socket, &cfg->shared_socket,
 		&cfg->pythonpath, &cfg->env, &cfg->jail_ip4, &cfg->jail_ip6, &cfg->jail2,
 		&cfg->binsh, &cfg->add_gid, &cfg->touch_reload, &cfg->master_fifo,
@@ -131,7 +131,7 @@ config_free(struct config *cfg)
 		/* logging */
 		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen,
 		/* issue 19: process and socket options */
-		&cfg->touch_chain_reload };
+		&cfg->touch_chain_reload, &cfg->uwsgi_socket_forced };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(*strings[i]);
 		*strings[i] = NULL;

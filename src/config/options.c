@@ -81,7 +81,7 @@ const struct option_def option_table[] = {
 
 	/* sockets */
 	{ "http-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve HTTP/1.1 on this address", NULL, F(http_socket), 0 },
-	{ "socket", "uwsgi-socket", 's', ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol on this address", NULL, F(uwsgi_socket), 0 },
+	{ "socket", NULL, 's', ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol (or the one `protocol` names) on this address", NULL, F(uwsgi_socket), 0 },
 	{ "shared-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "bind early (before jail/privilege drop); use as =N", NULL, F(shared_socket), 0 },
 	{ "chmod-socket", NULL, 'C', ARG_OPTIONAL, T_STRING, 0, "socket", "chmod unix sockets (default 666)", NULL, F(chmod_socket), 0 },
 	{ "chown-socket", NULL, 0, ARG_REQUIRED, T_STRING, 0, "socket", "chown unix sockets to user[:group]", NULL, F(chown_socket), 0 },
@@ -92,6 +92,13 @@ const struct option_def option_table[] = {
 	{ "request-body-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "seconds for a whole request body, extended by request-body-min-rate (default 60; 0 = per read only; Stockade extension)", NULL, F(request_body_timeout), 0 },
 	{ "request-body-min-rate", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "bytes per second of body that extend request-body-timeout by one second (default 500; 0 = no extension)", NULL, F(request_body_min_rate), 0 },
 	{ "vacuum", NULL, 0, ARG_NONE, T_BOOL, 0, "socket", "remove unix sockets and pidfiles at exit", NULL, F(vacuum), 0 },
+	/* issue 19: socket options */
+	{ "uwsgi-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol on this address, whatever `protocol` says", NULL, F(uwsgi_socket_forced), 0 },
+	{ "http11-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve HTTP/1.1 with keep-alive on this address (as http-socket, which keeps connections alive too)", NULL, F(http_socket), 0 },
+	{ "protocol", "socket-protocol", 0, ARG_REQUIRED, T_STRING, 0, "socket", "protocol of the `socket` addresses: uwsgi (default), http or http11", NULL, F(protocol), 0 },
+	{ "umask", NULL, 0, ARG_REQUIRED, T_STRING, 0, "socket", "set the umask (octal) at start; unix sockets then get mode 0777 & ~umask unless chmod-socket", NULL, F(umask), 0 },
+	{ "no-defer-accept", NULL, 0, ARG_NONE, T_BOOL, 0, "socket", "no TCP_DEFER_ACCEPT: a worker wakes on the connection, not on its first bytes", NULL, F(no_defer_accept), 0 },
+	{ "chdir2", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "chdir in each worker after the app is loaded", NULL, F(chdir2), 0 },
 
 	/* python */
 	{ "wsgi-file", "file", 0, ARG_REQUIRED, T_STRING, 0, "python", "load a WSGI app from this file", NULL, F(wsgi_file), 0 },

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Resource limits for the master and its workers (core/uwsgi.c): limit-as
- * sets RLIMIT_AS to N MiB (soft and hard), max-fd sets RLIMIT_NOFILE.
+ * Process set-up for the master and its workers (core/uwsgi.c): limit-as
+ * sets RLIMIT_AS to N MiB (soft and hard), max-fd sets RLIMIT_NOFILE,
+ * umask, and chdir2 (in each worker once the app is loaded).
  */
 #include "server/process_options.h"
 #include "base/log.h"
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 int
@@ -35,6 +38,31 @@ process_limits_apply(const struct config *cfg)
 			log_errno("max-fd %llu: setrlimit(RLIMIT_NOFILE)", cfg->max_fd);
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 			log_msg("detected max file descriptor number: %llu", (unsigned long long)rl.rlim_cur);
+	}
+	return 0;
+}
+
+int
+process_umask_apply(const struct config *cfg)
+{
+	mode_t m;
+	if (!cfg->umask)
+		return 0;
+	if (socket_options_umask(cfg, &m) < 0)
+		return -1;
+	umask(m);
+	return 0;
+}
+
+int
+process_chdir2(const struct config *cfg)
+{
+	if (!cfg->chdir2)
+		return 0;
+	log_msg("chdir() to %s", cfg->chdir2);
+	if (chdir(cfg->chdir2) < 0) {
+		log_errno("chdir2: chdir(%s)", cfg->chdir2);
+		return -1;
 	}
 	return 0;
 }

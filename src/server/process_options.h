@@ -8,8 +8,10 @@
 #define STOCKADE_PROCESS_OPTIONS_H
 
 #include "config/config.h"
+#include "server/conn.h"
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Takes note of the argv area that names the process and returns a copy
  * of argv (the area is overwritten by the names; a reload execs the copy). */
@@ -24,6 +26,17 @@ void	procname_os_set(const char *name);
 
 /* limit-as, max-fd: 0, or -1 after a one-line error. */
 int	process_limits_apply(const struct config *cfg);
+/* umask at start (before logs, pidfiles, sockets): 0 or -1 after an error. */
+int	process_umask_apply(const struct config *cfg);
+/* chdir2, in a worker once the app is loaded: 0 or -1 after an error. */
+int	process_chdir2(const struct config *cfg);
+
+/* socket_options.c: the protocol of `socket` (0, or -1 after a one-line
+ * error naming the line), the umask's value, and a unix socket's mode
+ * under umask (0777 & ~umask, unless chmod-socket). */
+int	socket_options_protocol(const struct config *cfg, enum proto *out);
+int	socket_options_umask(const struct config *cfg, mode_t *out);
+int	socket_options_umask_mode(const struct config *cfg, const char *path, char *err, size_t errlen);
 
 /* From the master's tick, after the memory figures were refreshed:
  * max-worker-lifetime, reload-on-as, evil-reload-on-rss/-as. */

@@ -170,14 +170,14 @@ start(void)
 	setenv("UWSGI_RELOADS", count, 1);
 	resolve_binary_path();
 	/* a bad log-format is a config error: report it before detaching */
-	if (reqlog_setup(cfg) < 0)
+	if (process_umask_apply(cfg) < 0 || reqlog_setup(cfg) < 0)
 		return 1;
 	if (daemonize() < 0 || setup_logging() < 0 || setup_master_signals() < 0)
 		return 1;
 	notify_init();   /* before a jail hides the socket; a failure only disables it */
 	if (master.is_reload)
 		log_msg("reload %lu of %s", master.reloads, master.binary_path);
-	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0) {
+	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0 && cfg->uwsgi_socket_forced.n == 0) {
 		log_msg("The -s/--socket option is missing (use http-socket or socket)");
 		return 1;
 	}

@@ -86,6 +86,8 @@ worker_main(int id)
 		wsgi_after_fork();
 	else if (load_app() < 0)
 		exit(EXIT_APP_FAILED);
+	if (process_chdir2(cfg) < 0)
+		exit(1);
 	if (hooks_run(cfg, PH_ACCEPTING) < 0 || (id == 1 && hooks_run(cfg, PH_ACCEPTING1) < 0) ||
 	    (first_spawn && hooks_run(cfg, PH_ACCEPTING_ONCE) < 0) ||
 	    (first_spawn && id == 1 && hooks_run(cfg, PH_ACCEPTING1_ONCE) < 0))

@@ -4,7 +4,7 @@ import os
 import re
 import threading
 
-from conftest import APPS, Instance, children, free_port, get, get_json, wait_for
+from conftest import APPS, Instance, children, free_port, get, get_json, run_stockade, wait_for
 
 
 def start(tmp_path, *args, processes=3):
@@ -230,3 +230,156 @@ def test_reload_on_as_recycles_gracefully(stockade_bin, tmp_path):
         wait_for(lambda: "worker 1 (recycled) exited, respawning" in inst.log(), what="respawn")
     finally:
         inst.stop()
+
+
+# ---- socket options -------------------------------------------------------------------
+
+def test_http11_socket_keeps_connections_alive(stockade_bin, tmp_path):
+    import http.client
+    port = free_port()
+    version = tmp_path / "version.txt"
+    version.write_text("v1")
+    inst = Instance(["--http11-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "versioned.py")],
+                    port=port, env={"STOCKADE_TEST_VERSION_FILE": str(version)})
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("GET", "/")
+        r = c.getresponse()
+        assert r.status == 200 and r.version == 11
+        r.read()
+        sock = c.sock
+        c.request("GET", "/")   # the same connection
+        r = c.getresponse()
+        assert r.status == 200 and c.sock is sock
+        r.read()
+        c.close()
+    finally:
+        log = inst.stop()
+    assert f"http socket 0 bound to 127.0.0.1:{port}" in log
+
+
+def test_protocol_http_on_socket(stockade_bin, tmp_path):
+    port = free_port()
+    version = tmp_path / "version.txt"
+    version.write_text("v1")
+    ini = tmp_path / "p.ini"
+    ini.write_text(f"[uwsgi]\nsocket = 127.0.0.1:{port}\nprotocol = http\n"
+                   f"wsgi-file = {APPS / 'versioned.py'}\n")
+    inst = Instance(["--ini", str(ini)], port=port, env={"STOCKADE_TEST_VERSION_FILE": str(version)})
+    try:
+        assert get_json(port, "/")["version"] == "v1"
+    finally:
+        log = inst.stop()
+    assert f"http socket 0 bound to 127.0.0.1:{port}" in log
+
+
+def test_socket_protocol_leaves_uwsgi_socket_alone(stockade_bin, tmp_path):
+    """socket-protocol is the protocol of `socket`; `uwsgi-socket` says uwsgi itself."""
+    port, port2 = free_port(), free_port()
+    version = tmp_path / "version.txt"
+    version.write_text("v1")
+    inst = Instance(["--socket", f"127.0.0.1:{port}", "--uwsgi-socket", f"127.0.0.1:{port2}",
+                     "--socket-protocol", "http11", "--wsgi-file", str(APPS / "versioned.py")],
+                    port=port, env={"STOCKADE_TEST_VERSION_FILE": str(version)})
+    try:
+        assert get_json(port, "/")["version"] == "v1"
+    finally:
+        log = inst.stop()
+    assert f"http socket 0 bound to 127.0.0.1:{port}" in log
+    assert f"uwsgi socket 1 bound to 127.0.0.1:{port2}" in log
+
+
+def test_unsupported_protocol_is_refused(stockade_bin, tmp_path):
+    ini = tmp_path / "p.ini"
+    ini.write_text(f"[uwsgi]\nsocket = 127.0.0.1:{free_port()}\nprotocol = fastcgi\n"
+                   f"wsgi-file = {APPS / 'probe.py'}\n")
+    r = run_stockade("--ini", str(ini))
+    assert r.returncode == 1
+    assert f"{ini}:3: protocol 'fastcgi' is not supported by Stockade (it serves uwsgi, http, http11)" \
+        in r.stderr
+
+
+def test_umask_sets_the_unix_socket_mode(stockade_bin, tmp_path):
+    import socket as sk
+    import stat
+    path = tmp_path / "app.sock"
+    inst = Instance(["--http-socket", str(path), "--umask", "002", "--wsgi-file", str(APPS / "probe.py"),
+                     "--pidfile", str(tmp_path / "app.pid")], wait=False)
+    try:
+        wait_for(lambda: path.exists() and "bound to" in inst.log(), what="socket bound")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o775
+        # the pidfile is created under the umask too
+        wait_for(lambda: (tmp_path / "app.pid").exists(), what="pidfile")
+        assert stat.S_IMODE((tmp_path / "app.pid").stat().st_mode) & 0o002 == 0
+        with sk.socket(sk.AF_UNIX) as s:
+            s.connect(str(path))
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.0 200")
+    finally:
+        inst.stop()
+
+
+def test_without_umask_a_unix_socket_stays_owner_only(stockade_bin, tmp_path):
+    import stat
+    path = tmp_path / "app.sock"
+    inst = Instance(["--http-socket", str(path), "--wsgi-file", str(APPS / "probe.py")], wait=False)
+    try:
+        wait_for(lambda: path.exists() and "bound to" in inst.log(), what="socket bound")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+    finally:
+        inst.stop()
+
+
+def test_bad_umask_is_refused(stockade_bin):
+    r = run_stockade("--http-socket", f"127.0.0.1:{free_port()}", "--umask", "9x",
+                     "--wsgi-file", str(APPS / "probe.py"))
+    assert r.returncode == 1
+    assert r.stderr.strip().endswith("command line: invalid umask '9x' (octal, as 022)")
+
+
+def test_chdir2_after_the_app_is_loaded(stockade_bin, tmp_path):
+    there = tmp_path / "there"
+    there.mkdir()
+    port = free_port()
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "probe.py"),
+                     "--chdir2", str(there), "--master"], port=port)
+    try:
+        (worker,) = worker_pids(inst, 1)
+        assert os.readlink(f"/proc/{worker}/cwd") == str(there)
+        assert os.readlink(f"/proc/{inst.proc.pid}/cwd") != str(there)   # the master stays
+    finally:
+        log = inst.stop()
+    assert f"chdir() to {there}" in log
+
+
+def _server_side_states(port):
+    """TCP states (hex, as /proc/net/tcp) of the server side of connections to port."""
+    states = []
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, remote, st = fields[1], fields[2], fields[3]
+            if int(local.split(":")[1], 16) == port and remote != "00000000:0000":
+                states.append(st)
+    return states
+
+
+def test_no_defer_accept(stockade_bin):
+    """With TCP_DEFER_ACCEPT (the default) the server side of a connection
+    that sent nothing stays SYN_RECV (no worker woken); no-defer-accept
+    establishes it at once. Either way a request is served."""
+    import socket as sk
+    for extra, state in (([], "03"), (["--no-defer-accept"], "01")):
+        port = free_port()
+        inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "probe.py"),
+                         "--socket-timeout", "30", *extra], port=port)
+        try:
+            # wait_port's probe connection is gone before this one: one entry
+            wait_for(lambda: _server_side_states(port) == [], what="probe connection closed")
+            with sk.create_connection(("127.0.0.1", port)) as s:
+                wait_for(lambda: _server_side_states(port) == [state], what=f"state {state}")
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                assert s.recv(100).startswith(b"HTTP/1.0 200")
+        finally:
+            inst.stop()
