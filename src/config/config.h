@@ -170,6 +170,9 @@ struct config {
 	char *umask;                                  /* octal text, NULL: inherited */
 	bool no_defer_accept;
 	char *chdir2;
+	bool harakiri_verbose;
+	bool honour_stdin;
+	bool disable_write_exception;
 	unsigned long long max_worker_lifetime;       /* s, 0: off */
 	unsigned long long max_worker_lifetime_delta; /* s more per worker id */
 	unsigned long long reload_on_as;              /* MiB, 0: off */

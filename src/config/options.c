@@ -207,6 +207,9 @@ const struct option_def option_table[] = {
 	{ "procname-prefix-spaced", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "put this and a space before every process name", NULL, F(procname_prefix_spaced), 0 },
 	{ "procname-append", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "put this after every process name", NULL, F(procname_append), 0 },
 	{ "procname-master", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "name the master process this", NULL, F(procname_master), 0 },
+	{ "harakiri-verbose", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "on harakiri, log the worker's system call and wchan first (Linux)", NULL, F(harakiri_verbose), 0 },
+	{ "honour-stdin", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "keep stdin (by default it is /dev/null, as in uWSGI)", NULL, F(honour_stdin), 0 },
+	{ "disable-write-exception", NULL, 0, ARG_NONE, T_BOOL, 0, "python", "the write() callable returns None when the client is gone instead of raising OSError", NULL, F(disable_write_exception), 0 },
 	{ "touch-chain-reload", NULL, 0, ARG_REQUIRED, T_LIST, 0, "process", "chain reload when this file's mtime changes: workers recycled one at a time, the next once the new one accepts (master fifo 'c' too)", NULL, F(touch_chain_reload), 0 },
 
 	/* forkpty router */
@@ -267,6 +270,8 @@ const struct option_def option_table[] = {
 	{ "ignore-sigpipe", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: workers ignore SIGPIPE and report nothing; a write to a closed client is an error return", NULL, NOF, 0 },
 	{ "py-call-osafterfork", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: each worker forked after the app is loaded calls PyOS_AfterFork_Child()", NULL, NOF, 0 },
 	{ "close-on-exec", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: client connections are accepted with SOCK_CLOEXEC", NULL, NOF, 0 },
+	/* issue 19: already so */
+	{ "ignore-write-errors", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: a write to a client that is gone is not logged (the request line still says what was sent)", NULL, NOF, 0 },
 };
 
 const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);

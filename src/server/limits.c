@@ -2,12 +2,14 @@
 /*
  * Process set-up for the master and its workers (core/uwsgi.c): limit-as
  * sets RLIMIT_AS to N MiB (soft and hard), max-fd sets RLIMIT_NOFILE,
- * umask, and chdir2 (in each worker once the app is loaded).
+ * umask, stdin (honour-stdin), and chdir2 (in each worker once the app
+ * is loaded).
  */
 #include "server/process_options.h"
 #include "base/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +65,30 @@ process_chdir2(const struct config *cfg)
 	if (chdir(cfg->chdir2) < 0) {
 		log_errno("chdir2: chdir(%s)", cfg->chdir2);
 		return -1;
+	}
+	return 0;
+}
+
+/* As uWSGI: an app must not read the terminal or the pipe the server was
+ * started from (pdb, input()) unless honour-stdin says so. */
+int
+process_stdin_apply(const struct config *cfg)
+{
+	struct stat st;
+	if (cfg->honour_stdin || (fstat(0, &st) == 0 && S_ISSOCK(st.st_mode)))
+		return 0;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_errno("open(/dev/null) for stdin");
+		return -1;
+	}
+	if (fd != 0) {
+		if (dup2(fd, 0) < 0) {
+			log_errno("dup2(/dev/null, stdin)");
+			close(fd);
+			return -1;
+		}
+		close(fd);
 	}
 	return 0;
 }

@@ -147,6 +147,8 @@ check_harakiri(long long now)
 		if (master.slots[i].pid <= 0 || !start || master.slots[i].harakiri || now - start < (long long)limit)
 			continue;
 		log_msg("*** HARAKIRI ON WORKER %zu (pid: %d, try: 1, graceful: no) ***", i + 1, (int)master.slots[i].pid);
+		if (master.cfg->harakiri_verbose)
+			harakiri_verbose(master.slots[i].pid);
 		master.slots[i].harakiri = true;
 		sc->harakiri_count++;
 		kill(master.slots[i].pid, SIGKILL);

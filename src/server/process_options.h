@@ -38,6 +38,12 @@ int	socket_options_protocol(const struct config *cfg, enum proto *out);
 int	socket_options_umask(const struct config *cfg, mode_t *out);
 int	socket_options_umask_mode(const struct config *cfg, const char *path, char *err, size_t errlen);
 
+/* harakiri-verbose: what a stuck worker is doing, logged before it is
+ * killed (harakiri_verbose_<os>.c). */
+void	harakiri_verbose(pid_t pid);
+/* stdin to /dev/null unless honour-stdin (uWSGI's default): 0 or -1. */
+int	process_stdin_apply(const struct config *cfg);
+
 /* From the master's tick, after the memory figures were refreshed:
  * max-worker-lifetime, reload-on-as, evil-reload-on-rss/-as. */
 void	recycle_check(void);

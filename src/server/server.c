@@ -170,7 +170,7 @@ start(void)
 	setenv("UWSGI_RELOADS", count, 1);
 	resolve_binary_path();
 	/* a bad log-format is a config error: report it before detaching */
-	if (process_umask_apply(cfg) < 0 || reqlog_setup(cfg) < 0)
+	if (process_umask_apply(cfg) < 0 || process_stdin_apply(cfg) < 0 || reqlog_setup(cfg) < 0)
 		return 1;
 	if (daemonize() < 0 || setup_logging() < 0 || setup_master_signals() < 0)
 		return 1;

@@ -44,6 +44,7 @@ load_app(void)
 		.enable_threads = cfg->enable_threads,
 		.multiprocess = cfg->processes > 1,
 	};
+	wsgi_set_disable_write_exception(cfg->disable_write_exception);
 	if (hooks_run(cfg, PH_PRE_APP) < 0)
 		return -1;
 	if (!cfg->wsgi_file && !cfg->module) {

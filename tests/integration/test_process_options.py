@@ -383,3 +383,89 @@ def test_no_defer_accept(stockade_bin):
                 assert s.recv(100).startswith(b"HTTP/1.0 200")
         finally:
             inst.stop()
+
+
+# ---- the rest -------------------------------------------------------------------------
+
+def test_harakiri_verbose_logs_the_syscall(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--harakiri", "1", "--harakiri-verbose", processes=1)
+    try:
+        try:
+            get(port, "/sleep", timeout=30)
+        except Exception:  # noqa: BLE001 - the connection dies with the worker
+            pass
+        wait_for(lambda: "HARAKIRI: -- wchan>" in inst.log(), timeout=30, what="verbose harakiri")
+    finally:
+        log = inst.stop()
+    lines = log.splitlines()
+    at = next(i for i, ln in enumerate(lines) if "*** HARAKIRI ON WORKER 1" in ln)
+    # the syscall line: number and arguments of the call the worker sleeps in
+    assert re.search(r"HARAKIRI: -- syscall> \d+ 0x", lines[at + 1]), lines[at:at + 3]
+    assert "HARAKIRI: -- wchan> " in lines[at + 2]
+
+
+def test_without_harakiri_verbose_nothing_more(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--harakiri", "1", processes=1)
+    try:
+        try:
+            get(port, "/sleep", timeout=30)
+        except Exception:  # noqa: BLE001
+            pass
+        wait_for(lambda: "HARAKIRI ON WORKER 1" in inst.log(), timeout=30, what="harakiri")
+    finally:
+        log = inst.stop()
+    assert "HARAKIRI: --" not in log
+
+
+def _start_with_stdin(tmp_path, *args):
+    import subprocess
+    import tempfile
+    version = tmp_path / "version.txt"
+    version.write_text("v1")
+    port = free_port()
+    logf = tempfile.TemporaryFile(mode="w+")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))}
+    env["STOCKADE_TEST_VERSION_FILE"] = str(version)
+    proc = subprocess.Popen([stockade_bin_path(), "--http-socket", f"127.0.0.1:{port}", "--wsgi-file",
+                             str(APPS / "versioned.py"), *args], stdin=subprocess.PIPE,
+                            stdout=logf, stderr=logf, env=env)
+    proc.stdin.write(b"from the pipe\n")
+    proc.stdin.flush()
+    return proc, port
+
+
+def stockade_bin_path():
+    from conftest import BIN
+    return BIN
+
+
+def test_honour_stdin(stockade_bin, tmp_path):
+    from conftest import wait_port
+    for extra, expected in (([], ""), (["--honour-stdin"], "from the pipe\n")):
+        proc, port = _start_with_stdin(tmp_path, *extra)
+        try:
+            wait_port(port, proc)
+            assert get_json(port, "/stdin")["stdin"] == expected
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def test_disable_write_exception(stockade_bin, tmp_path):
+    import socket as sk
+    import struct
+    for extra, expected in (([], "raised OSError"), (["--disable-write-exception"], "no exception")):
+        inst, port, _ = start(tmp_path, *extra, processes=1)
+        outcome = tmp_path / f"outcome{len(extra)}"
+        try:
+            s = sk.create_connection(("127.0.0.1", port))
+            s.sendall(f"GET /writes?{outcome} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert s.recv(100).startswith(b"HTTP/1.1 200")
+            s.setsockopt(sk.SOL_SOCKET, sk.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()   # a reset: the app's next writes fail
+            wait_for(outcome.exists, timeout=30, what="the app's outcome")
+            wait_for(lambda: outcome.read_text() != "", what="outcome written")
+            assert outcome.read_text() == expected
+            assert get(port, "/")[0] == 200
+        finally:
+            inst.stop()
