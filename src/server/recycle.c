@@ -26,6 +26,10 @@ recycle_check(void)
 	const unsigned long long mib = 1024ULL * 1024;
 	long long now = (long long)time(NULL);
 
+	/* a reload or stop is taking every worker anyway */
+	if (master.state != RUNNING)
+		return;
+
 	for (size_t i = 0; i < master.nslots; i++) {
 		struct worker_slot *s = &master.slots[i];
 		struct worker_score *sc = &master.sb->workers[i];
