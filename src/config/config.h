@@ -173,6 +173,7 @@ struct config {
 	bool harakiri_verbose;
 	bool honour_stdin;
 	bool disable_write_exception;
+	bool memory_report;
 	unsigned long long max_worker_lifetime;       /* s, 0: off */
 	unsigned long long max_worker_lifetime_delta; /* s more per worker id */
 	unsigned long long reload_on_as;              /* MiB, 0: off */

@@ -210,6 +210,7 @@ const struct option_def option_table[] = {
 	{ "harakiri-verbose", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "on harakiri, log the worker's system call and wchan first (Linux)", NULL, F(harakiri_verbose), 0 },
 	{ "honour-stdin", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "keep stdin (by default it is /dev/null, as in uWSGI)", NULL, F(honour_stdin), 0 },
 	{ "disable-write-exception", NULL, 0, ARG_NONE, T_BOOL, 0, "python", "the write() callable returns None when the client is gone instead of raising OSError", NULL, F(disable_write_exception), 0 },
+	{ "memory-report", NULL, 'm', ARG_NONE, T_BOOL, 0, "logging", "workers measure their memory after each request (stats, %(rss) %(vsz)); the default request line starts with it", NULL, F(memory_report), 0 },
 	{ "touch-chain-reload", NULL, 0, ARG_REQUIRED, T_LIST, 0, "process", "chain reload when this file's mtime changes: workers recycled one at a time, the next once the new one accepts (master fifo 'c' too)", NULL, F(touch_chain_reload), 0 },
 
 	/* forkpty router */

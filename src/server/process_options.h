@@ -44,6 +44,11 @@ void	harakiri_verbose(pid_t pid);
 /* stdin to /dev/null unless honour-stdin (uWSGI's default): 0 or -1. */
 int	process_stdin_apply(const struct config *cfg);
 
+/* memory-report: the worker's own memory into its scoreboard slot, after
+ * each request (memory_report.c). */
+struct worker_score;
+void	memory_report_refresh(struct worker_score *score);
+
 /* From the master's tick, after the memory figures were refreshed:
  * max-worker-lifetime, reload-on-as, evil-reload-on-rss/-as. */
 void	recycle_check(void);

@@ -469,3 +469,35 @@ def test_disable_write_exception(stockade_bin, tmp_path):
             assert get(port, "/")[0] == 200
         finally:
             inst.stop()
+
+
+def test_memory_report_request_line(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, "--memory-report", processes=1)
+    try:
+        (worker,) = worker_pids(inst, 1)
+        assert get(port, "/")[0] == 200
+        wait_for(lambda: "GET / =>" in inst.log(), what="request line")
+        with open(f"/proc/{worker}/statm") as f:
+            pages = int(f.read().split()[0])
+    finally:
+        log = inst.stop()
+    line = next(ln for ln in log.splitlines() if "GET / =>" in ln)
+    # uWSGI 2.0's line, as Debian's uwsgi prints it with memory-report = true
+    m = re.match(r"\{address space usage: (\d+) bytes/(\d+)MB\} \{rss usage: (\d+) bytes/(\d+)MB\} "
+                 r"\[pid: \d+\|app: 0\|req: 1/1\] ", line)
+    assert m, line
+    vsz, vsz_mb, rss, rss_mb = map(int, m.groups())
+    assert vsz_mb == vsz >> 20 and rss_mb == rss >> 20 and 0 < rss < vsz
+    # measured by the worker for this request: the size it had then
+    assert abs(vsz - pages * os.sysconf("SC_PAGE_SIZE")) < 64 << 20
+
+
+def test_without_memory_report_the_line_is_plain(stockade_bin, tmp_path):
+    inst, port, _ = start(tmp_path, processes=1)
+    try:
+        assert get(port, "/")[0] == 200
+        wait_for(lambda: "GET / =>" in inst.log(), what="request line")
+    finally:
+        log = inst.stop()
+    line = next(ln for ln in log.splitlines() if "GET / =>" in ln)
+    assert line.startswith("[pid: ")
