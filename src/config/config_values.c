@@ -73,7 +73,7 @@ value_read_uint(const char *s, unsigned long long max, unsigned long long *out,
 	if (!isdigit((unsigned char)*p)) {
 		/* uWSGI reads 0 here: harakiri, limit-post... silently off */
 		note_set(note, "'%.60s' is not a non-negative integer%s", s,
-		    *s == '-' ? "" : " (uWSGI would read 0, which turns most limits off)");
+		    *s == '-' ? "" : " (uWSGI would read 0, which turns a limit off and leaves processes no worker)");
 		return -1;
 	}
 	for (; isdigit((unsigned char)*p); p++) {

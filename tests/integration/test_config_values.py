@@ -66,7 +66,7 @@ def test_unset_variable_in_an_integer_is_refused(stockade_bin, tmp_path):
     r = run_stockade("--show-config", "--ini", str(ini))
     assert r.returncode == 1
     assert r.stderr == (f"{ini}:2: option 'harakiri': '$(STOCKADE_TEST_UNSET_HARAKIRI)' is not a "
-                        "non-negative integer (uWSGI would read 0, which turns most limits off)\n")
+                        "non-negative integer (uWSGI would read 0, which turns a limit off and leaves processes no worker)\n")
     r = run_stockade("--show-config", "--ini", str(ini), env={"STOCKADE_TEST_UNSET_HARAKIRI": "30"})
     assert r.returncode == 0 and r.stdout == "harakiri = 30\n", r.stderr
 
