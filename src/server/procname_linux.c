@@ -17,6 +17,7 @@ extern char **environ;
 
 static char *area;
 static size_t area_len;
+static char *env_copy;
 
 void
 procname_os_init(char **argv)
@@ -27,12 +28,19 @@ procname_os_init(char **argv)
 	for (size_t i = 0; argv[i]; i++)
 		if (argv[i] == end)
 			end = argv[i] + strlen(argv[i]) + 1;
-	/* the environment strings right after argv extend the area */
-	for (size_t i = 0; environ[i]; i++) {
-		if (environ[i] == end) {
-			end = environ[i] + strlen(environ[i]) + 1;
-			environ[i] = xstrdup(environ[i]);
-		}
+	/* the environment strings right after argv extend the area; they move
+	 * to one block kept here (setenv may drop single strings later) */
+	char *env_start = end;
+	size_t n = 0;
+	while (environ[n] && environ[n] == end) {
+		end = environ[n] + strlen(environ[n]) + 1;
+		n++;
+	}
+	if (n > 0) {
+		env_copy = xmalloc((size_t)(end - env_start));
+		memcpy(env_copy, env_start, (size_t)(end - env_start));
+		for (size_t i = 0; i < n; i++)
+			environ[i] = env_copy + (environ[i] - env_start);
 	}
 	area = argv[0];
 	area_len = (size_t)(end - argv[0]);

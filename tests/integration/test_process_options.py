@@ -1,10 +1,27 @@
 # SPDX-License-Identifier: MIT
-"""uWSGI process options: touch-chain-reload (and fifo 'c'), max-worker-lifetime."""
+"""uWSGI's process and socket options (issue 19): chain reload, recycling by age
+and memory, limits, process names, socket protocol/umask/defer-accept, chdir2,
+harakiri-verbose, honour-stdin, disable-write-exception, memory-report."""
 import os
 import re
 import threading
 
-from conftest import APPS, Instance, children, free_port, get, get_json, run_stockade, wait_for
+import pytest
+
+from conftest import APPS, children, free_port, get, get_json, run_stockade, wait_for
+from conftest import Instance as BaseInstance
+
+SANITIZER_ERRORS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+class Instance(BaseInstance):
+    """An instance whose log must hold no sanitizer report (make test-asan)."""
+
+    def stop(self, *args, **kwargs):
+        log = super().stop(*args, **kwargs)
+        for bad in SANITIZER_ERRORS:
+            assert bad not in log, log
+        return log
 
 
 def start(tmp_path, *args, processes=3):
@@ -184,6 +201,8 @@ def test_no_procname_keeps_the_command_line(stockade_bin, tmp_path):
         inst.stop()
 
 
+@pytest.mark.skipif("ASAN_OPTIONS" in os.environ,
+                    reason="AddressSanitizer maps terabytes of shadow memory: no RLIMIT_AS fits it")
 def test_limit_as_makes_a_big_allocation_fail(stockade_bin, tmp_path):
     inst, port, _ = start(tmp_path, "--limit-as", "512", processes=1)
     try:
