@@ -2,6 +2,7 @@
 /* Reading configuration: the loader, feeding entries, immediate options,
  * environment and command line sources, value passes and validation. */
 #include "config/config.h"
+#include "config/config_values.h"
 #include "config/config_handlers.h"
 #include "config/uwsgi_names.h"
 #include "base/log.h"
@@ -477,8 +478,9 @@ int
 h_strict(struct loader *L, const struct config_entry *e)
 {
 	bool b;
-	if (!parse_bool(e->value, &b)) {
-		config_error(e->origin, "option 'strict': '%s' is not a boolean", e->value);
+	struct value_note note;
+	if (value_read_bool(e->value, &b, &note) < 0) {
+		config_error(e->origin, "option 'strict': %s", note.text);
 		return -1;
 	}
 	L->strict = b;
@@ -699,6 +701,36 @@ run_pass(struct loader *L, pass_fn fn)
 	return 0;
 }
 
+/* Reads a value as uWSGI does; a warning or refusal names file:line and the key. */
+static int
+value_check(const struct config_entry *e)
+{
+	struct value_note note = { "" };
+	bool b;
+	unsigned long long u;
+	int rc = 0;
+
+	switch (e->opt->type) {
+	case T_BOOL:
+		rc = value_read_bool(e->value, &b, &note);
+		break;
+	case T_UINT:
+		rc = value_read_uint(e->value, 1ULL << 53, &u, &note);
+		break;
+	default:
+		/* uWSGI keeps the comment in the value: a path, a module... */
+		if (value_inline_comment(e->value))
+			snprintf(note.text, sizeof(note.text), "'%.60s' carries an inline comment "
+			    "(uWSGI has none): the whole text is the value", e->value);
+		break;
+	}
+	if (rc < 0)
+		config_error(e->origin, "option '%s': %s", e->key, note.text);
+	else if (note.text[0])
+		config_error(e->origin, "warning: option '%s': %s", e->key, note.text);
+	return rc;
+}
+
 static int
 validate_entry(struct loader *L, struct config_entry *e)
 {
@@ -724,17 +756,8 @@ validate_entry(struct loader *L, struct config_entry *e)
 	}
 	if (opt->flags & OPT_IMMEDIATE)
 		return 0;
-	bool b;
-	unsigned long long u;
-	if (opt->type == T_BOOL && !parse_bool(e->value, &b)) {
-		config_error(e->origin, "option '%s': '%s' is not a boolean (true/false/on/off/yes/no/1/0)",
-		             opt->name, e->value);
+	if (value_check(e) < 0)
 		return -1;
-	}
-	if (opt->type == T_UINT && !parse_uint(e->value, 1ULL << 53, &u)) {
-		config_error(e->origin, "option '%s': '%s' is not a non-negative integer", opt->name, e->value);
-		return -1;
-	}
 	if (opt->flags & OPT_PLUGINS)
 		return uwsgi_plugins_check(e->origin, e->value);
 	return 0;

@@ -178,6 +178,30 @@ struct config {
 	struct strlist vassals_include_before;
 	struct strlist vassals_set;
 	unsigned long long heartbeat;                 /* s, 0: none */
+	/* issue 19: process and socket options */
+	struct strlist touch_chain_reload;
+	struct strlist uwsgi_socket_forced;           /* uwsgi-socket: uwsgi whatever protocol says */
+	char *protocol;                               /* of `socket`: NULL uwsgi, http, http11 */
+	char *umask;                                  /* octal text, NULL: inherited */
+	bool no_defer_accept;
+	char *chdir2;
+	bool harakiri_verbose;
+	bool honour_stdin;
+	bool disable_write_exception;
+	bool memory_report;
+	unsigned long long max_worker_lifetime;       /* s, 0: off */
+	unsigned long long max_worker_lifetime_delta; /* s more per worker id */
+	unsigned long long reload_on_as;              /* MiB, 0: off */
+	unsigned long long evil_reload_on_rss;        /* MiB, 0: off */
+	unsigned long long evil_reload_on_as;         /* MiB, 0: off */
+	unsigned long long limit_as;                  /* MiB, 0: none */
+	unsigned long long max_fd;                    /* 0: as inherited */
+	bool auto_procname;
+	char *procname;
+	char *procname_prefix;
+	char *procname_prefix_spaced;
+	char *procname_append;
+	char *procname_master;
 	/* actions */
 	bool show_config;
 	bool help;

@@ -5,9 +5,11 @@
  * --show-config.
  */
 #include "config/config.h"
+#include "config/config_values.h"
 #include "base/util.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +67,7 @@ config_apply(struct loader *L, struct config *cfg)
 {
 	config_defaults(cfg);
 	cfg->origins = xcalloc(option_count, sizeof(*cfg->origins));
+	struct value_note note;
 	for (size_t i = 0; i < L->list.n; i++) {
 		struct config_entry *e = &L->list.v[i];
 		if (!e->opt)
@@ -82,10 +85,11 @@ config_apply(struct loader *L, struct config *cfg)
 			strlist_push(field, e->value, e->origin);
 			break;
 		case T_BOOL:
-			parse_bool(e->value, (bool *)field);
+			/* refusals stopped config_resolve(): this only reads */
+			value_read_bool(e->value, (bool *)field, &note);
 			break;
 		case T_UINT:
-			parse_uint(e->value, 1ULL << 53, (unsigned long long *)field);
+			value_read_uint(e->value, 1ULL << 53, (unsigned long long *)field, &note);
 			break;
 		}
 	}
@@ -110,7 +114,10 @@ config_free(struct config *cfg)
 		/* logging */
 		&cfg->log_format, &cfg->log_date, &cfg->log_backupname,
 		/* issue 23 */
-		&cfg->cgroup_dir_mode };
+		&cfg->cgroup_dir_mode,
+		/* issue 19: process and socket options */
+		&cfg->procname, &cfg->procname_prefix, &cfg->procname_prefix_spaced,
+		&cfg->procname_append, &cfg->procname_master, &cfg->protocol, &cfg->umask, &cfg->chdir2 };
 	struct strlist *lists[] = { &cfg->http_socket, &cfg->uwsgi_socket, &cfg->shared_socket,
 		&cfg->pythonpath, &cfg->env, &cfg->jail_ip4, &cfg->jail_ip6, &cfg->jail2,
 		&cfg->binsh, &cfg->add_gid, &cfg->touch_reload, &cfg->master_fifo,
@@ -126,7 +133,9 @@ config_free(struct config *cfg)
 		/* logging */
 		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen,
 		/* issue 23 */
-		&cfg->jail_rctl, &cfg->cgroup, &cfg->cgroup_opt };
+		&cfg->jail_rctl, &cfg->cgroup, &cfg->cgroup_opt,
+		/* issue 19: process and socket options */
+		&cfg->touch_chain_reload, &cfg->uwsgi_socket_forced };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(*strings[i]);
 		*strings[i] = NULL;
@@ -150,9 +159,17 @@ config_show(const struct loader *L, int fd)
 		if (!e->opt || (e->opt->flags & (OPT_IMMEDIATE | OPT_ACTION)))
 			continue;
 		const char *v = e->value;
+		char num[32];
 		bool b;
-		if (e->opt->type == T_BOOL && parse_bool(v, &b))
+		unsigned long long u;
+		struct value_note note;
+		/* the value as it is read (uWSGI's way), not as written */
+		if (e->opt->type == T_BOOL && value_read_bool(v, &b, &note) == 0)
 			v = b ? "true" : "false";
+		if (e->opt->type == T_UINT && value_read_uint(v, 1ULL << 53, &u, &note) == 0) {
+			snprintf(num, sizeof(num), "%llu", u);
+			v = num;
+		}
 		sb_addf(&sb, "%s = %s\n", e->opt->name, v);
 	}
 	if (sb.len && write_full(fd, sb.buf, sb.len) < 0) { /* stdout gone: nothing to do */ }

@@ -393,89 +393,114 @@ placeholder_value(struct loader *L, const char *name, struct origin o, int depth
 	return value;
 }
 
+/* An arithmetic operand as uWSGI reads it (strtoll: the leading number);
+ * a text with none is refused: uWSGI would compute with 0. */
 static bool
-is_number(const char *s, long long *v)
+leading_number(const char *s, long long *v)
 {
 	char *end;
-	if (!*s)
-		return false;
 	errno = 0;
 	*v = strtoll(s, &end, 10);
-	return *end == '\0' && errno == 0;
+	return end != s && errno == 0;
+}
+
+enum calc_state { CALC_CONCAT, CALC_SUM, CALC_SUB, CALC_MUL, CALC_DIV };
+
+static bool
+calc_operator(const char *t, enum calc_state *st)
+{
+	static const char ops[] = "+-*/";
+	const char *c = t[0] && !t[1] ? strchr(ops, t[0]) : NULL;
+	if (!c)
+		return false;
+	*st = (enum calc_state)(CALC_SUM + (c - ops));
+	return true;
 }
 
 static bool
-is_operator(const char *t)
+all_digits(const char *s)
 {
-	return !strcmp(t, "+") || !strcmp(t, "-") || !strcmp(t, "*") || !strcmp(t, "/") ||
-	       !strcmp(t, "++") || !strcmp(t, "--");
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
 }
 
-static long long
-operand(struct loader *L, const char *tok, struct origin o, int depth, int *err)
-{
-	long long v = 0;
-	if (is_number(tok, &v))
-		return v;
-	char *s = placeholder_value(L, tok, o, depth, err);
-	if (!s || !is_number(s, &v)) {
-		if (!*err)
-			config_error(o, "%%(...): '%s' is not a number", s ? s : tok);
-		*err = 1;
-		v = 0;
-	}
-	free(s);
-	return v;
-}
-
-/* %(a b) concatenates; with operators the tokens are evaluated left to right
- * as 64-bit integers (÷0 gives 0, as uWSGI). */
+/*
+ * %(a b + 2) is uWSGI's pipeline (core/config.c uwsgi_manage_placeholder):
+ * tokens left to right; a number or a key's value is concatenated to the
+ * result, or combined with it by the operator just before it (then back to
+ * concatenating, so "1 + 2 3" is "33"); ++ and -- change the result;
+ * ÷0 gives 0. An unknown key is empty, as in uWSGI, except
+ * as an arithmetic operand: a typo there would silently compute with 0.
+ */
 static char *
 evaluate(struct loader *L, const char *expr, struct origin o, int depth, int *err)
 {
 	char *copy = xstrdup(expr);
-	char *toks[64];
-	size_t n = 0;
-	bool arithmetic = false;
+	char *cur = NULL;
+	const char *unknown = NULL;   /* a key concatenated as empty */
+	enum calc_state st = CALC_CONCAT;
 	char *save = NULL;
-	for (char *t = strtok_r(copy, " ", &save); t && n < 64; t = strtok_r(NULL, " ", &save)) {
-		toks[n++] = t;
-		arithmetic |= is_operator(t);
-	}
-	struct strbuf sb;
-	sb_init(&sb);
-	if (!arithmetic) {
-		for (size_t i = 0; i < n && !*err; i++) {
-			char *v = placeholder_value(L, toks[i], o, depth, err);
-			sb_adds(&sb, v ? v : toks[i]);
+	for (char *t = strtok_r(copy, " ", &save); t && !*err; t = strtok_r(NULL, " ", &save)) {
+		if (calc_operator(t, &st))
+			continue;
+		if (!strcmp(t, "++") || !strcmp(t, "--")) {
+			long long n;
+			if (cur) {
+				if (!leading_number(cur, &n)) {
+					config_error(o, "%%(%s): '%s' is not a number", expr, cur);
+					*err = 1;
+					break;
+				}
+				n = (long long)((unsigned long long)n + (t[0] == '+' ? 1ULL : -1ULL));
+				free(cur);
+				cur = xasprintf("%lld", n);
+			}
+			st = CALC_CONCAT;
+			continue;
+		}
+		char *v = all_digits(t) ? xstrdup(t) : placeholder_value(L, t, o, depth, err);
+		if (*err)
+			break;
+		if (st == CALC_CONCAT) {
+			if (!v)
+				unknown = t;
+			char *joined = xasprintf("%s%s", cur ? cur : "", v ? v : "");
+			free(cur);
+			cur = joined;
 			free(v);
+			continue;
 		}
-	} else {
-		long long acc = 0;
-		size_t i = 0;
-		if (n && !is_operator(toks[0]))
-			acc = operand(L, toks[i++], o, depth, err);
-		while (i < n && !*err) {
-			const char *op = toks[i++];
-			if (!strcmp(op, "++")) { acc++; continue; }
-			if (!strcmp(op, "--")) { acc--; continue; }
-			if (!is_operator(op) || i >= n) {
-				config_error(o, "%%(%s): malformed expression", expr);
-				*err = 1;
-				break;
-			}
-			long long b = operand(L, toks[i++], o, depth, err);
-			switch (op[0]) {
-			case '+': acc = (long long)((unsigned long long)acc + (unsigned long long)b); break;
-			case '-': acc = (long long)((unsigned long long)acc - (unsigned long long)b); break;
-			case '*': acc = (long long)((unsigned long long)acc * (unsigned long long)b); break;
-			case '/': acc = (b == 0 || (acc == INT64_MIN && b == -1)) ? 0 : acc / b; break;
-			}
+		long long a = 0, b = 0;
+		if ((cur && !leading_number(cur, &a)) || !v || !leading_number(v, &b)) {
+			bool left = cur && !leading_number(cur, &a);
+			const char *what = left ? (unknown && !*cur ? unknown : cur) : v ? v : t;
+			config_error(o, "%%(%s): '%s' is not a number%s", expr, what,
+			    (left ? unknown && !*cur : !v) ? " (no such key: uWSGI would compute with 0)" : "");
+			*err = 1;
+			free(v);
+			break;
 		}
-		sb_addf(&sb, "%lld", acc);
+		free(v);
+		unsigned long long ua = (unsigned long long)a, ub = (unsigned long long)b;
+		switch (st) {
+		case CALC_SUM: a = (long long)(ua + ub); break;
+		case CALC_SUB: a = (long long)(ua - ub); break;
+		case CALC_MUL: a = (long long)(ua * ub); break;
+		case CALC_DIV: a = (b == 0 || (a == INT64_MIN && b == -1)) ? 0 : a / b; break;
+		case CALC_CONCAT: break;
+		}
+		free(cur);
+		cur = xasprintf("%lld", a);
+		st = CALC_CONCAT;
 	}
 	free(copy);
-	return sb_detach(&sb);
+	if (*err) {
+		free(cur);
+		return NULL;
+	}
+	return cur;
 }
 
 int

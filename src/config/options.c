@@ -81,7 +81,7 @@ const struct option_def option_table[] = {
 
 	/* sockets */
 	{ "http-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve HTTP/1.1 on this address", NULL, F(http_socket), 0 },
-	{ "socket", "uwsgi-socket", 's', ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol on this address", NULL, F(uwsgi_socket), 0 },
+	{ "socket", NULL, 's', ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol (or the one `protocol` names) on this address", NULL, F(uwsgi_socket), 0 },
 	{ "shared-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "bind early (before jail/privilege drop); use as =N", NULL, F(shared_socket), 0 },
 	{ "chmod-socket", NULL, 'C', ARG_OPTIONAL, T_STRING, 0, "socket", "chmod unix sockets (default 666)", NULL, F(chmod_socket), 0 },
 	{ "chown-socket", NULL, 0, ARG_REQUIRED, T_STRING, 0, "socket", "chown unix sockets to user[:group]", NULL, F(chown_socket), 0 },
@@ -92,6 +92,13 @@ const struct option_def option_table[] = {
 	{ "request-body-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "seconds for a whole request body, extended by request-body-min-rate (default 60; 0 = per read only; Stockade extension)", NULL, F(request_body_timeout), 0 },
 	{ "request-body-min-rate", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "bytes per second of body that extend request-body-timeout by one second (default 500; 0 = no extension)", NULL, F(request_body_min_rate), 0 },
 	{ "vacuum", NULL, 0, ARG_NONE, T_BOOL, 0, "socket", "remove unix sockets and pidfiles at exit", NULL, F(vacuum), 0 },
+	/* issue 19: socket options */
+	{ "uwsgi-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol on this address, whatever `protocol` says", NULL, F(uwsgi_socket_forced), 0 },
+	{ "http11-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve HTTP/1.1 with keep-alive on this address (as http-socket, which keeps connections alive too)", NULL, F(http_socket), 0 },
+	{ "protocol", "socket-protocol", 0, ARG_REQUIRED, T_STRING, 0, "socket", "protocol of the `socket` addresses: uwsgi (default), http or http11", NULL, F(protocol), 0 },
+	{ "umask", NULL, 0, ARG_REQUIRED, T_STRING, 0, "socket", "set the umask (octal) at start; unix sockets then get mode 0777 & ~umask unless chmod-socket", NULL, F(umask), 0 },
+	{ "no-defer-accept", NULL, 0, ARG_NONE, T_BOOL, 0, "socket", "no TCP_DEFER_ACCEPT: a worker wakes on the connection, not on its first bytes", NULL, F(no_defer_accept), 0 },
+	{ "chdir2", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "chdir in each worker after the app is loaded", NULL, F(chdir2), 0 },
 
 	/* python */
 	{ "wsgi-file", "file", 0, ARG_REQUIRED, T_STRING, 0, "python", "load a WSGI app from this file", NULL, F(wsgi_file), 0 },
@@ -211,6 +218,25 @@ const struct option_def option_table[] = {
 	{ "cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "MIN HOUR DAY MONTH WEEKDAY COMMAND: run the command at those times (-1 any, -N every N)", NULL, F(cron), 0 },
 	{ "cron2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "minute=,hour=,day=,month=,week=,unique= COMMAND (missing keys: -1)", NULL, F(cron2), 0 },
 	{ "unique-cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "as cron, but never started while its last run is still running", NULL, F(unique_cron), 0 },
+	/* issue 19: process options */
+	{ "max-worker-lifetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker gracefully once it has run N seconds", NULL, F(max_worker_lifetime), 0 },
+	{ "max-worker-lifetime-delta", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "worker N may run (N-1) * this many seconds longer than max-worker-lifetime", NULL, F(max_worker_lifetime_delta), 0 },
+	{ "reload-on-as", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker gracefully once its address space reaches N MiB", NULL, F(reload_on_as), 0 },
+	{ "evil-reload-on-rss", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "kill (SIGKILL) and respawn a worker whose RSS reaches N MiB", NULL, F(evil_reload_on_rss), 0 },
+	{ "evil-reload-on-as", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "kill (SIGKILL) and respawn a worker whose address space reaches N MiB", NULL, F(evil_reload_on_as), 0 },
+	{ "limit-as", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "limit the address space of the master and workers to N MiB (RLIMIT_AS): a bigger allocation fails (MemoryError)", NULL, F(limit_as), 0 },
+	{ "max-fd", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "set the open files limit (RLIMIT_NOFILE) to N; raising it needs root", NULL, F(max_fd), 0 },
+	{ "auto-procname", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "name the processes \"uWSGI master\" and \"uWSGI worker N\" (ps, /proc/<pid>/cmdline)", NULL, F(auto_procname), 0 },
+	{ "procname", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "name the processes this (the master too unless procname-master)", NULL, F(procname), 0 },
+	{ "procname-prefix", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "put this before every process name", NULL, F(procname_prefix), 0 },
+	{ "procname-prefix-spaced", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "put this and a space before every process name", NULL, F(procname_prefix_spaced), 0 },
+	{ "procname-append", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "put this after every process name", NULL, F(procname_append), 0 },
+	{ "procname-master", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "name the master process this", NULL, F(procname_master), 0 },
+	{ "harakiri-verbose", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "on harakiri, log the worker's system call and wchan first (Linux)", NULL, F(harakiri_verbose), 0 },
+	{ "honour-stdin", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "keep stdin (by default it is /dev/null, as in uWSGI)", NULL, F(honour_stdin), 0 },
+	{ "disable-write-exception", NULL, 0, ARG_NONE, T_BOOL, 0, "python", "the write() callable returns None when the client is gone instead of raising OSError", NULL, F(disable_write_exception), 0 },
+	{ "memory-report", NULL, 'm', ARG_NONE, T_BOOL, 0, "logging", "workers measure their memory after each request (stats, %(rss) %(vsz)); the default request line starts with it", NULL, F(memory_report), 0 },
+	{ "touch-chain-reload", NULL, 0, ARG_REQUIRED, T_LIST, 0, "process", "chain reload when this file's mtime changes: workers recycled one at a time, the next once the new one accepts (master fifo 'c' too)", NULL, F(touch_chain_reload), 0 },
 
 	/* forkpty router */
 	{ "forkpty-router", "forkptyrouter", 0, ARG_REQUIRED, T_LIST, 0, "pty", "forkpty router on this address, raw mode (bound on the host, before the jail)", NULL, F(forkpty_router), 0 },
@@ -270,6 +296,8 @@ const struct option_def option_table[] = {
 	{ "ignore-sigpipe", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: workers ignore SIGPIPE and report nothing; a write to a closed client is an error return", NULL, NOF, 0 },
 	{ "py-call-osafterfork", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: each worker forked after the app is loaded calls PyOS_AfterFork_Child()", NULL, NOF, 0 },
 	{ "close-on-exec", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: client connections are accepted with SOCK_CLOEXEC", NULL, NOF, 0 },
+	/* issue 19: already so */
+	{ "ignore-write-errors", NULL, 0, ARG_NONE, T_BOOL, SO, "uwsgi", "already so: a write to a client that is gone is not logged (the request line still says what was sent)", NULL, NOF, 0 },
 };
 
 const size_t option_count = sizeof(option_table) / sizeof(option_table[0]);

@@ -19,8 +19,8 @@ enum opt_arg {
 enum opt_type {
 	T_STRING,      /* last value wins */
 	T_LIST,        /* repeatable: every value is kept, in order */
-	T_BOOL,        /* true/false/on/off/yes/no/1/0, empty = true */
-	T_UINT,        /* non-negative decimal integer */
+	T_BOOL,        /* false/off/no/0 are false, anything else true (config_values.c) */
+	T_UINT,        /* non-negative integer: its leading digits (config_values.c) */
 };
 
 enum opt_flags {

@@ -196,7 +196,7 @@ check_config(void)
 		log_msg("emperor-tyrant needs the Emperor to stay root (no uid/gid)");
 		return -1;
 	}
-	if (cfg->http_socket.n || cfg->uwsgi_socket.n || cfg->wsgi_file || cfg->module)
+	if (cfg->http_socket.n || cfg->uwsgi_socket.n || cfg->uwsgi_socket_forced.n || cfg->wsgi_file || cfg->module)
 		log_msg("emperor: sockets and apps of this config are ignored (an Emperor serves nothing itself)");
 	return hooks_check(cfg);
 }

@@ -8,6 +8,7 @@
  * wire. The validated strings are latin-1 (1-byte kind) str objects, whose
  * data is passed to io as is: no encoding, no copy.
  */
+#include "python/wsgi.h"
 #include "python/wsgi_internal.h"
 
 #include <stdlib.h>
@@ -273,6 +274,8 @@ sr_write(PyObject *self, PyObject *data)
 		goto lost;
 	Py_RETURN_NONE;
 lost:
+	if (wsgi_write_exception_disabled())
+		Py_RETURN_NONE;
 	PyErr_SetString(PyExc_OSError, "write(): the client connection is gone");
 	return NULL;
 }

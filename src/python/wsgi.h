@@ -55,6 +55,11 @@ struct wsgi_config {
  * The config is copied. Returns 0, or -1 after logging why. */
 int wsgi_init(const struct wsgi_config *cfg);
 
+/* disable-write-exception: write() returns None on a lost client
+ * (python/write_errors.c). */
+void wsgi_set_disable_write_exception(bool on);
+bool wsgi_write_exception_disabled(void);
+
 /* Imports the app and looks up its callable. On failure logs one line naming
  * the file/module and the Python error, then the traceback, and returns -1
  * (the caller exits with status 22). */

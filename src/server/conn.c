@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "server/logformat.h"
+#include "server/process_options.h"
 #include "base/platform.h"
 #include "server/scoreboard.h"
 #include "server/static_files.h"
@@ -229,6 +230,8 @@ static void
 log_request(struct conn *c)
 {
 	struct worker_ctx *w = c->w;
+	if (w->cfg->memory_report)
+		memory_report_refresh(w->score);
 	if (!reqlog_active())
 		return;
 	struct timespec wall;

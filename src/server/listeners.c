@@ -9,6 +9,7 @@
 #include "base/util.h"
 #include "net/socket.h"
 #include "pty/router.h"
+#include "server/process_options.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -59,7 +60,7 @@ open_listener(const char *spec, struct sock_addr *a, struct origin o)
 	}
 #ifdef TCP_DEFER_ACCEPT
 	/* wake a worker only when the request bytes have arrived (as uWSGI) */
-	if (a->kind == SOCK_ADDR_INET || a->kind == SOCK_ADDR_INET6) {
+	if ((a->kind == SOCK_ADDR_INET || a->kind == SOCK_ADDR_INET6) && !master.cfg->no_defer_accept) {
 		int secs = (int)(master.cfg->socket_timeout ? master.cfg->socket_timeout : 4);
 		if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) < 0)
 			log_errno("setsockopt(TCP_DEFER_ACCEPT) on %s", spec);
@@ -75,7 +76,8 @@ open_listener(const char *spec, struct sock_addr *a, struct origin o)
 			log_errno("setsockopt(TCP_NODELAY) on %s", spec);
 	}
 	if (a->kind == SOCK_ADDR_UNIX &&
-	    ((master.cfg->chmod_socket && sock_chmod(a->u.un.sun_path, master.cfg->chmod_socket, err, sizeof(err)) < 0) ||
+	    (socket_options_umask_mode(master.cfg, a->u.un.sun_path, err, sizeof(err)) < 0 ||
+	     (master.cfg->chmod_socket && sock_chmod(a->u.un.sun_path, master.cfg->chmod_socket, err, sizeof(err)) < 0) ||
 	     (master.cfg->chown_socket && sock_chown(a->u.un.sun_path, master.cfg->chown_socket, err, sizeof(err)) < 0))) {
 		config_error(o, "%s", err);
 		close(fd);
@@ -112,7 +114,8 @@ int
 import_inherited(void)
 {
 	const struct config *cfg = master.cfg;
-	size_t n = cfg->shared_socket.n + cfg->http_socket.n + cfg->uwsgi_socket.n + pty_router_count(cfg);
+	size_t n = cfg->shared_socket.n + cfg->http_socket.n + cfg->uwsgi_socket.n +
+	    cfg->uwsgi_socket_forced.n + pty_router_count(cfg);
 	master.inherited_names = xcalloc(n, sizeof(char *));
 	master.inherited = xcalloc(n, sizeof(int));
 	size_t k = 0;
@@ -124,6 +127,9 @@ import_inherited(void)
 	for (size_t i = 0; i < cfg->uwsgi_socket.n; i++)
 		if (cfg->uwsgi_socket.v[i][0] != '=')
 			master.inherited_names[k++] = cfg->uwsgi_socket.v[i];
+	for (size_t i = 0; i < cfg->uwsgi_socket_forced.n; i++)
+		if (cfg->uwsgi_socket_forced.v[i][0] != '=')
+			master.inherited_names[k++] = cfg->uwsgi_socket_forced.v[i];
 	for (size_t i = 0; i < pty_router_count(cfg); i++)
 		master.inherited_names[k++] = pty_router_addr(cfg, i, NULL);
 	master.ninherited = k;
@@ -159,12 +165,19 @@ bind_sockets(void)
 	const struct config *cfg = master.cfg;
 	if (master.ls)
 		return 0;
-	master.ls = xcalloc(cfg->http_socket.n + cfg->uwsgi_socket.n + 1, sizeof(*master.ls));
+	enum proto socket_proto;
+	if (socket_options_protocol(cfg, &socket_proto) < 0)
+		return -1;
+	master.ls = xcalloc(cfg->http_socket.n + cfg->uwsgi_socket.n + cfg->uwsgi_socket_forced.n + 1,
+	    sizeof(*master.ls));
 	for (size_t i = 0; i < cfg->http_socket.n; i++)
 		if (add_listener(cfg->http_socket.v[i], PROTO_HTTP, cfg->http_socket.origin[i]) < 0)
 			return -1;
 	for (size_t i = 0; i < cfg->uwsgi_socket.n; i++)
-		if (add_listener(cfg->uwsgi_socket.v[i], PROTO_UWSGI, cfg->uwsgi_socket.origin[i]) < 0)
+		if (add_listener(cfg->uwsgi_socket.v[i], socket_proto, cfg->uwsgi_socket.origin[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < cfg->uwsgi_socket_forced.n; i++)
+		if (add_listener(cfg->uwsgi_socket_forced.v[i], PROTO_UWSGI, cfg->uwsgi_socket_forced.origin[i]) < 0)
 			return -1;
 	/* inherited sockets no longer configured are closed */
 	for (size_t i = 0; i < master.ninherited; i++)

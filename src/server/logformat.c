@@ -395,6 +395,17 @@ put_kv_val(struct out *o, const struct kv *v)
 static void
 render_default(struct out *o, const struct logreq *r, const struct logformat *lf)
 {
+	if (lf->memory_report) {
+		PUT_LIT(o, "{address space usage: ");
+		put_u64(o, r->vsz);
+		PUT_LIT(o, " bytes/");
+		put_u64(o, r->vsz >> 20);
+		PUT_LIT(o, "MB} {rss usage: ");
+		put_u64(o, r->rss);
+		PUT_LIT(o, " bytes/");
+		put_u64(o, r->rss >> 20);
+		PUT_LIT(o, "MB} ");
+	}
 	PUT_LIT(o, "[pid: ");
 	put_u64(o, (uint64_t)r->pid);
 	PUT_LIT(o, "|app: 0|req: ");
@@ -677,6 +688,7 @@ reqlog_setup(const struct config *cfg)
 	}
 	reqlog.fmt.json = cfg->log_format_json;
 	reqlog.fmt.micros = cfg->log_micros;
+	reqlog.fmt.memory_report = cfg->memory_report;
 	/* uWSGI: %(ftime) takes log-date's strftime format with logformat-strftime */
 	if (cfg->logformat_strftime && cfg->log_date && !log_date_is_flag(cfg->log_date))
 		reqlog.fmt.ftime_fmt = cfg->log_date;

@@ -62,6 +62,7 @@ struct logformat {
 	char *src;                  /* the format (items point into it) */
 	bool json;                  /* JSON-escape every variable's value */
 	bool micros;                /* default line: time in micros (log-micros) */
+	bool memory_report;         /* default line: starts with the memory (memory-report) */
 	const char *ftime_fmt;      /* strftime for %(ftime); NULL: as ltime */
 };
 

@@ -15,9 +15,11 @@
 #include "net/socket.h"
 #include "pty/router.h"
 #include "server/daemons.h"
+#include "server/chain_reload.h"
 #include "server/logformat.h"
 #include "server/logmaster.h"
 #include "server/notify.h"
+#include "server/process_options.h"
 #include "server/stats.h"
 #include "server/vassal.h"
 
@@ -148,6 +150,8 @@ check_harakiri(long long now)
 		if (master.slots[i].pid <= 0 || !start || master.slots[i].harakiri || now - start < (long long)limit)
 			continue;
 		log_msg("*** HARAKIRI ON WORKER %zu (pid: %d, try: 1, graceful: no) ***", i + 1, (int)master.slots[i].pid);
+		if (master.cfg->harakiri_verbose)
+			harakiri_verbose(master.slots[i].pid);
 		master.slots[i].harakiri = true;
 		sc->harakiri_count++;
 		kill(master.slots[i].pid, SIGKILL);
@@ -224,7 +228,9 @@ on_tick(struct event_loop *loop, long long id, void *data)
 	(void)data;
 	check_harakiri(clock_ms());
 	check_memory();
+	recycle_check();
 	check_touch_reload();
+	chain_reload_check_touch();
 	check_touch_logreopen();
 	vassal_tick(master.cfg, master.sb);
 	event_timer_add(loop, TICK_MS, on_tick, NULL);
@@ -278,6 +284,7 @@ fifo_command(char c)
 	case 'R': begin_reload(true); break;
 	case 'q': begin_shutdown(false); break;
 	case 'Q': begin_shutdown(true); break;
+	case 'c': chain_reload_start("fifo"); break;
 	case 'w': log_msg("fifo: recycling workers gracefully"); recycle_workers(SIGHUP); break;
 	case 'W': log_msg("fifo: recycling workers brutally"); recycle_workers(SIGKILL); break;
 	case 's': send_stats(-1); break;
@@ -410,6 +417,8 @@ run_master(void)
 	master.logreopen_mtime = xcalloc(master.cfg->touch_logreopen.n + 1, sizeof(*master.logreopen_mtime));
 	for (size_t i = 0; i < master.cfg->touch_logreopen.n; i++)
 		file_touched(master.cfg->touch_logreopen.v[i], &master.logreopen_mtime[i]);
+	chain_reload_init();
+	procname_master(master.cfg);
 	if (hooks_run(master.cfg, PH_MASTER_START) < 0)
 		return 1;
 	master.slots = xcalloc(master.nslots, sizeof(*master.slots));

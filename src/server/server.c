@@ -20,6 +20,7 @@
 #include "server/logmaster.h"
 #include "server/notify.h"
 #include "server/privileges.h"
+#include "server/process_options.h"
 #include "server/static_files.h"
 #include "server/vassal.h"
 #include "server/cgroup_opts.h"	/* issue 23 */
@@ -37,7 +38,7 @@ struct master master;
 static bool
 serverless(const struct config *cfg)
 {
-	return cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0;
+	return cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0 && cfg->uwsgi_socket_forced.n == 0;
 }
 
 static bool
@@ -179,7 +180,7 @@ start(void)
 	setenv("UWSGI_RELOADS", count, 1);
 	resolve_binary_path();
 	/* a bad log-format is a config error: report it before detaching */
-	if (reqlog_setup(cfg) < 0)
+	if (process_umask_apply(cfg) < 0 || process_stdin_apply(cfg) < 0 || reqlog_setup(cfg) < 0)
 		return 1;
 	if (daemonize() < 0 || setup_logging() < 0 || logmaster_setup(cfg) < 0 || setup_master_signals() < 0)
 		return 1;
@@ -235,6 +236,8 @@ start(void)
 		log_pin("opened before the chroot");
 	if (running_as_root() && !master.is_reload && privileges_chroot(cfg) < 0)
 		return 1;
+	if (process_limits_apply(cfg) < 0)
+		return 1;
 	bool was_root = running_as_root();
 	if (was_root && hooks_run(cfg, PH_AS_ROOT) < 0)
 		return 1;
@@ -287,7 +290,7 @@ server_run(const struct config *cfg, const struct server_args *args)
 {
 	memset(&master, 0, sizeof(master));
 	master.cfg = cfg;
-	master.argv = args->argv;
+	master.argv = procname_init(args->argv);
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
 	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&

@@ -16,6 +16,7 @@
 #include "server/aux.h"
 #include "server/logformat.h"
 #include "server/notify.h"
+#include "server/process_options.h"
 #include "server/worker.h"
 
 #include <signal.h>
@@ -42,6 +43,7 @@ load_app(void)
 		.enable_threads = cfg->enable_threads,
 		.multiprocess = cfg->processes > 1,
 	};
+	wsgi_set_disable_write_exception(cfg->disable_write_exception);
 	if (hooks_run(cfg, PH_PRE_APP) < 0)
 		return -1;
 	if (!cfg->wsgi_file && !cfg->module) {
@@ -84,6 +86,8 @@ worker_main(int id)
 		wsgi_after_fork();
 	else if (load_app() < 0)
 		exit(EXIT_APP_FAILED);
+	if (process_chdir2(cfg) < 0)
+		exit(1);
 	if (hooks_run(cfg, PH_ACCEPTING) < 0 || (id == 1 && hooks_run(cfg, PH_ACCEPTING1) < 0) ||
 	    (first_spawn && hooks_run(cfg, PH_ACCEPTING_ONCE) < 0) ||
 	    (first_spawn && id == 1 && hooks_run(cfg, PH_ACCEPTING1_ONCE) < 0))
@@ -117,8 +121,10 @@ spawn_worker(size_t i)
 	pid_t pid = fork_master_child(what, true);
 	if (pid < 0)
 		return;
-	if (pid == 0)
+	if (pid == 0) {
+		procname_worker(master.cfg, (int)i + 1);
 		worker_main((int)i + 1);
+	}
 	s->pid = pid;
 	s->backoff.born_ms = clock_ms();
 	sc->pid = pid;

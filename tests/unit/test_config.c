@@ -270,7 +270,7 @@ Test(cli, unknown_and_no_prefix_abbreviation)
 	expect_err(RUN("--mast"), "unknown option --mast");
 	expect_err(RUN("-Y"), "unknown option -Y");
 	expect_err(RUN("--http-socket"), "requires an argument");
-	expect_err(RUN("--version=3"), "option 'version': '3' is not a boolean");
+	expect_err(RUN("--version=off ; x"), "option 'version': 'off ; x' starts with 'off'");
 }
 
 Test(cli, positional_files_by_extension)
@@ -443,9 +443,17 @@ Test(values, booleans_and_integers)
 {
 	expect_ok(run_ini_text("[uwsgi]\nmaster = yes\nvacuum = OFF\nenable-threads = 1\nlazy-apps = no\n"),
 	          "master = true\nvacuum = false\nenable-threads = true\nlazy-apps = false\n");
-	expect_err(run_ini_text("[uwsgi]\nmaster = maybe\n"), "t.ini:2: option 'master': 'maybe' is not a boolean");
-	expect_err(run_ini_text("[uwsgi]\nprocesses = 2 ; two\n"), "t.ini:2: option 'processes': '2 ; two' is not a non-negative integer");
+	/* uWSGI's readings (core/uwsgi.c): anything but false/off/no/0 is true,
+	 * an integer is its leading digits; each such value gets a warning */
+	expect_ok(run_ini_text("[uwsgi]\nmaster = maybe\nvacuum = true ; delete sockets\n"
+	                       "processes = 2 ; two\nbuffer-size = 65536  # max\n"),
+	          "master = true\nvacuum = true\nprocesses = 2\nbuffer-size = 65536\n");
+	expect_err(run_ini_text("[uwsgi]\nmaster = false ; no master\n"),
+	           "t.ini:2: option 'master': 'false ; no master' starts with 'false' but uWSGI reads it as true");
 	expect_err(run_ini_text("[uwsgi]\nprocesses = -1\n"), "not a non-negative integer");
+	expect_err(run_ini_text("[uwsgi]\nharakiri = $(STK_NEVER_SET)\n"),
+	           "t.ini:2: option 'harakiri': '$(STK_NEVER_SET)' is not a non-negative integer (uWSGI would read 0");
+	expect_err(run_ini_text("[uwsgi]\nlimit-post = 10M\n"), "t.ini:2: option 'limit-post': '10M': uWSGI would read only its leading digits");
 	expect_err(run_ini_text("[uwsgi]\nhttp-socket =\n"), "t.ini:2: option 'http-socket' needs a value");
 }
 

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uWSGI's socket options (core/socket.c): `protocol` / `socket-protocol`
+ * chooses the protocol of the plain `socket` addresses, and a unix socket
+ * created under `umask` gets the mode bind(2) gives it in uWSGI.
+ */
+#include "server/process_options.h"
+#include "base/util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int
+socket_options_protocol(const struct config *cfg, enum proto *out)
+{
+	static const char *const uwsgi_only[] = { "fastcgi", "fastcgi-nph", "scgi", "scgi-nph", "raw",
+		"puwsgi", "https", "suwsgi", "zeromq" };
+	const char *p = cfg->protocol;
+
+	*out = PROTO_UWSGI;
+	if (!p || strcmp(p, "uwsgi") == 0)
+		return 0;
+	/* http11 is uWSGI's keep-alive HTTP: Stockade's HTTP keeps alive anyway */
+	if (strcmp(p, "http") == 0 || strcmp(p, "http11") == 0) {
+		*out = PROTO_HTTP;
+		return 0;
+	}
+	const struct origin *o = config_origin(cfg, "protocol");
+	struct origin none = { "command line", 0 };
+	for (size_t i = 0; i < sizeof(uwsgi_only) / sizeof(uwsgi_only[0]); i++) {
+		if (strcmp(p, uwsgi_only[i]) == 0) {
+			config_error(o ? *o : none, "protocol '%s' is not supported by Stockade "
+			    "(it serves uwsgi, http, http11)", p);
+			return -1;
+		}
+	}
+	config_error(o ? *o : none, "unknown protocol '%s' (uwsgi, http, http11)", p);
+	return -1;
+}
+
+int
+socket_options_umask(const struct config *cfg, mode_t *out)
+{
+	unsigned long long v = 0;
+	const char *s = cfg->umask;
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 4 || strspn(s, "01234567") != n) {
+		const struct origin *o = config_origin(cfg, "umask");
+		config_error(o ? *o : (struct origin){ "command line", 0 },
+		    "invalid umask '%s' (octal, as 022)", s ? s : "");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		v = v * 8 + (unsigned)(s[i] - '0');
+	*out = (mode_t)(v & 0777);
+	return 0;
+}
+
+int
+socket_options_umask_mode(const struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	mode_t m;
+	char mode[8];
+	/* chmod-socket says the mode itself; a bad umask failed the start */
+	if (!cfg->umask || cfg->chmod_socket || socket_options_umask(cfg, &m) < 0)
+		return 0;
+	snprintf(mode, sizeof(mode), "%o", (unsigned)(0777 & ~m));
+	return sock_chmod(path, mode, err, errlen);
+}
