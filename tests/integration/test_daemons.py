@@ -204,8 +204,10 @@ def test_daemon2_touch_restarts_it_and_stdin_is_dev_null_unless_honoured(work, i
     assert "has been touched... reloading daemon" in inst.log()
     inst.stop()
     os.unlink(stdin)
-    # daemons-honour-stdin: the master's stdin (here a file of the test's)
-    path = ini(work, f"master = true\ndaemons-honour-stdin = true\nattach-daemon = {cmd}\n", name="h.ini")
+    # daemons-honour-stdin: the master's stdin (here a file of the test's), which the
+    # master keeps only with honour-stdin (uWSGI remaps it to /dev/null at start otherwise)
+    path = ini(work, f"master = true\nhonour-stdin = true\ndaemons-honour-stdin = true\nattach-daemon = {cmd}\n",
+               name="h.ini")
     with open(touch) as f:
         proc = subprocess.Popen([BIN, "--ini", path], stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
