@@ -111,17 +111,29 @@ on_wake(struct event_loop *loop, int fd, void *data, int mask)
 	 * left readable so that every thread sees it */
 }
 
-/* Threads: a thread with more connections than its share stops accepting,
- * so that keep-alive clients spread over all threads (a thread serves its
- * connections one request at a time). Returns how long the loop may wait:
- * a thread not accepting looks again soon, the share changes as others
- * close connections. */
+/* Threads: only the threads with the fewest connections of the workers
+ * with the fewest (give or take one) accept, so that keep-alive clients
+ * spread over every thread (a thread serves its connections one request
+ * at a time: a third connection on a thread waits for two requests).
+ * Returns how long the loop may wait: a thread not accepting looks again
+ * soon, the counts change as others take or close connections. */
 static int
-balance_accept(struct event_loop *loop, struct accept_ctx *acc, size_t nls)
+balance_accept(struct event_loop *loop, struct accept_ctx *acc, size_t nls, int core)
 {
 	struct worker_ctx *w = acc[0].w;
-	int total = __atomic_load_n(&w->open_total, __ATOMIC_RELAXED);
-	bool want = (long long)conn_open_count() * w->nthreads <= total;
+	int mine = __atomic_load_n(&w->score->open_conns, __ATOMIC_RELAXED), least = mine;
+	for (int i = 0; i < w->sb->nworkers; i++) {
+		int n = __atomic_load_n(&w->sb->workers[i].open_conns, __ATOMIC_RELAXED);
+		if (w->sb->workers[i].pid && n < least)
+			least = n;
+	}
+	int own = __atomic_load_n(&w->thread_open[core], __ATOMIC_RELAXED), fewest = own;
+	for (int t = 0; t < w->nthreads; t++) {
+		int n = __atomic_load_n(&w->thread_open[t], __ATOMIC_RELAXED);
+		if (n < fewest)
+			fewest = n;
+	}
+	bool want = own == fewest && mine <= least + 1;
 	if (want != acc[0].listening) {
 		for (size_t i = 0; i < nls; i++) {
 			acc[i].listening = want;
@@ -164,7 +176,7 @@ worker_serve(struct worker_ctx *w, struct listener *ls, size_t nls, int core, in
 	log_request_batching(true, (size_t)(w->id - 1) * (size_t)w->nthreads + (size_t)core);
 	while (!stop_requested && !worker_stopping(w)) {
 		log_request_flush();    /* the lines of the last turn, before waiting */
-		int wait_ms = w->nthreads > 1 ? balance_accept(loop, acc, nls) : 1000;
+		int wait_ms = w->nthreads > 1 ? balance_accept(loop, acc, nls, core) : 1000;
 		if (event_loop_run_once(loop, wait_ms) < 0 && errno != EINTR) {
 			log_errno("worker %d: event loop", w->id);
 			break;

@@ -123,7 +123,8 @@ worker_threads_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 	w->wake_fd = p[1];
 	worker_signal_wake(p[1]);
 	struct serve_thread *t = calloc((size_t)w->nthreads, sizeof(*t));
-	if (!t) {
+	w->thread_open = calloc((size_t)w->nthreads, sizeof(*w->thread_open));
+	if (!t || !w->thread_open) {
 		log_errno("worker %d: threads", w->id);
 		return 1;
 	}
@@ -158,6 +159,8 @@ worker_threads_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 	close(p[0]);
 	close(p[1]);
 	free(t);
+	free(w->thread_open);
+	w->thread_open = NULL;
 	return rc;
 }
 
