@@ -34,8 +34,16 @@
 /* Per serving thread (issue 20: a worker with threads runs one loop per
  * thread, each with its own connections and request). */
 __thread struct request_state request;   /* the request being served */
-static __thread struct kv vars[MAX_VARS];
-static __thread char arena[ARENA_CAP];
+/* The large per-thread buffers live on the heap, made by conn_set_core():
+ * the C library zeroes a thread's static TLS block when the thread starts,
+ * which would make every page of them resident in every thread. */
+struct thread_bufs {
+	struct kv vars[MAX_VARS];
+	char arena[ARENA_CAP];
+	struct uwsgi_packet pkt;
+	char out[OUT_CAP];
+};
+static __thread struct thread_bufs *tb;
 static __thread struct conn *open_conns;
 static __thread size_t n_open;
 static __thread struct core_score *core;  /* this thread's scoreboard core */
@@ -59,6 +67,9 @@ conn_set_core(struct core_score *cs, int id)
 {
 	core = cs;
 	core_id = id;
+	if (!tb)
+		tb = xmalloc(sizeof(*tb));   /* kept until the thread ends: one per thread */
+	request.out = tb->out;
 }
 
 static void on_readable(struct event_loop *loop, int fd, void *data, int mask);
@@ -480,37 +491,35 @@ serve_http(struct conn *c)
 		request.body_left = cl - take;
 	}
 	struct http_conn_info ci = { c->remote_addr, NULL, c->w->hostname, c->l->port, false };
-	int n = http_build_vars(&req, &ci, vars, MAX_VARS, arena, ARENA_CAP);
+	int n = http_build_vars(&req, &ci, tb->vars, MAX_VARS, tb->arena, ARENA_CAP);
 	if (n < 0) {
 		reject(c, n == -400 ? 400 : 431, n == -400 ? "invalid request path" : "request head too large");
 		return -1;
 	}
-	return run_app(c, vars, (size_t)n) ? 1 : -1;
+	return run_app(c, tb->vars, (size_t)n) ? 1 : -1;
 }
-
-static __thread struct uwsgi_packet pkt;
 
 static int
 serve_uwsgi(struct conn *c)
 {
-	int rc = uwsgi_parse_packet(c->buf, c->len, c->w->buffer_size, &pkt);
+	int rc = uwsgi_parse_packet(c->buf, c->len, c->w->buffer_size, &tb->pkt);
 	if (rc == 0)
 		return 0;
 	if (rc < 0) {
-		log_msg("%s: invalid uwsgi packet: %s", c->remote_addr[0] ? c->remote_addr : c->l->name, pkt.error);
+		log_msg("%s: invalid uwsgi packet: %s", c->remote_addr[0] ? c->remote_addr : c->l->name, tb->pkt.error);
 		return -1;
 	}
 	int64_t cl;
-	if (uwsgi_content_length(&pkt, &cl) < 0) {
+	if (uwsgi_content_length(&tb->pkt, &cl) < 0) {
 		log_msg("%s: invalid uwsgi packet: bad CONTENT_LENGTH", c->remote_addr[0] ? c->remote_addr : c->l->name);
 		return -1;
 	}
 	begin_request(c, (size_t)rc);
 	request.minor = 0;   /* close-delimited: one request per uwsgi connection */
-	request.modifier1 = pkt.modifier1;
-	request.modifier2 = pkt.modifier2;
+	request.modifier1 = tb->pkt.modifier1;
+	request.modifier2 = tb->pkt.modifier2;
 	request.keep_alive = false;
-	const struct kv *m = uwsgi_find_var(&pkt, "REQUEST_METHOD");
+	const struct kv *m = uwsgi_find_var(&tb->pkt, "REQUEST_METHOD");
 	request.head_request = m && m->val_len == 4 && memcmp(m->val, "HEAD", 4) == 0;
 	if (cl > 0) {
 		if (over_limit((uint64_t)cl)) {
@@ -522,7 +531,7 @@ serve_uwsgi(struct conn *c)
 		request.dend = request.head_len + take;
 		request.body_left = (uint64_t)cl - take;
 	}
-	run_app(c, pkt.vars, pkt.nvars);
+	run_app(c, tb->pkt.vars, tb->pkt.nvars);
 	return -1;
 }
 

@@ -56,7 +56,7 @@ struct request_state {
 	struct http_resp_framing fr;
 	uint64_t body_sent;
 	size_t resp_head_len, resp_nheaders;
-	char out[OUT_CAP];
+	char *out;                /* OUT_CAP bytes, per thread (conn_set_core) */
 	size_t olen;
 	/* log */
 	int64_t start_us;         /* monotonic */

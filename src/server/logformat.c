@@ -729,9 +729,12 @@ reqlog_active(void)
 void
 reqlog_write(struct logreq *r)
 {
-	static __thread char line[2][LINE_MAX_BYTES];   /* per serving thread */
+	/* per serving thread, on the heap: see conn.c's thread_bufs */
+	static __thread char (*line)[LINE_MAX_BYTES];
 	if (!wanted(r))
 		return;
+	if (!line)
+		line = xmalloc(2 * sizeof(*line));
 	if (reqlog.x_forwarded_for) {
 		const struct kv *xff = logreq_var(r, "HTTP_X_FORWARDED_FOR", 20);
 		if (xff) {
@@ -739,10 +742,10 @@ reqlog_write(struct logreq *r)
 			r->addr_len = xff->val_len;
 		}
 	}
-	size_t len = logformat_render(&reqlog.fmt, r, line[0], sizeof(line[0]));
+	size_t len = logformat_render(&reqlog.fmt, r, line[0], LINE_MAX_BYTES);
 	int cur = 0;
 	for (size_t i = 0; i < reqlog.nenc; i++) {
-		len = log_encoder_apply(&reqlog.enc[i], line[cur], len, line[!cur], sizeof(line[0]));
+		len = log_encoder_apply(&reqlog.enc[i], line[cur], len, line[!cur], LINE_MAX_BYTES);
 		cur = !cur;
 	}
 	log_write_request(line[cur], len);
