@@ -23,7 +23,8 @@ on_stop_signal(int sig)
 {
 	(void)sig;
 	int saved = errno;
-	stop_requested = 1;
+	/* atomic: the other threads read it (a plain store is a data race) */
+	__atomic_store_n(&stop_requested, 1, __ATOMIC_RELAXED);
 	if (wake_fd >= 0 && write(wake_fd, "", 1) < 0) {
 		/* full pipe: the threads are awake already */
 	}
@@ -174,7 +175,7 @@ worker_serve(struct worker_ctx *w, struct listener *ls, size_t nls, int core, in
 		w->score->accepting = 1;
 	conn_set_core(w->cores ? &w->cores[core] : NULL, core);
 	log_request_batching(true, (size_t)(w->id - 1) * (size_t)w->nthreads + (size_t)core);
-	while (!stop_requested && !worker_stopping(w)) {
+	while (!__atomic_load_n(&stop_requested, __ATOMIC_RELAXED) && !worker_stopping(w)) {
 		log_request_flush();    /* the lines of the last turn, before waiting */
 		int wait_ms = w->nthreads > 1 ? balance_accept(loop, acc, nls, core) : 1000;
 		if (event_loop_run_once(loop, wait_ms) < 0 && errno != EINTR) {
@@ -202,7 +203,7 @@ worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 {
 	install_signals();
 	if (w->early_stop && *w->early_stop)
-		stop_requested = 1;
+		__atomic_store_n(&stop_requested, 1, __ATOMIC_RELAXED);
 	if (w->nthreads > 1)
 		return worker_threads_run(w, ls, nls);
 	return worker_serve(w, ls, nls, 0, -1);
