@@ -287,3 +287,19 @@ def test_threads_in_a_jail(tmp_path):
         if registry(name).exists():
             run(["--jail-remove", name])
     assert "cannot start thread" not in log
+
+
+def test_threads_in_an_emperor_vassal(tmp_path):
+    vdir = tmp_path / "vassals"
+    vdir.mkdir()
+    port = free_port()
+    (vdir / "threaded.ini").write_text(f"[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = {APP}\n"
+                                       "master = true\nprocesses = 1\nthreads = 4\n")
+    emperor = Instance(["--emperor", str(vdir)], wait=False)
+    try:
+        wait_for(lambda: get_json(port, "/who", timeout=5)["multithread"], timeout=60, what="the vassal")
+        got = concurrently(4, lambda i: get_json(port, "/barrier?4", timeout=60))
+        assert all(isinstance(g, dict) and g["met"] for g in got), got
+        assert len({g["tid"] for g in got}) == 4
+    finally:
+        emperor.stop(timeout=40)
