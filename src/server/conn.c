@@ -90,10 +90,8 @@ conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	n_open--;
-	if (c->w->nthreads > 1) {
-		__atomic_sub_fetch(&c->w->score->open_conns, 1, __ATOMIC_RELAXED);
+	if (c->w->nthreads > 1)   /* read by the other threads (balance_accept) */
 		__atomic_store_n(&c->w->thread_open[core_id], (int)n_open, __ATOMIC_RELAXED);
-	}
 	if (n_cached < CONN_CACHE_MAX && c->cap == c->w->buffer_size + BODY_SPACE) {
 		c->next = conn_cache;
 		conn_cache = c;
@@ -206,10 +204,8 @@ conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, in
 		open_conns->prev = c;
 	open_conns = c;
 	n_open++;
-	if (w->nthreads > 1) {
-		__atomic_add_fetch(&w->score->open_conns, 1, __ATOMIC_RELAXED);
+	if (w->nthreads > 1)
 		__atomic_store_n(&w->thread_open[core_id], (int)n_open, __ATOMIC_RELAXED);
-	}
 	/* With TCP_DEFER_ACCEPT the request is usually here already: serve it
 	 * now, before the connection joins the event loop, so that one answered
 	 * and closed right away costs no epoll_ctl (or kevent) at all. */

@@ -41,7 +41,6 @@ struct worker_ctx {
 	bool stopping;                 /* finish the current request, then exit (worker_stop) */
 	/* issue 20: threads */
 	int nthreads;                  /* serving threads (1: none) */
-	struct scoreboard *sb;         /* threads: every worker's open connections */
 	int *thread_open;              /* threads: open connections of each thread */
 	int wake_fd;                   /* written to wake every thread's loop; -1 none */
 	struct core_score *cores;      /* this worker's nthreads cores in the scoreboard */

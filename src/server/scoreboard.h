@@ -29,7 +29,6 @@ struct worker_score {
 	int64_t last_spawn;         /* unix time of the current process' spawn */
 	uint64_t respawn_count;
 	int64_t request_start_ms;   /* monotonic ms when the current request began; 0 = idle */
-	int open_conns;             /* threads: connections open (for spreading them) */
 };
 
 

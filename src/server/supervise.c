@@ -77,7 +77,6 @@ worker_main(int id)
 	w.max_requests = cfg->max_requests;
 	w.early_stop = &early_stop;
 	w.nthreads = master.sb->ncores;
-	w.sb = master.sb;
 	w.cores = sb_core(master.sb, id, 0);
 	w.wake_fd = -1;
 	if (gethostname(w.hostname, sizeof(w.hostname)) < 0)
@@ -173,7 +172,6 @@ worker_died(size_t i, int status)
 	master.sb->workers[i].pid = 0;
 	master.sb->workers[i].accepting = 0;
 	master.sb->workers[i].request_start_ms = 0;
-	master.sb->workers[i].open_conns = 0;
 	if (master.state != RUNNING)
 		return;
 	if (s->expected_exit || s->harakiri) {

@@ -112,29 +112,28 @@ on_wake(struct event_loop *loop, int fd, void *data, int mask)
 	 * left readable so that every thread sees it */
 }
 
-/* Threads: only the threads with the fewest connections of the workers
- * with the fewest (give or take one) accept, so that keep-alive clients
- * spread over every thread (a thread serves its connections one request
- * at a time: a third connection on a thread waits for two requests).
- * Returns how long the loop may wait: a thread not accepting looks again
- * soon, the counts change as others take or close connections. */
+/* Threads: only the threads with the fewest connections accept, so that
+ * keep-alive clients spread over every thread (a thread serves its
+ * connections one request at a time: a third connection on a thread waits
+ * for two requests). Threads inside a request do not count: a new
+ * connection must not wait for them when another thread is free. The
+ * workers share the connections through the kernel (EPOLLEXCLUSIVE wakes
+ * a waiting thread of any of them). Returns how long the loop may wait: a
+ * thread not accepting looks again soon, the counts change as others take
+ * or close connections and enter or leave requests. */
 static int
 balance_accept(struct event_loop *loop, struct accept_ctx *acc, size_t nls, int core)
 {
 	struct worker_ctx *w = acc[0].w;
-	int mine = __atomic_load_n(&w->score->open_conns, __ATOMIC_RELAXED), least = mine;
-	for (int i = 0; i < w->sb->nworkers; i++) {
-		int n = __atomic_load_n(&w->sb->workers[i].open_conns, __ATOMIC_RELAXED);
-		if (w->sb->workers[i].pid && n < least)
-			least = n;
-	}
 	int own = __atomic_load_n(&w->thread_open[core], __ATOMIC_RELAXED), fewest = own;
 	for (int t = 0; t < w->nthreads; t++) {
+		if (t == core || __atomic_load_n(&w->cores[t].request_start_ms, __ATOMIC_RELAXED))
+			continue;
 		int n = __atomic_load_n(&w->thread_open[t], __ATOMIC_RELAXED);
 		if (n < fewest)
 			fewest = n;
 	}
-	bool want = own == fewest && mine <= least + 1;
+	bool want = own == fewest;
 	if (want != acc[0].listening) {
 		for (size_t i = 0; i < nls; i++) {
 			acc[i].listening = want;
