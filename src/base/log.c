@@ -262,8 +262,9 @@ struct req_batch {
 static struct req_batch local_batch;
 static struct req_batch *batches;       /* one per worker slot, shared */
 static size_t nbatches;
-static struct req_batch *batch = &local_batch;
-static bool req_batching;
+/* per thread: each serving thread of a worker has its own batch (slot) */
+static __thread struct req_batch *batch = &local_batch;
+static __thread bool req_batching;
 
 static int
 request_fd(void)

@@ -45,6 +45,9 @@ struct config {
 	unsigned long long max_requests;
 	unsigned long long harakiri;
 	char *binary_path;
+	/* issue 20: threads */
+	unsigned long long threads;		/* per worker; 0 or 1: none */
+	unsigned long long threads_stacksize;	/* KB; 0: the system's */
 	/* sockets */
 	struct strlist http_socket;
 	struct strlist uwsgi_socket;

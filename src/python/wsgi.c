@@ -25,8 +25,9 @@ static bool started, finalized;
 static char *cfg_wsgi_file, *cfg_module, *cfg_callable;
 static PyObject *wsgi_app;
 static PyObject *format_exception;	/* traceback.format_exception */
-/* Non-NULL while a worker has released the GIL between requests. */
-static PyThreadState *idle_ts;
+/* Non-NULL while this thread has released the GIL between requests: per
+ * thread, a worker with threads has one thread state per serving thread. */
+static __thread PyThreadState *idle_ts;
 
 static void gil_hold(void);
 static void gil_idle(void);
@@ -297,7 +298,7 @@ init_globals(const struct wsgi_config *cfg)
 	Py_DECREF(tb);
 	if (!format_exception)
 		return -1;
-	return wsgi_handler_init(cfg->enable_threads, cfg->multiprocess);
+	return wsgi_handler_init(cfg->multithread, cfg->multiprocess);
 }
 
 static void
@@ -489,6 +490,40 @@ wsgi_after_fork(void)
 	}
 	PyOS_AfterFork_Child();
 	gil_idle();
+}
+
+void
+wsgi_release(void)
+{
+	if (started)
+		gil_idle();
+}
+
+int
+wsgi_thread_attach(void)
+{
+	if (!started)
+		return 0;
+	/* created once, without the GIL (CPython takes its runtime lock);
+	 * the thread takes the GIL only to run Python */
+	PyThreadState *ts = PyThreadState_New(PyInterpreterState_Main());
+	if (!ts) {
+		log_msg("python: cannot create a thread state");
+		return -1;
+	}
+	idle_ts = ts;
+	return 0;
+}
+
+void
+wsgi_thread_detach(void)
+{
+	if (!started || !idle_ts)
+		return;
+	PyEval_RestoreThread(idle_ts);
+	idle_ts = NULL;
+	PyThreadState_Clear(PyThreadState_Get());
+	PyThreadState_DeleteCurrent();
 }
 
 void

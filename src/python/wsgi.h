@@ -11,8 +11,9 @@
  *	wsgi_handle(...);         once per request, from the worker thread
  *	wsgi_finalize();          atexit hooks, then the interpreter is gone
  *
- * The interpreter can be started once per process. All functions must be
- * called from the same thread (the worker's main thread), never concurrently.
+ * The interpreter can be started once per process. All functions but
+ * wsgi_handle() and the thread ones below must be called from the same
+ * thread (the worker's main thread).
  *
  * The GIL: the calling thread holds it from wsgi_init() on. With
  * enable_threads it is released while blocked in request_io calls and
@@ -45,7 +46,8 @@ struct wsgi_config {
 	size_t npythonpath;
 	/* `home` / `virtualenv`: a venv (has pyvenv.cfg) or a Python prefix */
 	const char *home;
-	bool enable_threads;	/* `enable-threads`; also wsgi.multithread */
+	bool enable_threads;	/* `enable-threads` (implied by threads > 1) */
+	bool multithread;	/* wsgi.multithread: threads > 1, as uWSGI */
 	bool multiprocess;	/* wsgi.multiprocess */
 };
 
@@ -76,6 +78,17 @@ void wsgi_after_fork(void);
  * app's or a 500), -1 when it could not be completed: the caller must close
  * the connection. */
 int wsgi_handle(const struct kv *vars, size_t nvars, struct request_io *io);
+
+/* Threads (issue 20). wsgi_release(): the calling thread (the one that
+ * started Python or forked) lets go of the GIL, before other serving
+ * threads start; it takes it back in wsgi_handle() and wsgi_finalize().
+ * wsgi_thread_attach(): in another serving thread, once, its own thread
+ * state (0, or -1 after logging why); wsgi_thread_detach() before that
+ * thread ends. wsgi_handle() may then run in every attached thread at once:
+ * each holds the GIL only while running Python (enable_threads must be set). */
+void wsgi_release(void);
+int wsgi_thread_attach(void);
+void wsgi_thread_detach(void);
 
 /* Runs atexit hooks, waits for non-daemon threads, stops the interpreter. */
 void wsgi_finalize(void);

@@ -32,23 +32,45 @@
 #include <time.h>
 #include <unistd.h>
 
-struct request_state request;   /* the request being served */
-static struct kv vars[MAX_VARS];
-static char arena[ARENA_CAP];
-static struct conn *open_conns;
-static size_t n_open;
+/* Per serving thread (issue 20: a worker with threads runs one loop per
+ * thread, each with its own connections and request). */
+__thread struct request_state request;   /* the request being served */
+/* The large per-thread buffers live on the heap, made by conn_set_core():
+ * the C library zeroes a thread's static TLS block when the thread starts,
+ * which would make every page of them resident in every thread. */
+struct thread_bufs {
+	struct kv vars[MAX_VARS];
+	char arena[ARENA_CAP];
+	struct uwsgi_packet pkt;
+	char out[OUT_CAP];
+};
+static __thread struct thread_bufs *tb;
+static __thread struct conn *open_conns;
+static __thread size_t n_open;
+static __thread struct core_score *core;  /* this thread's scoreboard core */
+static __thread int core_id;
 
 /* Closed connections kept with their buffers for the next accept: in close
  * mode every request is a new connection, and this keeps malloc/free (and
  * the first-touch faults of a fresh buffer) off that path. */
 #define CONN_CACHE_MAX 8
-static struct conn *conn_cache;
-static size_t n_cached;
+static __thread struct conn *conn_cache;
+static __thread size_t n_cached;
 
 size_t
 conn_open_count(void)
 {
 	return n_open;
+}
+
+void
+conn_set_core(struct core_score *cs, int id)
+{
+	core = cs;
+	core_id = id;
+	if (!tb)
+		tb = xmalloc(sizeof(*tb));   /* kept until the thread ends: one per thread */
+	request.out = tb->out;
 }
 
 static void on_readable(struct event_loop *loop, int fd, void *data, int mask);
@@ -69,6 +91,8 @@ conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	n_open--;
+	if (c->w->nthreads > 1)   /* read by the other threads (balance_accept) */
+		__atomic_store_n(&c->w->thread_open[core_id], (int)n_open, __ATOMIC_RELAXED);
 	if (n_cached < CONN_CACHE_MAX && c->cap == c->w->buffer_size + BODY_SPACE) {
 		c->next = conn_cache;
 		conn_cache = c;
@@ -181,6 +205,8 @@ conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, in
 		open_conns->prev = c;
 	open_conns = c;
 	n_open++;
+	if (w->nthreads > 1)
+		__atomic_store_n(&w->thread_open[core_id], (int)n_open, __ATOMIC_RELAXED);
 	/* With TCP_DEFER_ACCEPT the request is usually here already: serve it
 	 * now, before the connection joins the event loop, so that one answered
 	 * and closed right away costs no epoll_ctl (or kevent) at all. */
@@ -220,7 +246,7 @@ on_timeout(struct event_loop *loop, long long id, void *data)
 static int
 worker_pid(void)
 {
-	static pid_t pid;
+	static __thread pid_t pid;
 	if (!pid)
 		pid = getpid();
 	return (int)pid;
@@ -247,8 +273,9 @@ log_request(struct conn *c)
 		.status = request.fr.status, .rsize = request.body_sent, .hsize = request.resp_head_len,
 		.headers = request.resp_nheaders, .cl = request.chunked ? request.body_total : 0,
 		.start = { (time_t)(start_ns / 1000000000LL), (long)(start_ns % 1000000000LL) },
-		.duration_us = (uint64_t)us, .pid = worker_pid(), .wid = w->id,
-		.app_requests = w->requests, .total_requests = *w->total_requests,
+		.duration_us = (uint64_t)us, .pid = worker_pid(), .wid = w->id, .core = core_id,
+		.app_requests = __atomic_load_n(&w->requests, __ATOMIC_RELAXED),
+		.total_requests = __atomic_load_n(w->total_requests, __ATOMIC_RELAXED),
 		.modifier1 = request.modifier1, .modifier2 = request.modifier2,
 		.rss = w->score ? w->score->rss : 0, .vsz = w->score ? w->score->vsz : 0,
 		.read_errors = request.body_error ? 1 : 0, .write_errors = request.io_failed ? 1 : 0,
@@ -290,11 +317,21 @@ count_request(struct conn *c, size_t pending)
 	if (request.counted)
 		return;
 	request.counted = true;
+	if (!sc) {
+		__atomic_add_fetch(&c->w->requests, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	us = (uint64_t)(clock_us() - request.start_us);
+	if (core)   /* written by this thread only: no locked add */
+		__atomic_store_n(&core->requests, core->requests + 1, __ATOMIC_RELAXED);
+	if (c->w->nthreads > 1) {
+		count_request_shared(c->w, sc, request.body_sent + pending + request.resp_head_len, us,
+		                     request.fr.status == 500);
+		return;
+	}
 	c->w->requests++;
 	__atomic_add_fetch(c->w->total_requests, 1, __ATOMIC_RELAXED);
-	if (!sc)
-		return;
-	us = (uint64_t)(clock_us() - request.start_us);
 	sc->requests++;
 	sc->delta_requests++;
 	sc->tx += request.body_sent + pending + request.resp_head_len;
@@ -303,6 +340,19 @@ count_request(struct conn *c, size_t pending)
 	/* the runtime answers an app exception with a 500: count those */
 	if (request.fr.status == 500)
 		sc->exceptions++;
+}
+
+/* A core's error counters, after its request. */
+static void
+core_request_done(void)
+{
+	if (!core)
+		return;
+	__atomic_store_n(&core->request_start_ms, 0, __ATOMIC_RELEASE);
+	if (request.body_error)
+		__atomic_store_n(&core->read_errors, core->read_errors + 1, __ATOMIC_RELAXED);
+	if (request.io_failed)
+		__atomic_store_n(&core->write_errors, core->write_errors + 1, __ATOMIC_RELAXED);
 }
 
 /* The worker is idle again (harakiri stops watching) once the app returned. */
@@ -322,7 +372,10 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 	struct worker_score *sc = c->w->score;
 	note_vars(v, n);
 	c->served = true;
-	if (sc) {
+	bool threaded = c->w->nthreads > 1;
+	if (core)
+		__atomic_store_n(&core->request_start_ms, request.start_us / 1000, __ATOMIC_RELEASE);
+	if (sc && !threaded) {
 		sc->status = WS_BUSY;
 		__atomic_store_n(&sc->request_start_ms, request.start_us / 1000,
 		                 __ATOMIC_RELEASE);
@@ -331,9 +384,12 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 	if (rc == STATIC_PASS) {
 		log_request_flush_stale();      /* in case this request hangs */
 		rc = wsgi_handle(v, n, &io);
+	} else if (core) {
+		__atomic_store_n(&core->static_requests, core->static_requests + 1, __ATOMIC_RELAXED);
 	}
 	count_request(c, 0);   /* unless a block completing the body did */
-	if (sc)
+	core_request_done();
+	if (sc && !threaded)
 		score_request_done(sc);
 	if (rc < 0 && !request.head_sent && request.body_error) {
 		send_error_response(c, request.body_error);
@@ -345,11 +401,10 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 		out_add(HTTP_CHUNK_LAST, sizeof(HTTP_CHUNK_LAST) - 1);
 	out_flush();
 	log_request(c);
-	if (c->w->max_requests && c->w->requests >= c->w->max_requests && !c->w->stopping) {
+	if (c->w->max_requests && __atomic_load_n(&c->w->requests, __ATOMIC_RELAXED) >= c->w->max_requests &&
+	    worker_stop(c->w))   /* all threads of the worker together */
 		log_msg("...The work of process %d is done (max requests reached %llu). Seeya!", (int)getpid(),
 		        (unsigned long long)c->w->max_requests);
-		c->w->stopping = true;
-	}
 	if (rc < 0 || request.io_failed || !request.keep_alive)
 		return false;
 	/* (HEAD/304: the promised length describes a body that is never sent) */
@@ -435,37 +490,35 @@ serve_http(struct conn *c)
 		request.body_left = cl - take;
 	}
 	struct http_conn_info ci = { c->remote_addr, NULL, c->w->hostname, c->l->port, false };
-	int n = http_build_vars(&req, &ci, vars, MAX_VARS, arena, ARENA_CAP);
+	int n = http_build_vars(&req, &ci, tb->vars, MAX_VARS, tb->arena, ARENA_CAP);
 	if (n < 0) {
 		reject(c, n == -400 ? 400 : 431, n == -400 ? "invalid request path" : "request head too large");
 		return -1;
 	}
-	return run_app(c, vars, (size_t)n) ? 1 : -1;
+	return run_app(c, tb->vars, (size_t)n) ? 1 : -1;
 }
-
-static struct uwsgi_packet pkt;
 
 static int
 serve_uwsgi(struct conn *c)
 {
-	int rc = uwsgi_parse_packet(c->buf, c->len, c->w->buffer_size, &pkt);
+	int rc = uwsgi_parse_packet(c->buf, c->len, c->w->buffer_size, &tb->pkt);
 	if (rc == 0)
 		return 0;
 	if (rc < 0) {
-		log_msg("%s: invalid uwsgi packet: %s", c->remote_addr[0] ? c->remote_addr : c->l->name, pkt.error);
+		log_msg("%s: invalid uwsgi packet: %s", c->remote_addr[0] ? c->remote_addr : c->l->name, tb->pkt.error);
 		return -1;
 	}
 	int64_t cl;
-	if (uwsgi_content_length(&pkt, &cl) < 0) {
+	if (uwsgi_content_length(&tb->pkt, &cl) < 0) {
 		log_msg("%s: invalid uwsgi packet: bad CONTENT_LENGTH", c->remote_addr[0] ? c->remote_addr : c->l->name);
 		return -1;
 	}
 	begin_request(c, (size_t)rc);
 	request.minor = 0;   /* close-delimited: one request per uwsgi connection */
-	request.modifier1 = pkt.modifier1;
-	request.modifier2 = pkt.modifier2;
+	request.modifier1 = tb->pkt.modifier1;
+	request.modifier2 = tb->pkt.modifier2;
 	request.keep_alive = false;
-	const struct kv *m = uwsgi_find_var(&pkt, "REQUEST_METHOD");
+	const struct kv *m = uwsgi_find_var(&tb->pkt, "REQUEST_METHOD");
 	request.head_request = m && m->val_len == 4 && memcmp(m->val, "HEAD", 4) == 0;
 	if (cl > 0) {
 		if (over_limit((uint64_t)cl)) {
@@ -477,7 +530,7 @@ serve_uwsgi(struct conn *c)
 		request.dend = request.head_len + take;
 		request.body_left = (uint64_t)cl - take;
 	}
-	run_app(c, pkt.vars, pkt.nvars);
+	run_app(c, tb->pkt.vars, tb->pkt.nvars);
 	return -1;
 }
 
@@ -510,7 +563,7 @@ on_readable(struct event_loop *loop, int fd, void *data, int mask)
 	c->len += (size_t)n;
 	for (;;) {
 		int rc = c->l->proto == PROTO_HTTP ? serve_http(c) : serve_uwsgi(c);
-		if (rc < 0 || (rc > 0 && c->w->stopping)) {
+		if (rc < 0 || (rc > 0 && worker_stopping(c->w))) {
 			conn_close(c);
 			return;
 		}

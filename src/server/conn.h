@@ -38,8 +38,24 @@ struct worker_ctx {
 	uint64_t max_requests;         /* 0 = unlimited */
 	struct worker_score *score;    /* this worker's scoreboard entry */
 	volatile sig_atomic_t *early_stop;  /* set by the start-up handler (no-master mode) */
-	bool stopping;                 /* finish the current request, then exit */
+	bool stopping;                 /* finish the current request, then exit (worker_stop) */
+	/* issue 20: threads */
+	int nthreads;                  /* serving threads (1: none) */
+	int *thread_open;              /* threads: open connections of each thread */
+	int wake_fd;                   /* written to wake every thread's loop; -1 none */
+	struct core_score *cores;      /* this worker's nthreads cores in the scoreboard */
 };
+
+/* The worker is stopping (graceful: requests in flight finish). */
+static inline bool
+worker_stopping(struct worker_ctx *w)
+{
+	return __atomic_load_n(&w->stopping, __ATOMIC_RELAXED);
+}
+
+/* Stops the worker and wakes all its threads: true for the one caller that
+ * stopped it (worker_threads.c). */
+bool worker_stop(struct worker_ctx *w);
 
 struct conn;
 struct worker_score;
@@ -51,7 +67,11 @@ struct config;
  * address accept() returned (NULL: asked with getpeername()). */
 void conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, int fd,
                 const struct sock_addr *peer);
-/* Connections currently open (for graceful stop). */
+/* This thread's scoreboard core (NULL: none) and its number, for the
+ * counters and the request log. */
+struct core_score;
+void conn_set_core(struct core_score *cs, int id);
+/* Connections of this thread currently open (for graceful stop). */
 size_t conn_open_count(void);
 /* Closes idle keep-alive connections (graceful stop). */
 void conn_close_idle(struct event_loop *loop);

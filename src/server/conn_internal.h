@@ -56,7 +56,7 @@ struct request_state {
 	struct http_resp_framing fr;
 	uint64_t body_sent;
 	size_t resp_head_len, resp_nheaders;
-	char out[OUT_CAP];
+	char *out;                /* OUT_CAP bytes, per thread (conn_set_core) */
 	size_t olen;
 	/* log */
 	int64_t start_us;         /* monotonic */
@@ -66,7 +66,7 @@ struct request_state {
 	size_t nvars, vars_bytes;
 };
 
-extern struct request_state request;
+extern __thread struct request_state request;
 
 /* Blocking I/O bounded by socket-timeout. */
 int	wait_fd(int fd, short events, int timeout_ms);
@@ -92,5 +92,8 @@ int	resp_file(void *ctx, int fd, off_t offset, int64_t count);
  * that a client holding the whole response finds it in the stats. Once
  * per request. */
 void	count_request(struct conn *c, size_t pending);
+/* The worker's shared counters when several threads serve (worker_threads.c). */
+void	count_request_shared(struct worker_ctx *w, struct worker_score *sc, uint64_t tx,
+	    uint64_t us, bool exception);
 
 #endif

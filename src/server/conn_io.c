@@ -289,7 +289,7 @@ resp_head(void *ctx, const char *status, size_t status_len, const struct kv *hea
 	(void)ctx;
 	if (request.body_error || request.io_failed)
 		return -1;
-	bool keep = request.keep_alive && !request.c->w->stopping;
+	bool keep = request.keep_alive && !worker_stopping(request.c->w);
 	if (keep && !(request.dpos == request.dend && body_skip_buffered()))
 		keep = false;   /* an unread body we cannot skip: close after */
 	int n = http_format_head(request.out + request.olen, OUT_CAP - request.olen, request.minor, status, status_len, headers,

@@ -316,7 +316,8 @@ put_time(struct out *o, struct time_cache *tc, time_t t, const char *fmt)
 #define CTIME_FMT "%a %b %e %H:%M:%S %Y"
 #define LTIME_FMT "%d/%b/%Y:%H:%M:%S %z"
 
-static struct time_cache ctime_cache, ltime_cache, ftime_cache;
+/* per thread: the serving threads of a worker format lines at once */
+static __thread struct time_cache ctime_cache, ltime_cache, ftime_cache;
 
 static void
 render_item(struct out *o, const struct lf_item *it, const struct logreq *r, const struct logformat *lf)
@@ -366,7 +367,7 @@ render_item(struct out *o, const struct lf_item *it, const struct logreq *r, con
 	case LF_WID: put_u64(o, (uint64_t)r->wid); break;
 	case LF_SWITCHES: put_u64(o, 1); break;   /* one synchronous request: one switch, as uWSGI counts */
 	case LF_VARS: put_u64(o, 2 * (uint64_t)r->nvars); break;   /* uWSGI counts keys and values */
-	case LF_CORE: put_u64(o, 0); break;
+	case LF_CORE: put_u64(o, (uint64_t)r->core); break;
 	case LF_VSZ: put_u64(o, r->vsz); break;
 	case LF_RSS: put_u64(o, r->rss); break;
 	case LF_VSZM: put_u64(o, r->vsz >> 20); break;
@@ -445,7 +446,9 @@ render_default(struct out *o, const struct logreq *r, const struct logformat *lf
 	put_u64(o, r->headers);
 	PUT_LIT(o, " headers in ");
 	put_u64(o, r->hsize);
-	PUT_LIT(o, " bytes (1 switches on core 0)");
+	PUT_LIT(o, " bytes (1 switches on core ");
+	put_u64(o, (uint64_t)r->core);
+	PUT_LIT(o, ")");
 }
 
 size_t
@@ -738,9 +741,12 @@ reqlog_active(void)
 void
 reqlog_write(struct logreq *r)
 {
-	static char line[2][LINE_MAX_BYTES];
+	/* per serving thread, on the heap: see conn.c's thread_bufs */
+	static __thread char (*line)[LINE_MAX_BYTES];
 	if (!wanted(r))
 		return;
+	if (!line)
+		line = xmalloc(2 * sizeof(*line));
 	if (reqlog.x_forwarded_for) {
 		const struct kv *xff = logreq_var(r, "HTTP_X_FORWARDED_FOR", 20);
 		if (xff) {
@@ -748,10 +754,10 @@ reqlog_write(struct logreq *r)
 			r->addr_len = xff->val_len;
 		}
 	}
-	size_t len = logformat_render(&reqlog.fmt, r, line[0], sizeof(line[0]));
+	size_t len = logformat_render(&reqlog.fmt, r, line[0], LINE_MAX_BYTES);
 	int cur = 0;
 	for (size_t i = 0; i < reqlog.nenc; i++) {
-		len = log_encoder_apply(&reqlog.enc[i], line[cur], len, line[!cur], sizeof(line[0]));
+		len = log_encoder_apply(&reqlog.enc[i], line[cur], len, line[!cur], LINE_MAX_BYTES);
 		cur = !cur;
 	}
 	log_write_request(line[cur], len);

@@ -29,6 +29,7 @@ struct logreq {
 	struct timespec start;      /* wall clock at the start of the request */
 	uint64_t duration_us;
 	int pid, wid;
+	int core;                   /* the worker's thread that served it (0 without threads) */
 	unsigned long app_requests, total_requests;  /* default line: req: a/b */
 	int modifier1, modifier2;
 	uint64_t rss, vsz;          /* bytes, as last measured by the master */

@@ -146,9 +146,11 @@ check_harakiri(long long now)
 	unsigned long long limit = master.cfg->harakiri * 1000ULL;
 	for (size_t i = 0; i < master.nslots && limit; i++) {
 		struct worker_score *sc = &master.sb->workers[i];
-		long long start = __atomic_load_n(&sc->request_start_ms, __ATOMIC_ACQUIRE);
-		if (master.slots[i].pid <= 0 || !start || master.slots[i].harakiri || now - start < (long long)limit)
+		/* any thread (core) stuck kills the whole worker, as uWSGI */
+		int core = worker_core_stuck(master.sb, (int)i + 1, now, (long long)limit);
+		if (master.slots[i].pid <= 0 || core < 0 || master.slots[i].harakiri)
 			continue;
+		log_msg("HARAKIRI triggered by worker %zu core %d !!!", i + 1, core);
 		log_msg("*** HARAKIRI ON WORKER %zu (pid: %d, try: 1, graceful: no) ***", i + 1, (int)master.slots[i].pid);
 		if (master.cfg->harakiri_verbose)
 			harakiri_verbose(master.slots[i].pid);

@@ -32,10 +32,43 @@ struct worker_score {
 };
 
 
+/* issue 20: threads. One per thread of a worker (uWSGI's "cores"),
+ * written only by its thread, read by the master (harakiri, stats). */
+struct core_score {
+	uint64_t requests;
+	uint64_t static_requests;
+	uint64_t routed_requests;
+	uint64_t offloaded_requests;
+	uint64_t write_errors;
+	uint64_t read_errors;
+	int64_t request_start_ms;   /* monotonic ms when its request began; 0 = idle */
+};
+
 struct scoreboard {
 	uint64_t total_requests;
 	int nworkers;
+	int ncores;                      /* per worker: threads (1 without) */
+	struct core_score *cores;        /* nworkers * ncores, same mapping */
 	struct worker_score workers[];   /* nworkers entries */
 };
+
+static inline struct core_score *
+sb_core(const struct scoreboard *sb, int wid, int core)
+{
+	return &sb->cores[(size_t)(wid - 1) * (size_t)sb->ncores + (size_t)core];
+}
+
+/* The first core of worker wid in one request for limit_ms or more at
+ * now_ms (monotonic), or -1. */
+static inline int
+worker_core_stuck(const struct scoreboard *sb, int wid, long long now_ms, long long limit_ms)
+{
+	for (int c = 0; c < sb->ncores; c++) {
+		long long start = __atomic_load_n(&sb_core(sb, wid, c)->request_start_ms, __ATOMIC_ACQUIRE);
+		if (start && now_ms - start >= limit_ms)
+			return c;
+	}
+	return -1;
+}
 
 #endif

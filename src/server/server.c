@@ -24,6 +24,7 @@
 #include "server/static_files.h"
 #include "server/vassal.h"
 #include "server/cgroup_opts.h"	/* issue 23 */
+#include "server/worker.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -180,7 +181,8 @@ start(void)
 	setenv("UWSGI_RELOADS", count, 1);
 	resolve_binary_path();
 	/* a bad log-format is a config error: report it before detaching */
-	if (process_umask_apply(cfg) < 0 || process_stdin_apply(cfg) < 0 || reqlog_setup(cfg) < 0)
+	if (process_umask_apply(cfg) < 0 || process_stdin_apply(cfg) < 0 || worker_threads_check(cfg) < 0 ||
+	    reqlog_setup(cfg) < 0)
 		return 1;
 	if (daemonize() < 0 || setup_logging() < 0 || logmaster_setup(cfg) < 0 || setup_master_signals() < 0)
 		return 1;
@@ -258,14 +260,20 @@ start(void)
 	if (static_init(cfg) < 0 || bind_sockets() < 0)
 		return 1;
 	master.nslots = serverless(cfg) ? 0 : cfg->processes ? cfg->processes : 1;
+	size_t ncores = worker_threads_count(cfg);
 	size_t sbsize = sizeof(struct scoreboard) + master.nslots * sizeof(struct worker_score);
-	master.sb = mmap(NULL, sbsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	sbsize = (sbsize + 63) & ~(size_t)63;
+	master.sb = mmap(NULL, sbsize + master.nslots * ncores * sizeof(struct core_score),
+	                 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (master.sb == MAP_FAILED) {
 		log_errno("mmap(scoreboard)");
 		return 1;
 	}
 	master.sb->nworkers = (int)master.nslots;
-	if (log_share_reopen_counter() < 0 || (master.nslots && log_request_share_batches(master.nslots) < 0))
+	master.sb->ncores = (int)ncores;
+	master.sb->cores = (struct core_score *)((char *)master.sb + sbsize);
+	/* one request-log batch per thread: each thread's lines stay in order */
+	if (log_share_reopen_counter() < 0 || (master.nslots && log_request_share_batches(master.nslots * ncores) < 0))
 		return 1;
 	if (!cfg->lazy_apps && !cfg->lazy && (master.nslots || cfg->wsgi_file || cfg->module)) {
 		if (load_app() < 0) {

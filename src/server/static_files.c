@@ -533,7 +533,9 @@ send_file(const char *real, const struct req_view *rv, struct request_io *io)
 	if (rc == 0 && st.st_size > 0 && st.st_size <= SMALL_FILE && io->send_body) {
 		/* a small file leaves in the same write as the head: head + sendfile
 		 * as two segments meets Nagle and the client's delayed ACK (40 ms) */
-		static char small[SMALL_FILE];
+		static __thread char *small;   /* per serving thread, on the heap */
+		if (!small)
+			small = xmalloc(SMALL_FILE);
 		ssize_t got = pread(fd, small, (size_t)st.st_size, 0);
 		if (got == (ssize_t)st.st_size)
 			rc = io->send_body(io->ctx, small, (size_t)got);

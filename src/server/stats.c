@@ -133,6 +133,33 @@ status_name(int status)
 	}
 }
 
+/* One thread of a worker (uWSGI's core, keys in its order). vars: uWSGI
+ * lists the request's variables here; they stay in the worker's memory,
+ * so the list is empty. w: the worker's counters (no threads). */
+static void
+core_json(json_t *core, json_t *req_info, const struct core_score *cs, int id,
+          const struct worker_score *w, const struct stats_input *in)
+{
+	int64_t start_ms = cs ? LOAD(cs->request_start_ms) : 0;
+	if (w && !start_ms)
+		start_ms = LOAD(w->request_start_ms);
+	bool in_request = start_ms != 0 || (w && LOAD(w->status) == WS_BUSY);
+
+	set(core, "id", jint(id));
+	set(core, "requests", juint(w ? LOAD(w->requests) : cs ? LOAD(cs->requests) : 0));
+	set(core, "static_requests", juint(cs ? LOAD(cs->static_requests) : 0));
+	set(core, "routed_requests", juint(cs ? LOAD(cs->routed_requests) : 0));
+	set(core, "offloaded_requests", juint(cs ? LOAD(cs->offloaded_requests) : 0));
+	set(core, "write_errors", juint(cs ? LOAD(cs->write_errors) : 0));
+	set(core, "read_errors", juint(cs ? LOAD(cs->read_errors) : 0));
+	set(core, "in_request", jint(in_request ? 1 : 0));
+	set(core, "vars", jarr());
+	if (in_request && start_ms > 0 && in->now_ms >= start_ms)
+		set(req_info, "request_start",
+		    jint(in->now - (in->now_ms - start_ms) / 1000));
+	set(core, "req_info", req_info);
+}
+
 static json_t *
 worker_json(const struct worker_score *w, int id, const struct stats_input *in)
 {
@@ -141,8 +168,11 @@ worker_json(const struct worker_score *w, int id, const struct stats_input *in)
 	uint64_t requests = LOAD(w->requests);
 	uint64_t exceptions = LOAD(w->exceptions);
 	int status = LOAD(w->status);
-	int64_t start_ms = LOAD(w->request_start_ms);
-	bool in_request = start_ms != 0 || status == WS_BUSY;
+	int ncores = in->sb->ncores > 0 ? in->sb->ncores : 1;
+	/* with threads, busy while any thread is in a request */
+	for (int c = 0; c < in->sb->ncores && ncores > 1; c++)
+		if (LOAD(sb_core(in->sb, id, c)->request_start_ms))
+			status = WS_BUSY;
 
 	set(o, "id", jint(id));
 	set(o, "pid", jint(LOAD(w->pid)));
@@ -164,7 +194,7 @@ worker_json(const struct worker_score *w, int id, const struct stats_input *in)
 	set(o, "tx", juint(LOAD(w->tx)));
 	set(o, "avg_rt", juint(LOAD(w->avg_rt_us)));
 
-	/* One app per worker (the WSGI callable), one core (no threads). */
+	/* One app per worker (the WSGI callable), one core per thread. */
 	set(app, "id", jint(0));
 	set(app, "modifier1", jint(0));
 	set(app, "mountpoint", jstr(""));
@@ -175,20 +205,13 @@ worker_json(const struct worker_score *w, int id, const struct stats_input *in)
 	push(apps, app);
 	set(o, "apps", apps);
 
-	set(core, "id", jint(0));
-	set(core, "requests", juint(requests));
-	set(core, "static_requests", jint(0));
-	set(core, "routed_requests", jint(0));
-	set(core, "offloaded_requests", jint(0));
-	set(core, "write_errors", jint(0));
-	set(core, "read_errors", jint(0));
-	set(core, "in_request", jint(in_request ? 1 : 0));
-	set(core, "vars", jarr());
-	if (in_request && start_ms > 0 && in->now_ms >= start_ms)
-		set(req_info, "request_start",
-		    jint(in->now - (in->now_ms - start_ms) / 1000));
-	set(core, "req_info", req_info);
-	push(cores, core);
+	for (int c = 0; c < ncores; c++) {
+		const struct core_score *cs = in->sb->ncores > 0 ? sb_core(in->sb, id, c) : NULL;
+		core = c ? jobj() : core;
+		req_info = c ? jobj() : req_info;
+		core_json(core, req_info, cs, c, ncores == 1 ? w : NULL, in);
+		push(cores, core);
+	}
 	set(o, "cores", cores);
 	return o;
 }

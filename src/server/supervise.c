@@ -40,7 +40,8 @@ load_app(void)
 		.pythonpath = (const char *const *)cfg->pythonpath.v,
 		.npythonpath = cfg->pythonpath.n,
 		.home = cfg->home,
-		.enable_threads = cfg->enable_threads,
+		.enable_threads = cfg->enable_threads || cfg->threads > 1,	/* as uWSGI */
+		.multithread = cfg->threads > 1,
 		.multiprocess = cfg->processes > 1,
 	};
 	wsgi_set_disable_write_exception(cfg->disable_write_exception);
@@ -76,6 +77,9 @@ worker_main(int id)
 	w.body_min_rate = cfg->request_body_min_rate;
 	w.max_requests = cfg->max_requests;
 	w.early_stop = &early_stop;
+	w.nthreads = master.sb->ncores;
+	w.cores = sb_core(master.sb, id, 0);
+	w.wake_fd = -1;
 	if (gethostname(w.hostname, sizeof(w.hostname)) < 0)
 		strcpy(w.hostname, "localhost");
 	w.hostname[sizeof(w.hostname) - 1] = '\0';
@@ -115,6 +119,8 @@ spawn_worker(size_t i)
 	sc->accepting = 0;
 	sc->status = WS_IDLE;
 	sc->request_start_ms = 0;
+	for (int c = 0; c < master.sb->ncores; c++)
+		sb_core(master.sb, (int)i + 1, c)->request_start_ms = 0;
 	sc->last_spawn = (int64_t)time(NULL);
 	char what[32];
 	snprintf(what, sizeof(what), "worker %zu", i + 1);
@@ -145,7 +151,10 @@ worker_died(size_t i, int status)
 {
 	struct worker_slot *s = &master.slots[i];
 	/* request lines a killed worker had not written yet (harakiri, kill -9) */
-	log_request_salvage(i);
+	for (int c = 0; c < master.sb->ncores; c++) {
+		log_request_salvage(i * (size_t)master.sb->ncores + (size_t)c);
+		sb_core(master.sb, (int)i + 1, c)->request_start_ms = 0;
+	}
 	s->pid = 0;
 	master.sb->workers[i].pid = 0;
 	master.sb->workers[i].accepting = 0;

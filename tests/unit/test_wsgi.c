@@ -341,7 +341,7 @@ Test(wsgi, environ_flags_follow_config)
 {
 	struct wsgi_config cfg = {
 		.wsgi_file = APPS, .callable = "environ_dump",
-		.enable_threads = true, .multiprocess = true,
+		.enable_threads = true, .multithread = true, .multiprocess = true,
 	};
 	load_cfg(&cfg);
 	const char *vars[] = {"REQUEST_METHOD=GET"};
