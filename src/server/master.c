@@ -75,6 +75,12 @@ begin_shutdown(bool brutal)
 	stop_workers(SHUTTING_DOWN, brutal);
 }
 
+void
+master_shutdown(bool brutal)
+{
+	begin_shutdown(brutal);
+}
+
 static void
 begin_reload(bool brutal)
 {
@@ -222,6 +228,7 @@ on_tick(struct event_loop *loop, long long id, void *data)
 	(void)data;
 	check_harakiri(clock_ms());
 	check_memory();
+	cheaper_tick();
 	check_touch_reload();
 	check_touch_logreopen();
 	vassal_tick(master.cfg, master.sb);
@@ -406,11 +413,12 @@ run_master(void)
 	if (hooks_run(master.cfg, PH_MASTER_START) < 0)
 		return 1;
 	master.slots = xcalloc(master.nslots, sizeof(*master.slots));
+	if (cheaper_init() < 0)
+		return 1;
 	if (master.npty)
 		aux_add(&pty_router_aux);
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
-	for (size_t i = 0; i < master.nslots; i++)
-		spawn_worker(i);
+	cheaper_start();
 	aux_start_all();
 	vassal_notify(VASSAL_MSG_READY);
 	notify_send("READY=1\nSTATUS=%zu workers spawned (reload %lu)", master.nslots, master.reloads);

@@ -271,7 +271,8 @@ server_run(const struct config *cfg, const struct server_args *args)
 	master.argv = args->argv;
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
-	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0;
+	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&
+	                !cfg->cheaper && !cfg->idle && !cfg->cheap;
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

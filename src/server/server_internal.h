@@ -95,5 +95,12 @@ void	recycle_workers(int sig);
 /* master.c */
 int	setup_master_signals(void);
 int	run_master(void);
+void	master_shutdown(bool brutal);
+
+/* cheaper.c: adaptive workers (cheaper), idle and cheap mode */
+int	cheaper_init(void);
+void	cheaper_start(void);
+bool	cheaper_slot_cheaped(size_t i);
+void	cheaper_tick(void);
 
 #endif
