@@ -23,6 +23,7 @@ state_name(enum vassal_state s)
 	case V_RUNNING: return "running";
 	case V_STOPPING: return "stopping";
 	case V_IDLE: return "idle";
+	case V_ONDEMAND: return "on-demand";
 	}
 	return "?";
 }

@@ -50,7 +50,7 @@ open_listener(const char *spec, struct sock_addr *a, struct origin o)
 		return fd;
 	}
 	int fd = take_inherited(spec);
-	if (fd >= 0)
+	if (fd >= 0 || (fd = stdin_socket_take(spec)) >= 0)
 		return fd;
 	fd = sock_listen(a, (int)master.cfg->listen_backlog, err, sizeof(err));
 	if (fd < 0) {
@@ -166,6 +166,8 @@ bind_sockets(void)
 	for (size_t i = 0; i < cfg->uwsgi_socket.n; i++)
 		if (add_listener(cfg->uwsgi_socket.v[i], PROTO_UWSGI, cfg->uwsgi_socket.origin[i]) < 0)
 			return -1;
+	if (stdin_socket_add() < 0)
+		return -1;
 	/* inherited sockets no longer configured are closed */
 	for (size_t i = 0; i < master.ninherited; i++)
 		if (master.inherited[i] >= 0)

@@ -114,8 +114,8 @@ do_reload(void)
 		names[n++] = master.cfg->shared_socket.v[i];
 	}
 	for (size_t i = 0; i < master.nls; i++) {
-		if (master.ls[i].name[0] == '=')
-			continue;
+		if (master.ls[i].name[0] == '=' || master.ls[i].fd == 0)
+			continue;   /* a dup of a shared socket; fd 0 stays as it is */
 		fds[n] = master.ls[i].fd;
 		names[n++] = master.ls[i].name;
 	}

@@ -176,7 +176,7 @@ start(void)
 	notify_init();   /* before a jail hides the socket; a failure only disables it */
 	if (master.is_reload)
 		log_msg("reload %lu of %s", master.reloads, master.binary_path);
-	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0) {
+	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0 && !stdin_socket_present()) {
 		log_msg("The -s/--socket option is missing (use http-socket or socket)");
 		return 1;
 	}

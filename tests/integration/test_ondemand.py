@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: MIT
+"""On-demand vassals: the Emperor holds each vassal's socket, spawns the
+vassal (jail included) on the first connection and passes the socket; the
+first requests are answered; a vassal that goes idle exits (die-on-idle),
+leaves no process behind and its socket is watched again."""
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+from conftest import APPS, BIN, Instance, children, free_port, get, wait_for
+from test_nginx import nginx  # noqa: F401  (the fixture)
+
+
+def vassal_procs(emperor_pid):
+    return children(emperor_pid)
+
+
+def armed(log, name, sock):
+    return log.count(f'{name} -> "on demand" mode, waiting for connections on socket "{sock}"')
+
+
+@pytest.mark.parametrize("mode", ["extension", "exec"])
+def test_first_requests_all_answered_idle_rearms(tmp_path, mode):
+    vdir = tmp_path / "vassals"
+    vdir.mkdir()
+    port = free_port()
+    (vdir / "site.ini").write_text(f"[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = {APPS / 'gate.py'}\n"
+                                   "processes = 2\nidle = 1\ndie-on-idle = true\n")
+    if mode == "extension":
+        (vdir / "site.ini.sock").write_text(f"127.0.0.1:{port}\nignored second line\n")
+        opt = ["--emperor-on-demand-extension", ".sock"]
+    else:
+        script = tmp_path / "which.sh"
+        script.write_text(f"#!/bin/sh\ncase \"$1\" in */site.ini) echo 127.0.0.1:{port} ;; esac\n")
+        script.chmod(0o755)
+        opt = ["--emperor-on-demand-exec", str(script)]
+    em = Instance(["--emperor", str(vdir), *opt], wait=False)
+    try:
+        wait_for(lambda: armed(em.log(), "site.ini", f"127.0.0.1:{port}") == 1, timeout=30, what="socket held")
+        assert vassal_procs(em.proc.pid) == []
+        # the first connections, all at once: none is lost
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(get(port, "/", timeout=60)))
+                   for _ in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        assert len(results) == 5 and all(s == 200 and b.startswith(b"pid ") for s, b in results)
+        assert f"on-demand: connection on 127.0.0.1:{port}, spawning vassal site.ini" in em.log()
+        # idle: the vassal goes, the socket is held again, no process is left
+        wait_for(lambda: armed(em.log(), "site.ini", f"127.0.0.1:{port}") == 2, timeout=60, what="re-armed")
+        assert "bringing back instance site.ini to on-demand mode" in em.log()
+        wait_for(lambda: vassal_procs(em.proc.pid) == [], timeout=30, what="no vassal process")
+        # and the next connection brings it back
+        assert get(port, "/", timeout=60)[0] == 200
+    finally:
+        em.stop(timeout=60)
+
+
+def test_directory_socket_removed_with_the_vassal(tmp_path):
+    vdir, sdir = tmp_path / "vassals", tmp_path / "sockets"
+    vdir.mkdir()
+    sdir.mkdir()
+    (vdir / "site.ini").write_text(f"[uwsgi]\nwsgi-file = {APPS / 'probe.py'}\n")
+    em = Instance(["--emperor", str(vdir), "--emperor-on-demand-directory", str(sdir)], wait=False)
+    try:
+        sock = sdir / "site.socket"
+        wait_for(lambda: armed(em.log(), "site.ini", str(sock)) == 1, timeout=30, what="socket held")
+        assert sock.exists() and vassal_procs(em.proc.pid) == []
+        (vdir / "site.ini").unlink()
+        wait_for(lambda: not sock.exists(), timeout=30, what="socket removed with its vassal")
+    finally:
+        em.stop()
+
+
+def jails_supported():
+    if os.geteuid() != 0 or not shutil.which("unshare") or not os.path.exists("/proc/self/ns/pid"):
+        return False
+    r = subprocess.run([BIN, "--jls"], capture_output=True, text=True, timeout=10)
+    return r.returncode == 0
+
+
+@pytest.mark.skipif(not jails_supported(), reason="needs root and a working jail backend (--jls)")
+def test_jailed_vassal_through_nginx(tmp_path, nginx):  # noqa: F811
+    from jailfs import Jailed, Rootfs, jail_name, jls_row, registry, run
+
+    rootfs = Rootfs(tmp_path)
+    vdir, sdir = tmp_path / "vassals", tmp_path / "sockets"
+    vdir.mkdir()
+    sdir.mkdir()
+    name = jail_name()
+    (vdir / "site.ini").write_text("\n".join([
+        "[uwsgi]", f"jail = {rootfs.path} site.example {name}", f"wsgi-file = {rootfs.app}",
+        "idle = 2", "die-on-idle = true", ""]))
+    pidfile = tmp_path / "emperor.pid"
+    sock = sdir / "site.socket"
+    em = Jailed(["--emperor", str(vdir), "--emperor-on-demand-directory", str(sdir),
+                 "--emperor-pidfile", str(pidfile)], rootfs=rootfs)
+    try:
+        wait_for(lambda: armed(em.log(), "site.ini", str(sock)) == 1, timeout=30, what="socket held")
+        epid = int(pidfile.read_text())
+        assert vassal_procs(epid) == [] and jls_row(name) is None
+        port = nginx(f"include /etc/nginx/uwsgi_params; uwsgi_pass unix:{sock}; uwsgi_read_timeout 60s;")
+        for round_ in (1, 2):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=90)
+            c.request("GET", "/info")
+            r = c.getresponse()
+            body = r.read()
+            c.close()
+            assert r.status == 200, body
+            info = json.loads(body)
+            assert info["hostname"] == "site.example" and info["comm1"] == "stockade-init"
+            assert jls_row(name) is not None
+            # idle: the vassal exits, its jail goes, the socket is watched again
+            wait_for(lambda: armed(em.log(), "site.ini", str(sock)) == round_ + 1, timeout=90,
+                     what="back to on-demand")
+            wait_for(lambda: vassal_procs(epid) == [] and jls_row(name) is None, timeout=60,
+                     what="zero processes while idle")
+    finally:
+        em.stop(timeout=90)
+        if registry(name).exists():
+            run(["--jail-remove", name])
+    assert not registry(name).exists()
