@@ -35,7 +35,8 @@ file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
 		v->gid = e->gid;
 		v->gen = gen;
 		v->config = e->config ? xstrdup(e->config) : NULL;
-		if (!ondemand_enabled(emperor.cfg) || ondemand_arm(v) > 0)
+		v->od_name = e->socket ? xstrdup(e->socket) : NULL;
+		if ((!ondemand_enabled(emperor.cfg) && !v->od_name) || ondemand_arm(v) > 0)
 			emperor_request_spawn(v);
 		return;
 	}
@@ -80,7 +81,11 @@ file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
 	case V_IDLE:
 		if (changed || owner_changed) {
 			blacklist_remove(&emperor.bl, v->name);
-			if (!ondemand_enabled(emperor.cfg) || ondemand_arm(v) > 0)
+			if (e->socket && v->od_fd < 0) {
+				free(v->od_name);
+				v->od_name = xstrdup(e->socket);
+			}
+			if ((!ondemand_enabled(emperor.cfg) && !v->od_name) || ondemand_arm(v) > 0)
 				emperor_request_spawn(v);
 		}
 		break;

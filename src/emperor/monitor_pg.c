@@ -234,6 +234,9 @@ pg_row_entry(char *const *col, int ncol, bool tyrant, struct scan_entry *e, char
 	e->uid = (uid_t)uid;
 	e->gid = (gid_t)gid;
 	e->config = xstrdup(col[1]);
+	/* uWSGI's 6th column: the vassal is on demand on this socket */
+	if (ncol >= 6 && col[5] && col[5][0])
+		e->socket = xstrdup(col[5]);
 	return 0;
 }
 

@@ -139,7 +139,9 @@ ondemand_arm(struct vassal *v)
 {
 	if (v->od_fd < 0) {
 		char *path = vassal_path(v);
-		char *name = ondemand_socket_name(emperor.cfg, v->name, path);
+		/* a pg row may name its socket (6th column) */
+		char *name = v->od_name ? v->od_name : ondemand_socket_name(emperor.cfg, v->name, path);
+		v->od_name = NULL;
 		free(path);
 		if (!name)
 			return 1;      /* not an on-demand vassal: spawned as usual */

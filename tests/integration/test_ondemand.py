@@ -127,3 +127,41 @@ def test_jailed_vassal_through_nginx(tmp_path, nginx):  # noqa: F811
         if registry(name).exists():
             run(["--jail-remove", name])
     assert not registry(name).exists()
+
+
+def test_pg_monitor_rows_on_demand(tmp_path):
+    """A row's socket from emperor-on-demand-exec (given the row's name), or
+    from the query's 6th column as uWSGI's pg plugin reads it."""
+    from pgserver import PgServer, unavailable
+    why = unavailable()
+    if why is not None:
+        pytest.skip(str(why))
+    pg = PgServer()
+    em = None
+    try:
+        db = f"od{os.getpid()}"
+        conninfo = pg.new_db(db)
+        ports = {"row1": free_port(), "row2": free_port()}
+        for row, port in ports.items():
+            pg.sql("INSERT INTO vassals (node, name, config) VALUES ('n1', '%s', "
+                   f"'[uwsgi]\nhttp-socket = 127.0.0.1:{port}\nwsgi-file = {APPS / 'gate.py'}\n"
+                   "idle = 1\ndie-on-idle = true\n')" % row, db=db)
+        script = tmp_path / "which.sh"
+        script.write_text(f"#!/bin/sh\n[ \"$1\" = row1 ] && echo 127.0.0.1:{ports['row1']}\n")
+        script.chmod(0o755)
+        query = ("SELECT name, config, extract(epoch FROM ts), uid, gid, CASE WHEN name = 'row2' "
+                 f"THEN '127.0.0.1:{ports['row2']}' ELSE '' END FROM vassals WHERE node = $1")
+        em = Instance(["--emperor", f"pg://{conninfo};{query}", "--emperor-pg-node", "n1",
+                       "--emperor-on-demand-exec", str(script)], wait=False)
+        for row, port in ports.items():
+            wait_for(lambda: armed(em.log(), row, f"127.0.0.1:{port}") == 1, timeout=30, what=f"{row}'s socket held")
+        assert vassal_procs(em.proc.pid) == []
+        for row, port in ports.items():
+            status, body = get(port, "/", timeout=60)
+            assert status == 200 and body.startswith(b"pid ")
+            wait_for(lambda: armed(em.log(), row, f"127.0.0.1:{port}") == 2, timeout=60, what="re-armed")
+        wait_for(lambda: vassal_procs(em.proc.pid) == [], timeout=30, what="no vassal process")
+    finally:
+        if em:
+            em.stop(timeout=60)
+        pg.destroy()
