@@ -151,6 +151,14 @@ ondemand_arm(struct vassal *v)
 		if (sock_parse_addr(name, &a, err, sizeof(err)) == 0)
 			fd = sock_listen(&a, emperor.cfg->listen_backlog ? (int)emperor.cfg->listen_backlog : 100,
 			                 err, sizeof(err));
+		/* the web server connects before any vassal runs: the Emperor's
+		 * chmod-socket / chown-socket open the file to it */
+		if (fd >= 0 && a.kind == SOCK_ADDR_UNIX &&
+		    ((emperor.cfg->chmod_socket && sock_chmod(a.u.un.sun_path, emperor.cfg->chmod_socket, err, sizeof(err)) < 0) ||
+		     (emperor.cfg->chown_socket && sock_chown(a.u.un.sun_path, emperor.cfg->chown_socket, err, sizeof(err)) < 0))) {
+			close(fd);
+			fd = -1;
+		}
 		if (fd < 0) {
 			log_msg("[emperor] on-demand socket of vassal %s: %s", v->name, err);
 			free(name);

@@ -8,11 +8,12 @@ import json
 import os
 import shutil
 import subprocess
+import stat
 import threading
 
 import pytest
 
-from conftest import APPS, BIN, Instance, children, free_port, get, wait_for
+from conftest import APPS, BIN, Instance, children, free_port, get, read_stats, wait_for
 from test_nginx import nginx  # noqa: F401  (the fixture)
 
 
@@ -63,16 +64,22 @@ def test_first_requests_all_answered_idle_rearms(tmp_path, mode):
         em.stop(timeout=60)
 
 
-def test_directory_socket_removed_with_the_vassal(tmp_path):
+def test_directory_socket_mode_and_removal(tmp_path):
     vdir, sdir = tmp_path / "vassals", tmp_path / "sockets"
     vdir.mkdir()
     sdir.mkdir()
     (vdir / "site.ini").write_text(f"[uwsgi]\nwsgi-file = {APPS / 'probe.py'}\n")
-    em = Instance(["--emperor", str(vdir), "--emperor-on-demand-directory", str(sdir)], wait=False)
+    stats = free_port()
+    em = Instance(["--emperor", str(vdir), "--emperor-on-demand-directory", str(sdir), "--chmod-socket=660",
+                   "--emperor-stats", f"127.0.0.1:{stats}"], wait=False)
     try:
         sock = sdir / "site.socket"
         wait_for(lambda: armed(em.log(), "site.ini", str(sock)) == 1, timeout=30, what="socket held")
         assert sock.exists() and vassal_procs(em.proc.pid) == []
+        # the Emperor's chmod-socket opens the held socket to the web server
+        assert stat.S_IMODE(sock.stat().st_mode) == 0o660
+        v = wait_for(lambda: read_stats(stats))["vassals"][0]
+        assert v["on_demand"] == str(sock) and v["status"] == "on-demand" and v["pid"] == 0
         (vdir / "site.ini").unlink()
         wait_for(lambda: not sock.exists(), timeout=30, what="socket removed with its vassal")
     finally:
