@@ -180,8 +180,8 @@ vacuum(void)
 {
 	if (!master.cfg->vacuum)
 		return;
-	for (size_t i = 0; i < master.nls; i++)
-		if (master.ls[i].addr.kind == SOCK_ADDR_UNIX)
+	for (size_t i = 0; i < master.nls; i++)     /* fd 0 is the Emperor's (on demand) */
+		if (master.ls[i].addr.kind == SOCK_ADDR_UNIX && master.ls[i].fd != 0)
 			unlink(master.ls[i].addr.u.un.sun_path);
 	for (size_t i = 0; i < master.npty; i++) {
 		const char *a = pty_router_addr(master.cfg, i, NULL);

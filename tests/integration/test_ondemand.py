@@ -8,7 +8,9 @@ import json
 import os
 import shutil
 import subprocess
+import socket
 import stat
+import struct
 import threading
 
 import pytest
@@ -19,6 +21,26 @@ from test_nginx import nginx  # noqa: F401  (the fixture)
 
 def vassal_procs(emperor_pid):
     return children(emperor_pid)
+
+
+def uwsgi_get(path, uri="/"):
+    """(status line, body) of a GET in the uwsgi protocol over a unix socket."""
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": uri, "REQUEST_URI": uri, "QUERY_STRING": "",
+           "SERVER_NAME": "t", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.0"}
+    body = b"".join(struct.pack("<H", len(k)) + k.encode() + struct.pack("<H", len(v)) + v.encode()
+                    for k, v in env.items())
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(60)
+        s.connect(str(path))
+        s.sendall(struct.pack("<BHB", 0, len(body), 0) + body)
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].decode(), rest
 
 
 def armed(log, name, sock):
@@ -68,7 +90,9 @@ def test_directory_socket_mode_and_removal(tmp_path):
     vdir, sdir = tmp_path / "vassals", tmp_path / "sockets"
     vdir.mkdir()
     sdir.mkdir()
-    (vdir / "site.ini").write_text(f"[uwsgi]\nwsgi-file = {APPS / 'probe.py'}\n")
+    # no socket line: the held socket (fd 0) is its uwsgi socket; vacuum must not remove it
+    (vdir / "site.ini").write_text(f"[uwsgi]\nwsgi-file = {APPS / 'probe.py'}\nvacuum = true\n"
+                                   "idle = 1\ndie-on-idle = true\n")
     stats = free_port()
     em = Instance(["--emperor", str(vdir), "--emperor-on-demand-directory", str(sdir), "--chmod-socket=660",
                    "--emperor-stats", f"127.0.0.1:{stats}"], wait=False)
@@ -80,6 +104,11 @@ def test_directory_socket_mode_and_removal(tmp_path):
         assert stat.S_IMODE(sock.stat().st_mode) == 0o660
         v = wait_for(lambda: read_stats(stats))["vassals"][0]
         assert v["on_demand"] == str(sock) and v["status"] == "on-demand" and v["pid"] == 0
+        for round_ in (1, 2):
+            assert uwsgi_get(sock) == ("HTTP/1.0 200 OK", b"Hello, World!")
+            assert f"uwsgi socket 0 inherited {sock} fd 0" in em.log()
+            wait_for(lambda: armed(em.log(), "site.ini", str(sock)) == round_ + 1, timeout=60, what="re-armed")
+            assert sock.exists()
         (vdir / "site.ini").unlink()
         wait_for(lambda: not sock.exists(), timeout=30, what="socket removed with its vassal")
     finally:
