@@ -22,9 +22,9 @@ PY_LIBS := $(shell $(PYTHON_CONFIG) --embed --ldflags 2>/dev/null)
 JSON_LIBS := -ljansson
 # libpq (Debian libpq-dev) for the pg:// imperial monitor
 PQ_INC  := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
-PQ_LIBS := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 CPPFLAGS += -Isrc -D_GNU_SOURCE $(PY_INC) $(PQ_INC)
-LDLIBS  += $(PY_LIBS) $(JSON_LIBS) $(PQ_LIBS) -lm -ldl -lpthread
+# libpq is dlopen()ed by the pg:// monitor (src/emperor/pq_dl.c): only its headers here
+LDLIBS  += $(PY_LIBS) $(JSON_LIBS) -lm -ldl -lpthread
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DSTOCKADE_VERSION='"$(VERSION)"'
 

@@ -205,6 +205,25 @@ struct config {
 	char *procname_prefix_spaced;
 	char *procname_append;
 	char *procname_master;
+	/* issue 23: cheaper, idle and cheap mode, on-demand vassals */
+	unsigned long long cheaper;                   /* minimum workers, 0: off */
+	unsigned long long cheaper_initial;           /* 0: cheaper */
+	unsigned long long cheaper_step;              /* 0: 1 */
+	char *cheaper_algo;                           /* NULL: spare */
+	unsigned long long cheaper_overload;          /* 0: 3 */
+	unsigned long long cheaper_idle;              /* s, 0: 10 */
+	unsigned long long cheaper_rss_limit_soft;    /* bytes, 0: none */
+	unsigned long long cheaper_rss_limit_hard;    /* bytes, 0: none */
+	unsigned long long busyness_max, busyness_min, busyness_multiplier, busyness_penalty;
+	bool busyness_verbose;
+	unsigned long long busyness_backlog_alert, busyness_backlog_multiplier;
+	unsigned long long busyness_backlog_step, busyness_backlog_nonzero;
+	bool cheap;
+	unsigned long long idle;                      /* s, 0: never */
+	bool die_on_idle;
+	char *emperor_on_demand_directory;
+	char *emperor_on_demand_extension;
+	char *emperor_on_demand_exec;
 	/* actions */
 	bool show_config;
 	bool help;

@@ -71,6 +71,8 @@ void emperor_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* emperor_spawn.c: the scheduler runs at `at` (monotonic ms) at the latest */
 void emperor_arm_sched(long long at);
 void emperor_request_spawn(struct vassal *v);
+/* At once, past the throttle (an on-demand vassal's first connection waits). */
+void emperor_spawn_now(struct vassal *v);
 void emperor_watch_file(struct vassal *v);
 void emperor_close_pipe(struct vassal *v);
 void emperor_forget(struct vassal *v);

@@ -57,6 +57,7 @@ emperor_stop(struct vassal *v, enum vassal_after_stop after)
 		return;
 	case V_PENDING:
 	case V_IDLE:
+	case V_ONDEMAND:
 		if (after == AFTER_FORGET)
 			emperor_forget(v);
 		else if (after == AFTER_IDLE)
@@ -131,6 +132,11 @@ vassal_message(struct vassal *v, unsigned char b)
 		v->last_heartbeat = now;
 		break;
 	case VASSAL_MSG_VOLUNTARY_STOP:
+		if (v->od_fd >= 0) {
+			emperor_log("[emperor] bringing back instance %s to on-demand mode", v->name);
+			emperor_stop(v, AFTER_ONDEMAND);
+			break;
+		}
 		emperor_log("[emperor] vassal %s asked to be stopped", v->name);
 		emperor_stop(v, AFTER_IDLE);
 		break;

@@ -6,6 +6,7 @@
  */
 #include "emperor/emperor_internal.h"
 #include "emperor/emperor_os.h"
+#include "emperor/ondemand.h"
 #include "emperor/monitor_pg.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -34,7 +35,9 @@ file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
 		v->gid = e->gid;
 		v->gen = gen;
 		v->config = e->config ? xstrdup(e->config) : NULL;
-		emperor_request_spawn(v);
+		v->od_name = e->socket ? xstrdup(e->socket) : NULL;
+		if ((!ondemand_enabled(emperor.cfg) && !v->od_name) || ondemand_arm(v) > 0)
+			emperor_request_spawn(v);
 		return;
 	}
 	v->gen = gen;
@@ -78,8 +81,15 @@ file_seen(size_t mi, const struct scan_entry *e, unsigned gen)
 	case V_IDLE:
 		if (changed || owner_changed) {
 			blacklist_remove(&emperor.bl, v->name);
-			emperor_request_spawn(v);
+			if (e->socket && v->od_fd < 0) {
+				free(v->od_name);
+				v->od_name = xstrdup(e->socket);
+			}
+			if ((!ondemand_enabled(emperor.cfg) && !v->od_name) || ondemand_arm(v) > 0)
+				emperor_request_spawn(v);
 		}
+		break;
+	case V_ONDEMAND:    /* the next spawn reads the new file */
 		break;
 	}
 }
@@ -126,7 +136,7 @@ apply_scan(size_t mi, const struct scan_result *r)
 			i++;
 			continue;
 		}
-		if (v->state == V_PENDING || v->state == V_IDLE) {
+		if (v->state == V_PENDING || v->state == V_IDLE || v->state == V_ONDEMAND) {
 			emperor_forget(v);
 			continue;
 		}

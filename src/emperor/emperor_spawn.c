@@ -6,6 +6,7 @@
 #include "emperor/emperor.h"
 #include "emperor/emperor_internal.h"
 #include "emperor/emperor_os.h"
+#include "emperor/ondemand.h"
 #include "emperor/vassal_exec.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -127,6 +128,7 @@ emperor_forget(struct vassal *v)
 	cancel_curse(v);
 	emperor_close_pipe(v);
 	stop_watching_file(v);
+	ondemand_release(v);
 	vt_remove(&emperor.vt, v);
 }
 
@@ -231,6 +233,14 @@ spawn(struct vassal *v)
 	run_as_emperor(v);
 }
 
+void
+emperor_spawn_now(struct vassal *v)
+{
+	spawn(v);
+	if (v->state == V_ONDEMAND)     /* fork or socketpair failed: retried */
+		emperor_request_spawn(v);
+}
+
 /* Picks the next vassal to spawn: the oldest request the blacklist lets
  * through, when the global throttle allows; else arms a timer. */
 static void
@@ -316,7 +326,9 @@ vassal_died(struct vassal *v, int st)
 		emperor_log("[emperor] removed uwsgi instance %s (pid: %d %s)", v->name, (int)pid, how);
 		if (v->after == AFTER_FORGET)
 			emperor_forget(v);
-		else if (v->after == AFTER_RESPAWN)
+		else if (v->after == AFTER_ONDEMAND && ondemand_arm(v) == 0)
+			break;
+		else if (v->after == AFTER_RESPAWN || v->after == AFTER_ONDEMAND)
 			emperor_request_spawn(v);
 		else
 			v->state = V_IDLE;

@@ -23,6 +23,7 @@ state_name(enum vassal_state s)
 	case V_RUNNING: return "running";
 	case V_STOPPING: return "stopping";
 	case V_IDLE: return "idle";
+	case V_ONDEMAND: return "on-demand";
 	}
 	return "?";
 }
@@ -75,7 +76,7 @@ vassal_doc(const struct vassal *v)
 		{ "last_accepting", v->last_accepting }, { "first_run", v->first_run }, { "last_run", v->last_run },
 		{ "cursed", v->state == V_STOPPING ? v->cursed_at : 0 },
 		/* uWSGI features this Emperor does not have */
-		{ "zerg", 0 }, { "on_demand", 0 }, { "suspended", 0 }, { "adopted", 0 },
+		{ "zerg", 0 }, { "on_demand", 0 /* a string, set below */ }, { "suspended", 0 }, { "adopted", 0 },
 		{ "uid", v->uid }, { "gid", v->gid },
 	};
 	const struct int_field tail[] = { { "respawns", v->respawns }, { "jid", v->jid } };
@@ -83,6 +84,8 @@ vassal_doc(const struct vassal *v)
 
 	json_object_set_new(o, "id", json_string(v->name));
 	set_ints(o, head, NFIELDS(head));
+	/* as uWSGI: the on-demand socket's address, "" for other vassals */
+	json_object_set_new(o, "on_demand", json_string(v->od_name ? v->od_name : ""));
 	json_object_set_new(o, "monitor", json_string(emperor.mon[v->monitor].arg));
 	json_object_set_new(o, "attrs", json_object());
 	set_ints(o, tail, NFIELDS(tail));

@@ -127,7 +127,7 @@ push(struct scan_result *r, const char *name, const char *flag, const struct tim
 		r->cap = r->cap ? r->cap * 2 : 32;
 		r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
 	}
-	r->v[r->n++] = (struct scan_entry){ xstrdup(name), flag, *mt, uid, gid, NULL };
+	r->v[r->n++] = (struct scan_entry){ xstrdup(name), flag, *mt, uid, gid, NULL, NULL };
 }
 
 static int
@@ -216,6 +216,7 @@ scan_result_free(struct scan_result *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].name);
 		free(r->v[i].config);
+		free(r->v[i].socket);
 	}
 	free(r->v);
 	memset(r, 0, sizeof(*r));

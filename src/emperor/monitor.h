@@ -46,6 +46,7 @@ struct scan_entry {
 	uid_t uid;
 	gid_t gid;
 	char *config;             /* MON_PG: the config text (pushed to the vassal); NULL for files */
+	char *socket;             /* MON_PG: the 6th column, an on-demand socket address; NULL */
 };
 
 struct scan_result {

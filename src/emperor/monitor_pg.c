@@ -2,6 +2,7 @@
 /* The `pg://` imperial monitor: vassal rows from PostgreSQL (monitor_pg.h). */
 #include "emperor/monitor_pg.h"
 #include "emperor/monitor.h"
+#include "emperor/pq_dl.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "net/event.h"
@@ -234,6 +235,9 @@ pg_row_entry(char *const *col, int ncol, bool tyrant, struct scan_entry *e, char
 	e->uid = (uid_t)uid;
 	e->gid = (gid_t)gid;
 	e->config = xstrdup(col[1]);
+	/* uWSGI's 6th column: the vassal is on demand on this socket */
+	if (ncol >= 6 && col[5] && col[5][0])
+		e->socket = xstrdup(col[5]);
 	return 0;
 }
 
@@ -595,7 +599,7 @@ pg_monitor_new(const char *arg, const struct pg_opts *o, char *err, size_t errle
 	char *conninfo, *query;
 	if (strncmp(arg, "pg://", 5) == 0)
 		arg += 5;
-	if (pg_split_arg(arg, &conninfo, &query, err, errlen) < 0)
+	if (pq_load(err, errlen) < 0 || pg_split_arg(arg, &conninfo, &query, err, errlen) < 0)
 		return NULL;
 	char *perr = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);

@@ -121,12 +121,13 @@ vassal_exec(const struct config *cfg, const struct vassal *v, int fd, int config
 		log_errno("[emperor] chdir(%s) for vassal %s", dir, v->name);
 		_exit(1);
 	}
-	int null = open("/dev/null", O_RDONLY);
+	/* fd 0: an on-demand vassal's socket (uWSGI's convention), else /dev/null */
+	int null = v->od_fd >= 0 ? v->od_fd : open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, 0) < 0) {
-		log_errno("[emperor] /dev/null for vassal %s", v->name);
+		log_errno("[emperor] stdin for vassal %s", v->name);
 		_exit(1);
 	}
-	if (null > 2)
+	if (null > 2 && null != v->od_fd)
 		close(null);
 	/* the vassal's end becomes fd 3 (the config socket's 4), everything
 	 * else above 2 goes; copies first, so that neither lands on the other */

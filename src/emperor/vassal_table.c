@@ -69,6 +69,7 @@ vt_add(struct vassal_table *t, int monitor, const char *name)
 	v->fd = -1;
 	v->cfg_fd = -1;
 	v->file_wd = -1;
+	v->od_fd = -1;
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 64;
 		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
@@ -100,6 +101,7 @@ vt_remove(struct vassal_table *t, struct vassal *v)
 		t->v[i]->idx = i;
 	free(v->name);
 	free(v->config);
+	free(v->od_name);
 	free(v);
 }
 

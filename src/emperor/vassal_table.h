@@ -19,12 +19,14 @@ enum vassal_state {
 	V_RUNNING,
 	V_STOPPING,    /* told to stop; SIGKILL after emperor-curse-tolerance */
 	V_IDLE,        /* not running, not respawned until its file changes (exile, refused) */
+	V_ONDEMAND,    /* not running: the Emperor holds its socket, a connection spawns it */
 };
 
 enum vassal_after_stop {
 	AFTER_FORGET,  /* its file is gone */
 	AFTER_RESPAWN, /* owner changed, or the file came back */
 	AFTER_IDLE,    /* voluntary stop */
+	AFTER_ONDEMAND,/* voluntary stop of an on-demand vassal: its socket is watched again */
 };
 
 struct vassal {
@@ -52,6 +54,8 @@ struct vassal {
 	char jail[64];
 	bool jail_checked;
 	int file_wd;                /* kqueue file watch, -1 */
+	int od_fd;                  /* on-demand: the socket the Emperor holds; -1 */
+	char *od_name;              /* on-demand: its address */
 	size_t idx;                 /* position in the table */
 	struct vassal *hnext;
 };

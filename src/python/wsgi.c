@@ -58,6 +58,15 @@ log_traceback(PyObject *type, PyObject *value, PyObject *tb)
 {
 	PyObject *lines = NULL, *text = NULL, *bytes = NULL;
 
+	/* imported on the first traceback, not at start: traceback pulls in
+	 * linecache, tokenize and re, a cost every (on-demand) start paid */
+	if (!format_exception) {
+		PyObject *mod = PyImport_ImportModule("traceback");
+		format_exception = mod ? PyObject_GetAttrString(mod, "format_exception") : NULL;
+		Py_XDECREF(mod);
+		if (!format_exception)
+			PyErr_Clear();
+	}
 	if (format_exception)
 		lines = PyObject_CallFunctionObjArgs(format_exception, type,
 		                                     value ? value : Py_None,
@@ -255,14 +264,16 @@ setup_sys_path(const struct wsgi_config *cfg)
 /* Importing `signal` hooks SIGINT whenever it is SIG_DFL, even with
  * install_signal_handlers = 0 (and subprocess, asyncio... import it).
  * Import it now and hand SIGINT back, so Ctrl-C and the server's own
- * signal set-up keep their meaning. */
+ * signal set-up keep their meaning. The hook is in the C module `_signal`,
+ * which is all this needs: `signal` itself would also import enum and
+ * functools at every start. */
 static int
 keep_sigint(void)
 {
 	struct sigaction before;
 	sigaction(SIGINT, NULL, &before);
 
-	PyObject *mod = PyImport_ImportModule("signal");
+	PyObject *mod = PyImport_ImportModule("_signal");
 	if (!mod)
 		return -1;
 	int rc = 0;
@@ -289,14 +300,6 @@ init_globals(const struct wsgi_config *cfg)
 	wsgi_str_close = PyUnicode_InternFromString("close");
 	wsgi_str_read = PyUnicode_InternFromString("read");
 	if (!wsgi_str_close || !wsgi_str_read)
-		return -1;
-
-	PyObject *tb = PyImport_ImportModule("traceback");
-	if (!tb)
-		return -1;
-	format_exception = PyObject_GetAttrString(tb, "format_exception");
-	Py_DECREF(tb);
-	if (!format_exception)
 		return -1;
 	return wsgi_handler_init(cfg->multithread, cfg->multiprocess);
 }

@@ -51,7 +51,7 @@ open_listener(const char *spec, struct sock_addr *a, struct origin o)
 		return fd;
 	}
 	int fd = take_inherited(spec);
-	if (fd >= 0)
+	if (fd >= 0 || (fd = stdin_socket_take(spec)) >= 0)
 		return fd;
 	fd = sock_listen(a, (int)master.cfg->listen_backlog, err, sizeof(err));
 	if (fd < 0) {
@@ -179,6 +179,8 @@ bind_sockets(void)
 	for (size_t i = 0; i < cfg->uwsgi_socket_forced.n; i++)
 		if (add_listener(cfg->uwsgi_socket_forced.v[i], PROTO_UWSGI, cfg->uwsgi_socket_forced.origin[i]) < 0)
 			return -1;
+	if (stdin_socket_add() < 0)
+		return -1;
 	/* inherited sockets no longer configured are closed */
 	for (size_t i = 0; i < master.ninherited; i++)
 		if (master.inherited[i] >= 0)
@@ -191,8 +193,8 @@ vacuum(void)
 {
 	if (!master.cfg->vacuum)
 		return;
-	for (size_t i = 0; i < master.nls; i++)
-		if (master.ls[i].addr.kind == SOCK_ADDR_UNIX)
+	for (size_t i = 0; i < master.nls; i++)     /* fd 0 is the Emperor's (on demand) */
+		if (master.ls[i].addr.kind == SOCK_ADDR_UNIX && master.ls[i].fd != 0)
 			unlink(master.ls[i].addr.u.un.sun_path);
 	for (size_t i = 0; i < master.npty; i++) {
 		const char *a = pty_router_addr(master.cfg, i, NULL);

@@ -79,6 +79,12 @@ begin_shutdown(bool brutal)
 	stop_workers(SHUTTING_DOWN, brutal);
 }
 
+void
+master_shutdown(bool brutal)
+{
+	begin_shutdown(brutal);
+}
+
 static void
 begin_reload(bool brutal)
 {
@@ -112,8 +118,8 @@ do_reload(void)
 		names[n++] = master.cfg->shared_socket.v[i];
 	}
 	for (size_t i = 0; i < master.nls; i++) {
-		if (master.ls[i].name[0] == '=')
-			continue;
+		if (master.ls[i].name[0] == '=' || master.ls[i].fd == 0)
+			continue;   /* a dup of a shared socket; fd 0 stays as it is */
 		fds[n] = master.ls[i].fd;
 		names[n++] = master.ls[i].name;
 	}
@@ -231,6 +237,7 @@ on_tick(struct event_loop *loop, long long id, void *data)
 	check_harakiri(clock_ms());
 	check_memory();
 	recycle_check();
+	cheaper_tick();
 	check_touch_reload();
 	chain_reload_check_touch();
 	check_touch_logreopen();
@@ -424,11 +431,12 @@ run_master(void)
 	if (hooks_run(master.cfg, PH_MASTER_START) < 0)
 		return 1;
 	master.slots = xcalloc(master.nslots, sizeof(*master.slots));
+	if (cheaper_init() < 0)
+		return 1;
 	if (master.npty)
 		aux_add(&pty_router_aux);
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
-	for (size_t i = 0; i < master.nslots; i++)
-		spawn_worker(i);
+	cheaper_start();
 	daemons_register(master.cfg, master.loop);
 	cron_register(master.cfg, master.loop);
 	aux_start_all();

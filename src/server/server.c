@@ -39,7 +39,8 @@ struct master master;
 static bool
 serverless(const struct config *cfg)
 {
-	return cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0 && cfg->uwsgi_socket_forced.n == 0;
+	return cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0 && cfg->uwsgi_socket_forced.n == 0 &&
+	    !stdin_socket_present();
 }
 
 static bool
@@ -302,7 +303,8 @@ server_run(const struct config *cfg, const struct server_args *args)
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
 	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&
-	    !serverless(cfg) && !daemons_configured(cfg) && !logmaster_wanted(cfg);
+	    !serverless(cfg) && !daemons_configured(cfg) && !logmaster_wanted(cfg) &&
+	    !cfg->cheaper && !cfg->idle && !cfg->cheap;
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

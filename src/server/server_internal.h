@@ -80,6 +80,11 @@ int	bind_shared_sockets(void);
 int	bind_sockets(void);
 void	vacuum(void);
 
+/* stdin_socket.c: an on-demand vassal's socket, inherited as fd 0 */
+bool	stdin_socket_present(void);
+int	stdin_socket_take(const char *spec);
+int	stdin_socket_add(void);
+
 /* aux.c: fork() for a worker or an auxiliary process (see aux_fork) */
 pid_t	fork_master_child(const char *what, bool ignore_usr2);
 
@@ -95,5 +100,12 @@ void	recycle_workers(int sig);
 /* master.c */
 int	setup_master_signals(void);
 int	run_master(void);
+void	master_shutdown(bool brutal);
+
+/* cheaper.c: adaptive workers (cheaper), idle and cheap mode */
+int	cheaper_init(void);
+void	cheaper_start(void);
+bool	cheaper_slot_cheaped(size_t i);
+void	cheaper_tick(void);
 
 #endif

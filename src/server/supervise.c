@@ -161,6 +161,10 @@ worker_died(size_t i, int status)
 	master.sb->workers[i].request_start_ms = 0;
 	if (master.state != RUNNING)
 		return;
+	if (cheaper_slot_cheaped(i)) {
+		log_msg("worker %zu cheaped", i + 1);
+		return;
+	}
 	if (s->expected_exit || s->harakiri) {
 		log_msg("worker %zu (recycled) exited, respawning", i + 1);
 		spawn_worker(i);

@@ -112,6 +112,7 @@ static void entry_free(struct scan_entry *e)
 {
 	free(e->name);
 	free(e->config);
+	free(e->socket);
 }
 
 Test(pg_rows, a_good_row)
@@ -131,6 +132,21 @@ Test(pg_rows, a_good_row)
 	cr_assert_eq(pg_row_entry(plain, 3, false, &e, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(e.flag, "--ini", "ini unless the name says JSON");
 	cr_assert_eq(e.uid, 0);
+	cr_assert_null(e.socket);
+	entry_free(&e);
+}
+
+Test(pg_rows, sixth_column_is_an_on_demand_socket)
+{
+	char *col[] = { "app", "[uwsgi]\n", "1", "0", "0", "/run/app.socket" };
+	struct scan_entry e;
+	char err[256];
+	cr_assert_eq(pg_row_entry(col, 6, false, &e, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(e.socket, "/run/app.socket");
+	entry_free(&e);
+	char *empty[] = { "app", "[uwsgi]\n", "1", "0", "0", "" };
+	cr_assert_eq(pg_row_entry(empty, 6, false, &e, err, sizeof(err)), 0, "%s", err);
+	cr_assert_null(e.socket, "an empty socket column: not on demand");
 	entry_free(&e);
 }
 
