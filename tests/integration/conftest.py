@@ -79,8 +79,7 @@ class Instance:
                 raise
 
     def log(self):
-        self.logfile.seek(0)
-        return self.logfile.read()
+        return read_log(self.logfile)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.proc.poll() is None:
@@ -100,8 +99,19 @@ class LogReader:
         self.f = f
 
     def read(self):
-        self.f.seek(0)
-        return self.f.read()
+        return read_log(self.f)
+
+
+def read_log(f):
+    """The whole log file so far. pread, not seek + read: the server shares
+    the file offset and its appends move it to the end at any moment."""
+    parts, off = [], 0
+    while True:
+        b = os.pread(f.fileno(), 1 << 20, off)
+        if not b:
+            return b"".join(parts).decode(errors="replace")
+        parts.append(b)
+        off += len(b)
 
 
 @pytest.fixture

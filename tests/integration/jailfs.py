@@ -23,7 +23,7 @@ import uuid
 
 import pytest
 
-from conftest import BIN, ROOT, LogReader, free_port, wait_port
+from conftest import BIN, ROOT, LogReader, free_port, read_log, wait_port
 
 ETC_FILES = ["passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "localtime", "host.conf"]
 
@@ -238,8 +238,7 @@ class Jailed:
                 raise
 
     def log(self):
-        self.logfile.seek(0)
-        return self.logfile.read()
+        return read_log(self.logfile)
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
         if self.proc.poll() is None:
