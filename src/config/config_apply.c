@@ -91,6 +91,7 @@ config_apply(struct loader *L, struct config *cfg)
 	}
 	if (!cfg->callable)
 		cfg->callable = xstrdup("application");
+	config_export_opts(L, cfg);
 	return 0;
 }
 
@@ -122,7 +123,9 @@ config_free(struct config *cfg)
 		&cfg->vassals_include, &cfg->vassals_inherit_before, &cfg->vassals_include_before,
 		&cfg->vassals_set,
 		/* logging */
-		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen };
+		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen,
+		/* issue 22 */
+		&cfg->py_import };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(*strings[i]);
 		*strings[i] = NULL;
@@ -134,6 +137,7 @@ config_free(struct config *cfg)
 			strlist_free(&cfg->hooks[p][f]);
 	free(cfg->origins);
 	cfg->origins = NULL;
+	config_export_free(cfg);
 }
 
 void

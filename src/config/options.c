@@ -102,6 +102,12 @@ const struct option_def option_table[] = {
 	{ "enable-threads", NULL, 'T', ARG_NONE, T_BOOL, 0, "python", "let Python threads run", NULL, F(enable_threads), 0 },
 	{ "chdir", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "chdir before loading the app", NULL, F(chdir_path), 0 },
 	{ "env", NULL, 0, ARG_REQUIRED, T_LIST, 0, "python", "set an environment variable NAME=value", NULL, F(env), 0 },
+	/* issue 22: the uwsgi module */
+	{ "import", "pyimport py-import python-import", 0, ARG_REQUIRED, T_LIST, 0, "python", "import a Python module (or a .py file) before the app", NULL, F(py_import), 0 },
+	{ "pyargv", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "sys.argv[1:], split on spaces", NULL, F(pyargv), 0 },
+	{ "optimize", NULL, 'O', ARG_REQUIRED, T_UINT, 0, "python", "Python optimization level (as python -O)", NULL, F(py_optimize), 0 },
+	{ "wsgi-disable-file-wrapper", NULL, 0, ARG_NONE, T_BOOL, 0, "python", "no wsgi.file_wrapper in environ", NULL, F(wsgi_disable_file_wrapper), 0 },
+	{ "locks", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "user locks 1..N for uwsgi.lock(n) (lock 0 always exists)", NULL, F(locks), 0 },
 
 	/* logging */
 	{ "disable-logging", NULL, 'L', ARG_NONE, T_BOOL, 0, "logging", "no request log lines", NULL, F(disable_logging), 0 },

@@ -5,6 +5,7 @@
  */
 #include "python/wsgi.h"
 #include "python/wsgi_internal.h"
+#include "python/uwsgi_module.h"
 
 #include <ctype.h>
 #include <glob.h>
@@ -189,6 +190,7 @@ start_interpreter(const struct wsgi_config *cfg)
 	config.parse_argv = 0;
 	config.use_environment = 0;		/* PYTHONPATH & co. do not apply */
 	config.buffered_stdio = 0;		/* print() reaches the log at once */
+	config.optimization_level = cfg->optimize;
 
 	status = PyConfig_SetBytesArgv(&config, 1, argv);
 	if (config_failed(status, "argv"))
@@ -325,7 +327,7 @@ wsgi_init(const struct wsgi_config *cfg)
 	cfg_module = cfg->module ? xstrdup(cfg->module) : NULL;
 	cfg_callable = xstrdup(cfg->callable && *cfg->callable ? cfg->callable : "application");
 
-	if (init_globals(cfg) < 0 || setup_sys_path(cfg) < 0) {
+	if (init_globals(cfg) < 0 || setup_sys_path(cfg) < 0 || uwsgi_module_create(cfg) < 0) {
 		wsgi_log_exception("python: initialization failed");
 		wsgi_finalize();
 		return -1;
@@ -423,6 +425,8 @@ wsgi_load_app(void)
 		log_msg("python: the app is already loaded");
 		return -1;
 	}
+	if (uwsgi_module_imports() < 0)
+		return -1;
 
 	if (cfg_wsgi_file) {
 		what = xasprintf("unable to load wsgi-file %s", cfg_wsgi_file);
@@ -488,6 +492,7 @@ wsgi_after_fork(void)
 		idle_ts = NULL;
 	}
 	PyOS_AfterFork_Child();
+	uwsgi_module_after_fork();
 	gil_idle();
 }
 
@@ -497,6 +502,7 @@ wsgi_finalize(void)
 	if (!started)
 		return;
 	gil_hold();
+	uwsgi_module_atexit();
 	wsgi_handler_free();
 	Py_CLEAR(wsgi_app);
 	Py_CLEAR(format_exception);
@@ -517,7 +523,9 @@ wsgi_handle(const struct kv *vars, size_t nvars, struct request_io *io)
 		return -1;
 	}
 	gil_hold();
+	uwsgi_module_request_begin(io);
 	int rc = wsgi_handler_run(wsgi_app, vars, nvars, io);
+	uwsgi_module_request_end();
 	gil_idle();
 	return rc;
 }

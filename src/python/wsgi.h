@@ -26,8 +26,45 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "proto/request.h"
+
+/* issue 22: what the `uwsgi` module (uwsgi_module*.c) needs from the server,
+ * filled by the server layer (src/server/uwsgi_api.c); the Python layer
+ * never includes server headers. */
+struct wsgi_worker_info {
+	int id;
+	pid_t pid;
+	uint64_t requests, delta_requests, exceptions, tx, running_time_us, avg_rt_us;
+	uint64_t rss, vsz, respawn_count;
+	int64_t last_spawn;
+	const char *status;		/* "idle", "busy", "cheap", "pause" */
+};
+
+struct shm_locks;
+
+struct wsgi_hooks {
+	/* uwsgi.opt: the resolved options in order; a NULL value is True */
+	const char *const *opt_keys;
+	const char *const *opt_values;
+	size_t nopt;
+	int numproc;
+	long long started_on;		/* unix time of the first start */
+	bool is_a_reload;
+	struct shm_locks *locks;	/* locks + 1 user locks (0 is uwsgi.lock()) */
+	pid_t (*masterpid)(void);	/* 0 without a master */
+	int (*worker_id)(void);		/* 0 outside a worker */
+	uint64_t (*total_requests)(void);
+	/* fills up to max entries, returns how many */
+	size_t (*workers)(struct wsgi_worker_info *out, size_t max);
+	/* gracefully reload / stop the instance: 0, or -1 with errno */
+	int (*reload)(void);
+	int (*stop)(void);
+	/* the value of app-defined log variable `name` for the request being
+	 * logged is asked for through wsgi_logvar() */
+};
 
 struct wsgi_config {
 	/* `wsgi-file`: path to a Python file (any extension, e.g. .wsgi),
@@ -47,6 +84,13 @@ struct wsgi_config {
 	const char *home;
 	bool enable_threads;	/* `enable-threads`; also wsgi.multithread */
 	bool multiprocess;	/* wsgi.multiprocess */
+	/* issue 22: the uwsgi module and its options */
+	const struct wsgi_hooks *hooks;	/* NULL: no `uwsgi` module */
+	const char *const *imports;	/* `import`: before the app */
+	size_t nimports;
+	const char *pyargv;		/* `pyargv`: split on spaces into sys.argv[1:] */
+	int optimize;			/* `optimize`: sys.flags.optimize */
+	bool disable_file_wrapper;	/* `wsgi-disable-file-wrapper` */
 };
 
 /* Starts the interpreter: no Python signal handlers, PYTHON* environment
@@ -71,6 +115,10 @@ void wsgi_after_fork(void);
  * app's or a 500), -1 when it could not be completed: the caller must close
  * the connection. */
 int wsgi_handle(const struct kv *vars, size_t nvars, struct request_io *io);
+
+/* issue 22: an app-defined log variable of the last request (uwsgi.set_logvar)
+ * for the request log's %(name); NULL when unset. */
+const char *wsgi_logvar(const char *name, size_t len, size_t *vlen);
 
 /* Runs atexit hooks, waits for non-daemon threads, stops the interpreter. */
 void wsgi_finalize(void);

@@ -18,6 +18,7 @@
 #include "server/logformat.h"
 #include "server/notify.h"
 #include "server/privileges.h"
+#include "server/uwsgi_api.h"
 #include "server/static_files.h"
 #include "server/vassal.h"
 
@@ -243,7 +244,8 @@ start(void)
 		return 1;
 	}
 	master.sb->nworkers = (int)master.nslots;
-	if (log_share_reopen_counter() < 0 || log_request_share_batches(master.nslots) < 0)
+	if (log_share_reopen_counter() < 0 || log_request_share_batches(master.nslots) < 0 ||
+	    uwsgi_api_setup() < 0)
 		return 1;
 	if (!cfg->lazy_apps && !cfg->lazy) {
 		if (load_app() < 0) {

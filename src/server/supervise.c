@@ -16,6 +16,7 @@
 #include "server/aux.h"
 #include "server/logformat.h"
 #include "server/notify.h"
+#include "server/uwsgi_api.h"
 #include "server/worker.h"
 
 #include <signal.h>
@@ -41,6 +42,13 @@ load_app(void)
 		.home = cfg->home,
 		.enable_threads = cfg->enable_threads,
 		.multiprocess = cfg->processes > 1,
+		/* issue 22 */
+		.hooks = uwsgi_api_hooks(),
+		.imports = (const char *const *)cfg->py_import.v,
+		.nimports = cfg->py_import.n,
+		.pyargv = cfg->pyargv,
+		.optimize = (int)cfg->py_optimize,
+		.disable_file_wrapper = cfg->wsgi_disable_file_wrapper,
 	};
 	if (hooks_run(cfg, PH_PRE_APP) < 0)
 		return -1;
@@ -80,6 +88,7 @@ worker_main(int id)
 	bool first_spawn = w.score->respawn_count == 0;
 	if (!master.single && hooks_run(cfg, PH_POST_FORK) < 0)
 		exit(1);
+	uwsgi_api_worker(id);
 	if (master.app_loaded)
 		wsgi_after_fork();
 	else if (load_app() < 0)

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `uwsgi` Python module (uwsgi_module*.c), as wsgi.c and handler.c call
+ * it; not a public API. Every function expects the GIL held.
+ */
+#ifndef STOCKADE_UWSGI_MODULE_H
+#define STOCKADE_UWSGI_MODULE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "proto/request.h"
+#include "python/wsgi.h"
+
+/* `wsgi-disable-file-wrapper`: environ has no wsgi.file_wrapper */
+extern bool wsgi_disable_file_wrapper;
+
+/* Creates the module and puts it in sys.modules (before any app code
+ * runs), sets sys.argv from `pyargv`. No-op without cfg->hooks.
+ * 0, or -1 with a Python exception set. */
+int	uwsgi_module_create(const struct wsgi_config *cfg);
+
+/* The `import` option: imports each module in order. 0, or -1 after
+ * logging the failing module and its traceback. */
+int	uwsgi_module_imports(void);
+
+/* In a new worker: calls uwsgi.post_fork_hook if the app set one. */
+void	uwsgi_module_after_fork(void);
+
+/* At shutdown: calls uwsgi.atexit if the app set one. */
+void	uwsgi_module_atexit(void);
+
+/* Around one request on the calling thread: the connection's io (for
+ * connection_fd() and chunked_read()), the request id, the log variables. */
+void	uwsgi_module_request_begin(struct request_io *io);
+void	uwsgi_module_request_end(void);
+
+/* The per-request functions (uwsgi_module_req.c), added to the module. */
+extern PyMethodDef uwsgi_module_req_methods[];
+
+/* The calls Stockade does not implement (uwsgi_module_refused.c): each
+ * raises NotImplementedError naming itself. 0, or -1 with an exception. */
+int	uwsgi_module_add_refused(PyObject *mod);
+
+#endif

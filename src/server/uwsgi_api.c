@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The server's side of the `uwsgi` Python module (issue 22): the struct
+ * wsgi_hooks the Python layer calls for what only the server knows (worker
+ * ids, the scoreboard, the master's pid, reload and stop), and the shared
+ * memory made before the first fork (the user locks).
+ */
+#include "server/server_internal.h"
+#include "server/uwsgi_api.h"
+#include "base/log.h"
+#include "base/shm_locks.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct wsgi_hooks hooks;
+static int my_worker_id;
+static time_t started_on;
+
+static pid_t
+api_masterpid(void)
+{
+	if (master.single)
+		return 0;
+	return master.pid ? master.pid : getpid();	/* loading, in the master */
+}
+
+static int
+api_worker_id(void)
+{
+	return my_worker_id;
+}
+
+static uint64_t
+api_total_requests(void)
+{
+	return master.sb ? __atomic_load_n(&master.sb->total_requests, __ATOMIC_RELAXED) : 0;
+}
+
+static const char *
+status_name(int s)
+{
+	switch (s) {
+	case WS_BUSY: return "busy";
+	case WS_CHEAP: return "cheap";
+	case WS_PAUSE: return "pause";
+	default: return "idle";
+	}
+}
+
+static size_t
+api_workers(struct wsgi_worker_info *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; master.sb && i < master.nslots && n < max; i++, n++) {
+		const struct worker_score *w = &master.sb->workers[i];
+		out[n] = (struct wsgi_worker_info){
+			.id = (int)i + 1,
+			.pid = w->pid,
+			.requests = w->requests,
+			.delta_requests = w->delta_requests,
+			.exceptions = w->exceptions,
+			.tx = w->tx,
+			.running_time_us = w->running_time_us,
+			.avg_rt_us = w->avg_rt_us,
+			.rss = w->rss,
+			.vsz = w->vsz,
+			.respawn_count = w->respawn_count,
+			.last_spawn = w->last_spawn,
+			.status = status_name(w->status),
+		};
+	}
+	return n;
+}
+
+/* Without a master the worker is the instance: it signals itself. */
+static int
+signal_instance(int sig)
+{
+	pid_t pid = master.single ? getpid() : api_masterpid();
+	return kill(pid, sig);
+}
+
+static int
+api_reload(void)
+{
+	return signal_instance(SIGHUP);		/* the graceful reload */
+}
+
+static int
+api_stop(void)
+{
+	return signal_instance(SIGINT);		/* the graceful shutdown */
+}
+
+int
+uwsgi_api_setup(void)
+{
+	const struct config *cfg = master.cfg;
+
+	started_on = time(NULL);
+	if (cfg->locks > 65535) {
+		log_msg("locks = %llu: at most 65535", cfg->locks);
+		return -1;
+	}
+	hooks = (struct wsgi_hooks){
+		.opt_keys = (const char *const *)cfg->opt_keys,
+		.opt_values = (const char *const *)cfg->opt_values,
+		.nopt = cfg->nopt,
+		.numproc = (int)master.nslots,
+		.started_on = (long long)started_on,
+		.is_a_reload = master.is_reload,
+		.locks = shm_locks_new((size_t)cfg->locks + 1),
+		.masterpid = api_masterpid,
+		.worker_id = api_worker_id,
+		.total_requests = api_total_requests,
+		.workers = api_workers,
+		.reload = api_reload,
+		.stop = api_stop,
+	};
+	return hooks.locks ? 0 : -1;
+}
+
+const struct wsgi_hooks *
+uwsgi_api_hooks(void)
+{
+	return hooks.locks ? &hooks : NULL;
+}
+
+void
+uwsgi_api_worker(int id)
+{
+	my_worker_id = id;
+}

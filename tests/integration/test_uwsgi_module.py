@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: MIT
+"""The `uwsgi` Python module through the real binary (issue 22): identity and
+control calls, uwsgi.opt, uwsgidecorators' @postfork and @lock, user locks
+shared by the workers, log variables in the request log, atexit, the `import`,
+`pyargv`, `optimize` and `wsgi-disable-file-wrapper` options, and the calls
+Stockade refuses with NotImplementedError. App: apps/uwsgi_api.py."""
+import http.client
+import json
+import os
+import subprocess
+import threading
+
+import pytest
+
+from conftest import APPS, Instance, children, free_port, get_json, wait_for
+
+
+def start(tmp_path, *args, processes=2, ini=None):
+    port = free_port()
+    base = ["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "uwsgi_api.py"),
+            "--master", "--processes", str(processes), "--pythonpath", str(APPS)]
+    if ini:
+        path = tmp_path / "app.ini"
+        path.write_text("[uwsgi]\n" + "\n".join(f"{k} = {v}" for k, v in ini) + "\n")
+        base = ["--ini", str(path), *base]
+    inst = Instance([*base, *args], port=port, env={"UWSGI_API_OUT": str(tmp_path)})
+    return inst, port
+
+
+def test_import_uwsgi_fails_outside_stockade():
+    r = subprocess.run(["python3", "-c", "import uwsgi"], capture_output=True, text=True)
+    assert r.returncode != 0 and "No module named 'uwsgi'" in r.stderr
+
+
+def test_identity_and_opt(tmp_path):
+    inst, port = start(tmp_path, "--locks", "2", ini=[("env", "A=1"), ("env", "B=2"),
+                                                       ("pyargv", "one  two"), ("vacuum", "true")])
+    try:
+        i = get_json(port, "/info")
+        assert i["numproc"] == 2
+        assert i["worker_id"] in (1, 2) and i["mule_id"] == 0
+        assert i["masterpid"] == inst.proc.pid
+        assert i["loaded_in"] == inst.proc.pid and i["wid_at_load"] == 0   # loaded in the master
+        assert i["pid"] in children(inst.proc.pid)
+        assert i["hostname"] == os.uname().nodename
+        assert i["version"] and i["started_on"] > 0
+        assert i["argv"] == ["stockade", "one", "two"]
+        assert i["fd_is_socket"] and i["fd_peer_port"] > 0
+        assert i["SPOOL_OK"] == -2 and i["i_am_the_spooler"] is None
+        assert i["file_wrapper"] and i["optimize"] == 0
+        opt = i["opt"]
+        # as uWSGI 2.0: bytes values, the last of a repeated key, True for a bare flag
+        assert opt["env"] == {"bytes": "B=2"}
+        assert opt["vacuum"] == {"bytes": "true"}
+        assert opt["master"] is True
+        assert opt["locks"] == {"bytes": "2"}
+        assert opt["wsgi-file"] == {"bytes": str(APPS / "uwsgi_api.py")}
+        # request_id counts this worker's earlier requests; total_requests the instance's
+        # (three requests, two workers: one worker answers twice)
+        by_worker = {}
+        for _ in range(3):
+            j = get_json(port, "/info")
+            by_worker.setdefault(j["worker_id"], []).append(j)
+        twice = next(v for v in by_worker.values() if len(v) >= 2)
+        assert twice[1]["request_id"] > twice[0]["request_id"]
+        assert twice[1]["total_requests"] > twice[0]["total_requests"]
+    finally:
+        inst.stop()
+
+
+def test_postfork_runs_in_each_worker(tmp_path):
+    inst, port = start(tmp_path)
+    try:
+        def marks(kind):
+            return sorted(tuple(map(int, p.name.split(".")[1:])) for p in tmp_path.glob(f"{kind}.*"))
+        wait_for(lambda: len(marks("fork")) == 2, what="@postfork in both workers")
+        workers = get_json(port, "/workers")
+        pids = {w["id"]: w["pid"] for w in workers}
+        assert sorted(pids) == [1, 2]
+        # @postfork functions ran once in each worker, after the fork, with its id
+        assert marks("fork") == sorted(pids.items())
+        # @postfork(2) only in worker 2
+        assert marks("only2") == [(2, pids[2])]
+        assert set(pids.values()) == set(children(inst.proc.pid))
+        i = get_json(port, "/info")
+        assert i["forks"] == (["fork", "only2"] if i["worker_id"] == 2 else ["fork"])
+    finally:
+        log = inst.stop()
+    # uwsgi.atexit ran in each worker on the way out
+    for wid, pid in pids.items():
+        path = tmp_path / f"atexit.{pid}"
+        assert path.read_text() == str(wid), log
+
+
+def test_user_locks_are_shared_by_workers(tmp_path):
+    inst, port = start(tmp_path, "--locks", "2")
+    try:
+        assert get_json(port, "/is_locked/1")["locked"] is False
+        holder = {}
+        t = threading.Thread(target=lambda: holder.update(get_json(port, "/hold/1", timeout=60)))
+        t.start()
+        wait_for(lambda: (tmp_path / "held.1").exists(), what="lock 1 taken")
+        held_by = int((tmp_path / "held.1").read_text())
+        # the other worker (the holder is busy) sees lock 1 held, and lock 2 free
+        other = get_json(port, "/is_locked/1")
+        assert other["pid"] != held_by and other["locked"] is True
+        assert get_json(port, "/is_locked/2")["locked"] is False
+        (tmp_path / "release.1").write_text("")
+        t.join(60)
+        assert holder["released"] is True and holder["pid"] == held_by
+        assert get_json(port, "/is_locked/1")["locked"] is False
+        # uwsgidecorators' @lock holds lock 0 around the call
+        assert get_json(port, "/decorated-lock") == {"held_inside": True, "held_after": False}
+        assert get_json(port, "/bad-lock")["error"] == "Invalid lock number"
+    finally:
+        inst.stop()
+
+
+def test_logvars_in_request_log(tmp_path):
+    log = tmp_path / "req.log"
+    inst, port = start(tmp_path, "--logto", str(log),
+                       "--log-format", "LINE %(uri) who=%(who) tag=%(tag) none=[%(nope)]")
+    try:
+        assert get_json(port, "/logvar") == {"who": "bob", "none": None}
+        get_json(port, "/info")
+        wait_for(lambda: "LINE /info " in log.read_text(), what="the /info line")
+        text = log.read_text()
+        assert "LINE /logvar who=bob tag=t1 none=[]" in text
+        # variables belong to their request: the next one starts without them
+        assert "LINE /info who= tag= none=[]" in text
+    finally:
+        inst.stop()
+
+
+def test_log_setprocname_chunked_read(tmp_path):
+    inst, port = start(tmp_path, processes=1)
+    try:
+        assert get_json(port, "/log") == {"ret": True}
+        wait_for(lambda: "app says hello via uwsgi.log" in inst.log(), what="the uwsgi.log line")
+        assert get_json(port, "/procname") == {"comm": "renamed-wkr"}
+
+        def chunks():
+            yield b"hello "
+            yield b"chunked "
+            yield b"world"
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("POST", "/chunked", body=chunks(), encode_chunked=True,
+                  headers={"Transfer-Encoding": "chunked", "Connection": "close"})
+        r = c.getresponse()
+        assert r.status == 200 and json.loads(r.read())["body"] == "hello chunked world"
+        c.close()
+    finally:
+        inst.stop()
+
+
+def test_import_pyargv_optimize_file_wrapper(tmp_path):
+    inst, port = start(tmp_path, "--import", "uwsgi_api_import", "--optimize", "1",
+                       "--wsgi-disable-file-wrapper", "--py-call-osafterfork", processes=1)
+    try:
+        i = get_json(port, "/info")
+        assert i["imported_before"] is True
+        assert i["optimize"] == 1 and get_json(port, "/assert") == {"asserts": False}
+        assert i["file_wrapper"] is False
+        assert "uwsgi_api_import imported in worker 0" in inst.log()
+    finally:
+        inst.stop()
+
+
+def test_import_of_a_file_and_a_failing_import(tmp_path):
+    mod = tmp_path / "early.py"
+    mod.write_text("import uwsgi\nuwsgi.log('early.py ran')\n")
+    inst, port = start(tmp_path, "--import", str(mod), "--import", "no_such_module_xyz",
+                       processes=1)
+    try:
+        get_json(port, "/info")
+        log = inst.log()
+        # as uWSGI: a failing import is logged and the app still loads
+        assert "early.py ran" in log
+        assert "unable to import no_such_module_xyz (import option)" in log
+        assert "ModuleNotFoundError" in log
+    finally:
+        inst.stop()
+
+
+@pytest.mark.parametrize("name", ["add_timer", "cache_get", "spool", "mule_msg", "register_signal"])
+def test_unimplemented_calls_say_so(tmp_path, name):
+    inst, port = start(tmp_path, processes=1)
+    try:
+        err = get_json(port, f"/refused/{name}")["error"]
+        assert err == f"uwsgi.{name}() is not implemented by Stockade (see docs/python-module.md)"
+    finally:
+        inst.stop()
+
+
+def test_reload_and_stop(tmp_path):
+    inst, port = start(tmp_path)
+    try:
+        # both workers of this generation (the socket is bound before they fork)
+        old = wait_for(lambda: len(pids := set(children(inst.proc.pid))) == 2 and pids,
+                       what="two workers")
+        assert get_json(port, "/reload") == {"ret": True}
+        wait_for(lambda: "gracefully reloading" in inst.log(), what="the reload")
+        # a new generation of workers answers (the master re-executes itself)
+        wait_for(lambda: get_json(port, "/info")["pid"] not in old, timeout=60,
+                 what="a worker of the new generation")
+        assert get_json(port, "/stop") == {"ret": True}
+        try:
+            wait_for(lambda: inst.proc.poll() is not None, timeout=60, what="the instance stopping")
+        except AssertionError:
+            raise AssertionError(inst.log())
+        assert inst.proc.returncode == 0, inst.log()
+    finally:
+        inst.stop()
