@@ -74,6 +74,9 @@ struct config {
 	unsigned long long py_optimize;
 	bool wsgi_disable_file_wrapper;
 	unsigned long long locks;
+	struct strlist cache2;
+	unsigned long long cache_items, cache_blocksize;
+	char *cache_store;
 	char **opt_keys, **opt_values;	/* uwsgi.opt: every entry, in order; NULL value = True */
 	size_t nopt;
 	/* logging */

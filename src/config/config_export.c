@@ -40,5 +40,6 @@ config_export_free(struct config *cfg)
 	cfg->opt_keys = cfg->opt_values = NULL;
 	cfg->nopt = 0;
 	free(cfg->pyargv);
-	cfg->pyargv = NULL;
+	free(cfg->cache_store);
+	cfg->pyargv = cfg->cache_store = NULL;
 }

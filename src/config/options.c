@@ -108,6 +108,10 @@ const struct option_def option_table[] = {
 	{ "optimize", NULL, 'O', ARG_REQUIRED, T_UINT, 0, "python", "Python optimization level (as python -O)", NULL, F(py_optimize), 0 },
 	{ "wsgi-disable-file-wrapper", NULL, 0, ARG_NONE, T_BOOL, 0, "python", "no wsgi.file_wrapper in environ", NULL, F(wsgi_disable_file_wrapper), 0 },
 	{ "locks", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "user locks 1..N for uwsgi.lock(n) (lock 0 always exists)", NULL, F(locks), 0 },
+	{ "cache2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "python", "a shared cache: name=,items=[,blocksize=,keysize=,store=,purge_lru=1,...] (see docs/python-module.md)", NULL, F(cache2), 0 },
+	{ "cache", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "the old default cache: this many items (see cache-blocksize, cache-store)", NULL, F(cache_items), 0 },
+	{ "cache-blocksize", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "the old default cache: bytes per item (65536)", NULL, F(cache_blocksize), 0 },
+	{ "cache-store", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "the old default cache: keep it in this file", NULL, F(cache_store), 0 },
 
 	/* logging */
 	{ "disable-logging", NULL, 'L', ARG_NONE, T_BOOL, 0, "logging", "no request log lines", NULL, F(disable_logging), 0 },

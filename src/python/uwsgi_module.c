@@ -359,6 +359,7 @@ uwsgi_module_create(const struct wsgi_config *cfg)
 		return -1;
 	if (PyModule_AddFunctions(mod, methods) < 0 ||
 	    PyModule_AddFunctions(mod, uwsgi_module_req_methods) < 0 ||
+	    PyModule_AddFunctions(mod, uwsgi_module_cache_methods) < 0 ||
 	    add_values(mod) < 0 || uwsgi_module_add_refused(mod) < 0) {
 		Py_DECREF(mod);
 		return -1;

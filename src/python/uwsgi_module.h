@@ -37,6 +37,8 @@ void	uwsgi_module_request_end(void);
 
 /* The per-request functions (uwsgi_module_req.c), added to the module. */
 extern PyMethodDef uwsgi_module_req_methods[];
+/* The cache calls (uwsgi_module_cache.c). */
+extern PyMethodDef uwsgi_module_cache_methods[];
 
 /* The calls Stockade does not implement (uwsgi_module_refused.c): each
  * raises NotImplementedError naming itself. 0, or -1 with an exception. */

@@ -12,9 +12,6 @@ static const char *const refused[] = {
 	/* signals, timers (need the master's signal table) */
 	"register_signal", "signal", "signal_registered", "signal_wait", "signal_received",
 	"add_timer", "add_rb_timer", "add_ms_timer", "add_cron", "add_file_monitor",
-	/* cache */
-	"cache_get", "cache_set", "cache_update", "cache_del", "cache_exists", "cache_clear",
-	"cache_num", "cache_inc", "cache_dec", "cache_mul", "cache_div", "cache_keys",
 	/* mules and farms */
 	"mule_msg", "mule_get_msg", "farm_msg", "farm_get_msg", "in_farm",
 	/* spooler */

@@ -9,6 +9,7 @@
 #include "server/uwsgi_api.h"
 #include "base/log.h"
 #include "base/shm_locks.h"
+#include "cache/cache.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -96,6 +97,41 @@ api_stop(void)
 	return signal_instance(SIGINT);		/* the graceful shutdown */
 }
 
+/* "file:line: what", or "command line: what" */
+static void
+where_log(const struct origin *o, const char *what)
+{
+	if (o && o->file && o->line > 0)
+		log_msg("%s:%d: %s", o->file, o->line, what);
+	else
+		log_msg("%s: %s", o && o->file ? o->file : "config", what);
+}
+
+/* The old default cache first (uWSGI's cache_by_name(NULL)), then cache2. */
+static int
+setup_caches(const struct config *cfg)
+{
+	char err[256];
+	struct cache *c;
+
+	if (cfg->cache_items) {
+		if (!(c = cache_create_default(cfg->cache_items, cfg->cache_blocksize, cfg->cache_store,
+		                               err, sizeof(err)))) {
+			where_log(config_origin(cfg, "cache"), err);
+			return -1;
+		}
+		cache_register(c);
+	}
+	for (size_t i = 0; i < cfg->cache2.n; i++) {
+		if (!(c = cache_create(cfg->cache2.v[i], err, sizeof(err)))) {
+			where_log(&cfg->cache2.origin[i], err);
+			return -1;
+		}
+		cache_register(c);
+	}
+	return 0;
+}
+
 int
 uwsgi_api_setup(void)
 {
@@ -106,6 +142,8 @@ uwsgi_api_setup(void)
 		log_msg("locks = %llu: at most 65535", cfg->locks);
 		return -1;
 	}
+	if (setup_caches(cfg) < 0)
+		return -1;
 	hooks = (struct wsgi_hooks){
 		.opt_keys = (const char *const *)cfg->opt_keys,
 		.opt_values = (const char *const *)cfg->opt_values,

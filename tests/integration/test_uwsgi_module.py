@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from conftest import APPS, Instance, children, free_port, get_json, wait_for
+from conftest import APPS, Instance, children, free_port, get_json, run_stockade, wait_for
 
 
 def start(tmp_path, *args, processes=2, ini=None):
@@ -116,6 +116,97 @@ def test_user_locks_are_shared_by_workers(tmp_path):
         inst.stop()
 
 
+def test_cache_shared_by_workers(tmp_path):
+    inst, port = start(tmp_path, "--cache2", "name=c1,items=11,blocksize=4096,keysize=64")
+    try:
+        holder = {}
+        t = threading.Thread(target=lambda: holder.update(get_json(port, "/hold/0", timeout=60)))
+        t.start()
+        wait_for(lambda: (tmp_path / "held.0").exists(), what="worker holding")
+        held_by = int((tmp_path / "held.0").read_text())
+        # the other worker stores; the holder reads it back after its wait
+        r = get_json(port, "/cache/set/shared/from-other")
+        assert r == {"r": True, "pid": r["pid"]} and r["pid"] != held_by
+        (tmp_path / "release.0").write_text("")
+        t.join(60)
+        assert holder["pid"] == held_by and holder["shared"] == "from-other"
+
+        # set never overwrites, update does; del, exists answer True or None
+        assert get_json(port, "/cache/set/shared/again")["r"] is None
+        assert get_json(port, "/cache/update/shared/again")["r"] is True
+        assert get_json(port, "/cache/get/shared")["r"] == "again"
+        assert get_json(port, "/cache/exists/shared")["r"] is True
+        assert get_json(port, "/cache/del/shared")["r"] is True
+        assert get_json(port, "/cache/del/shared")["r"] is None
+        assert get_json(port, "/cache/exists/shared")["r"] is None
+        assert get_json(port, "/cache/get/shared")["r"] is None
+
+        # counters: increments from both workers at once are never lost
+        def bump():
+            for _ in range(100):
+                assert get_json(port, "/cache/inc/hits")["r"] is True
+        threads = [threading.Thread(target=bump) for _ in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        assert get_json(port, "/cache/num/hits")["r"] == 400
+        assert get_json(port, "/cache/dec/hits/150")["r"] is True
+        assert get_json(port, "/cache/num/hits")["r"] == 250
+
+        # a value over blocksize is refused (None), logged once
+        assert get_json(port, "/cache-big") == {"set": None, "get": None}
+        assert get_json(port, "/cache-big") == {"set": None, "get": None}
+        wait_for(lambda: "over blocksize 4096" in inst.log(), what="the oversize line")
+
+        # items=11 holds 10 keys: the 11th is refused and logged (uWSGI's FULL line)
+        for i in range(9):     # "hits" is the 10th
+            assert get_json(port, f"/cache/set/k{i}/v")["r"] is True
+        assert get_json(port, "/cache/set/one-too-many/v")["r"] is None
+        wait_for(lambda: '*** DANGER cache "c1" is FULL !!! ***' in inst.log(), what="the FULL line")
+        assert len(get_json(port, "/cache-keys")) == 10
+        assert get_json(port, "/cache/clear/c1")["r"] is True
+        assert get_json(port, "/cache-keys") == []
+    finally:
+        inst.stop()
+
+
+def test_cache_purge_lru_and_store(tmp_path):
+    store = tmp_path / "cache.bin"
+    spec = f"name=lru,items=4,blocksize=64,purge_lru=1,store={store}"
+    inst, port = start(tmp_path, "--cache2", spec, processes=1)
+    try:
+        for k in ("a", "b", "c"):
+            assert get_json(port, f"/cache/set/{k}/{k}1")["r"] is True
+        assert get_json(port, "/cache/get/a")["r"] == "a1"      # "b" is now the oldest
+        assert get_json(port, "/cache/set/d/d1")["r"] is True   # evicts "b"
+        assert get_json(port, "/cache-keys") == ["a", "c", "d"]
+        wait_for(lambda: 'LRU item will be purged from cache "lru"' in inst.log(), what="the LRU line")
+    finally:
+        inst.stop()
+    # the store file keeps the items across a restart
+    inst, port = start(tmp_path, "--cache2", spec, processes=1)
+    try:
+        assert get_json(port, "/cache-keys") == ["a", "c", "d"]
+        assert get_json(port, "/cache/get/d")["r"] == "d1"
+        assert "cache \"lru\": 3 items restored from" in inst.log()
+    finally:
+        inst.stop()
+
+
+def test_cache_bad_specs(tmp_path):
+    for spec, msg in [("items=10", "you have to specify a cache name"),
+                      ("name=x", "the maximum number of cache items"),
+                      ("name=x,items=10,bitmap=1", "key 'bitmap' is not supported by Stockade"),
+                      ("name=x,items=ten", "items=ten: not a number"),
+                      ("name=x,items=10,blocksize=99999999999999", "too large")]:
+        ini = tmp_path / "bad.ini"
+        ini.write_text(f"[uwsgi]\ncache2 = {spec}\n")
+        r = run_stockade("--ini", str(ini), "--http-socket", f"127.0.0.1:{free_port()}",
+                         "--wsgi-file", str(APPS / "uwsgi_api.py"), "--master")
+        assert r.returncode != 0 and f"{ini}:2: " in r.stderr and msg in r.stderr, r.stderr
+
+
 def test_logvars_in_request_log(tmp_path):
     log = tmp_path / "req.log"
     inst, port = start(tmp_path, "--logto", str(log),
@@ -182,7 +273,7 @@ def test_import_of_a_file_and_a_failing_import(tmp_path):
         inst.stop()
 
 
-@pytest.mark.parametrize("name", ["add_timer", "cache_get", "spool", "mule_msg", "register_signal"])
+@pytest.mark.parametrize("name", ["add_timer", "spool", "mule_msg", "register_signal"])
 def test_unimplemented_calls_say_so(tmp_path, name):
     inst, port = start(tmp_path, processes=1)
     try:

@@ -110,7 +110,22 @@ def route(environ):
             f.write(str(os.getpid()))
         released = wait_file(os.path.join(OUT, f"release.{n}"))
         uwsgi.unlock(n)
-        return {"released": released, "pid": os.getpid()}
+        # what another worker put in the cache meanwhile (None without one)
+        shared = uwsgi.cache_get("shared") if uwsgi.opt.get("cache2") else None
+        return {"released": released, "pid": os.getpid(),
+                "shared": shared.decode() if shared else None}
+    if parts[0] == "cache":         # /cache/OP/KEY[/VALUE]
+        op, key = parts[1], parts[2]
+        args = [key] + [int(p) if op in ("inc", "dec", "mul", "div") else p.encode()
+                        for p in parts[3:]]
+        r = getattr(uwsgi, "cache_" + op)(*args)
+        if isinstance(r, bytes):
+            r = r.decode()
+        return {"r": r, "pid": os.getpid()}
+    if path == "/cache-keys":
+        return sorted(k.decode() for k in uwsgi.cache_keys())
+    if path == "/cache-big":
+        return {"set": uwsgi.cache_set("big", b"x" * 5000), "get": uwsgi.cache_get("big")}
     if parts[0] == "is_locked":
         return {"locked": uwsgi.is_locked(int(parts[1])), "pid": os.getpid()}
     if path == "/decorated-lock":
