@@ -294,19 +294,14 @@ put_var(struct out *o, const struct logreq *r, const char *name, size_t len)
 	put_val(o, v ? v->val : "", v ? v->val_len : 0);
 }
 
-/* An app's log variable: nothing when unset (as uWSGI) */
+/* An app's log variable: "-" when unset or empty, as uWSGI */
 static void
 put_logvar(struct out *o, const char *name, size_t len)
 {
 	size_t n = 0;
 	const char *v = wsgi_logvar(name, len, &n);
 
-	if (!v || n == 0)
-		return;
-	if (o->json)
-		o->len += json_escape(o->buf + o->len, o->cap - o->len, v, n);
-	else
-		put_text(o, v, n);
+	put_val(o, v ? v : "", v ? n : 0);
 }
 
 /* localtime + strftime is the costly part of a line: once per second.

@@ -216,9 +216,9 @@ def test_logvars_in_request_log(tmp_path):
         get_json(port, "/info")
         wait_for(lambda: "LINE /info " in log.read_text(), what="the /info line")
         text = log.read_text()
-        assert "LINE /logvar who=bob tag=t1 none=[]" in text
+        assert "LINE /logvar who=bob tag=t1 none=[-]" in text
         # variables belong to their request: the next one starts without them
-        assert "LINE /info who= tag= none=[]" in text
+        assert "LINE /info who=- tag=- none=[-]" in text
     finally:
         inst.stop()
 
