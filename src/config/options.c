@@ -112,6 +112,11 @@ const struct option_def option_table[] = {
 	{ "cache", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "the old default cache: this many items (see cache-blocksize, cache-store)", NULL, F(cache_items), 0 },
 	{ "cache-blocksize", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "the old default cache: bytes per item (65536)", NULL, F(cache_blocksize), 0 },
 	{ "cache-store", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "the old default cache: keep it in this file", NULL, F(cache_store), 0 },
+	{ "spooler", NULL, 'Q', ARG_REQUIRED, T_LIST, 0, "python", "run uwsgi.spool() tasks from this directory (created if missing)", NULL, F(spooler), 0 },
+	{ "spooler-processes", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "spooler processes per spooler directory (1)", NULL, F(spooler_processes), 0 },
+	{ "spooler-frequency", "spooler-freq", 0, ARG_REQUIRED, T_UINT, 0, "python", "seconds between two scans of a spooler directory (30)", NULL, F(spooler_frequency), 0 },
+	{ "spooler-import", "spooler-pyimport spooler-py-import spooler-python-import", 0, ARG_REQUIRED, T_LIST, 0, "python", "import a Python module (or .py file) in the spooler processes", NULL, F(spooler_import), 0 },
+	{ "spooler-max-tasks", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "recycle a spooler process after this many tasks", NULL, F(spooler_max_tasks), 0 },
 
 	/* logging */
 	{ "disable-logging", NULL, 'L', ARG_NONE, T_BOOL, 0, "logging", "no request log lines", NULL, F(disable_logging), 0 },

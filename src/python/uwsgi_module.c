@@ -65,6 +65,8 @@ py_i_am_the_spooler(PyObject *self, PyObject *args)
 {
 	(void)self;
 	(void)args;
+	if (uwsgi_module_is_spooler())
+		Py_RETURN_TRUE;
 	Py_RETURN_NONE;		/* uWSGI answers None, not False, outside it */
 }
 
@@ -194,6 +196,10 @@ lock_arg(PyObject *args, const char *fmt, size_t *out)
 {
 	int n = 0;
 
+	if (uwsgi_module_is_spooler()) {
+		PyErr_SetString(PyExc_ValueError, "The spooler cannot lock/unlock resources");
+		return -1;
+	}
 	if (!PyArg_ParseTuple(args, fmt, &n))
 		return -1;
 	if (n < 0 || (size_t)n >= shm_locks_count(hooks->locks)) {
@@ -360,6 +366,7 @@ uwsgi_module_create(const struct wsgi_config *cfg)
 	if (PyModule_AddFunctions(mod, methods) < 0 ||
 	    PyModule_AddFunctions(mod, uwsgi_module_req_methods) < 0 ||
 	    PyModule_AddFunctions(mod, uwsgi_module_cache_methods) < 0 ||
+	    uwsgi_module_add_spool(mod) < 0 ||
 	    add_values(mod) < 0 || uwsgi_module_add_refused(mod) < 0) {
 		Py_DECREF(mod);
 		return -1;
@@ -413,24 +420,42 @@ import_path(const char *path)
 	return mod;
 }
 
-/* As uWSGI, a module that fails to import is logged and skipped. */
-int
-uwsgi_module_imports(void)
+void
+uwsgi_module_import_list(const char *const *names, size_t n, const char *what_option)
 {
-	for (size_t i = 0; i < nimports; i++) {
-		const char *imp = imports[i];
+	for (size_t i = 0; i < n; i++) {
+		const char *imp = names[i];
 		size_t len = strlen(imp);
 		bool file = strchr(imp, '/') || (len > 3 && strcmp(imp + len - 3, ".py") == 0);
 		PyObject *m = file ? import_path(imp) : PyImport_ImportModule(imp);
 
 		if (!m) {
-			char *what = xasprintf("unable to import %s (import option)", imp);
+			char *what = xasprintf("unable to import %s (%s option)", imp, what_option);
 			wsgi_log_exception(what);
 			free(what);
 		}
 		Py_XDECREF(m);
 	}
+}
+
+/* As uWSGI, a module that fails to import is logged and skipped. */
+int
+uwsgi_module_imports(void)
+{
+	uwsgi_module_import_list((const char *const *)imports, nimports, "import");
 	return 0;
+}
+
+const struct wsgi_hooks *
+uwsgi_module_hooks(void)
+{
+	return hooks;
+}
+
+PyObject *
+uwsgi_module_object(void)
+{
+	return module;
 }
 
 /* Calls uwsgi.<name>() if the app assigned a callable to it; an exception

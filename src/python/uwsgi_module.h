@@ -37,6 +37,19 @@ void	uwsgi_module_request_end(void);
 
 /* The per-request functions (uwsgi_module_req.c), added to the module. */
 extern PyMethodDef uwsgi_module_req_methods[];
+/* What uwsgi_module_create() was given, and the module (NULL before). */
+const struct wsgi_hooks	*uwsgi_module_hooks(void);
+PyObject		*uwsgi_module_object(void);
+
+/* Imports modules or .py files; a failure is logged naming `what`, and
+ * the next one is tried (as uWSGI). */
+void	uwsgi_module_import_list(const char *const *names, size_t n, const char *what);
+
+/* The spooler (uwsgi_module_spool.c): spool(), send_to_spooler(),
+ * uwsgi.spoolers. 0, or -1 with an exception. */
+int	uwsgi_module_add_spool(PyObject *mod);
+bool	uwsgi_module_is_spooler(void);
+
 /* The cache calls (uwsgi_module_cache.c). */
 extern PyMethodDef uwsgi_module_cache_methods[];
 

@@ -15,7 +15,7 @@ static const char *const refused[] = {
 	/* mules and farms */
 	"mule_msg", "mule_get_msg", "farm_msg", "farm_get_msg", "in_farm",
 	/* spooler */
-	"spool", "send_to_spooler", "set_spooler_frequency", "spooler_jobs", "spooler_pid",
+	"set_spooler_frequency", "spooler_jobs", "spooler_pid",
 	"spooler_get_task",
 	/* others */
 	"chunked_read_nb", "set_user_harakiri", "register_rpc", "rpc", "rpc_list", "alarm",

@@ -62,9 +62,26 @@ struct wsgi_hooks {
 	/* gracefully reload / stop the instance: 0, or -1 with errno */
 	int (*reload)(void);
 	int (*stop)(void);
-	/* the value of app-defined log variable `name` for the request being
-	 * logged is asked for through wsgi_logvar() */
+	/* the spooler: `spooler` directories (absolute) for uwsgi.spool(), a
+	 * pipe's write end that wakes the spoolers (-1: none) */
+	const char *const *spoolers;
+	size_t nspoolers;
+	int spooler_wake_fd;
 };
+
+/* issue 22: in a spooler process (the app loaded, after wsgi_after_fork()):
+ * imports `spooler-import`, then runs the tasks of dir until max_tasks
+ * (0: forever) were run, checking every freq seconds or when wake_fd (the
+ * read end) is readable. Returns the exit status for the process. */
+struct wsgi_spooler_config {
+	const char *dir;
+	unsigned long long frequency;
+	unsigned long long max_tasks;
+	int wake_fd;
+	const char *const *imports;
+	size_t nimports;
+};
+int wsgi_spooler_run(const struct wsgi_spooler_config *sc);
 
 struct wsgi_config {
 	/* `wsgi-file`: path to a Python file (any extension, e.g. .wsgi),

@@ -273,7 +273,8 @@ server_run(const struct config *cfg, const struct server_args *args)
 	master.argv = args->argv;
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
-	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0;
+	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&
+	                cfg->spooler.n == 0;	/* issue 22: the spooler needs the master */
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

@@ -9,14 +9,26 @@
 #include "server/uwsgi_api.h"
 #include "base/log.h"
 #include "base/shm_locks.h"
+#include "base/util.h"
 #include "cache/cache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static struct wsgi_hooks hooks;
+static char **spool_dirs;		/* absolute */
+static int spool_wake[2] = { -1, -1 };
+
+struct spooler_proc {
+	struct aux_spec spec;
+	size_t dir;
+};
 static int my_worker_id;
 static time_t started_on;
 
@@ -97,6 +109,15 @@ api_stop(void)
 	return signal_instance(SIGINT);		/* the graceful shutdown */
 }
 
+static int
+set_nonblock_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 /* "file:line: what", or "command line: what" */
 static void
 where_log(const struct origin *o, const char *what)
@@ -132,6 +153,74 @@ setup_caches(const struct config *cfg)
 	return 0;
 }
 
+/* In the spooler process: the app as the workers have it, then its loop. */
+static pid_t
+spawn_spooler(void *data)
+{
+	const struct spooler_proc *sp = data;
+	const struct config *cfg = master.cfg;
+	pid_t pid = aux_fork(sp->spec.name);
+
+	if (pid != 0)
+		return pid;
+	my_worker_id = 0;
+	if (master.app_loaded)
+		wsgi_after_fork();
+	else if (load_app() < 0)
+		exit(EXIT_APP_FAILED);
+	struct wsgi_spooler_config sc = {
+		.dir = spool_dirs[sp->dir],
+		.frequency = cfg->spooler_frequency,
+		.max_tasks = cfg->spooler_max_tasks,
+		.wake_fd = spool_wake[0],
+		.imports = (const char *const *)cfg->spooler_import.v,
+		.nimports = cfg->spooler_import.n,
+	};
+	exit(wsgi_spooler_run(&sc));
+}
+
+/* Each `spooler` directory (made if missing, inside the jail: this runs
+ * after it) gets spooler-processes supervised processes. */
+static int
+setup_spoolers(const struct config *cfg)
+{
+	size_t nproc = cfg->spooler_processes ? cfg->spooler_processes : 1;
+
+	if (!cfg->spooler.n)
+		return 0;
+	if (pipe(spool_wake) < 0 || set_nonblock_cloexec(spool_wake[0]) < 0 ||
+	    set_nonblock_cloexec(spool_wake[1]) < 0) {
+		log_errno("spooler wake-up pipe");
+		return -1;
+	}
+	spool_dirs = xcalloc(cfg->spooler.n + 1, sizeof(*spool_dirs));
+	for (size_t i = 0; i < cfg->spooler.n; i++) {
+		const char *dir = cfg->spooler.v[i];
+		if (access(dir, R_OK | W_OK | X_OK) < 0 && mkdir(dir, 0750) < 0) {
+			char *what = xasprintf("spooler directory %s: %s", dir, strerror(errno));
+			where_log(&cfg->spooler.origin[i], what);
+			free(what);
+			return -1;
+		}
+		if (!(spool_dirs[i] = realpath(dir, NULL))) {
+			log_errno("spooler directory %s", dir);
+			return -1;
+		}
+		for (size_t j = 0; j < nproc; j++) {
+			struct spooler_proc *sp = xcalloc(1, sizeof(*sp));
+			sp->dir = i;
+			sp->spec = (struct aux_spec){
+				.name = xasprintf("spooler %s", spool_dirs[i]),
+				.spawn = spawn_spooler,
+				.data = sp,
+			};
+			aux_add(&sp->spec);
+		}
+		log_msg("spooler %s: %zu process(es)", spool_dirs[i], nproc);
+	}
+	return 0;
+}
+
 int
 uwsgi_api_setup(void)
 {
@@ -142,7 +231,7 @@ uwsgi_api_setup(void)
 		log_msg("locks = %llu: at most 65535", cfg->locks);
 		return -1;
 	}
-	if (setup_caches(cfg) < 0)
+	if (setup_caches(cfg) < 0 || setup_spoolers(cfg) < 0)
 		return -1;
 	hooks = (struct wsgi_hooks){
 		.opt_keys = (const char *const *)cfg->opt_keys,
@@ -158,6 +247,9 @@ uwsgi_api_setup(void)
 		.workers = api_workers,
 		.reload = api_reload,
 		.stop = api_stop,
+		.spoolers = (const char *const *)spool_dirs,
+		.nspoolers = cfg->spooler.n,
+		.spooler_wake_fd = spool_wake[1],
 	};
 	return hooks.locks ? 0 : -1;
 }

@@ -7,6 +7,7 @@ Stockade refuses with NotImplementedError. App: apps/uwsgi_api.py."""
 import http.client
 import json
 import os
+import signal
 import subprocess
 import threading
 
@@ -207,6 +208,81 @@ def test_cache_bad_specs(tmp_path):
         assert r.returncode != 0 and f"{ini}:2: " in r.stderr and msg in r.stderr, r.stderr
 
 
+def test_spooled_task_survives_kill9_and_reload(tmp_path):
+    spool_dir = tmp_path / "spool"
+    port = free_port()
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "uwsgi_spool.py"),
+                     "--master", "--processes", "1", "--spooler", str(spool_dir),
+                     "--spooler-frequency", "1"], port=port, env={"UWSGI_API_OUT": str(tmp_path)})
+
+    def started(name):
+        return sorted(p.name.split(".")[2] for p in tmp_path.glob(f"started.{name}.*"))
+    try:
+        assert get_json(port, "/") == {"spoolers": [str(spool_dir)]}
+        assert get_json(port, "/raw") == {"error": "spooler callable dictionary must contains only bytes"}
+        # a task killed mid-run (kill -9 of its spooler) runs again in the respawned one
+        (tmp_path / "block.a").write_text("")
+        task = get_json(port, "/spool/a")["file"]
+        assert os.path.dirname(task) == str(spool_dir) and os.path.exists(task)
+        wait_for(lambda: len(started("a")) == 1, what="task a started")
+        first = int(started("a")[0])
+        assert (tmp_path / f"started.a.{first}").read_text() == "True"   # i_am_the_spooler()
+        os.kill(first, 9)
+        wait_for(lambda: len(started("a")) == 2, timeout=60, what="task a started again")
+        (tmp_path / "block.a").unlink()
+        wait_for(lambda: (tmp_path / "done.a").exists(), timeout=60, what="task a done")
+        wait_for(lambda: not os.path.exists(task), what="task a's file removed")
+        assert len((tmp_path / "done.a").read_text().split()) == 1
+
+        # a task interrupted by a reload runs again after it
+        (tmp_path / "block.b").write_text("")
+        get_json(port, "/spool/b")
+        wait_for(lambda: len(started("b")) == 1, what="task b started")
+        inst.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(started("b")) == 2, timeout=60, what="task b started after the reload")
+        assert "gracefully reloading" in inst.log()
+        (tmp_path / "block.b").unlink()
+        wait_for(lambda: (tmp_path / "done.b").exists(), timeout=60, what="task b done")
+        assert len((tmp_path / "done.b").read_text().split()) == 1
+        assert [p for p in spool_dir.iterdir()] == []
+    finally:
+        inst.stop()
+
+
+def test_spool_file_runs_in_uwsgis_spooler(tmp_path):
+    """A task written by Stockade is uWSGI's format: uWSGI's own spooler runs it."""
+    spool_dir = tmp_path / "spool"
+    port = free_port()
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "uwsgi_spool.py"),
+                     "--master", "--processes", "1", "--spooler", str(spool_dir)],
+                    port=port, env={"UWSGI_API_OUT": str(tmp_path)})
+    try:
+        # Stockade's spooler holds the task (blocked) while we copy it
+        (tmp_path / "block.c").write_text("")
+        task = get_json(port, "/spool/c")["file"]
+        data = open(task, "rb").read()
+    finally:
+        inst.stop()
+    assert data[0] == 17 and data[3] == 0 and int.from_bytes(data[1:3], "little") == len(data) - 4
+    (tmp_path / "block.c").unlink()
+    other = tmp_path / "uwsgi_spool"
+    other.mkdir()
+    (other / os.path.basename(task)).write_bytes(data)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UWSGI_")}
+    env["UWSGI_API_OUT"] = str(tmp_path)
+    uw = subprocess.Popen(["uwsgi", "--plugin", "python3", "--master", "--http-socket",
+                           f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "uwsgi_spool.py"),
+                           "--spooler", str(other), "--spooler-frequency", "1"],
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: (tmp_path / "done.c").exists(), timeout=60, what="uWSGI running the task")
+        wait_for(lambda: list(other.iterdir()) == [], what="uWSGI removing the task")
+    finally:
+        uw.send_signal(signal.SIGINT)
+        uw.wait(30)
+
+
 def test_logvars_in_request_log(tmp_path):
     log = tmp_path / "req.log"
     inst, port = start(tmp_path, "--logto", str(log),
@@ -273,7 +349,7 @@ def test_import_of_a_file_and_a_failing_import(tmp_path):
         inst.stop()
 
 
-@pytest.mark.parametrize("name", ["add_timer", "spool", "mule_msg", "register_signal"])
+@pytest.mark.parametrize("name", ["add_timer", "mule_msg", "register_signal"])
 def test_unimplemented_calls_say_so(tmp_path, name):
     inst, port = start(tmp_path, processes=1)
     try:

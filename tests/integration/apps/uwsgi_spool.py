@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: MIT
+"""A spooled task through uwsgidecorators' @spool (test_uwsgi_module.py): each
+run of task NAME writes OUT/started.NAME.PID, waits while OUT/block.NAME
+exists, then appends a line to OUT/done.NAME. GET /spool/NAME spools it."""
+import json
+import os
+import time
+
+import uwsgi
+from uwsgidecorators import spool
+
+OUT = os.environ["UWSGI_API_OUT"]
+
+
+@spool
+def slow_task(args):
+    name = args["name"]
+    with open(os.path.join(OUT, f"started.{name}.{os.getpid()}"), "w") as f:
+        f.write(str(uwsgi.i_am_the_spooler()))
+    end = time.monotonic() + 120
+    while os.path.exists(os.path.join(OUT, f"block.{name}")) and time.monotonic() < end:
+        time.sleep(0.02)
+    with open(os.path.join(OUT, f"done.{name}"), "a") as f:
+        f.write(f"{os.getpid()}\n")
+
+
+def application(environ, start_response):
+    parts = environ["PATH_INFO"].strip("/").split("/")
+    if parts[0] == "spool":
+        r = slow_task.spool(name=parts[1].encode())
+        body = {"file": r.decode()}
+    elif parts[0] == "raw":       # uwsgi.spool() with a str key: refused as in uWSGI
+        try:
+            uwsgi.spool({"k": b"v"})
+            body = {"error": None}
+        except ValueError as e:
+            body = {"error": str(e)}
+    else:
+        body = {"spoolers": [s.decode() for s in uwsgi.spoolers]}
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(body).encode()]
