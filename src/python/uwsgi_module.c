@@ -41,7 +41,7 @@ py_mule_id(PyObject *self, PyObject *args)
 {
 	(void)self;
 	(void)args;
-	return PyLong_FromLong(0);	/* no mules: never a mule */
+	return PyLong_FromLong(uwsgi_module_mule_id());
 }
 
 static PyObject *
@@ -253,7 +253,7 @@ py_is_locked(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
 	{"worker_id", py_worker_id, METH_NOARGS, "this worker's id (1..N), 0 outside a worker"},
-	{"mule_id", py_mule_id, METH_NOARGS, "this mule's id, 0 outside a mule"},
+	{"mule_id", py_mule_id, METH_NOARGS, "this mule's id (1..N), 0 outside a mule"},
 	{"masterpid", py_masterpid, METH_NOARGS, "the master's pid, 0 without a master"},
 	{"total_requests", py_total_requests, METH_NOARGS, "requests served by the instance"},
 	{"workers", py_workers, METH_NOARGS, "a dict per worker"},
@@ -366,6 +366,7 @@ uwsgi_module_create(const struct wsgi_config *cfg)
 	if (PyModule_AddFunctions(mod, methods) < 0 ||
 	    PyModule_AddFunctions(mod, uwsgi_module_req_methods) < 0 ||
 	    PyModule_AddFunctions(mod, uwsgi_module_cache_methods) < 0 ||
+	    PyModule_AddFunctions(mod, uwsgi_module_mule_methods) < 0 ||
 	    uwsgi_module_add_spool(mod) < 0 ||
 	    add_values(mod) < 0 || uwsgi_module_add_refused(mod) < 0) {
 		Py_DECREF(mod);

@@ -50,6 +50,10 @@ void	uwsgi_module_import_list(const char *const *names, size_t n, const char *wh
 int	uwsgi_module_add_spool(PyObject *mod);
 bool	uwsgi_module_is_spooler(void);
 
+/* Mules (uwsgi_module_mule.c): mule_msg(), mule_get_msg(). */
+extern PyMethodDef uwsgi_module_mule_methods[];
+int	uwsgi_module_mule_id(void);
+
 /* The cache calls (uwsgi_module_cache.c). */
 extern PyMethodDef uwsgi_module_cache_methods[];
 

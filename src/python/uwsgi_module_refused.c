@@ -13,7 +13,7 @@ static const char *const refused[] = {
 	"register_signal", "signal", "signal_registered", "signal_wait", "signal_received",
 	"add_timer", "add_rb_timer", "add_ms_timer", "add_cron", "add_file_monitor",
 	/* mules and farms */
-	"mule_msg", "mule_get_msg", "farm_msg", "farm_get_msg", "in_farm",
+	"farm_msg", "farm_get_msg", "in_farm",
 	/* spooler */
 	"set_spooler_frequency", "spooler_jobs", "spooler_pid",
 	"spooler_get_task",

@@ -67,7 +67,21 @@ struct wsgi_hooks {
 	const char *const *spoolers;
 	size_t nspoolers;
 	int spooler_wake_fd;
+	/* mules: the write ends of each mule's queue and of the shared one */
+	const int *mule_fds;
+	size_t nmules;
+	int mule_shared_fd;
 };
+
+/* issue 22: in a mule process (the app loaded, after wsgi_after_fork()):
+ * runs its program (a .py file, or module:callable), or hands each message
+ * to uwsgi.mule_msg_hook forever. Returns the exit status. */
+struct wsgi_mule_config {
+	int id;			/* 1..N */
+	const char *program;	/* NULL or "": a message loop */
+	int fd, shared_fd;	/* read ends of its queue and the shared one */
+};
+int wsgi_mule_run(const struct wsgi_mule_config *mc);
 
 /* issue 22: in a spooler process (the app loaded, after wsgi_after_fork()):
  * imports `spooler-import`, then runs the tasks of dir until max_tasks

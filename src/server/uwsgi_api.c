@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,16 @@
 static struct wsgi_hooks hooks;
 static char **spool_dirs;		/* absolute */
 static int spool_wake[2] = { -1, -1 };
+
+static int *mule_w, *mule_r;		/* per mule: write, read end */
+static int mule_shared[2] = { -1, -1 };
+static size_t nmules;
+
+struct mule_proc {
+	struct aux_spec spec;
+	int id;
+	const char *program;
+};
 
 struct spooler_proc {
 	struct aux_spec spec;
@@ -179,6 +190,75 @@ spawn_spooler(void *data)
 	exit(wsgi_spooler_run(&sc));
 }
 
+static pid_t
+spawn_mule(void *data)
+{
+	const struct mule_proc *mp = data;
+	pid_t pid = aux_fork(mp->spec.name);
+
+	if (pid != 0)
+		return pid;
+	my_worker_id = 0;
+	if (master.app_loaded)
+		wsgi_after_fork();
+	else if (load_app() < 0)
+		exit(EXIT_APP_FAILED);
+	struct wsgi_mule_config mc = {
+		.id = mp->id,
+		.program = mp->program,
+		.fd = mule_r[mp->id - 1],
+		.shared_fd = mule_shared[1],
+	};
+	exit(wsgi_mule_run(&mc));
+}
+
+/* A datagram pair: [0] for senders (non-blocking: a full queue is an
+ * error, as uWSGI), [1] for the mule. */
+static int
+mule_pair(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0 || set_nonblock_cloexec(sv[0]) < 0 ||
+	    set_nonblock_cloexec(sv[1]) < 0) {
+		log_errno("mule queue");
+		return -1;
+	}
+	return 0;
+}
+
+/* `mule` entries first (ids 1..), then `mules = N` message loops. */
+static int
+setup_mules(const struct config *cfg)
+{
+	nmules = cfg->mule.n + cfg->mules;
+	if (!nmules)
+		return 0;
+	if (nmules > 256) {
+		log_msg("mules: at most 256 (%zu asked for)", nmules);
+		return -1;
+	}
+	mule_w = xcalloc(nmules, sizeof(int));
+	mule_r = xcalloc(nmules, sizeof(int));
+	if (mule_pair(mule_shared) < 0)
+		return -1;
+	for (size_t i = 0; i < nmules; i++) {
+		int sv[2];
+		if (mule_pair(sv) < 0)
+			return -1;
+		mule_w[i] = sv[0];
+		mule_r[i] = sv[1];
+		struct mule_proc *mp = xcalloc(1, sizeof(*mp));
+		mp->id = (int)i + 1;
+		mp->program = i < cfg->mule.n && *cfg->mule.v[i] ? cfg->mule.v[i] : NULL;
+		mp->spec = (struct aux_spec){
+			.name = xasprintf("mule %zu", i + 1),
+			.spawn = spawn_mule,
+			.data = mp,
+		};
+		aux_add(&mp->spec);
+	}
+	return 0;
+}
+
 /* Each `spooler` directory (made if missing, inside the jail: this runs
  * after it) gets spooler-processes supervised processes. */
 static int
@@ -231,7 +311,7 @@ uwsgi_api_setup(void)
 		log_msg("locks = %llu: at most 65535", cfg->locks);
 		return -1;
 	}
-	if (setup_caches(cfg) < 0 || setup_spoolers(cfg) < 0)
+	if (setup_caches(cfg) < 0 || setup_spoolers(cfg) < 0 || setup_mules(cfg) < 0)
 		return -1;
 	hooks = (struct wsgi_hooks){
 		.opt_keys = (const char *const *)cfg->opt_keys,
@@ -250,6 +330,9 @@ uwsgi_api_setup(void)
 		.spoolers = (const char *const *)spool_dirs,
 		.nspoolers = cfg->spooler.n,
 		.spooler_wake_fd = spool_wake[1],
+		.mule_fds = mule_w,
+		.nmules = nmules,
+		.mule_shared_fd = mule_shared[0],
 	};
 	return hooks.locks ? 0 : -1;
 }

@@ -283,6 +283,42 @@ def test_spool_file_runs_in_uwsgis_spooler(tmp_path):
         uw.wait(30)
 
 
+def test_mules(tmp_path):
+    port = free_port()
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "uwsgi_mule.py"),
+                     "--master", "--processes", "1", f"--mule={APPS / 'uwsgi_mule_prog.py'}",
+                     "--mules", "2"], port=port, env={"UWSGI_API_OUT": str(tmp_path)})
+    try:
+        assert get_json(port, "/get") == {"error": "you can receive mule messages only in a mule !!!",
+                                          "mule_id": 0}
+        # mule 1 runs the program: it gets what is sent to it
+        wait_for(lambda: (tmp_path / "prog.started.1").exists(), what="the mule program")
+        assert get_json(port, "/msg/1/hello")["sent"] is True
+        wait_for(lambda: (tmp_path / "prog.hello").exists(), what="the program's echo")
+        assert (tmp_path / "prog.hello").read_text() == "1"
+        # @mulefunc: one mule takes it from the shared queue (the program mule
+        # reads that queue too, as in uWSGI); @mulefunc(2) runs on mule 2
+        get_json(port, "/call/any")
+        wait_for(lambda: list(tmp_path.glob("mulefunc.any.*")) or (tmp_path / "prog.pickle").exists(),
+                 what="the mulefunc")
+        got = [p.name for p in tmp_path.glob("mulefunc.any.*")]
+        assert got in ([], ["mulefunc.any.2"], ["mulefunc.any.3"])
+        get_json(port, "/call/two/2")
+        wait_for(lambda: (tmp_path / "mulefunc.two.2").exists(), what="the mulefunc on mule 2")
+        # a mule killed is respawned by the master and serves again
+        pid = int((tmp_path / "mulefunc.two.2").read_text())
+        assert pid in children(inst.proc.pid)
+        os.kill(pid, 9)
+        wait_for(lambda: "mule 2" in inst.log() and pid not in children(inst.proc.pid),
+                 what="mule 2 gone")
+        get_json(port, "/call/again/2")
+        wait_for(lambda: (tmp_path / "mulefunc.again.2").exists(), timeout=60,
+                 what="the respawned mule 2")
+        assert int((tmp_path / "mulefunc.again.2").read_text()) != pid
+    finally:
+        inst.stop()
+
+
 def test_logvars_in_request_log(tmp_path):
     log = tmp_path / "req.log"
     inst, port = start(tmp_path, "--logto", str(log),
@@ -349,7 +385,7 @@ def test_import_of_a_file_and_a_failing_import(tmp_path):
         inst.stop()
 
 
-@pytest.mark.parametrize("name", ["add_timer", "mule_msg", "register_signal"])
+@pytest.mark.parametrize("name", ["add_timer", "register_signal", "farm_msg"])
 def test_unimplemented_calls_say_so(tmp_path, name):
     inst, port = start(tmp_path, processes=1)
     try:
