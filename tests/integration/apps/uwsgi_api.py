@@ -19,10 +19,21 @@ IMPORTED_BEFORE = "uwsgi_api_import" in sys.modules
 forks = []
 
 
+def put(path, text, mode="w"):
+    """Writes text so that the file appears whole (tests read it as soon as it exists)."""
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    old = ""
+    if mode == "a" and os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    with open(tmp, "w") as f:
+        f.write(old + text)
+    os.rename(tmp, path)
+
+
 def mark(what):
     forks.append(what)
-    with open(os.path.join(OUT, f"{what}.{uwsgi.worker_id()}.{os.getpid()}"), "w"):
-        pass
+    put(os.path.join(OUT, f"{what}.{uwsgi.worker_id()}.{os.getpid()}"), "")
 
 
 @postfork
@@ -106,8 +117,7 @@ def route(environ):
     if parts[0] == "hold":          # /hold/N: take lock N until OUT/release.N exists
         n = int(parts[1])
         uwsgi.lock(n)
-        with open(os.path.join(OUT, f"held.{n}"), "w") as f:
-            f.write(str(os.getpid()))
+        put(os.path.join(OUT, f"held.{n}"), str(os.getpid()))
         released = wait_file(os.path.join(OUT, f"release.{n}"))
         uwsgi.unlock(n)
         # what another worker put in the cache meanwhile (None without one)

@@ -12,10 +12,21 @@ from uwsgidecorators import mulefunc
 OUT = os.environ["UWSGI_API_OUT"]
 
 
+def put(path, text, mode="w"):
+    """Writes text so that the file appears whole (tests read it as soon as it exists)."""
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    old = ""
+    if mode == "a" and os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    with open(tmp, "w") as f:
+        f.write(old + text)
+    os.rename(tmp, path)
+
+
 @mulefunc
 def record(name):
-    with open(os.path.join(OUT, f"mulefunc.{name}.{uwsgi.mule_id()}"), "w") as f:
-        f.write(str(os.getpid()))
+    put(os.path.join(OUT, f"mulefunc.{name}.{uwsgi.mule_id()}"), str(os.getpid()))
 
 
 @mulefunc(2)
@@ -24,8 +35,7 @@ def record_on_2(name):
 
 
 def record_plain(name):
-    with open(os.path.join(OUT, f"mulefunc.{name}.{uwsgi.mule_id()}"), "w") as f:
-        f.write(str(os.getpid()))
+    put(os.path.join(OUT, f"mulefunc.{name}.{uwsgi.mule_id()}"), str(os.getpid()))
 
 
 def application(environ, start_response):

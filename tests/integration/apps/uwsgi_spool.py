@@ -12,16 +12,30 @@ from uwsgidecorators import spool
 OUT = os.environ["UWSGI_API_OUT"]
 
 
+def put(path, text, mode="w"):
+    """Writes text so that the file appears whole (tests read it as soon as it exists)."""
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    old = ""
+    if mode == "a" and os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    with open(tmp, "w") as f:
+        f.write(old + text)
+    os.rename(tmp, path)
+
+
 @spool
 def slow_task(args):
     name = args["name"]
-    with open(os.path.join(OUT, f"started.{name}.{os.getpid()}"), "w") as f:
+    # written whole before it appears (the test reads it as soon as it exists)
+    tmp = os.path.join(OUT, f".tmp.{os.getpid()}")
+    with open(tmp, "w") as f:
         f.write(str(uwsgi.i_am_the_spooler()))
+    os.rename(tmp, os.path.join(OUT, f"started.{name}.{os.getpid()}"))
     end = time.monotonic() + 120
     while os.path.exists(os.path.join(OUT, f"block.{name}")) and time.monotonic() < end:
         time.sleep(0.02)
-    with open(os.path.join(OUT, f"done.{name}"), "a") as f:
-        f.write(f"{os.getpid()}\n")
+    put(os.path.join(OUT, f"done.{name}"), f"{os.getpid()}\n", "a")
 
 
 def application(environ, start_response):
