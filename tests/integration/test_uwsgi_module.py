@@ -323,6 +323,36 @@ def test_mules(tmp_path):
         inst.stop()
 
 
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/proc/self/ns/pid"),
+                    reason="needs root and namespaces")
+def test_spooler_and_cache_inside_a_jail(tmp_path):
+    """The spooler directory, its processes and the cache's shared memory live in the jail."""
+    from jailfs import Jailed, Rootfs, jail_name, registry, run
+    rootfs = Rootfs(tmp_path)
+    name = jail_name()
+    port = free_port()
+    j = Jailed(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "uwsgi_spool.py"),
+                "--master", "--processes", "2", "--jail", f"{rootfs.path} jailhost {name}",
+                "--spooler", "/out/spool", "--spooler-frequency", "1",
+                "--cache2", "name=jc,items=10,blocksize=64"],
+               rootfs=rootfs, port=port, env={"UWSGI_API_OUT": "/out"})
+    out = rootfs.path / "out"
+    try:
+        assert get_json(port, "/") == {"spoolers": ["/out/spool"]}   # the jail's path
+        get_json(port, "/spool/j")
+        wait_for(lambda: (out / "done.j").exists(), timeout=60, what="the task run in the jail")
+        assert (out / "spool").is_dir() and list((out / "spool").iterdir()) == []
+        # /out exists only in the jail's root: the spooler made and used it there
+        assert not os.path.exists("/out/spool")
+        # the counter is shared by both workers (hold-free: just count to 20)
+        seen = {get_json(port, "/count")["n"] for _ in range(20)}
+        assert seen == set(range(1, 21))
+    finally:
+        j.stop()
+        if registry(name).exists():
+            run(["--jail-remove", name])
+
+
 def test_logvars_in_request_log(tmp_path):
     log = tmp_path / "req.log"
     inst, port = start(tmp_path, "--logto", str(log),

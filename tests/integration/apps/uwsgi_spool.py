@@ -49,6 +49,9 @@ def application(environ, start_response):
             body = {"error": None}
         except ValueError as e:
             body = {"error": str(e)}
+    elif parts[0] == "count":     # a counter in the cache shared by the workers
+        uwsgi.cache_inc("n", 1, 0, "jc")
+        body = {"n": uwsgi.cache_num("n", "jc"), "pid": os.getpid()}
     else:
         body = {"spoolers": [s.decode() for s in uwsgi.spoolers]}
     start_response("200 OK", [("Content-Type", "application/json")])
