@@ -353,6 +353,48 @@ def test_spooler_and_cache_inside_a_jail(tmp_path):
             run(["--jail-remove", name])
 
 
+def test_spool_retry_body_import_max_tasks(tmp_path):
+    spool_dir = tmp_path / "spool"
+    port = free_port()
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file",
+                     str(APPS / "uwsgi_spool_raw.py"), "--master", "--processes", "1",
+                     "--spooler", str(spool_dir), "--spooler-frequency", "1",
+                     "--spooler-import", str(APPS / "uwsgi_spooler_import.py"),
+                     "--spooler-max-tasks", "1"], port=port, env={"UWSGI_API_OUT": str(tmp_path)})
+    try:
+        wait_for(lambda: "spooler-import ran, i_am_the_spooler=True" in inst.log(),
+                 what="the spooler-import module")
+        # SPOOL_RETRY keeps the task: it runs again at a later scan, then SPOOL_OK removes it;
+        # the 100000-byte body (over the 64 KiB packet) arrives whole both times
+        task = get_json(port, "/spool/r/retry")["file"]
+        wait_for(lambda: (tmp_path / "runs.r").exists() and
+                 (tmp_path / "runs.r").read_text() == "100000 100000",
+                 timeout=60, what="two runs of the retried task")
+        wait_for(lambda: not os.path.exists(task), what="the retried task removed")
+        # spooler-max-tasks = 1: the spooler is recycled after each task
+        wait_for(lambda: "maximum number of tasks reached (1) recycling" in inst.log(),
+                 what="the recycling line")
+        get_json(port, "/spool/after")
+        wait_for(lambda: (tmp_path / "runs.after").exists(), timeout=60,
+                 what="a task run by the respawned spooler")
+    finally:
+        inst.stop()
+
+
+def test_old_cache_option(tmp_path):
+    inst, port = start(tmp_path, "--cache", "3", "--cache-blocksize", "16", processes=1)
+    try:
+        assert get_json(port, "/cache/set/a/1")["r"] is True
+        assert get_json(port, "/cache/set/b/2")["r"] is True
+        assert get_json(port, "/cache/set/c/3")["r"] is None          # cache = 3 holds 2
+        assert get_json(port, "/cache/update/a/" + "x" * 17)["r"] is None   # over 16 bytes
+        assert get_json(port, "/cache/get/a")["r"] == "1"
+        assert get_json(port, "/cache-keys") == ["a", "b"]
+        wait_for(lambda: '*** DANGER cache "default" is FULL !!! ***' in inst.log(), what="FULL")
+    finally:
+        inst.stop()
+
+
 def test_logvars_in_request_log(tmp_path):
     log = tmp_path / "req.log"
     inst, port = start(tmp_path, "--logto", str(log),
