@@ -77,7 +77,8 @@ struct config {
 	struct strlist cache2;
 	unsigned long long cache_items, cache_blocksize;
 	char *cache_store;
-	struct strlist spooler, spooler_import, mule;
+	struct strlist spooler, spooler_import, mule, mount;
+	bool manage_script_name;
 	unsigned long long mules;
 	unsigned long long spooler_processes, spooler_frequency, spooler_max_tasks;
 	char **opt_keys, **opt_values;	/* uwsgi.opt: every entry, in order; NULL value = True */

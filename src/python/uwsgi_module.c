@@ -385,8 +385,8 @@ uwsgi_module_create(const struct wsgi_config *cfg)
 
 /* A file (a '/' or ".py" in the name) is imported as a module named like
  * uWSGI's uwsgi_pythonize(): "lib/sig.py" is "lib.sig". */
-static PyObject *
-import_path(const char *path)
+PyObject *
+uwsgi_module_import_path(const char *path)
 {
 	char *name = xstrdup(path), *w = name;
 	size_t len = strlen(name);
@@ -428,7 +428,7 @@ uwsgi_module_import_list(const char *const *names, size_t n, const char *what_op
 		const char *imp = names[i];
 		size_t len = strlen(imp);
 		bool file = strchr(imp, '/') || (len > 3 && strcmp(imp + len - 3, ".py") == 0);
-		PyObject *m = file ? import_path(imp) : PyImport_ImportModule(imp);
+		PyObject *m = file ? uwsgi_module_import_path(imp) : PyImport_ImportModule(imp);
 
 		if (!m) {
 			char *what = xasprintf("unable to import %s (%s option)", imp, what_option);

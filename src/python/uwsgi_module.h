@@ -45,6 +45,17 @@ PyObject		*uwsgi_module_object(void);
  * the next one is tried (as uWSGI). */
 void	uwsgi_module_import_list(const char *const *names, size_t n, const char *what);
 
+/* Imports a .py file as a module named from its path ("lib/x.py": lib.x).
+ * New reference, or NULL with an exception set. */
+PyObject	*uwsgi_module_import_path(const char *path);
+
+/* `mount` and `manage-script-name` (mounts.c). */
+int		 wsgi_mounts_load(const struct wsgi_config *cfg);
+size_t		 wsgi_mounts_count(void);
+PyObject	*wsgi_mount_pick(const struct kv *vars, size_t n, PyObject *dflt,
+			 struct kv **fixed, size_t *nfixed);
+void		 wsgi_mounts_free(void);
+
 /* The spooler (uwsgi_module_spool.c): spool(), send_to_spooler(),
  * uwsgi.spoolers. 0, or -1 with an exception. */
 int	uwsgi_module_add_spool(PyObject *mod);

@@ -122,6 +122,9 @@ struct wsgi_config {
 	const char *pyargv;		/* `pyargv`: split on spaces into sys.argv[1:] */
 	int optimize;			/* `optimize`: sys.flags.optimize */
 	bool disable_file_wrapper;	/* `wsgi-disable-file-wrapper` */
+	const char *const *mounts;	/* `mount`: "MOUNTPOINT=APP" */
+	size_t nmounts;
+	bool manage_script_name;	/* `manage-script-name` */
 };
 
 /* Starts the interpreter: no Python signal handlers, PYTHON* environment

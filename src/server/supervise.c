@@ -49,10 +49,13 @@ load_app(void)
 		.pyargv = cfg->pyargv,
 		.optimize = (int)cfg->py_optimize,
 		.disable_file_wrapper = cfg->wsgi_disable_file_wrapper,
+		.mounts = (const char *const *)cfg->mount.v,
+		.nmounts = cfg->mount.n,
+		.manage_script_name = cfg->manage_script_name,
 	};
 	if (hooks_run(cfg, PH_PRE_APP) < 0)
 		return -1;
-	if (!cfg->wsgi_file && !cfg->module) {
+	if (!cfg->wsgi_file && !cfg->module && !cfg->mount.n) {
 		log_msg("no app configured (use wsgi-file or module)");
 		return -1;
 	}

@@ -13,7 +13,8 @@ import threading
 
 import pytest
 
-from conftest import APPS, Instance, children, free_port, get_json, run_stockade, wait_for
+from test_nginx import nginx  # noqa: F401 (a fixture)
+from conftest import APPS, Instance, children, free_port, get_json, http_request, run_stockade, wait_for
 
 
 def start(tmp_path, *args, processes=2, ini=None):
@@ -391,6 +392,44 @@ def test_old_cache_option(tmp_path):
         assert get_json(port, "/cache/get/a")["r"] == "1"
         assert get_json(port, "/cache-keys") == ["a", "b"]
         wait_for(lambda: '*** DANGER cache "default" is FULL !!! ***' in inst.log(), what="FULL")
+    finally:
+        inst.stop()
+
+
+def test_two_mounted_apps_behind_nginx(nginx, tmp_path):
+    sock = tmp_path / "app.sock"
+    inst = Instance(["--socket", str(sock), "--pythonpath", str(APPS), "--master",
+                     "--mount", "/one=uwsgi_mount:one", "--mount", "/two=uwsgi_mount:two",
+                     "--manage-script-name", "--processes", "2"], wait=False)
+    try:
+        wait_for(lambda: sock.exists(), what="the uwsgi socket")
+        port = nginx(f"include /etc/nginx/uwsgi_params; uwsgi_pass unix:{sock};")
+
+        def ask(path):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("GET", path)
+            r = c.getresponse()
+            body = json.loads(r.read())
+            c.close()
+            return body
+        # nginx sends PATH_INFO = the URI path and an empty SCRIPT_NAME: Stockade splits it
+        assert ask("/one/a/b?x=1") == {"app": "one", "SCRIPT_NAME": "/one", "PATH_INFO": "/a/b"}
+        assert ask("/two/") == {"app": "two", "SCRIPT_NAME": "/two", "PATH_INFO": "/"}
+        assert ask("/two") == {"app": "two", "SCRIPT_NAME": "/two", "PATH_INFO": ""}
+        # not a mountpoint (nor a whole segment of one): the first app, unchanged
+        assert ask("/twofold") == {"app": "one", "SCRIPT_NAME": "", "PATH_INFO": "/twofold"}
+    finally:
+        inst.stop()
+
+
+def test_mount_without_manage_script_name_keeps_path_info(tmp_path):
+    inst, port = start(tmp_path, "--mount", "/two=uwsgi_mount:two", processes=1)
+    try:
+        # without manage-script-name the path picks nothing: the wsgi-file app (the
+        # default) gets /two/x and answers its own 404; /info is still its own
+        status, _ = http_request(port, "/two/x")
+        assert status == 404
+        assert "worker_id" in get_json(port, "/info")
     finally:
         inst.stop()
 
