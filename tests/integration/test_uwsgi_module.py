@@ -193,7 +193,7 @@ def test_cache_purge_lru_and_store(tmp_path):
     try:
         assert get_json(port, "/cache-keys") == ["a", "c", "d"]
         assert get_json(port, "/cache/get/d")["r"] == "d1"
-        assert "cache \"lru\": 3 items restored from" in inst.log()
+        wait_for(lambda: "cache \"lru\": 3 items restored from" in inst.log(), what="the restore line")
     finally:
         inst.stop()
 
@@ -243,7 +243,7 @@ def test_spooled_task_survives_kill9_and_reload(tmp_path):
         wait_for(lambda: len(started("b")) == 1, what="task b started")
         inst.proc.send_signal(signal.SIGHUP)
         wait_for(lambda: len(started("b")) == 2, timeout=60, what="task b started after the reload")
-        assert "gracefully reloading" in inst.log()
+        wait_for(lambda: "gracefully reloading" in inst.log(), what="the reload line")
         (tmp_path / "block.b").unlink()
         wait_for(lambda: (tmp_path / "done.b").exists(), timeout=60, what="task b done")
         assert len((tmp_path / "done.b").read_text().split()) == 1
@@ -479,7 +479,8 @@ def test_import_pyargv_optimize_file_wrapper(tmp_path):
         assert i["imported_before"] is True
         assert i["optimize"] == 1 and get_json(port, "/assert") == {"asserts": False}
         assert i["file_wrapper"] is False
-        assert "uwsgi_api_import imported in worker 0" in inst.log()
+        wait_for(lambda: "uwsgi_api_import imported in worker 0" in inst.log(),
+                 what="the imported module's line")
     finally:
         inst.stop()
 
@@ -491,11 +492,10 @@ def test_import_of_a_file_and_a_failing_import(tmp_path):
                        processes=1)
     try:
         get_json(port, "/info")
-        log = inst.log()
         # as uWSGI: a failing import is logged and the app still loads
-        assert "early.py ran" in log
-        assert "unable to import no_such_module_xyz (import option)" in log
-        assert "ModuleNotFoundError" in log
+        wait_for(lambda: "early.py ran" in inst.log(), what="early.py's line")
+        wait_for(lambda: "unable to import no_such_module_xyz (import option)" in inst.log() and
+                 "ModuleNotFoundError" in inst.log(), what="the failed import's lines")
     finally:
         inst.stop()
 
