@@ -77,7 +77,8 @@ struct config {
 	struct strlist cache2;
 	unsigned long long cache_items, cache_blocksize;
 	char *cache_store;
-	struct strlist spooler, spooler_import, mule, mount;
+	struct strlist spooler, spooler_import, mule, mount, py_autoreload_ignore;
+	unsigned long long py_autoreload;
 	bool manage_script_name;
 	unsigned long long mules;
 	unsigned long long spooler_processes, spooler_frequency, spooler_max_tasks;

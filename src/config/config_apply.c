@@ -126,7 +126,7 @@ config_free(struct config *cfg)
 		&cfg->log_req_encoder, &cfg->req_logger, &cfg->touch_logreopen,
 		/* issue 22 */
 		&cfg->py_import, &cfg->cache2, &cfg->spooler, &cfg->spooler_import,
-		&cfg->mule, &cfg->mount };
+		&cfg->mule, &cfg->mount, &cfg->py_autoreload_ignore };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(*strings[i]);
 		*strings[i] = NULL;

@@ -118,6 +118,8 @@ const struct option_def option_table[] = {
 	{ "spooler-import", "spooler-pyimport spooler-py-import spooler-python-import", 0, ARG_REQUIRED, T_LIST, 0, "python", "import a Python module (or .py file) in the spooler processes", NULL, F(spooler_import), 0 },
 	{ "mount", NULL, 0, ARG_REQUIRED, T_LIST, 0, "python", "another app: MOUNTPOINT=file.py (or module[:callable])", NULL, F(mount), 0 },
 	{ "manage-script-name", NULL, 0, ARG_NONE, T_BOOL, 0, "python", "pick the mounted app by PATH_INFO's prefix, moved to SCRIPT_NAME", NULL, F(manage_script_name), 0 },
+	{ "py-autoreload", "py-auto-reload python-autoreload python-auto-reload", 0, ARG_REQUIRED, T_UINT, 0, "python", "reload gracefully when a loaded module's file changes (checked every N seconds)", NULL, F(py_autoreload), 0 },
+	{ "py-auto-reload-ignore", NULL, 0, ARG_REQUIRED, T_LIST, 0, "python", "a module py-autoreload does not watch", NULL, F(py_autoreload_ignore), 0 },
 	{ "mule", NULL, 0, ARG_OPTIONAL, T_LIST, 0, "python", "a mule process: a message loop, or a program (file.py or module:callable)", NULL, F(mule), 0 },
 	{ "mules", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "this many more mule processes running the message loop", NULL, F(mules), 0 },
 	{ "spooler-max-tasks", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "recycle a spooler process after this many tasks", NULL, F(spooler_max_tasks), 0 },

@@ -83,6 +83,15 @@ struct wsgi_mule_config {
 };
 int wsgi_mule_run(const struct wsgi_mule_config *mc);
 
+/* issue 22: `py-autoreload`, in its own process (autoreload.c): never
+ * returns; SIGHUP to the parent (the master) when a module file changed. */
+struct wsgi_autoreload_config {
+	unsigned seconds;
+	const char *const *ignore;	/* `py-auto-reload-ignore`: module names */
+	size_t nignore;
+};
+int wsgi_autoreload_run(const struct wsgi_autoreload_config *ac);
+
 /* issue 22: in a spooler process (the app loaded, after wsgi_after_fork()):
  * imports `spooler-import`, then runs the tasks of dir until max_tasks
  * (0: forever) were run, checking every freq seconds or when wake_fd (the

@@ -274,7 +274,8 @@ server_run(const struct config *cfg, const struct server_args *args)
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
 	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&
-	                cfg->spooler.n == 0 && cfg->mule.n == 0 && cfg->mules == 0;	/* issue 22 */
+	                cfg->spooler.n == 0 && cfg->mule.n == 0 && cfg->mules == 0 &&
+	                cfg->py_autoreload == 0;	/* issue 22: they need the master */
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

@@ -259,6 +259,29 @@ setup_mules(const struct config *cfg)
 	return 0;
 }
 
+static pid_t
+spawn_reloader(void *data)
+{
+	const struct config *cfg = master.cfg;
+	pid_t pid = aux_fork("python reloader");
+
+	(void)data;
+	if (pid != 0)
+		return pid;
+	if (master.app_loaded)
+		wsgi_after_fork();
+	else if (load_app() < 0)
+		exit(EXIT_APP_FAILED);
+	struct wsgi_autoreload_config ac = {
+		.seconds = (unsigned)cfg->py_autoreload,
+		.ignore = (const char *const *)cfg->py_autoreload_ignore.v,
+		.nignore = cfg->py_autoreload_ignore.n,
+	};
+	exit(wsgi_autoreload_run(&ac));
+}
+
+static const struct aux_spec reloader_aux = { .name = "python reloader", .spawn = spawn_reloader };
+
 /* Each `spooler` directory (made if missing, inside the jail: this runs
  * after it) gets spooler-processes supervised processes. */
 static int
@@ -313,6 +336,10 @@ uwsgi_api_setup(void)
 	}
 	if (setup_caches(cfg) < 0 || setup_spoolers(cfg) < 0 || setup_mules(cfg) < 0)
 		return -1;
+	if (cfg->py_autoreload) {
+		aux_add(&reloader_aux);
+		log_msg("python auto-reloader enabled (every %llu s)", cfg->py_autoreload);
+	}
 	hooks = (struct wsgi_hooks){
 		.opt_keys = (const char *const *)cfg->opt_keys,
 		.opt_values = (const char *const *)cfg->opt_values,

@@ -434,6 +434,26 @@ def test_mount_without_manage_script_name_keeps_path_info(tmp_path):
         inst.stop()
 
 
+def test_py_autoreload(tmp_path):
+    app = tmp_path / "reloadme.py"
+    app.write_text((APPS / "uwsgi_mount.py").read_text() + "\napplication = one\n")
+    port = free_port()
+    inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(app), "--master",
+                     "--processes", "1", "--py-autoreload", "1"], port=port)
+    try:
+        assert get_json(port, "/")["app"] == "one"
+        wait_for(lambda: "python reloader: watching" in inst.log(), what="the reloader's first scan")
+        app.write_text(app.read_text().replace("application = one", "application = two"))
+        st = app.stat()
+        os.utime(app, (st.st_atime, st.st_mtime + 10))   # a different mtime, whatever the clock
+        wait_for(lambda: f"[uwsgi-python-reloader] module/file {app} has been modified" in inst.log(),
+                 timeout=60, what="the reloader's line")
+        wait_for(lambda: get_json(port, "/")["app"] == "two", timeout=60, what="the reloaded app")
+        wait_for(lambda: "gracefully reloading" in inst.log(), what="the reload line")
+    finally:
+        inst.stop()
+
+
 def test_logvars_in_request_log(tmp_path):
     log = tmp_path / "req.log"
     inst, port = start(tmp_path, "--logto", str(log),
