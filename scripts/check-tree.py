@@ -21,7 +21,7 @@ from knf_defs import find_kr_defs  # noqa: E402
 LAYERS = {
     "base": 0,
     "config": 1,
-    "proto": 2, "net": 2,
+    "proto": 2, "net": 2, "cache": 2,
     "jail": 3, "hooks": 3, "python": 3, "pty": 3,
     "server": 4,
     "emperor": 5,

@@ -47,6 +47,11 @@ int platform_caps_bound_clear(void);
 int platform_caps_clear(void);
 int platform_caps_empty(void);	/* 1 empty, 0 not, -1 unreadable */
 
+/* issue 22: the calling process' name as ps/top show it (uwsgi.setprocname):
+ * Linux prctl(PR_SET_NAME), 15 bytes kept; FreeBSD setproctitle. 0, or -1
+ * with errno set. */
+int platform_set_procname(const char *name);
+
 /* The system's name as config logic compares it: "linux" or "freebsd". */
 const char *platform_os_name(void);
 

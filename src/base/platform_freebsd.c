@@ -94,3 +94,10 @@ platform_caps_empty(void)
 {
 	return 1;
 }
+
+int
+platform_set_procname(const char *name)
+{
+	setproctitle("-%s", name);	/* "-": no "stockade: " prefix */
+	return 0;
+}

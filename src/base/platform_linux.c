@@ -107,3 +107,9 @@ platform_caps_empty(void)
 	}
 	return empty;
 }
+
+int
+platform_set_procname(const char *name)
+{
+	return prctl(PR_SET_NAME, name, 0, 0, 0) == 0 ? 0 : -1;
+}

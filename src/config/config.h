@@ -71,6 +71,22 @@ struct config {
 	bool enable_threads;
 	char *chdir_path;
 	struct strlist env;
+	/* issue 22: the uwsgi module */
+	struct strlist py_import;
+	char *pyargv;
+	unsigned long long py_optimize;
+	bool wsgi_disable_file_wrapper;
+	unsigned long long locks;
+	struct strlist cache2;
+	unsigned long long cache_items, cache_blocksize;
+	char *cache_store;
+	struct strlist spooler, spooler_import, mule, mount, py_autoreload_ignore;
+	unsigned long long py_autoreload;
+	bool manage_script_name;
+	unsigned long long mules;
+	unsigned long long spooler_processes, spooler_frequency, spooler_max_tasks;
+	char **opt_keys, **opt_values;	/* uwsgi.opt: every entry, in order; NULL value = True */
+	size_t nopt;
 	/* logging */
 	bool disable_logging;
 	char *logto;
@@ -281,6 +297,9 @@ int config_resolve(struct loader *L);
 /* Typed config from the resolved entries. */
 int config_apply(struct loader *L, struct config *cfg);
 void config_free(struct config *cfg);
+/* issue 22: cfg->opt_keys/opt_values from the entries (config_export.c) */
+void config_export_opts(const struct loader *L, struct config *cfg);
+void config_export_free(struct config *cfg);
 /* Print `name = value` lines in order (--show-config). */
 void config_show(const struct loader *L, int fd);
 

@@ -95,6 +95,7 @@ config_apply(struct loader *L, struct config *cfg)
 	}
 	if (!cfg->callable)
 		cfg->callable = xstrdup("application");
+	config_export_opts(L, cfg);
 	return 0;
 }
 
@@ -135,7 +136,10 @@ config_free(struct config *cfg)
 		/* issue 23 */
 		&cfg->jail_rctl, &cfg->cgroup, &cfg->cgroup_opt,
 		/* issue 19: process and socket options */
-		&cfg->touch_chain_reload, &cfg->uwsgi_socket_forced };
+		&cfg->touch_chain_reload, &cfg->uwsgi_socket_forced,
+		/* issue 22 */
+		&cfg->py_import, &cfg->cache2, &cfg->spooler, &cfg->spooler_import,
+		&cfg->mule, &cfg->mount, &cfg->py_autoreload_ignore };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
 		free(*strings[i]);
 		*strings[i] = NULL;
@@ -147,6 +151,7 @@ config_free(struct config *cfg)
 			strlist_free(&cfg->hooks[p][f]);
 	free(cfg->origins);
 	cfg->origins = NULL;
+	config_export_free(cfg);
 }
 
 void

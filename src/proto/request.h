@@ -35,6 +35,9 @@ struct request_io {
 	/* Body bytes from a file (wsgi.file_wrapper); count < 0 means to EOF.
 	 * Returns 0 or -1. */
 	int (*send_file)(void *ctx, int fd, off_t offset, int64_t count);
+	/* issue 22: the client connection's socket (uwsgi.connection_fd()),
+	 * 0 when there is none */
+	int fd;
 };
 
 #endif

@@ -9,6 +9,7 @@
  * sent yet.
  */
 #include "python/wsgi_internal.h"
+#include "python/uwsgi_module.h"
 
 #include <string.h>
 #include <strings.h>
@@ -230,7 +231,8 @@ build_environ(const struct kv *vars, size_t nvars,
 	    PyDict_SetItem(env, k_multithread, v_multithread) < 0 ||
 	    PyDict_SetItem(env, k_multiprocess, v_multiprocess) < 0 ||
 	    PyDict_SetItem(env, k_run_once, Py_False) < 0 ||
-	    PyDict_SetItem(env, k_file_wrapper, (PyObject *)&wsgi_file_wrapper_type) < 0)
+	    (!wsgi_disable_file_wrapper &&
+	     PyDict_SetItem(env, k_file_wrapper, (PyObject *)&wsgi_file_wrapper_type) < 0))
 		goto fail;
 	Py_DECREF(scheme);
 	return env;

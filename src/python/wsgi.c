@@ -5,6 +5,7 @@
  */
 #include "python/wsgi.h"
 #include "python/wsgi_internal.h"
+#include "python/uwsgi_module.h"
 
 #include <ctype.h>
 #include <glob.h>
@@ -25,6 +26,7 @@ static bool started, finalized;
 static char *cfg_wsgi_file, *cfg_module, *cfg_callable;
 static PyObject *wsgi_app;
 static PyObject *format_exception;	/* traceback.format_exception */
+static struct wsgi_config mount_cfg;	/* issue 22: mounts, loaded with the app */
 /* Non-NULL while this thread has released the GIL between requests: per
  * thread, a worker with threads has one thread state per serving thread. */
 static __thread PyThreadState *idle_ts;
@@ -199,6 +201,7 @@ start_interpreter(const struct wsgi_config *cfg)
 	config.parse_argv = 0;
 	config.use_environment = 0;		/* PYTHONPATH & co. do not apply */
 	config.buffered_stdio = 0;		/* print() reaches the log at once */
+	config.optimization_level = cfg->optimize;
 
 	status = PyConfig_SetBytesArgv(&config, 1, argv);
 	if (config_failed(status, "argv"))
@@ -328,8 +331,9 @@ wsgi_init(const struct wsgi_config *cfg)
 	cfg_wsgi_file = cfg->wsgi_file ? xstrdup(cfg->wsgi_file) : NULL;
 	cfg_module = cfg->module ? xstrdup(cfg->module) : NULL;
 	cfg_callable = xstrdup(cfg->callable && *cfg->callable ? cfg->callable : "application");
+	mount_cfg = *cfg;	/* the server's config outlives the interpreter */
 
-	if (init_globals(cfg) < 0 || setup_sys_path(cfg) < 0) {
+	if (init_globals(cfg) < 0 || setup_sys_path(cfg) < 0 || uwsgi_module_create(cfg) < 0) {
 		wsgi_log_exception("python: initialization failed");
 		wsgi_finalize();
 		return -1;
@@ -427,6 +431,8 @@ wsgi_load_app(void)
 		log_msg("python: the app is already loaded");
 		return -1;
 	}
+	if (uwsgi_module_imports() < 0 || wsgi_mounts_load(&mount_cfg) < 0)
+		return -1;
 
 	if (cfg_wsgi_file) {
 		what = xasprintf("unable to load wsgi-file %s", cfg_wsgi_file);
@@ -442,6 +448,8 @@ wsgi_load_app(void)
 		mod = PyImport_ImportModule(modname);
 		app = mod ? find_callable(mod, colon && *colon ? colon : cfg_callable) : NULL;
 		free(modname);
+	} else if (wsgi_mounts_count()) {
+		return 0;	/* mounted apps only: the first is the default */
 	} else {
 		log_msg("python: no app configured (wsgi-file or module)");
 		return -1;
@@ -492,6 +500,7 @@ wsgi_after_fork(void)
 		idle_ts = NULL;
 	}
 	PyOS_AfterFork_Child();
+	uwsgi_module_after_fork();
 	gil_idle();
 }
 
@@ -535,7 +544,9 @@ wsgi_finalize(void)
 	if (!started)
 		return;
 	gil_hold();
+	uwsgi_module_atexit();
 	wsgi_handler_free();
+	wsgi_mounts_free();
 	Py_CLEAR(wsgi_app);
 	Py_CLEAR(format_exception);
 	Py_CLEAR(wsgi_str_close);
@@ -550,12 +561,19 @@ wsgi_finalize(void)
 int
 wsgi_handle(const struct kv *vars, size_t nvars, struct request_io *io)
 {
-	if (!wsgi_app) {
+	struct kv *fixed;
+	size_t n;
+	PyObject *app = wsgi_mount_pick(vars, nvars, wsgi_app, &fixed, &n);
+
+	if (!app) {
 		log_msg("python: no app loaded");
 		return -1;
 	}
 	gil_hold();
-	int rc = wsgi_handler_run(wsgi_app, vars, nvars, io);
+	uwsgi_module_request_begin(io);
+	int rc = wsgi_handler_run(app, fixed ? fixed : vars, n, io);
+	uwsgi_module_request_end();
 	gil_idle();
+	free(fixed);
 	return rc;
 }

@@ -27,8 +27,85 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "proto/request.h"
+
+/* issue 22: what the `uwsgi` module (uwsgi_module*.c) needs from the server,
+ * filled by the server layer (src/server/uwsgi_api.c); the Python layer
+ * never includes server headers. */
+struct wsgi_worker_info {
+	int id;
+	pid_t pid;
+	uint64_t requests, delta_requests, exceptions, tx, running_time_us, avg_rt_us;
+	uint64_t rss, vsz, respawn_count;
+	int64_t last_spawn;
+	const char *status;		/* "idle", "busy", "cheap", "pause" */
+};
+
+struct shm_locks;
+
+struct wsgi_hooks {
+	/* uwsgi.opt: the resolved options in order; a NULL value is True */
+	const char *const *opt_keys;
+	const char *const *opt_values;
+	size_t nopt;
+	int numproc;
+	long long started_on;		/* unix time of the first start */
+	bool is_a_reload;
+	struct shm_locks *locks;	/* locks + 1 user locks (0 is uwsgi.lock()) */
+	pid_t (*masterpid)(void);	/* 0 without a master */
+	int (*worker_id)(void);		/* 0 outside a worker */
+	uint64_t (*total_requests)(void);
+	/* fills up to max entries, returns how many */
+	size_t (*workers)(struct wsgi_worker_info *out, size_t max);
+	/* gracefully reload / stop the instance: 0, or -1 with errno */
+	int (*reload)(void);
+	int (*stop)(void);
+	/* the spooler: `spooler` directories (absolute) for uwsgi.spool(), a
+	 * pipe's write end that wakes the spoolers (-1: none) */
+	const char *const *spoolers;
+	size_t nspoolers;
+	int spooler_wake_fd;
+	/* mules: the write ends of each mule's queue and of the shared one */
+	const int *mule_fds;
+	size_t nmules;
+	int mule_shared_fd;
+};
+
+/* issue 22: in a mule process (the app loaded, after wsgi_after_fork()):
+ * runs its program (a .py file, or module:callable), or hands each message
+ * to uwsgi.mule_msg_hook forever. Returns the exit status. */
+struct wsgi_mule_config {
+	int id;			/* 1..N */
+	const char *program;	/* NULL or "": a message loop */
+	int fd, shared_fd;	/* read ends of its queue and the shared one */
+};
+int wsgi_mule_run(const struct wsgi_mule_config *mc);
+
+/* issue 22: `py-autoreload`, in its own process (autoreload.c): never
+ * returns; SIGHUP to the parent (the master) when a module file changed. */
+struct wsgi_autoreload_config {
+	unsigned seconds;
+	const char *const *ignore;	/* `py-auto-reload-ignore`: module names */
+	size_t nignore;
+};
+int wsgi_autoreload_run(const struct wsgi_autoreload_config *ac);
+
+/* issue 22: in a spooler process (the app loaded, after wsgi_after_fork()):
+ * imports `spooler-import`, then runs the tasks of dir until max_tasks
+ * (0: forever) were run, checking every freq seconds or when wake_fd (the
+ * read end) is readable. Returns the exit status for the process. */
+struct wsgi_spooler_config {
+	const char *dir;
+	unsigned long long frequency;
+	unsigned long long max_tasks;
+	int wake_fd;
+	const char *const *imports;
+	size_t nimports;
+};
+int wsgi_spooler_run(const struct wsgi_spooler_config *sc);
 
 struct wsgi_config {
 	/* `wsgi-file`: path to a Python file (any extension, e.g. .wsgi),
@@ -49,6 +126,16 @@ struct wsgi_config {
 	bool enable_threads;	/* `enable-threads` (implied by threads > 1) */
 	bool multithread;	/* wsgi.multithread: threads > 1, as uWSGI */
 	bool multiprocess;	/* wsgi.multiprocess */
+	/* issue 22: the uwsgi module and its options */
+	const struct wsgi_hooks *hooks;	/* NULL: no `uwsgi` module */
+	const char *const *imports;	/* `import`: before the app */
+	size_t nimports;
+	const char *pyargv;		/* `pyargv`: split on spaces into sys.argv[1:] */
+	int optimize;			/* `optimize`: sys.flags.optimize */
+	bool disable_file_wrapper;	/* `wsgi-disable-file-wrapper` */
+	const char *const *mounts;	/* `mount`: "MOUNTPOINT=APP" */
+	size_t nmounts;
+	bool manage_script_name;	/* `manage-script-name` */
 };
 
 /* Starts the interpreter: no Python signal handlers, PYTHON* environment
@@ -89,6 +176,10 @@ int wsgi_handle(const struct kv *vars, size_t nvars, struct request_io *io);
 void wsgi_release(void);
 int wsgi_thread_attach(void);
 void wsgi_thread_detach(void);
+
+/* issue 22: an app-defined log variable of the last request (uwsgi.set_logvar)
+ * for the request log's %(name); NULL when unset. */
+const char *wsgi_logvar(const char *name, size_t len, size_t *vlen);
 
 /* Runs atexit hooks, waits for non-daemon threads, stops the interpreter. */
 void wsgi_finalize(void);

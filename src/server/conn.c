@@ -368,7 +368,7 @@ score_request_done(struct worker_score *sc)
 static bool
 run_app(struct conn *c, const struct kv *v, size_t n)
 {
-	struct request_io io = { NULL, body_read, resp_head, resp_body, resp_file };
+	struct request_io io = { NULL, body_read, resp_head, resp_body, resp_file, c->fd };
 	struct worker_score *sc = c->w->score;
 	note_vars(v, n);
 	c->served = true;

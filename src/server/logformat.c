@@ -8,6 +8,7 @@
 #include "config/options.h"
 #include "base/names.h"
 #include "base/util.h"
+#include "python/wsgi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ add_item(struct logformat *lf, size_t *cap, enum lf_op op, const char *text, siz
 	lf->items[lf->n++] = (struct lf_item){ op, text, len };
 }
 
-/* "did you mean" for a mistyped variable: the closest name two edits away */
+/* "did you mean" for a mistyped variable: the closest name a few edits away
+ * (none for a short name: an app's log variable, like %(x), is no typo) */
 static const char *
 suggest_variable(const char *name, size_t len)
 {
@@ -59,7 +61,7 @@ suggest_variable(const char *name, size_t len)
 		return NULL;
 	memcpy(buf, name, len);
 	buf[len] = '\0';
-	return closest_name(buf, 2, &lf_names[0].name, NNAMES, sizeof(lf_names[0]));
+	return closest_name(buf, suggest_distance(buf), &lf_names[0].name, NNAMES, sizeof(lf_names[0]));
 }
 
 int
@@ -97,10 +99,11 @@ logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t errle
 				errbuf_set(err, errlen, "log-format: unknown variable %%(%.*s) (a request variable is %%(var.%.*s))",
 				         (int)len, name, (int)len, name);
 			else
-				errbuf_set(err, errlen, "log-format: unknown variable %%(%.*s) (app-defined log variables are not supported)",
-				         (int)len, name);
-			logformat_free(lf);
-			return -1;
+				op = LF_LOGVAR;	/* issue 22: uwsgi.set_logvar() */
+			if (op == LF_TEXT) {
+				logformat_free(lf);
+				return -1;
+			}
 		}
 		add_item(lf, &cap, op, name, len);
 		p = close + 1;
@@ -291,6 +294,16 @@ put_var(struct out *o, const struct logreq *r, const char *name, size_t len)
 	put_val(o, v ? v->val : "", v ? v->val_len : 0);
 }
 
+/* An app's log variable: "-" when unset or empty, as uWSGI */
+static void
+put_logvar(struct out *o, const char *name, size_t len)
+{
+	size_t n = 0;
+	const char *v = wsgi_logvar(name, len, &n);
+
+	put_val(o, v ? v : "", v ? n : 0);
+}
+
 /* localtime + strftime is the costly part of a line: once per second.
  * (A worker serves one request at a time: the caches are not shared.) */
 struct time_cache {
@@ -334,6 +347,7 @@ render_item(struct out *o, const struct lf_item *it, const struct logreq *r, con
 	case LF_UAGENT: put_var(o, r, "HTTP_USER_AGENT", 15); break;
 	case LF_REFERER: put_var(o, r, "HTTP_REFERER", 12); break;
 	case LF_VAR: put_var(o, r, it->text, it->len); break;
+	case LF_LOGVAR: put_logvar(o, it->text, it->len); break;
 	case LF_STATUS: put_u64(o, (uint64_t)(r->status > 0 ? r->status : 0)); break;
 	case LF_RSIZE: put_u64(o, r->rsize); break;
 	case LF_HSIZE: put_u64(o, r->hsize); break;

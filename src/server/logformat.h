@@ -42,6 +42,7 @@ enum lf_op {
 	/* request variables */
 	LF_URI, LF_METHOD, LF_USER, LF_ADDR, LF_HOST, LF_PROTO, LF_UAGENT, LF_REFERER,
 	LF_VAR,                     /* var.NAME: any request variable */
+	LF_LOGVAR,                  /* issue 22: NAME set by uwsgi.set_logvar() */
 	/* computed */
 	LF_STATUS, LF_RSIZE, LF_HSIZE, LF_SIZE, LF_CL,
 	LF_MICROS, LF_MSECS, LF_SECS, LF_TMSECS, LF_TMICROS,
@@ -69,7 +70,8 @@ struct logformat {
 
 /* Compiles fmt (uWSGI's %(name) syntax) into *lf, options off (set json,
  * micros, ftime_fmt after). 0, or -1 with a one-line reason
- * in err (an unknown variable is an error, see docs/migration.md). */
+ * in err (a name close to a known one, or in capitals, is an error, see
+ * docs/migration.md; any other unknown name is an app-defined log variable). */
 int logformat_compile(struct logformat *lf, const char *fmt, char *err, size_t errlen);
 void logformat_free(struct logformat *lf);
 

@@ -21,6 +21,7 @@
 #include "server/notify.h"
 #include "server/privileges.h"
 #include "server/process_options.h"
+#include "server/uwsgi_api.h"
 #include "server/static_files.h"
 #include "server/vassal.h"
 #include "server/cgroup_opts.h"	/* issue 23 */
@@ -274,7 +275,8 @@ start(void)
 	master.sb->ncores = (int)ncores;
 	master.sb->cores = (struct core_score *)((char *)master.sb + sbsize);
 	/* one request-log batch per thread: each thread's lines stay in order */
-	if (log_share_reopen_counter() < 0 || (master.nslots && log_request_share_batches(master.nslots * ncores) < 0))
+	if (log_share_reopen_counter() < 0 || (master.nslots && log_request_share_batches(master.nslots * ncores) < 0) ||
+	    uwsgi_api_setup() < 0)
 		return 1;
 	if (!cfg->lazy_apps && !cfg->lazy && (master.nslots || cfg->wsgi_file || cfg->module)) {
 		if (load_app() < 0) {
@@ -304,7 +306,9 @@ server_run(const struct config *cfg, const struct server_args *args)
 	master.is_reload = args->is_reload;
 	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&
 	    !serverless(cfg) && !daemons_configured(cfg) && !logmaster_wanted(cfg) &&
-	    !cfg->cheaper && !cfg->idle && !cfg->cheap;
+	    !cfg->cheaper && !cfg->idle && !cfg->cheap &&
+	    cfg->spooler.n == 0 && cfg->mule.n == 0 && cfg->mules == 0 &&
+	    cfg->py_autoreload == 0;	/* issue 22: they need the master */
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

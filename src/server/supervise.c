@@ -17,6 +17,7 @@
 #include "server/logformat.h"
 #include "server/notify.h"
 #include "server/process_options.h"
+#include "server/uwsgi_api.h"
 #include "server/worker.h"
 
 #include <signal.h>
@@ -43,11 +44,21 @@ load_app(void)
 		.enable_threads = cfg->enable_threads || cfg->threads > 1,	/* as uWSGI */
 		.multithread = cfg->threads > 1,
 		.multiprocess = cfg->processes > 1,
+		/* issue 22 */
+		.hooks = uwsgi_api_hooks(),
+		.imports = (const char *const *)cfg->py_import.v,
+		.nimports = cfg->py_import.n,
+		.pyargv = cfg->pyargv,
+		.optimize = (int)cfg->py_optimize,
+		.disable_file_wrapper = cfg->wsgi_disable_file_wrapper,
+		.mounts = (const char *const *)cfg->mount.v,
+		.nmounts = cfg->mount.n,
+		.manage_script_name = cfg->manage_script_name,
 	};
 	wsgi_set_disable_write_exception(cfg->disable_write_exception);
 	if (hooks_run(cfg, PH_PRE_APP) < 0)
 		return -1;
-	if (!cfg->wsgi_file && !cfg->module) {
+	if (!cfg->wsgi_file && !cfg->module && !cfg->mount.n) {
 		log_msg("no app configured (use wsgi-file or module)");
 		return -1;
 	}
@@ -86,6 +97,7 @@ worker_main(int id)
 	bool first_spawn = w.score->respawn_count == 0;
 	if (!master.single && hooks_run(cfg, PH_POST_FORK) < 0)
 		exit(1);
+	uwsgi_api_worker(id);
 	if (master.app_loaded)
 		wsgi_after_fork();
 	else if (load_app() < 0)

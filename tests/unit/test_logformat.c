@@ -194,8 +194,10 @@ Test(logformat, unknown_variables_are_config_errors)
 	cr_assert_null(lf.items);
 	cr_assert_eq(logformat_compile(&lf, "%(HTTP_X_REQUEST_ID)", err, sizeof(err)), -1);
 	cr_assert(strstr(err, "%(var.HTTP_X_REQUEST_ID)"), "%s", err);
-	cr_assert_eq(logformat_compile(&lf, "%(request_id)", err, sizeof(err)), -1);
-	cr_assert(strstr(err, "app-defined"), "%s", err);
+	/* issue 22: any other name is an app's log variable (uwsgi.set_logvar) */
+	cr_assert_eq(logformat_compile(&lf, "%(request_id)", err, sizeof(err)), 0);
+	cr_assert_eq(lf.items[0].op, LF_LOGVAR);
+	logformat_free(&lf);
 }
 
 Test(logformat, default_line_is_uwsgis)

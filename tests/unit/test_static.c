@@ -195,7 +195,7 @@ static int serve(const char *method, const char *path_info, const char *uri)
 		{ "PATH_INFO", 9, path_info, strlen(path_info) },
 		{ "REQUEST_URI", 11, uri, strlen(uri) },
 	};
-	struct request_io io = { NULL, NULL, rec_head, NULL, rec_file };
+	struct request_io io = { NULL, NULL, rec_head, NULL, rec_file, 0 };
 	return static_serve(v, 3, &io);
 }
 
