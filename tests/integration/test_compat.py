@@ -91,10 +91,10 @@ def test_refusal_names_plugin():
 
 def test_refusal_in_ini_names_file_and_line(tmp_path):
     ini = tmp_path / "a.ini"
-    ini.write_text("[uwsgi]\nmodule = app\ncheaper-algo = spare\n")
+    ini.write_text("[uwsgi]\nmodule = app\nlegion = www 225.1.1.1:4242 98 bf-cbc:secret\n")
     r = run_stockade("--show-config", str(ini))
     assert r.returncode == 1
-    assert r.stderr.strip() == f"{ini}:3: option 'cheaper-algo' (uWSGI core) is not supported by Stockade"
+    assert r.stderr.strip() == f"{ini}:3: option 'legion' (uWSGI core) is not supported by Stockade"
 
 
 def test_already_so_accepted_and_explained(tmp_path):
