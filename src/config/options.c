@@ -197,6 +197,23 @@ const struct option_def option_table[] = {
 	{ "pty-connect", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "pty", "attach this terminal to a raw forkpty router and exit", NULL, F(pty_connect), 0 },
 	{ "pty-uconnect", NULL, 0, ARG_REQUIRED, T_STRING, OPT_ACTION, "pty", "attach this terminal to a uwsgi-mode forkpty router (resize, signals) and exit", NULL, F(pty_uconnect), 0 },
 
+	/* issue 21: HTTP router */
+	{ "http", "httprouter", 0, ARG_REQUIRED, T_LIST, 0, "router", "HTTP router on this address, in front of the workers (bound on the host, before the jail)", NULL, F(http), 0 },
+	{ "http-to", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "backend (uwsgi protocol) for the HTTP router; repeat for round-robin (default: the first uwsgi socket, 127.0.0.1:0 if none)", NULL, F(http_to), 0 },
+	{ "http-processes", "http-workers", 0, ARG_REQUIRED, T_UINT, 0, "router", "HTTP router processes (default 1)", NULL, F(http_processes), 0 },
+	{ "http-keepalive", NULL, 0, ARG_OPTIONAL, T_BOOL, 0, "router", "keep HTTP/1.1 client connections open between requests", NULL, F(http_keepalive), 0 },
+	{ "http-auto-chunked", NULL, 0, ARG_NONE, T_BOOL, 0, "router", "chunk responses of unknown length to keep the connection alive", NULL, F(http_auto_chunked), 0 },
+	{ "http-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "HTTP router socket timeout in seconds (default 60)", NULL, F(http_timeout), 0 },
+	{ "http-headers-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds to receive a request head, and idle keep-alive limit (default http-timeout)", NULL, F(http_headers_timeout), 0 },
+	{ "http-connect-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds to connect to a backend (default http-timeout)", NULL, F(http_connect_timeout), 0 },
+	{ "http-buffer-size", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "largest request head the HTTP router accepts (default 4096)", NULL, F(http_buffer_size), 0 },
+	{ "http-manage-expect", NULL, 0, ARG_OPTIONAL, T_STRING, 0, "router", "answer Expect: 100-continue in the router; with N > 1, 417 for a body over N bytes", NULL, F(http_manage_expect), 0 },
+	{ "http-var", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "add KEY=VALUE to every request the HTTP router forwards", NULL, F(http_var), 0 },
+	{ "http-modifier1", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "uwsgi modifier1 of forwarded requests (default 0)", NULL, F(http_modifier1), 0 },
+	{ "http-modifier2", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "uwsgi modifier2 of forwarded requests (default 0)", NULL, F(http_modifier2), 0 },
+	{ "http-enable-proxy-protocol", NULL, 0, ARG_OPTIONAL, T_BOOL, 0, "router", "accept a PROXY v1/v2 header from a load balancer: it sets REMOTE_ADDR and REMOTE_PORT", NULL, F(http_enable_proxy_protocol), 0 },
+	{ "http-gracetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds before a dead http-to backend is tried again (default 30)", NULL, F(http_gracetime), 0 },
+
 	/* emperor */
 	{ "emperor", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "be the Emperor of the vassal files (*.ini, *.json) in this directory or glob (repeatable)", NULL, F(emperor), 0 },
 	{ "emperor-extra-extension", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "also take files ending in this as vassals (started with --config)", NULL, F(emperor_extra_extension), 0 },

@@ -14,6 +14,7 @@
 #include "net/event.h"
 #include "net/socket.h"
 #include "pty/router.h"
+#include "server/http_router.h"
 #include "server/logformat.h"
 #include "server/notify.h"
 #include "server/stats.h"
@@ -101,8 +102,8 @@ do_reload(void)
 		exit(0);
 	}
 	size_t n = 0;
-	int *fds = xcalloc(master.nshared + master.nls + master.npty + 1, sizeof(int));
-	const char **names = xcalloc(master.nshared + master.nls + master.npty + 1, sizeof(char *));
+	int *fds = xcalloc(master.nshared + master.nls + master.npty + master.nrouter + 1, sizeof(int));
+	const char **names = xcalloc(master.nshared + master.nls + master.npty + master.nrouter + 1, sizeof(char *));
 	for (size_t i = 0; i < master.nshared; i++) {
 		fds[n] = master.shared[i];
 		names[n++] = master.cfg->shared_socket.v[i];
@@ -116,6 +117,10 @@ do_reload(void)
 	for (size_t i = 0; i < master.npty; i++) {
 		fds[n] = master.pty_fds[i];
 		names[n++] = pty_router_addr(master.cfg, i, NULL);
+	}
+	for (size_t i = 0; i < master.nrouter; i++) {
+		fds[n] = master.router_fds[i];
+		names[n++] = master.cfg->http.v[i];
 	}
 	char count[32];
 	snprintf(count, sizeof(count), "%lu", master.reloads);
@@ -408,6 +413,7 @@ run_master(void)
 	master.slots = xcalloc(master.nslots, sizeof(*master.slots));
 	if (master.npty)
 		aux_add(&pty_router_aux);
+	http_router_register();
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
 	for (size_t i = 0; i < master.nslots; i++)
 		spawn_worker(i);

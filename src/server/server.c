@@ -14,6 +14,7 @@
 #include "hooks/hooks.h"
 #include "jail/jail.h"
 #include "pty/router.h"
+#include "server/http_router.h"
 #include "python/wsgi.h"
 #include "server/logformat.h"
 #include "server/notify.h"
@@ -127,7 +128,7 @@ enter_jail(bool *jailed)
 	/* what the instance opened so far and needs inside: the backend
 	 * closes every other descriptor (one inherited from whoever started
 	 * stockade could reach the host) */
-	int *keep = xcalloc(master.nshared + master.npty + 5, sizeof(int));
+	int *keep = xcalloc(master.nshared + master.npty + master.nrouter + 5, sizeof(int));
 	size_t nkeep = 0;
 	keep[nkeep++] = master.sigpipe;
 	keep[nkeep++] = signal_pipe_write_end();
@@ -138,6 +139,8 @@ enter_jail(bool *jailed)
 		keep[nkeep++] = master.shared[i];
 	for (size_t i = 0; i < master.npty; i++)
 		keep[nkeep++] = master.pty_fds[i];
+	for (size_t i = 0; i < master.nrouter; i++)
+		keep[nkeep++] = master.router_fds[i];
 	master.jail.keep_fds = keep;
 	master.jail.nkeep_fds = nkeep;
 	int rc;
@@ -192,7 +195,8 @@ start(void)
 	}
 	if (hooks_run(cfg, PH_ASAP) < 0)
 		return 1;
-	if ((master.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0 || bind_pty_routers() < 0)
+	if ((master.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0 || bind_pty_routers() < 0 ||
+	    http_router_bind() < 0)
 		return 1;
 	/* every pidfile is written atomically: safe-pidfile (uWSGI's atomic
 	 * variant) differs only in its option name */
@@ -271,7 +275,8 @@ server_run(const struct config *cfg, const struct server_args *args)
 	master.argv = args->argv;
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
-	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0;
+	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&
+	                http_router_count(cfg) == 0;
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

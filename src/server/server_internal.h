@@ -65,6 +65,8 @@ struct master {
 	struct jail_spec jail;
 	int *pty_fds;               /* forkpty router sockets, bound on the host */
 	size_t npty;
+	int *router_fds;            /* issue 21: `http =` sockets, bound on the host */
+	size_t nrouter;
 };
 
 extern struct master master;

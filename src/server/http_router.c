@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The master's side of the HTTP router (router/router.h): its sockets are
+ * bound on the host before the jail (kept across reloads by name), and one
+ * auxiliary process per http-processes is registered with server/aux.h,
+ * forwarding to the http-to nodes or to the workers' first uwsgi socket.
+ */
+#include "server/server_internal.h"
+#include "server/http_router.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "config/config.h"
+#include "net/socket.h"
+#include "router/router.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct {
+	struct aux_spec spec;
+	char name[32];
+	int index;
+} *procs;
+
+size_t
+http_router_count(const struct config *cfg)
+{
+	return cfg->http.n;
+}
+
+int
+http_router_bind(void)
+{
+	const struct config *cfg = master.cfg;
+	master.nrouter = cfg->http.n;
+	master.router_fds = xcalloc(master.nrouter + 1, sizeof(int));
+	if (master.nrouter && router_check(cfg) < 0)
+		return -1;
+	for (size_t i = 0; i < master.nrouter; i++) {
+		const char *spec = cfg->http.v[i];
+		struct sock_addr a;
+		char err[256];
+		if (sock_parse_addr(spec, &a, err, sizeof(err)) < 0 || a.kind == SOCK_ADDR_SHARED) {
+			log_msg("%s:%d: http: bad address '%s'", cfg->http.origin[i].file, cfg->http.origin[i].line, spec);
+			return -1;
+		}
+		int fd = master.is_reload ? take_inherited(spec) : -1;
+		if (fd < 0)
+			fd = sock_listen(&a, (int)cfg->listen_backlog, err, sizeof(err));
+		if (fd < 0) {
+			log_msg("%s:%d: http: %s", cfg->http.origin[i].file, cfg->http.origin[i].line, err);
+			return -1;
+		}
+		master.router_fds[i] = fd;
+		char name[SOCK_NAME_MAX];
+		if (sock_name(fd, name, sizeof(name)) < 0)
+			snprintf(name, sizeof(name), "%s", spec);
+		log_msg("uWSGI http bound on %s fd %d", name, fd);
+	}
+	return 0;
+}
+
+/* The backend when no http-to is given: where the first uwsgi socket was
+ * bound (127.0.0.1:0 gets its port only at bind time). */
+static const char *
+workers_socket(char *buf, size_t len)
+{
+	for (size_t i = 0; i < master.nls; i++)
+		if (master.ls[i].proto == PROTO_UWSGI) {
+			if (sock_name(master.ls[i].fd, buf, len) < 0)
+				snprintf(buf, len, "%s", master.ls[i].name);
+			return buf;
+		}
+	return NULL;
+}
+
+static pid_t
+spawn_router(void *data)
+{
+	int index = *(int *)data;
+	pid_t pid = aux_fork("http router");
+	if (pid != 0) {
+		if (pid > 0)
+			log_msg("spawned uWSGI http %d (pid: %d)", index, (int)pid);
+		return pid;
+	}
+	const struct config *cfg = master.cfg;
+	char sock[SOCK_NAME_MAX];
+	const char *one[1];
+	struct router_setup rs = {
+		.cfg = cfg,
+		.fds = master.router_fds,
+		.names = (const char *const *)cfg->http.v,
+		.nfds = master.nrouter,
+		.backends = (const char *const *)cfg->http_to.v,
+		.nbackends = cfg->http_to.n,
+		.index = index,
+	};
+	char host[256];
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	rs.hostname = host;
+	if (rs.nbackends == 0) {
+		one[0] = workers_socket(sock, sizeof(sock));
+		rs.backends = one;
+		rs.nbackends = one[0] ? 1 : 0;
+	}
+	/* the workers' listening sockets are not the router's business */
+	for (size_t i = 0; i < master.nls; i++)
+		close(master.ls[i].fd);
+	router_main(&rs);
+}
+
+void
+http_router_register(void)
+{
+	size_t n = master.cfg->http_processes ? master.cfg->http_processes : 1;
+	if (master.nrouter == 0)
+		return;
+	procs = xcalloc(n, sizeof(*procs));
+	for (size_t i = 0; i < n; i++) {
+		procs[i].index = (int)i + 1;
+		snprintf(procs[i].name, sizeof(procs[i].name), "uWSGI http %zu", i + 1);
+		procs[i].spec = (struct aux_spec){ .name = procs[i].name, .spawn = spawn_router, .data = &procs[i].index };
+		aux_add(&procs[i].spec);
+	}
+}
