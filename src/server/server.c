@@ -179,7 +179,7 @@ start(void)
 	notify_init();   /* before a jail hides the socket; a failure only disables it */
 	if (master.is_reload)
 		log_msg("reload %lu of %s", master.reloads, master.binary_path);
-	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0) {
+	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0 && cfg->http.n == 0) {
 		log_msg("The -s/--socket option is missing (use http-socket or socket)");
 		return 1;
 	}
@@ -239,7 +239,9 @@ start(void)
 	/* mapped directories resolve inside the jail/chroot, after chdir */
 	if (static_init(cfg) < 0 || bind_sockets() < 0)
 		return 1;
-	master.nslots = cfg->processes ? cfg->processes : 1;
+	/* issue 21: `http =` with http-to and no socket is a router alone */
+	bool router_only = cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0;
+	master.nslots = router_only ? 0 : (cfg->processes ? cfg->processes : 1);
 	size_t sbsize = sizeof(struct scoreboard) + master.nslots * sizeof(struct worker_score);
 	master.sb = mmap(NULL, sbsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (master.sb == MAP_FAILED) {
@@ -247,9 +249,9 @@ start(void)
 		return 1;
 	}
 	master.sb->nworkers = (int)master.nslots;
-	if (log_share_reopen_counter() < 0 || log_request_share_batches(master.nslots) < 0)
+	if (log_share_reopen_counter() < 0 || log_request_share_batches(master.nslots ? master.nslots : 1) < 0)
 		return 1;
-	if (!cfg->lazy_apps && !cfg->lazy) {
+	if (!router_only && !cfg->lazy_apps && !cfg->lazy) {
 		if (load_app() < 0) {
 			vacuum();
 			return EXIT_APP_FAILED;

@@ -1,0 +1,385 @@
+# SPDX-License-Identifier: MIT
+"""HTTP router (issue 21): `http =` in front of the workers (an internal
+uwsgi socket when none is given), http-to round-robin with a dead node
+skipped and retried, keep-alive and auto-chunking, http-var, PROXY v1/v2,
+a WebSocket echo tunnelled after the backend's 101, slowloris held by the
+router (not by the single worker), bodies larger than the router's buffer,
+chunked bodies de-chunked, respawn of a killed router, bad option values,
+and the shared HTTP conformance corpus through the router."""
+import base64
+import hashlib
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import APPS, ROOT, Instance, free_port, get_json, http_request, run_stockade, wait_for
+
+PROBE = str(APPS / "probe.py")
+
+
+def router(*args, port=None, app=True, processes=1):
+    port = port or free_port()
+    argv = ["--http", f"127.0.0.1:{port}", "--master", *args]
+    if app:
+        argv += ["--wsgi-file", PROBE, "--processes", str(processes)]
+    return Instance(argv, port=port)
+
+
+def recv_until(s, pred, timeout=20):
+    """Bytes from s until pred(data) holds or the peer closes (deadline: timeout)."""
+    s.settimeout(timeout)
+    data = b""
+    while not pred(data):
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    return data
+
+
+def responses(data):
+    """Count of complete HTTP responses (with Content-Length) in data."""
+    n = 0
+    while True:
+        m = re.match(rb"HTTP/1\.[01] \d{3} [^\r]*\r\n(.*?)\r\n\r\n", data, re.S)
+        if not m:
+            return n
+        cl = re.search(rb"(?i)content-length: *(\d+)", m.group(1))
+        end = m.end() + (int(cl.group(1)) if cl else 0)
+        if len(data) < end:
+            return n
+        n += 1
+        data = data[end:]
+
+
+# ---- the basics ----------------------------------------------------------------------------
+
+
+def test_internal_socket_vars_and_stop(stockade_bin):
+    inst = router("--http-var", "ROUTED_BY=stockade", processes=2)
+    try:
+        env = get_json(inst.port, "/environ?x=1")
+        assert env["UWSGI_ROUTER"] == "http"
+        assert env["ROUTED_BY"] == "stockade"
+        assert env["REMOTE_ADDR"] == "127.0.0.1"
+        assert env["REMOTE_PORT"].isdigit()
+        assert env["QUERY_STRING"] == "x=1"
+        assert env["SERVER_PORT"] == str(inst.port)
+    finally:
+        log = inst.stop()
+    assert re.search(r"uwsgi socket 0 bound to 127\.0\.0\.1:\d+", log), log
+    assert "spawned uWSGI http 1" in log
+    assert re.search(r"http router 1 \(pid: \d+\) stopped", log), log
+    assert inst.proc.returncode == 0
+
+
+def test_keepalive_pipelining_and_auto_chunked(stockade_bin):
+    inst = router("--http-keepalive", "--http-auto-chunked")
+    try:
+        with socket.create_connection(("127.0.0.1", inst.port)) as s:
+            req = b"GET /pid HTTP/1.1\r\nHost: a\r\n\r\n"
+            s.sendall(req * 3)     # pipelined: answered in order on one connection
+            data = recv_until(s, lambda d: responses(d) == 3)
+            assert responses(data) == 3, data
+            assert b"Connection: close" not in data
+            # no length from the app: chunked, and the connection stays open
+            s.sendall(b"GET /stream HTTP/1.1\r\nHost: a\r\n\r\n")
+            data = recv_until(s, lambda d: d.endswith(b"0\r\n\r\n"))
+            assert b"Transfer-Encoding: chunked" in data
+            assert b"part4\n" in data
+            s.sendall(b"GET /pid HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            data = recv_until(s, lambda d: False)   # until the router closes
+            assert responses(data) == 1 and b"Connection: close" in data
+    finally:
+        inst.stop()
+
+
+def test_no_keepalive_by_default(stockade_bin):
+    inst = router()
+    try:
+        with socket.create_connection(("127.0.0.1", inst.port)) as s:
+            s.sendall(b"GET /pid HTTP/1.1\r\nHost: a\r\n\r\nGET /pid HTTP/1.1\r\nHost: a\r\n\r\n")
+            data = recv_until(s, lambda d: False)
+        assert responses(data) == 1 and b"Connection: close" in data
+    finally:
+        inst.stop()
+
+
+def test_bodies_large_and_chunked(stockade_bin):
+    inst = router()
+    try:
+        big = os.urandom(300 * 1024).hex().encode()[:300 * 1024]   # beyond the router's 64 KiB buffer
+        st, body = http_request(inst.port, "/echo", "POST", big, {"Connection": "close"})
+        assert st == 200 and json.loads(body)["len"] == len(big)
+        with socket.create_connection(("127.0.0.1", inst.port)) as s:
+            s.sendall(b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+            data = recv_until(s, lambda d: responses(d) == 1)
+        got = json.loads(data.split(b"\r\n\r\n", 1)[1])
+        assert got["body"] == "hello world"
+        # a smuggling attempt is refused by the router, never forwarded
+        with socket.create_connection(("127.0.0.1", inst.port)) as s:
+            s.sendall(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /pid HTTP/1.1\r\n\r\n")
+            data = recv_until(s, lambda d: False)
+        assert data.startswith(b"HTTP/1.1 400 ") and responses(data) == 1
+    finally:
+        log = inst.stop()
+    assert "invalid request (400)" in log
+
+
+def test_router_respawned_after_kill(stockade_bin):
+    inst = router()
+    try:
+        get_json(inst.port, "/pid")
+        pid = int(re.search(r"spawned uWSGI http 1 \(pid: (\d+)\)", inst.log()).group(1))
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: "uWSGI http 1 (pid: %d) died (signal 9), respawning" % pid in inst.log(),
+                 what="router respawn")
+        assert get_json(inst.port, "/pid")["pid"] > 0
+    finally:
+        inst.stop()
+
+
+def test_bad_options(stockade_bin):
+    r = run_stockade("--http", "127.0.0.1:0", "--http-var", "NOEQUALS", "--wsgi-file", PROBE, "--master")
+    assert r.returncode == 1 and "http-var: 'NOEQUALS' is not KEY=VALUE" in r.stderr
+    r = run_stockade("--http", "127.0.0.1:0", "--http-modifier1", "300", "--wsgi-file", PROBE, "--master")
+    assert r.returncode == 1 and "a modifier is 0-255" in r.stderr
+    r = run_stockade("--http", "127.0.0.1:0", "--http-to", "=1", "--master")
+    assert r.returncode == 1 and "http-to: bad address '=1'" in r.stderr
+
+
+# ---- http-to: round-robin, dead nodes ------------------------------------------------------
+
+
+def backend(port):
+    return Instance(["--socket", f"127.0.0.1:{port}", "--wsgi-file", PROBE, "--master",
+                     "--processes", "1"], port=port)
+
+
+def test_http_to_round_robin_dead_node_retried(stockade_bin):
+    p1, p2, dead = free_port(), free_port(), free_port()
+    b1, b2 = backend(p1), backend(p2)
+    inst = None
+    try:
+        inst = router("--http-to", f"127.0.0.1:{p1}", "--http-to", f"127.0.0.1:{dead}",
+                      "--http-to", f"127.0.0.1:{p2}", "--http-gracetime", "1", app=False)
+        pids = {get_json(inst.port, "/pid")["pid"] for _ in range(6)}
+        assert len(pids) == 2, pids      # both live nodes, every request answered
+        assert f"backend 127.0.0.1:{dead} unavailable" in inst.log()
+        b2.stop()
+        for _ in range(4):                # the node that died is skipped
+            assert get_json(inst.port, "/pid")["pid"] in pids
+        b1.stop()
+        st, body = http_request(inst.port, "/pid", headers={"Connection": "close"})
+        assert st == 502 and b"Bad Gateway" in body
+        b2 = backend(p2)                  # back: tried again after http-gracetime
+        wait_for(lambda: get_json(inst.port, "/pid")["pid"] not in pids, what="the node back in rotation")
+    finally:
+        for i in (inst, b1, b2):
+            if i:
+                i.stop()
+    assert "spawned worker" not in inst.log()     # a router alone: no workers, no app
+
+
+# ---- PROXY protocol ------------------------------------------------------------------------
+
+
+def test_proxy_protocol_v1_v2(stockade_bin):
+    inst = router("--http-enable-proxy-protocol")
+
+    def environ(prefix):
+        with socket.create_connection(("127.0.0.1", inst.port)) as s:
+            s.sendall(prefix + b"GET /environ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            data = recv_until(s, lambda d: False)
+        head, body = data.split(b"\r\n\r\n", 1)
+        return head, body
+
+    try:
+        head, body = environ(b"PROXY TCP4 203.0.113.7 192.0.2.1 5555 80\r\n")
+        env = json.loads(body)
+        assert (env["REMOTE_ADDR"], env["REMOTE_PORT"]) == ("203.0.113.7", "5555")
+        v2 = (b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x21]) + struct.pack(">H", 36) +
+              socket.inet_pton(socket.AF_INET6, "2001:db8::9") + socket.inet_pton(socket.AF_INET6, "2001:db8::1") +
+              struct.pack(">HH", 4242, 443))
+        env = json.loads(environ(v2)[1])
+        assert (env["REMOTE_ADDR"], env["REMOTE_PORT"]) == ("2001:db8::9", "4242")
+        env = json.loads(environ(b"")[1])          # optional, as in uWSGI
+        assert env["REMOTE_ADDR"] == "127.0.0.1"
+        head, _ = environ(b"PROXY TCP4 999.1.1.1 192.0.2.1 5555 80\r\n")
+        assert head.startswith(b"HTTP/1.1 400 ")
+    finally:
+        log = inst.stop()
+    assert "invalid PROXY protocol header" in log
+
+
+# ---- WebSocket through the router ---------------------------------------------------------
+
+
+def ws_frame(payload, mask=None):
+    head = bytes([0x81])
+    n = len(payload)
+    assert n < 126
+    if mask is None:
+        return head + bytes([n]) + payload
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return head + bytes([0x80 | n]) + mask + masked
+
+
+def ws_read(buf):
+    """(payload, rest) of one frame in buf, or None if incomplete."""
+    if len(buf) < 2:
+        return None
+    n, masked = buf[1] & 0x7f, buf[1] & 0x80
+    start = 2 + (4 if masked else 0)
+    if len(buf) < start + n:
+        return None
+    data = buf[start:start + n]
+    if masked:
+        mask = buf[2:6]
+        data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+    return data, buf[start + n:]
+
+
+class WsBackend(threading.Thread):
+    """A uwsgi-protocol backend that answers an Upgrade with 101 and echoes frames."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.vars = None
+
+    def run(self):
+        try:
+            c, _ = self.sock.accept()
+        except OSError:
+            return
+        with c:
+            c.settimeout(30)
+            buf = b""
+            while len(buf) < 4 or len(buf) < 4 + struct.unpack("<H", buf[1:3])[0]:
+                buf += c.recv(65536)
+            size = struct.unpack("<H", buf[1:3])[0]
+            block, buf = buf[4:4 + size], buf[4 + size:]
+            v, i = {}, 0
+            while i < len(block):
+                kl = struct.unpack("<H", block[i:i + 2])[0]
+                k = block[i + 2:i + 2 + kl]
+                i += 2 + kl
+                vl = struct.unpack("<H", block[i:i + 2])[0]
+                v[k.decode()] = block[i + 2:i + 2 + vl].decode()
+                i += 2 + vl
+            self.vars = v
+            accept = base64.b64encode(hashlib.sha1((v["HTTP_SEC_WEBSOCKET_KEY"] +
+                                                    "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+            c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+            while True:
+                f = ws_read(buf)
+                if f is None:
+                    b = c.recv(65536)
+                    if not b:
+                        return
+                    buf += b
+                    continue
+                payload, buf = f
+                if payload == b"bye":
+                    return
+                c.sendall(ws_frame(b"echo:" + payload))
+
+
+def test_websocket_echo(stockade_bin):
+    be = WsBackend()
+    be.start()
+    inst = router("--http-to", f"127.0.0.1:{be.port}", app=False)
+    try:
+        key = base64.b64encode(os.urandom(16))
+        with socket.create_connection(("127.0.0.1", inst.port)) as s:
+            s.sendall(b"GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + b"\r\n\r\n")
+            data = recv_until(s, lambda d: b"\r\n\r\n" in d)
+            head, rest = data.split(b"\r\n\r\n", 1)
+            assert head.startswith(b"HTTP/1.1 101 ")
+            for word in (b"hello", b"world"):
+                s.sendall(ws_frame(word, os.urandom(4)))
+                rest = recv_until(s, lambda d: ws_read(d) is not None, timeout=20) if not ws_read(rest) else rest
+                payload, rest = ws_read(rest)
+                assert payload == b"echo:" + word
+            s.sendall(ws_frame(b"bye", os.urandom(4)))
+            assert recv_until(s, lambda d: False) == b""   # the backend closed: so does the router
+        assert be.vars["HTTP_UPGRADE"] == "websocket" and be.vars["UWSGI_ROUTER"] == "http"
+    finally:
+        inst.stop()
+        be.sock.close()
+
+
+# ---- slow clients --------------------------------------------------------------------------
+
+
+def test_slowloris_held_by_router(stockade_bin):
+    # one worker: if the slow clients reached it, the normal request would wait behind them
+    inst = router("--http-headers-timeout", "2", processes=1)
+    slow = []
+    try:
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", inst.port))
+            s.sendall(b"GET /pid HTTP/1.1\r\nHost: a\r\n")
+            slow.append(s)
+        assert get_json(inst.port, "/pid")["pid"] > 0
+        # trickling bytes does not renew the head deadline: every slow client is cut off
+        deadline = time.monotonic() + 60
+        closed = set()
+        while len(closed) < len(slow) and time.monotonic() < deadline:
+            for i, s in enumerate(slow):
+                if i in closed:
+                    continue
+                try:
+                    s.sendall(b"X")
+                    s.settimeout(0.01)
+                    d = s.recv(4096)
+                    if not d or d.startswith(b"HTTP/1.1 408 "):
+                        closed.add(i)
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed.add(i)
+            time.sleep(0.2)
+        assert len(closed) == len(slow)
+    finally:
+        for s in slow:
+            s.close()
+        log = inst.stop()
+    assert "request head not received within 2 s" in log
+
+
+# ---- the shared conformance corpus -----------------------------------------------------------
+
+
+def test_conformance_corpus_through_router(stockade_bin):
+    runner = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared")
+                   if (p / "conformance" / "run-http-vectors.py").exists()), None)
+    if runner is None:
+        pytest.skip("../shared/conformance not present")
+    runner = runner / "conformance" / "run-http-vectors.py"
+    port = free_port()
+    inst = Instance(["--http", f"127.0.0.1:{port}", "--wsgi-file", str(runner.parent / "echo_app.py"),
+                     "--master", "--processes", "2", "--disable-logging", "--http-keepalive"], port=port)
+    try:
+        r = subprocess.run(["/usr/bin/python3", str(runner), f"127.0.0.1:{port}"], capture_output=True,
+                           text=True, timeout=300)
+    finally:
+        inst.stop()
+    assert "341 passed, 0 failed" in r.stdout, r.stdout[-3000:]
