@@ -154,6 +154,12 @@ struct config {
 	unsigned long long http_modifier2;
 	unsigned long long http_gracetime;        /* s, 0: 30 */
 	char *http_manage_expect;                 /* "", "1" or a body limit */
+	struct strlist http_subscription_server;  /* datagram sockets (udp or unix) */
+	unsigned long long subscription_tolerance;/* s, 0: 17 */
+	struct strlist subscribe_to;              /* server:key */
+	struct strlist subscribe2;                /* server=..,key=..,addr=..,weight=.. */
+	unsigned long long subscribe_freq;        /* s, 0: 10 */
+	bool unsubscribe_on_graceful_reload;
 	/* emperor */
 	struct strlist emperor;
 	struct strlist emperor_extra_extension;

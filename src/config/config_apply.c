@@ -93,7 +93,7 @@ config_apply(struct loader *L, struct config *cfg)
 		cfg->callable = xstrdup("application");
 	/* issue 21: an HTTP router without http-to forwards to the first
 	 * uwsgi socket; without one the workers get an internal socket */
-	if (cfg->http.n && !cfg->http_to.n && !cfg->uwsgi_socket.n)
+	if (cfg->http.n && !cfg->http_to.n && !cfg->http_subscription_server.n && !cfg->uwsgi_socket.n)
 		strlist_push(&cfg->uwsgi_socket, "127.0.0.1:0", cfg->http.origin[0]);
 	return 0;
 }
@@ -123,6 +123,7 @@ config_free(struct config *cfg)
 		/* forkpty router */
 		&cfg->forkpty_router, &cfg->forkpty_urouter,
 		&cfg->http, &cfg->http_to, &cfg->http_var,   /* issue 21 */
+		&cfg->http_subscription_server, &cfg->subscribe_to, &cfg->subscribe2,
 		/* emperor */
 		&cfg->emperor, &cfg->emperor_extra_extension, &cfg->vassals_inherit,
 		&cfg->vassals_include, &cfg->vassals_inherit_before, &cfg->vassals_include_before,

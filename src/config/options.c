@@ -212,6 +212,12 @@ const struct option_def option_table[] = {
 	{ "http-modifier1", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "uwsgi modifier1 of forwarded requests (default 0)", NULL, F(http_modifier1), 0 },
 	{ "http-modifier2", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "uwsgi modifier2 of forwarded requests (default 0)", NULL, F(http_modifier2), 0 },
 	{ "http-enable-proxy-protocol", NULL, 0, ARG_OPTIONAL, T_BOOL, 0, "router", "accept a PROXY v1/v2 header from a load balancer: it sets REMOTE_ADDR and REMOTE_PORT", NULL, F(http_enable_proxy_protocol), 0 },
+	{ "http-subscription-server", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "receive subscription datagrams (udp ip:port or a unix path) on this address: requests are routed by Host to the subscribed nodes", NULL, F(http_subscription_server), 0 },
+	{ "subscription-tolerance", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "a subscribed node not announced for N seconds is dropped (default 17)", NULL, F(subscription_tolerance), 0 },
+	{ "subscribe-to", "st subscribe", 0, ARG_REQUIRED, T_LIST, 0, "router", "announce this instance to a subscription server: server:key[,modifier1] or address=server:key", NULL, F(subscribe_to), 0 },
+	{ "subscribe2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "announce with key=value items: server, key, addr, weight, modifier1", NULL, F(subscribe2), 0 },
+	{ "subscribe-freq", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds between announces (default 10)", NULL, F(subscribe_freq), 0 },
+	{ "unsubscribe-on-graceful-reload", NULL, 0, ARG_NONE, T_BOOL, 0, "router", "unsubscribe on a graceful reload too (always on stop)", NULL, F(unsubscribe_on_graceful_reload), 0 },
 	{ "http-gracetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds before a dead http-to backend is tried again (default 30)", NULL, F(http_gracetime), 0 },
 
 	/* emperor */

@@ -36,48 +36,71 @@ backend_setup(const char *const *addrs, size_t n)
 }
 
 /* Next node in round-robin order that is not resting after a failure. */
-static int
+static struct node *
 pick(long long now)
 {
 	for (size_t k = 0; k < R.nnodes; k++) {
 		size_t i = (R.rr + k) % R.nnodes;
 		if (R.nodes[i].dead_until <= now) {
 			R.rr = i + 1;
-			return (int)i;
+			return &R.nodes[i];
 		}
 	}
-	return -1;
+	return NULL;
+}
+
+const char *
+node_name(const struct session *s)
+{
+	return s->nd ? s->nd->name : "(removed node)";
 }
 
 void
 backend_failed(struct session *s, const char *why)
 {
-	struct node *nd = &R.nodes[s->node];
+	struct node *nd = s->nd;
 
+	if (!nd)
+		return;
 	nd->failures++;
+	if (nd->subscribed) {
+		log_msg("http router: node %s of key %s unavailable (%s)", nd->name, s->host, why);
+		subs_node_failed(nd);
+		return;
+	}
 	nd->dead_until = clock_ms() + R.grace_ms;
 	log_msg("http router: backend %s unavailable (%s), skipped for %lld s", nd->name, why,
 	        R.grace_ms / 1000);
 }
 
 /* Starts a connection to the next usable node: 0 (s->bfd set, connecting
- * or connected), or -1 when no node is left. */
+ * or connected), or an HTTP status when no node is left (502; with
+ * subscriptions 404 for an unknown key, 503 when its nodes are down). */
 int
 backend_connect(struct session *s)
 {
 	long long now = clock_ms();
+	int status = 502;
 
-	while (s->tries < R.nnodes) {
-		int i = pick(now);
-		if (i < 0)
-			return -1;
+	for (;;) {
+		struct node *nd;
+		if (subs_enabled()) {
+			if (s->tries > subs_count(s->host))
+				return 503;
+			nd = subs_pick(s->host, &status);
+		} else {
+			if (s->tries >= R.nnodes)
+				return 502;
+			nd = pick(now);
+		}
+		if (!nd)
+			return status;
 		s->tries++;
-		s->node = i;
-		struct node *nd = &R.nodes[i];
+		s->nd = nd;
 		int fd = socket(nd->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			log_errno("http router: socket()");
-			return -1;
+			return 502;
 		}
 		if (connect(fd, &nd->addr.u.sa, nd->addr.len) == 0 || errno == EINPROGRESS) {
 			s->bfd = fd;
@@ -87,7 +110,6 @@ backend_connect(struct session *s)
 		backend_failed(s, strerror(errno));
 		close(fd);
 	}
-	return -1;
 }
 
 static bool
@@ -142,7 +164,9 @@ packet_build(struct session *s, const struct http_request *req, uint64_t content
 		return 400;
 	if (n < 0)
 		return 431;
-	size_t cap = 4 + 0xffff + ROUTER_BODY_BUFFER;
+	/* room for the largest packet; trimmed to its size below, plus the
+	 * body bytes that go out with it */
+	size_t cap = 4 + 0xffff;
 	s->up.p = xrealloc(s->up.p, cap);
 	s->up.cap = cap;
 	s->up.off = 0;
@@ -167,5 +191,8 @@ packet_build(struct session *s, const struct http_request *req, uint64_t content
 	s->up.p[1] = (char)(ds & 0xff);
 	s->up.p[2] = (char)(ds >> 8);
 	s->up.p[3] = (char)R.mod2;
+	uint64_t body = s->chunked_req ? 0 : content_length;
+	s->up.cap = s->up.len + (body < ROUTER_BODY_BUFFER ? (size_t)body : ROUTER_BODY_BUFFER);
+	s->up.p = xrealloc(s->up.p, s->up.cap ? s->up.cap : 1);
 	return 0;
 }

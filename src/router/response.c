@@ -89,6 +89,10 @@ response_head(struct session *s, size_t head_len)
 	if (code == 101 && s->upgrade) {
 		/* the switch is the backend's business: its head goes out as is */
 		s->state = S_TUNNEL;
+		if (s->up.cap < 16384) {
+			s->up.cap = 16384;
+			s->up.p = xrealloc(s->up.p, s->up.cap);
+		}
 		s->resp_head_done = true;
 		s->keep = false;
 		return 0;
@@ -109,7 +113,7 @@ response_head(struct session *s, size_t head_len)
 	if (hl < 0) {
 		free(out);
 		log_msg("http router: %s:%s: invalid response head from backend %s", s->addr, s->port,
-		        R.nodes[s->node].name);
+		        node_name(s));
 		return 502;
 	}
 	if (fr.close)

@@ -69,6 +69,11 @@ router_check(const struct config *cfg)
 		log_msg("http-modifier1/http-modifier2: a modifier is 0-255");
 		return -1;
 	}
+	if (cfg->http_subscription_server.n && cfg->http_processes > 1) {
+		log_msg("http-subscription-server: one router process only (http-processes = 1): "
+		        "each process would see part of the subscriptions");
+		return -1;
+	}
 	if (cfg->http_buffer_size > 65535) {
 		log_msg("http-buffer-size: at most 65535 (a uwsgi packet's limit)");
 		return -1;
@@ -116,6 +121,7 @@ on_sweep(struct event_loop *loop, long long id, void *data)
 		next = s->next;
 		session_timeout(s, now);
 	}
+	subs_sweep(now);
 	session_bury();
 	event_timer_add(loop, SWEEP_MS, on_sweep, NULL);
 }
@@ -191,6 +197,9 @@ router_main(const struct router_setup *rs)
 			log_errno("http router: event_add(fd %d)", R.ls[i].fd);
 			_exit(1);
 		}
+	if (subs_setup(rs->sub_fds, rs->nsub, (long long)(rs->cfg->subscription_tolerance ?
+	               rs->cfg->subscription_tolerance : 17) * 1000) < 0)
+		_exit(1);
 	event_timer_add(R.loop, SWEEP_MS, on_sweep, NULL);
 	sigset_t none;
 	sigemptyset(&none);

@@ -29,6 +29,8 @@ struct router_setup {
 	 * first uwsgi socket was bound to */
 	const char *const *backends;
 	size_t nbackends;
+	const int *sub_fds;             /* http-subscription-server sockets (datagrams) */
+	size_t nsub;
 	int index;                      /* 1 .. http-processes, for the log */
 	const char *hostname;           /* SERVER_NAME, as uWSGI's router sends it */
 };

@@ -12,6 +12,7 @@
 #include "net/socket.h"
 #include "proto/http.h"
 #include "proto/request.h"
+#include "router/subscription.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +28,7 @@ struct node {
 	char name[SOCK_NAME_MAX];
 	long long dead_until;           /* ms; 0: alive */
 	unsigned long requests, failures;
+	bool subscribed;                /* a struct sub_node (subs.c) */
 };
 
 struct listen_sock {
@@ -81,7 +83,8 @@ struct session {
 	uint8_t cmask, bmask;           /* registered event masks */
 	uint8_t minor;                  /* request's HTTP minor version */
 	int listener;
-	int node;                       /* index of the backend, -1 none */
+	struct node *nd;                /* the backend, NULL none */
+	char host[SUB_KEY_MAX + 1];     /* the Host header: the subscription key */
 	unsigned tries;
 	long long deadline;             /* ms */
 	struct buf in, up, down;
@@ -110,7 +113,18 @@ int	response_head(struct session *s, size_t head_len);
 /* the end of a response head in buf[0..len): its length, or 0 */
 size_t	response_head_end(const char *buf, size_t len);
 
+/* subs.c: the subscription table (http-subscription-server) */
+int	subs_setup(const int *fds, size_t n, long long tolerance_ms);
+bool	subs_enabled(void);
+/* A node for key by weighted round-robin, or NULL with *status 404
+ * (unknown key) or 503 (every node of the key is down). */
+struct node *subs_pick(const char *key, int *status);
+void	subs_node_failed(struct node *nd);
+void	subs_sweep(long long now);
+size_t	subs_count(const char *key);
+
 /* backend.c */
+const char *node_name(const struct session *s);
 int	backend_connect(struct session *s);
 void	backend_failed(struct session *s, const char *why);
 int	backend_setup(const char *const *addrs, size_t n);

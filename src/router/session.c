@@ -34,12 +34,14 @@ reason(int code)
 {
 	switch (code) {
 	case 400: return "Bad Request";
+	case 404: return "Not Found";
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 417: return "Expectation Failed";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
 	case 505: return "HTTP Version Not Supported";
 	}
@@ -173,9 +175,10 @@ static void
 start_backend(struct session *s)
 {
 	s->tries = 0;
-	if (backend_connect(s) < 0) {
-		log_msg("http router: %s:%s: no backend available", s->addr, s->port);
-		fail(s, 502);
+	int st = backend_connect(s);
+	if (st) {
+		log_msg("http router: %s:%s: no backend available for '%s' (%d)", s->addr, s->port, s->host, st);
+		fail(s, st);
 		return;
 	}
 	s->state = S_CONNECT;
@@ -240,6 +243,14 @@ start_request(struct session *s, size_t head_len)
 	s->minor = (uint8_t)req.minor_version;
 	s->head_req = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
 	s->upgrade = has_header("upgrade");
+	s->host[0] = '\0';
+	for (size_t i = 0; i < req.num_headers; i++)
+		if (req.headers[i].name_len == 4 && strncasecmp(req.headers[i].name, "host", 4) == 0 &&
+		    req.headers[i].value_len < sizeof(s->host)) {
+			memcpy(s->host, req.headers[i].value, req.headers[i].value_len);
+			s->host[req.headers[i].value_len] = '\0';
+			break;
+		}
 	s->keep = R.keepalive && req.keep_alive && req.minor_version == 1 && !s->upgrade;
 	s->chunked_req = req.chunked;
 	s->resp_head_done = s->frame_chunks = s->close_after = s->sent_any = false;
@@ -336,7 +347,7 @@ finish_response(struct session *s)
 	buf_free(&s->up);
 	buf_free(&s->down);
 	s->state = S_HEAD;
-	s->node = -1;
+	s->nd = NULL;
 	s->deadline = clock_ms() + R.headers_ms;
 	if (s->in.len > 0) {
 		try_head(s);	/* a pipelined request */
@@ -529,7 +540,7 @@ read_response_head(struct session *s)
 		s->down.p = xmalloc(s->down.cap);
 	}
 	if (s->down.len == s->down.cap) {
-		log_msg("http router: response head from %s over %d bytes", R.nodes[s->node].name, ROUTER_DOWN_CAP);
+		log_msg("http router: response head from %s over %d bytes", node_name(s), ROUTER_DOWN_CAP);
 		fail(s, 502);
 		return;
 	}
@@ -538,7 +549,7 @@ read_response_head(struct session *s)
 		return;
 	if (n <= 0) {
 		log_msg("http router: %s:%s: backend %s closed without a response", s->addr, s->port,
-		        R.nodes[s->node].name);
+		        node_name(s));
 		fail(s, 502);
 		return;
 	}
@@ -551,7 +562,7 @@ read_response_head(struct session *s)
 		int r = response_head(s, he);
 		if (r > 0) {
 			log_msg("http router: %s:%s: invalid response head from backend %s", s->addr, s->port,
-			        R.nodes[s->node].name);
+			        node_name(s));
 			fail(s, r);
 			return;
 		}
@@ -630,9 +641,10 @@ backend_connected(struct session *s)
 	}
 	backend_failed(s, strerror(err));
 	close_backend(s);
-	if (backend_connect(s) < 0) {
-		log_msg("http router: %s:%s: no backend available", s->addr, s->port);
-		fail(s, 502);
+	int st = backend_connect(s);
+	if (st) {
+		log_msg("http router: %s:%s: no backend available for '%s' (%d)", s->addr, s->port, s->host, st);
+		fail(s, st);
 		return;
 	}
 	s->deadline = clock_ms() + R.connect_ms;
@@ -707,7 +719,7 @@ session_accept(int listener, int fd, const struct sock_addr *peer)
 	struct session *s = xcalloc(1, sizeof(*s));
 	s->cfd = fd;
 	s->bfd = -1;
-	s->node = -1;
+	s->nd = NULL;
 	s->listener = listener;
 	s->state = S_HEAD;
 	s->minor = 1;
@@ -750,7 +762,7 @@ session_timeout(struct session *s, long long now)
 	case S_CONNECT:
 		backend_failed(s, "connect timeout");
 		close_backend(s);
-		if (backend_connect(s) < 0) {
+		if (backend_connect(s)) {
 			fail(s, 504);
 			return;
 		}
@@ -760,7 +772,7 @@ session_timeout(struct session *s, long long now)
 	case S_RESPONSE:
 		if (!s->sent_any && !s->resp_head_done) {
 			log_msg("http router: %s:%s: backend %s did not answer within %lld s", s->addr, s->port,
-			        R.nodes[s->node].name, R.timeout_ms / 1000);
+			        node_name(s), R.timeout_ms / 1000);
 			fail(s, 504);
 			return;
 		}

@@ -13,7 +13,10 @@
 #include "net/socket.h"
 #include "router/router.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,6 +30,39 @@ size_t
 http_router_count(const struct config *cfg)
 {
 	return cfg->http.n;
+}
+
+/* A subscription server: a udp socket, or a unix datagram socket whose
+ * permissions (chmod-socket) say who may subscribe. */
+static int
+bind_datagram(const char *spec, struct origin o)
+{
+	struct sock_addr a;
+	char err[256];
+	if (sock_parse_addr(spec, &a, err, sizeof(err)) < 0 || a.kind == SOCK_ADDR_SHARED) {
+		log_msg("%s:%d: http-subscription-server: bad address '%s'", o.file, o.line, spec);
+		return -1;
+	}
+	int fd = socket(a.u.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_errno("http-subscription-server: socket(%s)", spec);
+		return -1;
+	}
+	if (a.kind == SOCK_ADDR_UNIX)
+		unlink(a.u.un.sun_path);   /* a stale socket from a previous run */
+	if (bind(fd, &a.u.sa, a.len) < 0) {
+		log_errno("%s:%d: http-subscription-server: bind(%s)", o.file, o.line, spec);
+		close(fd);
+		return -1;
+	}
+	if (a.kind == SOCK_ADDR_UNIX && master.cfg->chmod_socket &&
+	    sock_chmod(a.u.un.sun_path, master.cfg->chmod_socket, err, sizeof(err)) < 0) {
+		log_msg("http-subscription-server: %s", err);
+		close(fd);
+		return -1;
+	}
+	log_msg("uWSGI http subscription server bound on %s fd %d", spec, fd);
+	return fd;
 }
 
 int
@@ -58,6 +94,16 @@ http_router_bind(void)
 			snprintf(name, sizeof(name), "%s", spec);
 		log_msg("uWSGI http bound on %s fd %d", name, fd);
 	}
+	master.nsub = cfg->http_subscription_server.n;
+	if (master.nsub && !master.nrouter) {
+		log_msg("http-subscription-server needs an http router (http = addr)");
+		return -1;
+	}
+	master.sub_fds = xcalloc(master.nsub + 1, sizeof(int));
+	for (size_t i = 0; i < master.nsub; i++)
+		if ((master.sub_fds[i] = bind_datagram(cfg->http_subscription_server.v[i],
+		                                       cfg->http_subscription_server.origin[i])) < 0)
+			return -1;
 	return 0;
 }
 
@@ -95,6 +141,8 @@ spawn_router(void *data)
 		.nfds = master.nrouter,
 		.backends = (const char *const *)cfg->http_to.v,
 		.nbackends = cfg->http_to.n,
+		.sub_fds = master.sub_fds,
+		.nsub = master.nsub,
 		.index = index,
 	};
 	char host[256];
@@ -102,7 +150,7 @@ spawn_router(void *data)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	rs.hostname = host;
-	if (rs.nbackends == 0) {
+	if (rs.nbackends == 0 && rs.nsub == 0) {
 		one[0] = workers_socket(sock, sizeof(sock));
 		rs.backends = one;
 		rs.nbackends = one[0] ? 1 : 0;

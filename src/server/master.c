@@ -15,6 +15,7 @@
 #include "net/socket.h"
 #include "pty/router.h"
 #include "server/http_router.h"
+#include "server/subscribe.h"
 #include "server/logformat.h"
 #include "server/notify.h"
 #include "server/stats.h"
@@ -65,6 +66,7 @@ stop_workers(enum master_state next, bool brutal)
 	notify_send(next == RELOADING ? "RELOADING=1\nSTATUS=reloading" : "STOPPING=1\nSTATUS=stopping");
 	signal_workers(brutal ? SIGKILL : (next == RELOADING ? SIGHUP : SIGTERM));
 	aux_signal_all(brutal);
+	subscribe_stop(next == RELOADING);
 	event_timer_arm(master.loop, (long long)master.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL, &master.mercy_timer);
 }
 
@@ -400,7 +402,7 @@ run_master(void)
 {
 	master.loop = event_loop_new(1024);
 	if (!master.loop || event_add_signal_pipe(master.loop, master.sigpipe, handle_signal) < 0 ||
-	    setup_stats() < 0 || setup_fifo() < 0 || vassal_attach(master.loop, master.cfg, on_emperor) < 0)
+	    setup_stats() < 0 || setup_fifo() < 0 || subscribe_setup() < 0 || vassal_attach(master.loop, master.cfg, on_emperor) < 0)
 		return 1;
 	master.touch_mtime = xcalloc(master.cfg->touch_reload.n + 1, sizeof(*master.touch_mtime));
 	for (size_t i = 0; i < master.cfg->touch_reload.n; i++)
@@ -418,6 +420,7 @@ run_master(void)
 	for (size_t i = 0; i < master.nslots; i++)
 		spawn_worker(i);
 	aux_start_all();
+	subscribe_start();
 	vassal_notify(VASSAL_MSG_READY);
 	notify_send("READY=1\nSTATUS=%zu workers spawned (reload %lu)", master.nslots, master.reloads);
 	event_timer_add(master.loop, TICK_MS, on_tick, NULL);

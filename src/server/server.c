@@ -128,7 +128,7 @@ enter_jail(bool *jailed)
 	/* what the instance opened so far and needs inside: the backend
 	 * closes every other descriptor (one inherited from whoever started
 	 * stockade could reach the host) */
-	int *keep = xcalloc(master.nshared + master.npty + master.nrouter + 5, sizeof(int));
+	int *keep = xcalloc(master.nshared + master.npty + master.nrouter + master.nsub + 5, sizeof(int));
 	size_t nkeep = 0;
 	keep[nkeep++] = master.sigpipe;
 	keep[nkeep++] = signal_pipe_write_end();
@@ -141,6 +141,8 @@ enter_jail(bool *jailed)
 		keep[nkeep++] = master.pty_fds[i];
 	for (size_t i = 0; i < master.nrouter; i++)
 		keep[nkeep++] = master.router_fds[i];
+	for (size_t i = 0; i < master.nsub; i++)
+		keep[nkeep++] = master.sub_fds[i];
 	master.jail.keep_fds = keep;
 	master.jail.nkeep_fds = nkeep;
 	int rc;

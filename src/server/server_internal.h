@@ -67,6 +67,8 @@ struct master {
 	size_t npty;
 	int *router_fds;            /* issue 21: `http =` sockets, bound on the host */
 	size_t nrouter;
+	int *sub_fds;               /* http-subscription-server datagram sockets */
+	size_t nsub;
 };
 
 extern struct master master;
