@@ -383,3 +383,108 @@ def test_conformance_corpus_through_router(stockade_bin):
     finally:
         inst.stop()
     assert "341 passed, 0 failed" in r.stdout, r.stdout[-3000:]
+
+
+# ---- subscriptions -----------------------------------------------------------------------------
+
+
+def subscriber(sub, key, *extra, weight=None):
+    port = free_port()
+    how = (["--subscribe2", f"server={sub},key={key},weight={weight}"] if weight
+           else ["--subscribe-to", f"{sub}:{key}"])
+    inst = Instance(["--socket", f"127.0.0.1:{port}", "--wsgi-file", PROBE, "--master", "--processes", "1",
+                     "--subscribe-freq", "1", *how, *extra], port=port)
+    inst.worker = int(wait_for(lambda: re.search(r"spawned worker 1 \(pid: (\d+)\)", inst.log()),
+                               what="worker pid").group(1))
+    inst.addr = f"127.0.0.1:{port}"
+    return inst
+
+
+def by_host(port, host):
+    st, body = http_request(port, "/pid", headers={"Host": host, "Connection": "close"})
+    return st, (json.loads(body)["pid"] if st == 200 else body)
+
+
+def test_subscriptions_host_weights_unsubscribe_death_expiry(stockade_bin, tmp_path):
+    sub = str(tmp_path / "sub.sock")      # a unix datagram subscription server
+    port = free_port()
+    r = Instance(["--http", f"127.0.0.1:{port}", "--http-subscription-server", sub, "--chmod-socket=600",
+                  "--subscription-tolerance", "3", "--master"], port=port)
+    nodes = []
+    try:
+        assert oct(os.stat(sub).st_mode & 0o777) == "0o600"
+        a1 = subscriber(sub, "a.example")
+        a2 = subscriber(sub, "a.example", weight=3)
+        b1 = subscriber(sub, "b.example")
+        nodes += [a1, a2, b1]
+        for n, key in ((a1, "a.example"), (a2, "a.example"), (b1, "b.example")):
+            wait_for(lambda: f"new node: {key} => {n.addr}" in r.log(), what=f"{key} subscribed")
+        assert {by_host(port, "b.example") for _ in range(3)} == {(200, b1.worker)}
+        got = [by_host(port, "a.example")[1] for _ in range(40)]
+        assert (got.count(a1.worker), got.count(a2.worker)) == (10, 30)     # weights 1 and 3
+        st, body = by_host(port, "nobody.example")
+        assert st == 404 and b"404 Not Found" in body
+        a1.stop()                                     # unsubscribes on stop
+        assert "unsubscribing from" in a1.log()
+        wait_for(lambda: f"a.example => removing node {a1.addr}" in r.log(), what="unsubscribe")
+        assert {by_host(port, "a.example") for _ in range(4)} == {(200, a2.worker)}
+        a2.stop(signal.SIGKILL)                       # dies without a word: refused, then 503
+        wait_for(lambda: by_host(port, "a.example")[0] == 503, what="503 for a dead key")
+        wait_for(lambda: f"a.example => node {a2.addr} expired" in r.log(), what="expiry")
+        assert by_host(port, "a.example")[0] == 404
+        assert by_host(port, "b.example") == (200, b1.worker)   # refreshed: never expires
+    finally:
+        for n in nodes:
+            n.stop()
+        log = r.stop()
+    assert f"node {a2.addr} of key a.example unavailable" in log
+
+
+def test_subscription_bad_packets_logged(stockade_bin):
+    port, sport = free_port(), free_port()
+    r = Instance(["--http", f"127.0.0.1:{port}", "--http-subscription-server", f"127.0.0.1:{sport}", "--master"],
+                 port=port)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"\xe0\x05\x00\x00abc", ("127.0.0.1", sport))
+            s.sendto(b"\x00\x00\x00\x00", ("127.0.0.1", sport))
+            kv = b"".join(struct.pack("<H", len(k)) + k + struct.pack("<H", len(v)) + v
+                          for k, v in ((b"key", b"x.example"), (b"address", b"127.0.0.1:1"), (b"weight", b"-1")))
+            s.sendto(bytes([224]) + struct.pack("<H", len(kv)) + b"\x00" + kv, ("127.0.0.1", sport))
+        wait_for(lambda: r.log().count("subscription from 127.0.0.1:") >= 3, what="three bad packets logged")
+        log = r.log()
+        assert "not a subscription packet" in log and "bad weight" in log
+        assert http_request(port, "/", headers={"Host": "x.example"})[0] == 404
+    finally:
+        r.stop()
+    assert r.proc.returncode == 0
+
+
+def test_emperor_router_and_vassals_end_to_end(stockade_bin, tmp_path):
+    vdir = tmp_path / "vassals"
+    vdir.mkdir()
+    sub = tmp_path / "sub.sock"
+    port = free_port()
+    (vdir / "router.ini").write_text(f"[uwsgi]\nmaster = true\nhttp = 127.0.0.1:{port}\n"
+                                     f"http-subscription-server = {sub}\nchmod-socket = 600\n")
+    sites = {}
+    for name in ("one", "two"):
+        p = free_port()
+        sites[name] = p
+        (vdir / f"{name}.ini").write_text(
+            f"[uwsgi]\nmaster = true\nsocket = 127.0.0.1:{p}\nwsgi-file = {PROBE}\nprocesses = 1\n"
+            f"subscribe-to = {sub}:{name}.example\nsubscribe-freq = 1\n")
+    e = Instance(["--emperor", str(vdir)], wait=False)
+    try:
+        pids = {}
+        for name in sites:
+            pids[name] = wait_for(lambda: by_host(port, f"{name}.example")[0] == 200 and
+                                  by_host(port, f"{name}.example")[1], what=f"{name}.example routed", timeout=60)
+        assert pids["one"] != pids["two"]
+        assert by_host(port, "three.example")[0] == 404
+        (vdir / "one.ini").unlink()          # the vassal stops and unsubscribes
+        wait_for(lambda: by_host(port, "one.example")[0] == 404, what="one.example withdrawn", timeout=60)
+        assert by_host(port, "two.example") == (200, pids["two"])
+    finally:
+        log = e.stop()
+    assert "unsubscribing from" in log
