@@ -164,35 +164,35 @@ packet_build(struct session *s, const struct http_request *req, uint64_t content
 		return 400;
 	if (n < 0)
 		return 431;
-	/* room for the largest packet; trimmed to its size below, plus the
-	 * body bytes that go out with it */
-	size_t cap = 4 + 0xffff;
-	s->up.p = xrealloc(s->up.p, cap);
-	s->up.cap = cap;
-	s->up.off = 0;
-	s->up.len = 4;
+	/* built in a scratch buffer of the largest packet's size; the session
+	 * keeps a copy sized for the packet and the body bytes sent with it */
+	static char scratch[4 + 0xffff];
+	struct buf b = { scratch, 0, 4, sizeof(scratch) };
 	char num[24];
 	int numlen = snprintf(num, sizeof(num), "%llu", (unsigned long long)content_length);
 	bool ok = true;
 	for (int i = 0; i < n && ok; i++) {
 		if (s->chunked_req && (is_key(&vars[i], "HTTP_TRANSFER_ENCODING") || is_key(&vars[i], "CONTENT_LENGTH")))
 			continue;
-		ok = put_kv(&s->up, vars[i].key, vars[i].key_len, vars[i].val, vars[i].val_len);
+		ok = put_kv(&b, vars[i].key, vars[i].key_len, vars[i].val, vars[i].val_len);
 	}
 	if (s->chunked_req)
-		ok = ok && put_kv(&s->up, "CONTENT_LENGTH", 14, num, (size_t)numlen);
-	ok = ok && put_kv(&s->up, "UWSGI_ROUTER", 12, "http", 4);
+		ok = ok && put_kv(&b, "CONTENT_LENGTH", 14, num, (size_t)numlen);
+	ok = ok && put_kv(&b, "UWSGI_ROUTER", 12, "http", 4);
 	for (size_t i = 0; i < R.nvars && ok; i++)
-		ok = put_kv(&s->up, R.vars[i].key, R.vars[i].key_len, R.vars[i].val, R.vars[i].val_len);
+		ok = put_kv(&b, R.vars[i].key, R.vars[i].key_len, R.vars[i].val, R.vars[i].val_len);
 	if (!ok)
 		return 431;
-	size_t ds = s->up.len - 4;
-	s->up.p[0] = (char)R.mod1;
-	s->up.p[1] = (char)(ds & 0xff);
-	s->up.p[2] = (char)(ds >> 8);
-	s->up.p[3] = (char)R.mod2;
+	size_t ds = b.len - 4;
+	b.p[0] = (char)R.mod1;
+	b.p[1] = (char)(ds & 0xff);
+	b.p[2] = (char)(ds >> 8);
+	b.p[3] = (char)R.mod2;
 	uint64_t body = s->chunked_req ? 0 : content_length;
-	s->up.cap = s->up.len + (body < ROUTER_BODY_BUFFER ? (size_t)body : ROUTER_BODY_BUFFER);
-	s->up.p = xrealloc(s->up.p, s->up.cap ? s->up.cap : 1);
+	s->up.cap = b.len + (body < ROUTER_BODY_BUFFER ? (size_t)body : ROUTER_BODY_BUFFER);
+	s->up.p = xrealloc(s->up.p, s->up.cap);
+	memcpy(s->up.p, b.p, b.len);
+	s->up.off = 0;
+	s->up.len = b.len;
 	return 0;
 }

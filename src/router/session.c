@@ -637,6 +637,7 @@ backend_connected(struct session *s)
 	if (err == 0) {
 		s->state = S_RESPONSE;
 		s->deadline = clock_ms() + R.timeout_ms;
+		backend_write(s);	/* a fresh socket has room: no wait for EPOLLOUT */
 		return;
 	}
 	backend_failed(s, strerror(err));
@@ -668,6 +669,9 @@ on_backend(struct event_loop *loop, int fd, void *data, int mask)
 		backend_write(s);
 	if ((mask & EV_READ) && !s->dead && s->bfd >= 0)
 		backend_read(s);
+	/* the client's socket usually has room: write now, not a round later */
+	if (!s->dead && s->cfd >= 0 && pending(&s->down) > 0 && !(s->cmask & EV_WRITE))
+		client_write(s);
 	update(s);
 }
 
