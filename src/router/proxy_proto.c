@@ -6,6 +6,9 @@
  */
 #include "router/proxy_proto.h"
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>

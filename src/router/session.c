@@ -15,11 +15,13 @@
 #include "net/event.h"
 #include "router/proxy_proto.h"
 
+#include <netinet/in.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 

@@ -198,7 +198,7 @@ on_datagram(struct event_loop *loop, int fd, void *data, int mask)
 	for (int n = 0; n < 64; n++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		ssize_t len = recvfrom(fd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&ss, &sl);
+		ssize_t len = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
 		if (len < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_errno("http router: subscription server recvfrom");
@@ -209,10 +209,6 @@ on_datagram(struct event_loop *loop, int fd, void *data, int mask)
 		if (!peer[0])
 			snprintf(peer, sizeof(peer), "a local socket");
 		struct sub_req r;
-		if ((size_t)len > sizeof(buf)) {
-			log_msg("http router: subscription from %s: datagram of %zd bytes, too large", peer, len);
-			continue;
-		}
 		if (subscription_parse(buf, (size_t)len, &r) < 0) {
 			log_msg("http router: subscription from %s: %s", peer, r.error);
 			continue;
