@@ -54,8 +54,10 @@ static int
 parse_v1(const char *buf, size_t len, struct proxy_info *pi)
 {
 	size_t lim = len < PROXY_V1_MAX ? len : PROXY_V1_MAX;
-	const char *cr = memchr(buf, '\r', lim);
+	const char *cr = memchr(buf, '\r', lim), *lf = memchr(buf, '\n', lim);
 
+	if (lf && (!cr || lf < cr))
+		return -1;	/* a bare LF */
 	if (!cr)
 		return len < PROXY_V1_MAX ? 0 : -1;
 	size_t n = (size_t)(cr - buf);
