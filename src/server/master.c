@@ -402,7 +402,7 @@ run_master(void)
 {
 	master.loop = event_loop_new(1024);
 	if (!master.loop || event_add_signal_pipe(master.loop, master.sigpipe, handle_signal) < 0 ||
-	    setup_stats() < 0 || setup_fifo() < 0 || subscribe_setup() < 0 || vassal_attach(master.loop, master.cfg, on_emperor) < 0)
+	    setup_stats() < 0 || setup_fifo() < 0 || subscribe_prepare(NULL, NULL) < 0 || vassal_attach(master.loop, master.cfg, on_emperor) < 0)
 		return 1;
 	master.touch_mtime = xcalloc(master.cfg->touch_reload.n + 1, sizeof(*master.touch_mtime));
 	for (size_t i = 0; i < master.cfg->touch_reload.n; i++)

@@ -15,6 +15,9 @@
 #include "net/socket.h"
 #include "router/subscription.h"
 
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,8 @@ struct target {
 	struct sock_addr server;
 	char *server_name, *key, *addr;
 	unsigned modifier1, weight;
+	int fd;                 /* opened before the jail: reaches the host's server */
+	bool connected;
 };
 
 static struct target *targets;
@@ -124,13 +129,17 @@ send_all(bool unsubscribe)
 	char pkt[4096];
 	for (size_t i = 0; i < ntargets; i++) {
 		struct target *t = &targets[i];
+		if (!t->addr)
+			continue;
 		int n = subscription_build(pkt, sizeof(pkt), unsubscribe, t->key, t->addr, t->modifier1, t->weight);
-		int fd = socket(t->server.u.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (n < 0 || fd < 0 || sendto(fd, pkt, (size_t)n, 0, &t->server.u.sa, t->server.len) != n)
+		/* a unix server that was not there yet: connect now (outside a jail) */
+		if (!t->connected && connect(t->fd, &t->server.u.sa, t->server.len) == 0)
+			t->connected = true;
+		ssize_t w = n < 0 ? -1 : t->connected ? send(t->fd, pkt, (size_t)n, 0) :
+		            sendto(t->fd, pkt, (size_t)n, 0, &t->server.u.sa, t->server.len);
+		if (w != n)
 			log_errno("%s %s: cannot send to %s", unsubscribe ? "unsubscribing" : "subscribing", t->key,
 			          t->server_name);
-		if (fd >= 0)
-			close(fd);
 	}
 }
 
@@ -147,18 +156,46 @@ on_timer(struct event_loop *loop, long long id, void *data)
 	event_timer_arm(master.loop, freq, on_timer, NULL, &timer);
 }
 
+/*
+ * The address a router outside the jail reaches the first uwsgi socket at:
+ * a unix path inside the jail's root is announced by its host-side path,
+ * an unspecified IPv4 address (0.0.0.0) by the jail's first jail-ip4.
+ */
+static void
+announced_address(char *out, size_t len)
+{
+	char name[SOCK_NAME_MAX] = "";
+	struct listener *l = NULL;
+	for (size_t i = 0; i < master.nls && !l; i++)
+		if (master.ls[i].proto == PROTO_UWSGI)
+			l = &master.ls[i];
+	out[0] = '\0';
+	if (!l)
+		return;
+	if (sock_name(l->fd, name, sizeof(name)) < 0)
+		snprintf(name, sizeof(name), "%s", l->name);
+	const char *root = master.jail.create ? master.jail.path : NULL;
+	if (name[0] == '/' && root && strcmp(root, "/") != 0) {
+		snprintf(out, len, "%s%s", root, name);
+		return;
+	}
+	if (strncmp(name, "0.0.0.0:", 8) == 0 && master.jail.create && master.jail.nip4 > 0) {
+		char ip[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &master.jail.ip4[0].u.v4, ip, sizeof(ip));
+		snprintf(out, len, "%s%s", ip, name + 7);
+		return;
+	}
+	snprintf(out, len, "%s", name);
+}
+
 int
-subscribe_setup(void)
+subscribe_prepare(int *keep, size_t *nkeep)
 {
 	const struct config *cfg = master.cfg;
 	size_t n = cfg->subscribe_to.n + cfg->subscribe2.n;
-	if (n == 0)
+	if (n == 0 || targets)
 		return 0;
 	targets = xcalloc(n, sizeof(*targets));
-	char first[SOCK_NAME_MAX] = "";
-	for (size_t i = 0; i < master.nls && !first[0]; i++)
-		if (master.ls[i].proto == PROTO_UWSGI && sock_name(master.ls[i].fd, first, sizeof(first)) < 0)
-			snprintf(first, sizeof(first), "%s", master.ls[i].name);
 	for (size_t i = 0; i < n; i++) {
 		struct target *t = &targets[ntargets];
 		bool two = i >= cfg->subscribe_to.n;
@@ -171,22 +208,43 @@ subscribe_setup(void)
 		if (sock_parse_addr(t->server_name, &t->server, err, sizeof(err)) < 0 ||
 		    t->server.kind == SOCK_ADDR_SHARED)
 			return bad(o, two ? "subscribe2" : "subscribe-to", v, "bad subscription server address");
-		if (!t->addr) {
-			if (!first[0])
-				return bad(o, two ? "subscribe2" : "subscribe-to", v,
-				           "no uwsgi socket to announce (add socket = or addr=)");
-			t->addr = xstrdup(first);
-		}
-		if (strlen(t->key) > SUB_KEY_MAX || strlen(t->addr) > SUB_ADDR_MAX)
+		if (strlen(t->key) > SUB_KEY_MAX || (t->addr && strlen(t->addr) > SUB_ADDR_MAX))
 			return bad(o, two ? "subscribe2" : "subscribe-to", v, "key or address too long");
+		if (!t->addr && cfg->uwsgi_socket.n == 0)
+			return bad(o, two ? "subscribe2" : "subscribe-to", v,
+			           "no uwsgi socket to announce (add socket = or addr=)");
+		t->fd = socket(t->server.u.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (t->fd < 0) {
+			log_errno("subscribe: socket()");
+			return -1;
+		}
+		t->connected = connect(t->fd, &t->server.u.sa, t->server.len) == 0;
+		if (keep)
+			keep[(*nkeep)++] = t->fd;
 		ntargets++;
 	}
 	return 0;
 }
 
+size_t
+subscribe_count(void)
+{
+	return master.cfg->subscribe_to.n + master.cfg->subscribe2.n;
+}
+
 void
 subscribe_start(void)
 {
+	char addr[SOCK_NAME_MAX + PATH_MAX];
+	announced_address(addr, sizeof(addr));
+	for (size_t i = 0; i < ntargets; i++)
+		if (!targets[i].addr) {
+			if (strlen(addr) > SUB_ADDR_MAX) {
+				log_msg("subscribe: the address %s is too long to announce", addr);
+				continue;
+			}
+			targets[i].addr = xstrdup(addr);
+		}
 	for (size_t i = 0; i < ntargets; i++)
 		log_msg("subscribing to %s: %s => %s (weight %u)", targets[i].server_name, targets[i].key,
 		        targets[i].addr, targets[i].weight);

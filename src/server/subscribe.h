@@ -8,9 +8,15 @@
 
 #include <stdbool.h>
 
-/* Parses subscribe-to/subscribe2 (after the sockets are bound); 0 or -1
- * after a file:line error. */
-int	subscribe_setup(void);
+#include <stddef.h>
+
+/* Parses subscribe-to/subscribe2 and opens one datagram socket per server,
+ * before the jail (so that a jailed instance reaches the host's router);
+ * their fds are appended to keep[*nkeep] (may be NULL). 0 or -1 after a
+ * file:line error. */
+int	subscribe_prepare(int *keep, size_t *nkeep);
+/* How many fds subscribe_prepare() may append. */
+size_t	subscribe_count(void);
 /* First announce, then one every subscribe-freq seconds. */
 void	subscribe_start(void);
 /* Withdraws the announces (on a reload only with

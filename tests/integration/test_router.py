@@ -488,3 +488,28 @@ def test_emperor_router_and_vassals_end_to_end(stockade_bin, tmp_path):
     finally:
         log = e.stop()
     assert "unsubscribing from" in log
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not __import__("shutil").which("unshare"), reason="needs root")
+def test_jailed_vassal_subscribes_from_inside_its_jail(stockade_bin, tmp_path):
+    from jailfs import Jailed, Rootfs, jail_name, registry
+    sub = tmp_path / "sub.sock"            # on the host, outside the jail's root
+    port = free_port()
+    r = Instance(["--http", f"127.0.0.1:{port}", "--http-subscription-server", str(sub), "--master"], port=port)
+    rootfs = Rootfs(tmp_path / "jail")
+    name = jail_name()
+    jport = free_port()
+    j = Jailed(["--jail", f"{rootfs.path} jailedsite {name}", "--http-socket", f"127.0.0.1:{jport}",
+                "--socket", "/out/app.sock", "--wsgi-file", rootfs.app, "--master", "--processes", "1",
+                "--subscribe-to", f"{sub}:jail.example", "--subscribe-freq", "1"], rootfs=rootfs, port=jport)
+    try:
+        host_path = f"{rootfs.path}/out/app.sock"     # the jail's socket, by its host-side path
+        wait_for(lambda: f"new node: jail.example => {host_path}" in r.log(), what="jailed subscription")
+        st, body = http_request(port, "/", headers={"Host": "jail.example", "Connection": "close"})
+        assert st == 200 and json.loads(body)["hostname"] == "jailedsite"
+    finally:
+        j.stop()
+        if registry(name).exists():
+            run_stockade("--jail-remove", name)
+        log = r.stop()
+    assert f"jail.example => removing node {host_path}" in log
