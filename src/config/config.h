@@ -160,6 +160,7 @@ struct config {
 	struct strlist subscribe2;                /* server=..,key=..,addr=..,weight=.. */
 	unsigned long long subscribe_freq;        /* s, 0: 10 */
 	bool unsubscribe_on_graceful_reload;
+	char *http_stats;                         /* router stats server address */
 	/* emperor */
 	struct strlist emperor;
 	struct strlist emperor_extra_extension;

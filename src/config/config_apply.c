@@ -108,7 +108,7 @@ config_free(struct config *cfg)
 		&cfg->stats, &cfg->jail_remove, &cfg->help_option, &cfg->mimefile,
 		/* forkpty router */
 		&cfg->forkpty_command, &cfg->pty_connect, &cfg->pty_uconnect,
-		&cfg->http_manage_expect,   /* issue 21 */
+		&cfg->http_manage_expect, &cfg->http_stats,   /* issue 21 */
 		/* emperor */
 		&cfg->emperor_stats, &cfg->emperor_pidfile, &cfg->emperor_pg_node,
 		&cfg->emperor_pg_channel,

@@ -218,6 +218,7 @@ const struct option_def option_table[] = {
 	{ "subscribe2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "announce with key=value items: server, key, addr, weight, modifier1", NULL, F(subscribe2), 0 },
 	{ "subscribe-freq", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds between announces (default 10)", NULL, F(subscribe_freq), 0 },
 	{ "unsubscribe-on-graceful-reload", NULL, 0, ARG_NONE, T_BOOL, 0, "router", "unsubscribe on a graceful reload too (always on stop)", NULL, F(unsubscribe_on_graceful_reload), 0 },
+	{ "http-stats", "http-stats-server http-ss", 0, ARG_REQUIRED, T_STRING, 0, "router", "serve the router's stats JSON (uWSGI's corerouter layout: nodes, keys, requests, failures) on this address", NULL, F(http_stats), 0 },
 	{ "http-gracetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds before a dead http-to backend is tried again (default 30)", NULL, F(http_gracetime), 0 },
 
 	/* emperor */

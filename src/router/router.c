@@ -200,6 +200,8 @@ router_main(const struct router_setup *rs)
 	if (subs_setup(rs->sub_fds, rs->nsub, (long long)(rs->cfg->subscription_tolerance ?
 	               rs->cfg->subscription_tolerance : 17) * 1000) < 0)
 		_exit(1);
+	if (stats_setup(rs->stats_fd) < 0)
+		_exit(1);
 	event_timer_add(R.loop, SWEEP_MS, on_sweep, NULL);
 	sigset_t none;
 	sigemptyset(&none);

@@ -31,6 +31,7 @@ struct router_setup {
 	size_t nbackends;
 	const int *sub_fds;             /* http-subscription-server sockets (datagrams) */
 	size_t nsub;
+	int stats_fd;                   /* http-stats, -1 none (process 1 only) */
 	int index;                      /* 1 .. http-processes, for the log */
 	const char *hostname;           /* SERVER_NAME, as uWSGI's router sends it */
 };

@@ -122,6 +122,12 @@ struct node *subs_pick(const char *key, int *status);
 void	subs_node_failed(struct node *nd);
 void	subs_sweep(long long now);
 size_t	subs_count(const char *key);
+/* the uWSGI stats layout of the table (a jansson array) */
+struct json_t;
+struct json_t *subs_json(void);
+
+/* stats.c: http-stats, served by router process 1 */
+int	stats_setup(int fd);
 
 /* backend.c */
 const char *node_name(const struct session *s);

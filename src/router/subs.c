@@ -14,10 +14,13 @@
 #include "base/util.h"
 #include "net/event.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,6 +39,7 @@ struct sub_key {
 	struct sub_key *next;
 	char key[SUB_KEY_MAX + 1];
 	struct sub_node *nodes;
+	unsigned long hits;
 };
 
 static struct sub_key *buckets[NBUCKETS];
@@ -84,6 +88,7 @@ subs_pick(const char *key, int *status)
 		*status = 404;
 		return NULL;
 	}
+	k->hits++;
 	struct sub_node *best = NULL;
 	long long total = 0;
 	for (struct sub_node *nd = k->nodes; nd; nd = nd->next) {
@@ -251,4 +256,37 @@ subs_setup(const int *fds, size_t n, long long tol_ms)
 			return -1;
 		}
 	return 0;
+}
+
+/* Printable ASCII only: a key comes from the network and JSON wants UTF-8. */
+static json_t *
+jstr(const char *s)
+{
+	char buf[SOCK_NAME_MAX + SUB_KEY_MAX + 1];
+	size_t n = 0;
+	for (; *s && n < sizeof(buf) - 1; s++)
+		buf[n++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+	buf[n] = '\0';
+	return json_string(buf);
+}
+
+json_t *
+subs_json(void)
+{
+	json_t *arr = json_array();
+	for (size_t b = 0; arr && b < NBUCKETS; b++)
+		for (struct sub_key *k = buckets[b]; k; k = k->next) {
+			json_t *nodes = json_array();
+			for (struct sub_node *nd = k->nodes; nd && nodes; nd = nd->next)
+				json_array_append_new(nodes, json_pack("{s:o, s:s, s:I, s:i, s:i, s:i, s:I, s:i, s:i, s:i, s:i, "
+				    "s:i, s:i, s:i, s:s, s:I, s:i, s:I, s:i}",
+				    "name", jstr(nd->base.name), "vassal", "", "last_check", (json_int_t)(time(NULL) - (clock_ms() - nd->last_seen) / 1000),
+				    "pid", 0, "uid", 0, "gid", 0, "requests", (json_int_t)nd->base.requests,
+				    "last_requests", 0, "tx", 0, "rx", 0, "cores", 0, "load", 0, "weight", (int)nd->weight,
+				    "backup", 0, "proto", "uwsgi", "wrr", (json_int_t)nd->current, "ref", 0,
+				    "failcnt", (json_int_t)nd->base.failures, "death_mark", nd->down ? 1 : 0));
+			json_array_append_new(arr, json_pack("{s:o, s:i, s:I, s:i, s:o*}", "key", jstr(k->key), "hash", 0,
+			    "hits", (json_int_t)k->hits, "sni_enabled", 0, "nodes", nodes));
+		}
+	return arr;
 }

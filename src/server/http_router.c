@@ -94,6 +94,19 @@ http_router_bind(void)
 			snprintf(name, sizeof(name), "%s", spec);
 		log_msg("uWSGI http bound on %s fd %d", name, fd);
 	}
+	master.router_stats_fd = -1;
+	if (cfg->http_stats && master.nrouter) {
+		struct sock_addr a;
+		char err[256] = "";
+		int fd = -1;
+		if (sock_parse_addr(cfg->http_stats, &a, err, sizeof(err)) < 0 || a.kind == SOCK_ADDR_SHARED ||
+		    (fd = sock_listen(&a, 64, err, sizeof(err))) < 0) {
+			log_msg("http-stats: %s: %s", cfg->http_stats, fd < 0 && err[0] ? err : "bad address");
+			return -1;
+		}
+		master.router_stats_fd = fd;
+		log_msg("*** http stats server enabled on %s fd: %d ***", cfg->http_stats, fd);
+	}
 	master.nsub = cfg->http_subscription_server.n;
 	if (master.nsub && !master.nrouter) {
 		log_msg("http-subscription-server needs an http router (http = addr)");
@@ -142,6 +155,7 @@ spawn_router(void *data)
 		.backends = (const char *const *)cfg->http_to.v,
 		.nbackends = cfg->http_to.n,
 		.sub_fds = master.sub_fds,
+		.stats_fd = index == 1 ? master.router_stats_fd : -1,
 		.nsub = master.nsub,
 		.index = index,
 	};
@@ -155,6 +169,8 @@ spawn_router(void *data)
 		rs.backends = one;
 		rs.nbackends = one[0] ? 1 : 0;
 	}
+	if (index != 1 && master.router_stats_fd >= 0)
+		close(master.router_stats_fd);
 	/* the workers' listening sockets are not the router's business */
 	for (size_t i = 0; i < master.nls; i++)
 		close(master.ls[i].fd);

@@ -129,7 +129,7 @@ enter_jail(bool *jailed)
 	/* what the instance opened so far and needs inside: the backend
 	 * closes every other descriptor (one inherited from whoever started
 	 * stockade could reach the host) */
-	int *keep = xcalloc(master.nshared + master.npty + master.nrouter + master.nsub + subscribe_count() + 5, sizeof(int));
+	int *keep = xcalloc(master.nshared + master.npty + master.nrouter + master.nsub + subscribe_count() + 6, sizeof(int));
 	size_t nkeep = 0;
 	keep[nkeep++] = master.sigpipe;
 	keep[nkeep++] = signal_pipe_write_end();
@@ -144,6 +144,8 @@ enter_jail(bool *jailed)
 		keep[nkeep++] = master.router_fds[i];
 	for (size_t i = 0; i < master.nsub; i++)
 		keep[nkeep++] = master.sub_fds[i];
+	if (master.router_stats_fd >= 0)
+		keep[nkeep++] = master.router_stats_fd;
 	if (subscribe_prepare(keep, &nkeep) < 0) {
 		free(keep);
 		return -1;

@@ -69,6 +69,7 @@ struct master {
 	size_t nrouter;
 	int *sub_fds;               /* http-subscription-server datagram sockets */
 	size_t nsub;
+	int router_stats_fd;        /* http-stats, -1 none */
 };
 
 extern struct master master;

@@ -21,7 +21,8 @@ import time
 
 import pytest
 
-from conftest import APPS, ROOT, Instance, free_port, get_json, http_request, run_stockade, wait_for
+from conftest import (APPS, ROOT, Instance, free_port, get_json, http_request, read_stats, run_stockade,
+                      wait_for)
 
 PROBE = str(APPS / "probe.py")
 
@@ -407,9 +408,14 @@ def by_host(port, host):
 
 def test_subscriptions_host_weights_unsubscribe_death_expiry(stockade_bin, tmp_path):
     sub = str(tmp_path / "sub.sock")      # a unix datagram subscription server
-    port = free_port()
+    port, stats = free_port(), free_port()
     r = Instance(["--http", f"127.0.0.1:{port}", "--http-subscription-server", sub, "--chmod-socket=600",
-                  "--subscription-tolerance", "3", "--master"], port=port)
+                  "--subscription-tolerance", "3", "--http-stats", f"127.0.0.1:{stats}", "--master"], port=port)
+
+    def nodes_of(key):
+        keys = {k["key"]: k for k in read_stats(stats)["subscriptions"]}
+        return {n["name"]: n for n in keys[key]["nodes"]} if key in keys else {}
+
     nodes = []
     try:
         assert oct(os.stat(sub).st_mode & 0o777) == "0o600"
@@ -422,6 +428,8 @@ def test_subscriptions_host_weights_unsubscribe_death_expiry(stockade_bin, tmp_p
         assert {by_host(port, "b.example") for _ in range(3)} == {(200, b1.worker)}
         got = [by_host(port, "a.example")[1] for _ in range(40)]
         assert (got.count(a1.worker), got.count(a2.worker)) == (10, 30)     # weights 1 and 3
+        n = nodes_of("a.example")          # http-stats, uWSGI's layout
+        assert (n[a1.addr]["requests"], n[a2.addr]["requests"], n[a2.addr]["weight"]) == (10, 30, 3)
         st, body = by_host(port, "nobody.example")
         assert st == 404 and b"404 Not Found" in body
         a1.stop()                                     # unsubscribes on stop
@@ -430,6 +438,8 @@ def test_subscriptions_host_weights_unsubscribe_death_expiry(stockade_bin, tmp_p
         assert {by_host(port, "a.example") for _ in range(4)} == {(200, a2.worker)}
         a2.stop(signal.SIGKILL)                       # dies without a word: refused, then 503
         wait_for(lambda: by_host(port, "a.example")[0] == 503, what="503 for a dead key")
+        n = nodes_of("a.example")[a2.addr]
+        assert n["failcnt"] >= 1 and n["death_mark"] == 1
         wait_for(lambda: f"a.example => node {a2.addr} expired" in r.log(), what="expiry")
         assert by_host(port, "a.example")[0] == 404
         assert by_host(port, "b.example") == (200, b1.worker)   # refreshed: never expires
