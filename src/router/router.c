@@ -88,6 +88,29 @@ handle_signal(int sig)
 	R.stopping = true;
 }
 
+static void on_listen(struct event_loop *loop, int fd, void *data, int mask);
+
+static void
+listen_all(bool on)
+{
+	for (size_t i = 0; i < R.nls; i++) {
+		if (!on)
+			event_del(R.loop, R.ls[i].fd, EV_READ);
+		else if (event_add_exclusive(R.loop, R.ls[i].fd, on_listen, &R.ls[i]) < 0)
+			log_errno("http router: event_add(fd %d)", R.ls[i].fd);
+	}
+}
+
+static void
+on_resume(struct event_loop *loop, long long id, void *data)
+{
+	(void)loop;
+	(void)id;
+	(void)data;
+	if (!R.stopping)
+		listen_all(true);
+}
+
 static void
 on_listen(struct event_loop *loop, int fd, void *data, int mask)
 {
@@ -101,8 +124,15 @@ on_listen(struct event_loop *loop, int fd, void *data, int mask)
 		memset(&peer, 0, sizeof(peer));
 		int cfd = sock_accept(fd, &peer);
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* out of descriptors: a readable listener would wake us
+				 * in a loop; stop accepting for a second instead */
+				log_errno("http router: accept (%zu connections open), pausing 1 s", R.nsessions);
+				listen_all(false);
+				event_timer_add(R.loop, 1000, on_resume, NULL);
+			} else if (errno != EAGAIN && errno != ECONNABORTED) {
 				log_errno("http router: accept");
+			}
 			return;
 		}
 		session_accept(idx, cfd, &peer);
