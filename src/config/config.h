@@ -161,6 +161,11 @@ struct config {
 	unsigned long long subscribe_freq;        /* s, 0: 10 */
 	bool unsubscribe_on_graceful_reload;
 	char *http_stats;                         /* router stats server address */
+	struct strlist fastrouter;                /* uwsgi-protocol router addresses */
+	struct strlist fastrouter_to;
+	struct strlist fastrouter_subscription_server;
+	unsigned long long fastrouter_timeout;    /* s, 0: 60 */
+	char *fastrouter_stats;
 	/* emperor */
 	struct strlist emperor;
 	struct strlist emperor_extra_extension;

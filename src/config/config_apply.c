@@ -108,7 +108,7 @@ config_free(struct config *cfg)
 		&cfg->stats, &cfg->jail_remove, &cfg->help_option, &cfg->mimefile,
 		/* forkpty router */
 		&cfg->forkpty_command, &cfg->pty_connect, &cfg->pty_uconnect,
-		&cfg->http_manage_expect, &cfg->http_stats,   /* issue 21 */
+		&cfg->http_manage_expect, &cfg->http_stats, &cfg->fastrouter_stats,   /* issue 21 */
 		/* emperor */
 		&cfg->emperor_stats, &cfg->emperor_pidfile, &cfg->emperor_pg_node,
 		&cfg->emperor_pg_channel,
@@ -124,6 +124,7 @@ config_free(struct config *cfg)
 		&cfg->forkpty_router, &cfg->forkpty_urouter,
 		&cfg->http, &cfg->http_to, &cfg->http_var,   /* issue 21 */
 		&cfg->http_subscription_server, &cfg->subscribe_to, &cfg->subscribe2,
+		&cfg->fastrouter, &cfg->fastrouter_to, &cfg->fastrouter_subscription_server,
 		/* emperor */
 		&cfg->emperor, &cfg->emperor_extra_extension, &cfg->vassals_inherit,
 		&cfg->vassals_include, &cfg->vassals_inherit_before, &cfg->vassals_include_before,

@@ -219,6 +219,11 @@ const struct option_def option_table[] = {
 	{ "subscribe-freq", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds between announces (default 10)", NULL, F(subscribe_freq), 0 },
 	{ "unsubscribe-on-graceful-reload", NULL, 0, ARG_NONE, T_BOOL, 0, "router", "unsubscribe on a graceful reload too (always on stop)", NULL, F(unsubscribe_on_graceful_reload), 0 },
 	{ "http-stats", "http-stats-server http-ss", 0, ARG_REQUIRED, T_STRING, 0, "router", "serve the router's stats JSON (uWSGI's corerouter layout: nodes, keys, requests, failures) on this address", NULL, F(http_stats), 0 },
+	{ "fastrouter", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "router for uwsgi-protocol clients (nginx uwsgi_pass) on this address, keyed by UWSGI_FASTROUTER_KEY, HTTP_HOST or SERVER_NAME", NULL, F(fastrouter), 0 },
+	{ "fastrouter-to", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "static backend of the fastrouter; repeat for round-robin", NULL, F(fastrouter_to), 0 },
+	{ "fastrouter-subscription-server", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "the fastrouter's subscription server (udp ip:port or a unix path)", NULL, F(fastrouter_subscription_server), 0 },
+	{ "fastrouter-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "fastrouter socket timeout in seconds (default 60)", NULL, F(fastrouter_timeout), 0 },
+	{ "fastrouter-stats", "fastrouter-stats-server fastrouter-ss", 0, ARG_REQUIRED, T_STRING, 0, "router", "serve the fastrouter's stats JSON on this address", NULL, F(fastrouter_stats), 0 },
 	{ "http-gracetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds before a dead http-to backend is tried again (default 30)", NULL, F(http_gracetime), 0 },
 
 	/* emperor */

@@ -16,6 +16,25 @@
 
 #define MAX_RESP_HEADERS 100
 
+const char *
+router_reason(int code)
+{
+	switch (code) {
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Error";
+}
+
 size_t
 response_head_end(const char *buf, size_t len)
 {

@@ -173,8 +173,13 @@ setup(const struct router_setup *rs)
 	R.cfg = cfg;
 	R.index = rs->index;
 	R.hostname = rs->hostname;
+	R.fastrouter = rs->fastrouter;
 	R.buffer_size = cfg->http_buffer_size ? cfg->http_buffer_size : 4096;
 	R.timeout_ms = (long long)(cfg->http_timeout ? cfg->http_timeout : 60) * 1000;
+	if (R.fastrouter) {
+		R.buffer_size = 4 + 65535;	/* the largest uwsgi packet */
+		R.timeout_ms = (long long)(cfg->fastrouter_timeout ? cfg->fastrouter_timeout : 60) * 1000;
+	}
 	R.headers_ms = cfg->http_headers_timeout ? (long long)cfg->http_headers_timeout * 1000 : R.timeout_ms;
 	R.connect_ms = cfg->http_connect_timeout ? (long long)cfg->http_connect_timeout * 1000 : R.timeout_ms;
 	R.grace_ms = (long long)(cfg->http_gracetime ? cfg->http_gracetime : 30) * 1000;
@@ -236,7 +241,8 @@ router_main(const struct router_setup *rs)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	log_msg("http router %d ready (pid: %d, %zu backend%s)", R.index, (int)getpid(), R.nnodes,
+	log_msg("%s %d ready (pid: %d, %zu backend%s)", R.fastrouter ? "fastrouter" : "http router", R.index,
+	        (int)getpid(), R.nnodes,
 	        R.nnodes == 1 ? "" : "s");
 
 	while (!R.stopping)
@@ -261,6 +267,6 @@ router_main(const struct router_setup *rs)
 			break;
 		event_loop_run_once(R.loop, 100);
 	}
-	log_msg("http router %d (pid: %d) stopped", R.index, (int)getpid());
+	log_msg("%s %d (pid: %d) stopped", R.fastrouter ? "fastrouter" : "http router", R.index, (int)getpid());
 	_exit(0);
 }

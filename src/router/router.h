@@ -16,6 +16,7 @@
 #ifndef STOCKADE_ROUTER_H
 #define STOCKADE_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/config.h"
@@ -32,6 +33,7 @@ struct router_setup {
 	const int *sub_fds;             /* http-subscription-server sockets (datagrams) */
 	size_t nsub;
 	int stats_fd;                   /* http-stats, -1 none (process 1 only) */
+	bool fastrouter;                /* uwsgi-protocol clients (fastrouter =) */
 	int index;                      /* 1 .. http-processes, for the log */
 	const char *hostname;           /* SERVER_NAME, as uWSGI's router sends it */
 };

@@ -51,6 +51,7 @@ struct router {
 	size_t nvars;
 	uint8_t mod1, mod2;
 	bool keepalive, auto_chunked, proxy_proto;
+	bool fastrouter;                /* uwsgi clients (fastrouter =), not HTTP */
 	const char *hostname;
 	struct session *sessions;
 	struct session *graveyard;     /* closed, freed after the callback */
@@ -102,6 +103,11 @@ struct session {
 void	session_accept(int listener, int fd, const struct sock_addr *peer);
 void	session_close(struct session *s);
 void	session_bury(void);
+void	session_forward(struct session *s, size_t head_len, uint64_t content_length);
+
+/* fastrouter.c: a uwsgi request from the client: 0 (forwarded or waiting
+ * for more bytes) or -1 (invalid: logged, the caller closes) */
+int	fastrouter_request(struct session *s);
 void	session_timeout(struct session *s, long long now);
 /* appends response body bytes to s->down: framed, cut or dropped as the
  * response head decided */
@@ -110,6 +116,8 @@ void	session_body_bytes(struct session *s, const char *p, size_t n);
 /* response.c: rewrite the backend's response head in s->down for the
  * client; 0, or an HTTP status for the router to send instead (502) */
 int	response_head(struct session *s, size_t head_len);
+/* the reason phrase of a status the router sends itself */
+const char *router_reason(int code);
 /* the end of a response head in buf[0..len): its length, or 0 */
 size_t	response_head_end(const char *buf, size_t len);
 

@@ -31,25 +31,6 @@ static struct http_request req;
 static void update(struct session *s);
 static void try_head(struct session *s);
 
-static const char *
-reason(int code)
-{
-	switch (code) {
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 417: return "Expectation Failed";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	}
-	return "Error";
-}
-
 static void
 buf_free(struct buf *b)
 {
@@ -147,13 +128,13 @@ static void
 fail(struct session *s, int code)
 {
 	close_backend(s);
-	if (s->sent_any) {
+	if (s->sent_any || R.fastrouter) {	/* a uwsgi client gets no HTTP page */
 		session_close(s);
 		return;
 	}
 	buf_free(&s->up);
 	buf_free(&s->down);
-	const char *r = reason(code);
+	const char *r = router_reason(code);
 	s->down.cap = 256;
 	s->down.p = xmalloc(s->down.cap);
 	int n = snprintf(s->down.p, s->down.cap,
@@ -285,6 +266,16 @@ start_request(struct session *s, size_t head_len)
 		fail(s, st);
 		return;
 	}
+	session_forward(s, head_len, cl);
+}
+
+/* The request (s->up) is built from in[0..head_len): moves the body bytes
+ * already read behind it and picks a backend, or waits for more body. */
+void
+session_forward(struct session *s, size_t head_len, uint64_t cl)
+{
+	s->state = S_BODY;
+	s->deadline = clock_ms() + R.timeout_ms;
 	size_t avail = s->in.len - head_len, take = avail < cl ? avail : (size_t)cl;
 	if (s->up.cap - s->up.len < take) {
 		s->up.cap = s->up.len + take;
@@ -327,6 +318,11 @@ try_head(struct session *s)
 	}
 	if (s->in.len == 0)
 		return;
+	if (R.fastrouter) {
+		if (fastrouter_request(s) < 0)
+			session_close(s);
+		return;
+	}
 	int rc = http_parse_request(s->in.p, s->in.len, R.buffer_size, &req);
 	if (rc == 0)
 		return;

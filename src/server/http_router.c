@@ -26,12 +26,6 @@ static struct {
 	int index;
 } *procs;
 
-size_t
-http_router_count(const struct config *cfg)
-{
-	return cfg->http.n;
-}
-
 /* A subscription server: a udp socket, or a unix datagram socket whose
  * permissions (chmod-socket) say who may subscribe. */
 static int
@@ -63,6 +57,90 @@ bind_datagram(const char *spec, struct origin o)
 	}
 	log_msg("uWSGI http subscription server bound on %s fd %d", spec, fd);
 	return fd;
+}
+
+/* fastrouter sockets: not handed over on a reload (rebound) */
+static struct {
+	int *fds, *sub;
+	size_t n, nsub;
+	int stats;
+	struct aux_spec spec;
+} fr = { .stats = -1 };
+
+static int
+listen_on(const char *spec, struct origin o, const char *what)
+{
+	struct sock_addr a;
+	char err[256] = "";
+	if (sock_parse_addr(spec, &a, err, sizeof(err)) < 0 || a.kind == SOCK_ADDR_SHARED) {
+		log_msg("%s:%d: %s: bad address '%s'", o.file, o.line, what, spec);
+		return -1;
+	}
+	int fd = sock_listen(&a, (int)master.cfg->listen_backlog, err, sizeof(err));
+	if (fd < 0)
+		log_msg("%s:%d: %s: %s", o.file, o.line, what, err);
+	else
+		log_msg("uWSGI %s bound on %s fd %d", what, spec, fd);
+	return fd;
+}
+
+size_t
+http_router_keep(int *keep)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < fr.n; i++)
+		keep[n++] = fr.fds[i];
+	for (size_t i = 0; i < fr.nsub; i++)
+		keep[n++] = fr.sub[i];
+	if (fr.stats >= 0)
+		keep[n++] = fr.stats;
+	return n;
+}
+
+size_t
+http_router_nkeep(void)
+{
+	return master.cfg->fastrouter.n + master.cfg->fastrouter_subscription_server.n + 1;
+}
+
+static int
+fastrouter_bind(void)
+{
+	const struct config *cfg = master.cfg;
+	fr.n = cfg->fastrouter.n;
+	fr.fds = xcalloc(fr.n + 1, sizeof(int));
+	fr.nsub = cfg->fastrouter_subscription_server.n;
+	fr.sub = xcalloc(fr.nsub + 1, sizeof(int));
+	if (fr.nsub && !fr.n) {
+		log_msg("fastrouter-subscription-server needs a fastrouter (fastrouter = addr)");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->fastrouter_to.n; i++) {
+		struct sock_addr a;
+		char err[256];
+		if (sock_parse_addr(cfg->fastrouter_to.v[i], &a, err, sizeof(err)) < 0 || a.kind == SOCK_ADDR_SHARED) {
+			log_msg("%s:%d: fastrouter-to: bad address '%s'", cfg->fastrouter_to.origin[i].file,
+			        cfg->fastrouter_to.origin[i].line, cfg->fastrouter_to.v[i]);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < fr.n; i++)
+		if ((fr.fds[i] = listen_on(cfg->fastrouter.v[i], cfg->fastrouter.origin[i], "fastrouter")) < 0)
+			return -1;
+	for (size_t i = 0; i < fr.nsub; i++)
+		if ((fr.sub[i] = bind_datagram(cfg->fastrouter_subscription_server.v[i],
+		                               cfg->fastrouter_subscription_server.origin[i])) < 0)
+			return -1;
+	if (cfg->fastrouter_stats && fr.n &&
+	    (fr.stats = listen_on(cfg->fastrouter_stats, cfg->origins[0], "fastrouter stats")) < 0)
+		return -1;
+	return 0;
+}
+
+size_t
+http_router_count(const struct config *cfg)
+{
+	return cfg->http.n;
 }
 
 int
@@ -117,7 +195,7 @@ http_router_bind(void)
 		if ((master.sub_fds[i] = bind_datagram(cfg->http_subscription_server.v[i],
 		                                       cfg->http_subscription_server.origin[i])) < 0)
 			return -1;
-	return 0;
+	return fastrouter_bind();
 }
 
 /* The backend when no http-to is given: where the first uwsgi socket was
@@ -174,12 +252,63 @@ spawn_router(void *data)
 	/* the workers' listening sockets are not the router's business */
 	for (size_t i = 0; i < master.nls; i++)
 		close(master.ls[i].fd);
+	for (size_t i = 0; i < fr.n; i++)
+		close(fr.fds[i]);
+	for (size_t i = 0; i < fr.nsub; i++)
+		close(fr.sub[i]);
+	if (fr.stats >= 0)
+		close(fr.stats);
+	router_main(&rs);
+}
+
+static pid_t
+spawn_fastrouter(void *data)
+{
+	(void)data;
+	pid_t pid = aux_fork("fastrouter");
+	if (pid != 0) {
+		if (pid > 0)
+			log_msg("spawned uWSGI fastrouter 1 (pid: %d)", (int)pid);
+		return pid;
+	}
+	const struct config *cfg = master.cfg;
+	char host[256];
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	struct router_setup rs = {
+		.cfg = cfg,
+		.fds = fr.fds,
+		.names = (const char *const *)cfg->fastrouter.v,
+		.nfds = fr.n,
+		.backends = (const char *const *)cfg->fastrouter_to.v,
+		.nbackends = cfg->fastrouter_to.n,
+		.sub_fds = fr.sub,
+		.nsub = fr.nsub,
+		.stats_fd = fr.stats,
+		.fastrouter = true,
+		.index = 1,
+		.hostname = host,
+	};
+	/* the http router's and the workers' sockets are not its business */
+	for (size_t i = 0; i < master.nls; i++)
+		close(master.ls[i].fd);
+	for (size_t i = 0; i < master.nrouter; i++)
+		close(master.router_fds[i]);
+	for (size_t i = 0; i < master.nsub; i++)
+		close(master.sub_fds[i]);
+	if (master.router_stats_fd >= 0)
+		close(master.router_stats_fd);
 	router_main(&rs);
 }
 
 void
 http_router_register(void)
 {
+	if (fr.n) {
+		fr.spec = (struct aux_spec){ .name = "uWSGI fastrouter 1", .spawn = spawn_fastrouter };
+		aux_add(&fr.spec);
+	}
 	size_t n = master.cfg->http_processes ? master.cfg->http_processes : 1;
 	if (master.nrouter == 0)
 		return;

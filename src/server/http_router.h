@@ -17,5 +17,9 @@ size_t	http_router_count(const struct config *cfg);
 int	http_router_bind(void);
 /* One auxiliary process per http-processes (none without `http =`). */
 void	http_router_register(void);
+/* The fastrouter's fds, for the jail's keep list: appended to keep,
+ * at most http_router_nkeep() of them; returns how many. */
+size_t	http_router_keep(int *keep);
+size_t	http_router_nkeep(void);
 
 #endif

@@ -129,7 +129,7 @@ enter_jail(bool *jailed)
 	/* what the instance opened so far and needs inside: the backend
 	 * closes every other descriptor (one inherited from whoever started
 	 * stockade could reach the host) */
-	int *keep = xcalloc(master.nshared + master.npty + master.nrouter + master.nsub + subscribe_count() + 6, sizeof(int));
+	int *keep = xcalloc(master.nshared + master.npty + master.nrouter + master.nsub + subscribe_count() + http_router_nkeep() + 6, sizeof(int));
 	size_t nkeep = 0;
 	keep[nkeep++] = master.sigpipe;
 	keep[nkeep++] = signal_pipe_write_end();
@@ -146,6 +146,7 @@ enter_jail(bool *jailed)
 		keep[nkeep++] = master.sub_fds[i];
 	if (master.router_stats_fd >= 0)
 		keep[nkeep++] = master.router_stats_fd;
+	nkeep += http_router_keep(keep + nkeep);
 	if (subscribe_prepare(keep, &nkeep) < 0) {
 		free(keep);
 		return -1;
@@ -188,7 +189,7 @@ start(void)
 	notify_init();   /* before a jail hides the socket; a failure only disables it */
 	if (master.is_reload)
 		log_msg("reload %lu of %s", master.reloads, master.binary_path);
-	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0 && cfg->http.n == 0) {
+	if (cfg->http_socket.n == 0 && cfg->uwsgi_socket.n == 0 && cfg->http.n == 0 && cfg->fastrouter.n == 0) {
 		log_msg("The -s/--socket option is missing (use http-socket or socket)");
 		return 1;
 	}
@@ -287,7 +288,7 @@ server_run(const struct config *cfg, const struct server_args *args)
 	master.reloads = args->reloads;
 	master.is_reload = args->is_reload;
 	master.single = !cfg->master && cfg->processes <= 1 && pty_router_count(cfg) == 0 &&
-	                http_router_count(cfg) == 0;
+	                http_router_count(cfg) == 0 && cfg->fastrouter.n == 0;
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

@@ -523,3 +523,46 @@ def test_jailed_vassal_subscribes_from_inside_its_jail(stockade_bin, tmp_path):
             run_stockade("--jail-remove", name)
         log = r.stop()
     assert f"jail.example => removing node {host_path}" in log
+
+
+# ---- fastrouter (uwsgi-protocol clients) ------------------------------------------------------
+
+
+def uwsgi_packet(env, body=b""):
+    kv = b"".join(struct.pack("<H", len(k)) + k.encode() + struct.pack("<H", len(v)) + v.encode()
+                  for k, v in env.items())
+    return bytes([0]) + struct.pack("<H", len(kv)) + b"\x00" + kv + body
+
+
+def test_fastrouter_subscription_and_static(stockade_bin):
+    fport, sport, stats = free_port(), free_port(), free_port()
+    r = Instance(["--fastrouter", f"127.0.0.1:{fport}", "--fastrouter-subscription-server", f"127.0.0.1:{sport}",
+                  "--fastrouter-stats", f"127.0.0.1:{stats}", "--fastrouter-timeout", "30", "--master"], port=fport)
+    site = subscriber(f"127.0.0.1:{sport}", "fr.example")
+
+    def ask(env, body=b""):
+        with socket.create_connection(("127.0.0.1", fport)) as s:
+            s.sendall(uwsgi_packet(env, body))
+            return recv_until(s, lambda d: False)
+
+    base = {"REQUEST_METHOD": "POST", "PATH_INFO": "/echo", "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1",
+            "SERVER_NAME": "ignored", "CONTENT_LENGTH": "5"}
+    try:
+        wait_for(lambda: f"new node: fr.example => {site.addr}" in r.log(), what="fastrouter subscription")
+        out = ask({**base, "HTTP_HOST": "fr.example"}, b"hello")
+        assert out.split(b"\r\n", 1)[0].endswith(b"200 OK"), out
+        assert json.loads(out.split(b"\r\n\r\n", 1)[1])["body"] == "hello"
+        # UWSGI_FASTROUTER_KEY wins over HTTP_HOST, as in uWSGI
+        out = ask({**base, "HTTP_HOST": "other", "UWSGI_FASTROUTER_KEY": "fr.example"}, b"world")
+        assert json.loads(out.split(b"\r\n\r\n", 1)[1])["body"] == "world"
+        assert ask({**base, "HTTP_HOST": "nobody.example"}, b"hello") == b""   # closed, no HTTP page
+        with socket.create_connection(("127.0.0.1", fport)) as s:
+            s.sendall(b"\x00\x04\x00\x00\x00\x00\x00\x00")                    # a zero-length key
+            assert recv_until(s, lambda d: False) == b""
+        keys = {k["key"]: k for k in read_stats(stats)["subscriptions"]}
+        assert keys["fr.example"]["nodes"][0]["requests"] == 2
+    finally:
+        site.stop()
+        log = r.stop()
+    assert "fastrouter: 127.0.0.1:" in log and "invalid uwsgi packet" in log
+    assert "spawned worker" not in log
