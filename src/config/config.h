@@ -172,6 +172,34 @@ struct config {
 	unsigned long long forkpty_timeout;/* idle seconds, 0: none */
 	char *pty_connect;
 	char *pty_uconnect;
+	/* issue 21: HTTP router */
+	struct strlist http;               /* router addresses (bound on the host) */
+	struct strlist http_to;            /* static backends; none: the first uwsgi socket */
+	struct strlist http_var;           /* key=value added to every packet */
+	unsigned long long http_processes; /* 0: 1 */
+	bool http_keepalive;
+	bool http_auto_chunked;
+	bool http_enable_proxy_protocol;
+	unsigned long long http_timeout;          /* s, 0: 60 */
+	unsigned long long http_headers_timeout;  /* s, 0: http-timeout */
+	unsigned long long http_connect_timeout;  /* s, 0: http-timeout */
+	unsigned long long http_buffer_size;      /* request head limit, 0: 4096 */
+	unsigned long long http_modifier1;
+	unsigned long long http_modifier2;
+	unsigned long long http_gracetime;        /* s, 0: 30 */
+	char *http_manage_expect;                 /* "", "1" or a body limit */
+	struct strlist http_subscription_server;  /* datagram sockets (udp or unix) */
+	unsigned long long subscription_tolerance;/* s, 0: 17 */
+	struct strlist subscribe_to;              /* server:key */
+	struct strlist subscribe2;                /* server=..,key=..,addr=..,weight=.. */
+	unsigned long long subscribe_freq;        /* s, 0: 10 */
+	bool unsubscribe_on_graceful_reload;
+	char *http_stats;                         /* router stats server address */
+	struct strlist fastrouter;                /* uwsgi-protocol router addresses */
+	struct strlist fastrouter_to;
+	struct strlist fastrouter_subscription_server;
+	unsigned long long fastrouter_timeout;    /* s, 0: 60 */
+	char *fastrouter_stats;
 	/* emperor */
 	struct strlist emperor;
 	struct strlist emperor_extra_extension;

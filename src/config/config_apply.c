@@ -95,6 +95,10 @@ config_apply(struct loader *L, struct config *cfg)
 	}
 	if (!cfg->callable)
 		cfg->callable = xstrdup("application");
+	/* issue 21: an HTTP router without http-to forwards to the first
+	 * uwsgi socket; without one the workers get an internal socket */
+	if (cfg->http.n && !cfg->http_to.n && !cfg->http_subscription_server.n && !cfg->uwsgi_socket.n)
+		strlist_push(&cfg->uwsgi_socket, "127.0.0.1:0", cfg->http.origin[0]);
 	config_export_opts(L, cfg);
 	return 0;
 }
@@ -109,6 +113,7 @@ config_free(struct config *cfg)
 		&cfg->stats, &cfg->jail_remove, &cfg->help_option, &cfg->mimefile,
 		/* forkpty router */
 		&cfg->forkpty_command, &cfg->pty_connect, &cfg->pty_uconnect,
+		&cfg->http_manage_expect, &cfg->http_stats, &cfg->fastrouter_stats,   /* issue 21 */
 		/* emperor */
 		&cfg->emperor_stats, &cfg->emperor_pidfile, &cfg->emperor_pg_node,
 		&cfg->emperor_pg_channel,
@@ -127,6 +132,9 @@ config_free(struct config *cfg)
 		&cfg->static_expires_path_info,
 		/* forkpty router */
 		&cfg->forkpty_router, &cfg->forkpty_urouter,
+		&cfg->http, &cfg->http_to, &cfg->http_var,   /* issue 21 */
+		&cfg->http_subscription_server, &cfg->subscribe_to, &cfg->subscribe2,
+		&cfg->fastrouter, &cfg->fastrouter_to, &cfg->fastrouter_subscription_server,
 		/* emperor */
 		&cfg->emperor, &cfg->emperor_extra_extension, &cfg->vassals_inherit,
 		&cfg->vassals_include, &cfg->vassals_inherit_before, &cfg->vassals_include_before,

@@ -115,7 +115,7 @@ import_inherited(void)
 {
 	const struct config *cfg = master.cfg;
 	size_t n = cfg->shared_socket.n + cfg->http_socket.n + cfg->uwsgi_socket.n +
-	    cfg->uwsgi_socket_forced.n + pty_router_count(cfg);
+	    cfg->uwsgi_socket_forced.n + pty_router_count(cfg) + cfg->http.n;
 	master.inherited_names = xcalloc(n, sizeof(char *));
 	master.inherited = xcalloc(n, sizeof(int));
 	size_t k = 0;
@@ -132,6 +132,8 @@ import_inherited(void)
 			master.inherited_names[k++] = cfg->uwsgi_socket_forced.v[i];
 	for (size_t i = 0; i < pty_router_count(cfg); i++)
 		master.inherited_names[k++] = pty_router_addr(cfg, i, NULL);
+	for (size_t i = 0; i < cfg->http.n; i++)
+		master.inherited_names[k++] = cfg->http.v[i];
 	master.ninherited = k;
 	char err[256];
 	int got = sock_import_env(master.inherited_names, k, master.inherited, err, sizeof(err));

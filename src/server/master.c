@@ -16,6 +16,8 @@
 #include "pty/router.h"
 #include "server/daemons.h"
 #include "server/chain_reload.h"
+#include "server/http_router.h"
+#include "server/subscribe.h"
 #include "server/logformat.h"
 #include "server/logmaster.h"
 #include "server/notify.h"
@@ -68,6 +70,7 @@ stop_workers(enum master_state next, bool brutal)
 	notify_send(next == RELOADING ? "RELOADING=1\nSTATUS=reloading" : "STOPPING=1\nSTATUS=stopping");
 	signal_workers(brutal ? SIGKILL : (next == RELOADING ? SIGHUP : SIGTERM));
 	aux_signal_all(brutal);
+	subscribe_stop(next == RELOADING);
 	event_timer_arm(master.loop, (long long)master.cfg->worker_reload_mercy * 1000, on_mercy_timeout, NULL, &master.mercy_timer);
 }
 
@@ -111,8 +114,8 @@ do_reload(void)
 		exit(0);
 	}
 	size_t n = 0;
-	int *fds = xcalloc(master.nshared + master.nls + master.npty + 1, sizeof(int));
-	const char **names = xcalloc(master.nshared + master.nls + master.npty + 1, sizeof(char *));
+	int *fds = xcalloc(master.nshared + master.nls + master.npty + master.nrouter + 1, sizeof(int));
+	const char **names = xcalloc(master.nshared + master.nls + master.npty + master.nrouter + 1, sizeof(char *));
 	for (size_t i = 0; i < master.nshared; i++) {
 		fds[n] = master.shared[i];
 		names[n++] = master.cfg->shared_socket.v[i];
@@ -126,6 +129,10 @@ do_reload(void)
 	for (size_t i = 0; i < master.npty; i++) {
 		fds[n] = master.pty_fds[i];
 		names[n++] = pty_router_addr(master.cfg, i, NULL);
+	}
+	for (size_t i = 0; i < master.nrouter; i++) {
+		fds[n] = master.router_fds[i];
+		names[n++] = master.cfg->http.v[i];
 	}
 	char count[32];
 	snprintf(count, sizeof(count), "%lu", master.reloads);
@@ -417,8 +424,8 @@ run_master(void)
 {
 	master.loop = event_loop_new(1024);
 	if (!master.loop || event_add_signal_pipe(master.loop, master.sigpipe, handle_signal) < 0 ||
-	    setup_stats() < 0 || setup_fifo() < 0 || vassal_attach(master.loop, master.cfg, on_emperor) < 0 ||
-	    logmaster_start(master.loop) < 0)
+	    setup_stats() < 0 || setup_fifo() < 0 || subscribe_prepare(NULL, NULL) < 0 ||
+	    vassal_attach(master.loop, master.cfg, on_emperor) < 0 || logmaster_start(master.loop) < 0)
 		return 1;
 	master.touch_mtime = xcalloc(master.cfg->touch_reload.n + 1, sizeof(*master.touch_mtime));
 	for (size_t i = 0; i < master.cfg->touch_reload.n; i++)
@@ -435,11 +442,13 @@ run_master(void)
 		return 1;
 	if (master.npty)
 		aux_add(&pty_router_aux);
+	http_router_register();
 	log_msg("spawned stockade master process (pid: %d)", (int)getpid());
 	cheaper_start();
 	daemons_register(master.cfg, master.loop);
 	cron_register(master.cfg, master.loop);
 	aux_start_all();
+	subscribe_start();
 	vassal_notify(VASSAL_MSG_READY);
 	notify_send("READY=1\nSTATUS=%zu workers spawned (reload %lu)", master.nslots, master.reloads);
 	event_timer_add(master.loop, TICK_MS, on_tick, NULL);

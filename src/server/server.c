@@ -14,6 +14,8 @@
 #include "hooks/hooks.h"
 #include "jail/jail.h"
 #include "pty/router.h"
+#include "server/http_router.h"
+#include "server/subscribe.h"
 #include "python/wsgi.h"
 #include "server/daemons.h"
 #include "server/logformat.h"
@@ -141,7 +143,7 @@ enter_jail(bool *jailed)
 	/* what the instance opened so far and needs inside: the backend
 	 * closes every other descriptor (one inherited from whoever started
 	 * stockade could reach the host) */
-	int *keep = xcalloc(master.nshared + master.npty + 5, sizeof(int));
+	int *keep = xcalloc(master.nshared + master.npty + master.nrouter + master.nsub + subscribe_count() + http_router_nkeep() + 6, sizeof(int));
 	size_t nkeep = 0;
 	keep[nkeep++] = master.sigpipe;
 	keep[nkeep++] = signal_pipe_write_end();
@@ -152,6 +154,17 @@ enter_jail(bool *jailed)
 		keep[nkeep++] = master.shared[i];
 	for (size_t i = 0; i < master.npty; i++)
 		keep[nkeep++] = master.pty_fds[i];
+	for (size_t i = 0; i < master.nrouter; i++)
+		keep[nkeep++] = master.router_fds[i];
+	for (size_t i = 0; i < master.nsub; i++)
+		keep[nkeep++] = master.sub_fds[i];
+	if (master.router_stats_fd >= 0)
+		keep[nkeep++] = master.router_stats_fd;
+	nkeep += http_router_keep(keep + nkeep);
+	if (subscribe_prepare(keep, &nkeep) < 0) {
+		free(keep);
+		return -1;
+	}
 	master.jail.keep_fds = keep;
 	master.jail.nkeep_fds = nkeep;
 	int rc;
@@ -195,7 +208,8 @@ start(void)
 		return 1;
 	/* as in uWSGI, an instance whose services are a forkpty router,
 	 * daemons or crons needs no socket: its master runs no workers */
-	if (serverless(cfg) && pty_router_count(cfg) == 0 && !daemons_configured(cfg)) {
+	if (serverless(cfg) && pty_router_count(cfg) == 0 && !daemons_configured(cfg) &&
+	    cfg->http.n == 0 && cfg->fastrouter.n == 0) {
 		log_msg("The -s/--socket option is missing (use http-socket or socket)");
 		return 1;
 	}
@@ -213,7 +227,8 @@ start(void)
 		return 1;
 	if (hooks_run(cfg, PH_ASAP) < 0)
 		return 1;
-	if ((master.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0 || bind_pty_routers() < 0)
+	if ((master.is_reload && import_inherited() < 0) || bind_shared_sockets() < 0 || bind_pty_routers() < 0 ||
+	    http_router_bind() < 0)
 		return 1;
 	/* every pidfile is written atomically: safe-pidfile (uWSGI's atomic
 	 * variant) differs only in its option name */
@@ -275,7 +290,7 @@ start(void)
 	master.sb->ncores = (int)ncores;
 	master.sb->cores = (struct core_score *)((char *)master.sb + sbsize);
 	/* one request-log batch per thread: each thread's lines stay in order */
-	if (log_share_reopen_counter() < 0 || (master.nslots && log_request_share_batches(master.nslots * ncores) < 0) ||
+	if (log_share_reopen_counter() < 0 || log_request_share_batches(master.nslots ? master.nslots * ncores : 1) < 0 ||
 	    uwsgi_api_setup() < 0)
 		return 1;
 	if (!cfg->lazy_apps && !cfg->lazy && (master.nslots || cfg->wsgi_file || cfg->module)) {
@@ -308,7 +323,8 @@ server_run(const struct config *cfg, const struct server_args *args)
 	    !serverless(cfg) && !daemons_configured(cfg) && !logmaster_wanted(cfg) &&
 	    !cfg->cheaper && !cfg->idle && !cfg->cheap &&
 	    cfg->spooler.n == 0 && cfg->mule.n == 0 && cfg->mules == 0 &&
-	    cfg->py_autoreload == 0;	/* issue 22: they need the master */
+	    cfg->py_autoreload == 0 &&	/* issue 22: they need the master */
+	    http_router_count(cfg) == 0 && cfg->fastrouter.n == 0;
 	int rc = start();
 	if (master.app_loaded && !master.single)
 		wsgi_finalize();

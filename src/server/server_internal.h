@@ -65,6 +65,11 @@ struct master {
 	struct jail_spec jail;
 	int *pty_fds;               /* forkpty router sockets, bound on the host */
 	size_t npty;
+	int *router_fds;            /* issue 21: `http =` sockets, bound on the host */
+	size_t nrouter;
+	int *sub_fds;               /* http-subscription-server datagram sockets */
+	size_t nsub;
+	int router_stats_fd;        /* http-stats, -1 none */
 };
 
 extern struct master master;
