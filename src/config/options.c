@@ -94,6 +94,9 @@ const struct option_def option_table[] = {
 	{ "limit-post", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "maximum request body size in bytes (0 = unlimited)", NULL, F(limit_post), 0 },
 	{ "request-body-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "seconds for a whole request body, extended by request-body-min-rate (default 60; 0 = per read only; Stockade extension)", NULL, F(request_body_timeout), 0 },
 	{ "request-body-min-rate", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "bytes per second of body that extend request-body-timeout by one second (default 500; 0 = no extension)", NULL, F(request_body_min_rate), 0 },
+	/* issue 19: post-buffering (server/post_buffer.c) */
+	{ "post-buffering", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "read the whole request body before the app runs: in memory below N bytes, else in an unlinked temp file in $TMPDIR (default /tmp)", NULL, F(post_buffering), 0 },
+	{ "post-buffering-bufsize", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "bytes per read() while post-buffering (default 8192, raised to post-buffering, at most 1 MiB)", NULL, F(post_buffering_bufsize), 0 },
 	{ "vacuum", NULL, 0, ARG_NONE, T_BOOL, 0, "socket", "remove unix sockets and pidfiles at exit", NULL, F(vacuum), 0 },
 	/* issue 19: socket options */
 	{ "uwsgi-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol on this address, whatever `protocol` says", NULL, F(uwsgi_socket_forced), 0 },
