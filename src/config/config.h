@@ -181,6 +181,8 @@ struct config {
 	struct strlist vassals_include_before;
 	struct strlist vassals_set;
 	unsigned long long heartbeat;                 /* s, 0: none */
+	/* issue 19: static options */
+	struct strlist add_header;
 	/* issue 19: post-buffering */
 	unsigned long long post_buffering;            /* bytes, 0: off */
 	unsigned long long post_buffering_bufsize;    /* bytes per read, 0: 8192 */

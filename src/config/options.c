@@ -157,6 +157,8 @@ const struct option_def option_table[] = {
 	{ "static-expires", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for files whose real path matches", NULL, F(static_expires), 0 },
 	{ "static-expires-uri", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose REQUEST_URI matches", NULL, F(static_expires_uri), 0 },
 	{ "static-expires-path-info", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose PATH_INFO matches", NULL, F(static_expires_path_info), 0 },
+	/* issue 19: static options (server/add_header.c) */
+	{ "add-header", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "'Name: value' header appended to every response of the app and of static files (repeatable)", NULL, F(add_header), 0 },
 	{ "mimefile", "mime-file", 0, ARG_REQUIRED, T_STRING, 0, "static", "MIME types file read at start (default /etc/mime.types if present)", NULL, F(mimefile), 0 },
 
 	/* privileges */

@@ -387,6 +387,14 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 			request.body_error = 500;   /* no temp file: nothing reached the app */
 		rc = -1;
 	} else if (rc == STATIC_PASS) {
+		if (c->w->cfg->post_buffering) {
+			/* harakiri times the app, not the upload (uWSGI resets it too) */
+			int64_t now_ms = clock_us() / 1000;
+			if (core)
+				__atomic_store_n(&core->request_start_ms, now_ms, __ATOMIC_RELEASE);
+			if (sc && !threaded)
+				__atomic_store_n(&sc->request_start_ms, now_ms, __ATOMIC_RELEASE);
+		}
 		log_request_flush_stale();      /* in case this request hangs */
 		rc = wsgi_handle(v, n, &io);
 		post_buffer_release();
