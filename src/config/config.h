@@ -183,6 +183,10 @@ struct config {
 	unsigned long long heartbeat;                 /* s, 0: none */
 	/* issue 19: static options */
 	struct strlist add_header;
+	bool static_gzip_all;
+	struct strlist static_gzip_dir;
+	struct strlist static_gzip_ext;
+	struct strlist check_static;
 	/* issue 19: post-buffering */
 	unsigned long long post_buffering;            /* bytes, 0: off */
 	unsigned long long post_buffering_bufsize;    /* bytes per read, 0: 8192 */

@@ -158,6 +158,10 @@ const struct option_def option_table[] = {
 	{ "static-expires-uri", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose REQUEST_URI matches", NULL, F(static_expires_uri), 0 },
 	{ "static-expires-path-info", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose PATH_INFO matches", NULL, F(static_expires_path_info), 0 },
 	/* issue 19: static options (server/add_header.c) */
+	{ "static-gzip-all", NULL, 0, ARG_NONE, T_BOOL, 0, "static", "send FILE.br or FILE.gz instead of a static FILE when it exists and the client accepts that encoding", NULL, F(static_gzip_all), 0 },
+	{ "static-gzip-dir", "static-gzip-prefix", 0, ARG_REQUIRED, T_LIST, 0, "static", "as static-gzip-all, for files whose real path starts with this", NULL, F(static_gzip_dir), 0 },
+	{ "static-gzip-ext", "static-gzip-suffix", 0, ARG_REQUIRED, T_LIST, 0, "static", "as static-gzip-all, for files whose name ends with this", NULL, F(static_gzip_ext), 0 },
+	{ "check-static", "static-check", 0, ARG_REQUIRED, T_LIST, 0, "static", "serve DIR + PATH_INFO when that is a file (after the static-maps; as static-map2 = /=DIR)", NULL, F(check_static), 0 },
 	{ "add-header", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "'Name: value' header appended to every response of the app and of static files (repeatable)", NULL, F(add_header), 0 },
 	{ "mimefile", "mime-file", 0, ARG_REQUIRED, T_STRING, 0, "static", "MIME types file read at start (default /etc/mime.types if present)", NULL, F(mimefile), 0 },
 
