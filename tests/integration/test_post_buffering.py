@@ -21,7 +21,9 @@ def start(tmp_path, *extra):
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", APP, "--master",
-                     "--processes", "1", *extra], port=port,
+                     # a busy machine may stall this client for seconds mid-body:
+                     # socket-timeout far above that, not the behaviour tested
+                     "--processes", "1", "--socket-timeout", "60", *extra], port=port,
                     env={"PB_MARK": mark, "TMPDIR": str(tmpdir)})
     return inst, port, mark, tmpdir
 
