@@ -169,3 +169,26 @@ def test_bad_value_is_refused(tmp_path):
                      "--show-config")
     assert r.returncode != 0
     assert "post-buffering" in r.stderr
+
+
+def test_limit_post_still_applies_while_buffering(tmp_path):
+    from conftest import http_request
+    inst, port, mark, tmpdir = start(tmp_path, "--post-buffering", "100", "--limit-post", "1000")
+    try:
+        status, _ = http_request(port, "/", "POST", b"q" * 5000, {"Connection": "close"})
+        assert status == 413
+        # chunked: the limit is found while buffering, before the app
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                      b"Connection: close\r\n\r\n")
+            s.sendall(b"bb8\r\n" + b"q" * 3000 + b"\r\n")
+            try:
+                s.sendall(b"bb8\r\n" + b"q" * 3000 + b"\r\n0\r\n\r\n")
+            except OSError:
+                pass    # the server may answer and close before it reads this
+            status, _ = read_response(s)
+        assert status == 413
+        assert not os.path.exists(mark + ".started"), "the app ran on a body over limit-post"
+        assert os.listdir(tmpdir) == []
+    finally:
+        inst.stop()
