@@ -18,14 +18,8 @@ set -eu
 cd "$(dirname "$0")/.."
 REPO=$PWD
 
-if [ -z "${_BENCH_INNER:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
-	unshare --net -- true 2>/dev/null; then
-	export _BENCH_INNER=1
-	exec unshare --net -- "$0" "$@"
-fi
-if [ -n "${_BENCH_INNER:-}" ]; then
-	ip link set lo up
-fi
+. bench/lib.sh
+bench_private_netns "$@"
 
 BIN=${STOCKADE_BIN:-$REPO/stockade}
 SECS=${ROUTER_SECONDS:-10}
@@ -47,7 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 wait_ok() {
 	python3 - "$1" <<-'PYEOF' || die "no answer on port $1 (log: $2)"

@@ -35,14 +35,8 @@ set -eu
 cd "$(dirname "$0")/.."
 REPO=$PWD
 
-if [ -z "${_BENCH_INNER:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
-	unshare --net -- true 2>/dev/null; then
-	export _BENCH_INNER=1
-	exec unshare --net -- "$0" "$@"
-fi
-if [ -n "${_BENCH_INNER:-}" ]; then
-	ip link set lo up
-fi
+. bench/lib.sh
+bench_private_netns "$@"
 
 SERVERS=${THREADS_SERVERS:-"stockade uwsgi gunicorn"}
 SECS=${THREADS_SECONDS:-10}
