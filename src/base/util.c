@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 void *
@@ -358,4 +360,17 @@ errbuf_errno(char *err, size_t len, const char *fmt, ...)
 	snprintf(err + n, len - n, ": %s", strerror(saved));
 	errno = saved;
 	return -1;
+}
+
+bool
+file_touched(const char *path, struct timespec *last)
+{
+	struct stat st;
+	struct timespec t = { 0, 0 };
+
+	if (stat(path, &st) == 0)
+		t = st.st_mtim;
+	bool changed = t.tv_sec != last->tv_sec || t.tv_nsec != last->tv_nsec;
+	*last = t;
+	return changed;
 }

@@ -70,6 +70,11 @@ void errbuf_set(char *err, size_t len, const char *fmt, ...) __attribute__((form
 int errbuf_errno(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Strict unsigned parse: digits only, no sign, no junk, no overflow. */
+/* True when PATH's mtime differs from *LAST (a missing file has mtime 0);
+ * *LAST becomes the current one. For touch-reload and its kin. */
+struct timespec;
+bool file_touched(const char *path, struct timespec *last);
+
 bool parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 
 #endif

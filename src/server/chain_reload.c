@@ -36,18 +36,6 @@ static struct {
 
 static void on_chain_timer(struct event_loop *loop, long long id, void *data);
 
-static bool
-touched(const char *path, struct timespec *last)
-{
-	struct stat st;
-	struct timespec t = { 0, 0 };
-	if (stat(path, &st) == 0)
-		t = st.st_mtim;
-	bool changed = t.tv_sec != last->tv_sec || t.tv_nsec != last->tv_nsec;
-	*last = t;
-	return changed;
-}
-
 void
 chain_reload_init(void)
 {
@@ -55,7 +43,7 @@ chain_reload_init(void)
 	chain.mtime = xcalloc(files->n + 1, sizeof(*chain.mtime));
 	chain.old = xcalloc(master.nslots + 1, sizeof(*chain.old));
 	for (size_t i = 0; i < files->n; i++)
-		touched(files->v[i], &chain.mtime[i]);
+		file_touched(files->v[i], &chain.mtime[i]);
 }
 
 void
@@ -161,7 +149,7 @@ chain_reload_check_touch(void)
 {
 	const struct strlist *files = &master.cfg->touch_chain_reload;
 	for (size_t i = 0; i < files->n; i++) {
-		if (touched(files->v[i], &chain.mtime[i]) && master.state == RUNNING) {
+		if (file_touched(files->v[i], &chain.mtime[i]) && master.state == RUNNING) {
 			char why[512];
 			snprintf(why, sizeof(why), "*** %s has been touched", files->v[i]);
 			chain_reload_start(why);

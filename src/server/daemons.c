@@ -413,24 +413,11 @@ smart_check(struct daemon *d)
 	smart_spawn(d);
 }
 
-static bool
-touched(struct timespec *last, const char *path)
-{
-	struct stat st;
-	struct timespec t = { 0, 0 };
-
-	if (stat(path, &st) == 0)
-		t = st.st_mtim;
-	bool changed = t.tv_sec != last->tv_sec || t.tv_nsec != last->tv_nsec;
-	*last = t;
-	return changed;
-}
-
 static void
 check_touch(struct daemon *d)
 {
 	for (size_t i = 0; i < d->ntouch; i++) {
-		if (!touched(&d->touch_mtime[i], d->touch[i]))
+		if (!file_touched(d->touch[i], &d->touch_mtime[i]))
 			continue;
 		pid_t pid = d->pidfile ? d->smart_pid : aux_pid(d->aux_id);
 		if (pid <= 0)
@@ -477,7 +464,7 @@ daemons_register(const struct config *cfg, struct event_loop *loop)
 		};
 		d->aux_id = aux_add(&d->spec);
 		for (size_t t = 0; t < d->ntouch; t++)
-			touched(&d->touch_mtime[t], d->touch[t]);
+			file_touched(d->touch[t], &d->touch_mtime[t]);
 		if (!d->pidfile)
 			continue;
 		d->smart_pid = pidfile_pid(d->pidfile);

@@ -194,19 +194,6 @@ check_memory(void)
 	}
 }
 
-/* touch-reload, touch-logreopen: the mtime differs from the last one seen */
-static bool
-file_touched(const char *path, struct timespec *last)
-{
-	struct stat st;
-	struct timespec t = { 0, 0 };
-	if (stat(path, &st) == 0)
-		t = st.st_mtim;
-	bool changed = t.tv_sec != last->tv_sec || t.tv_nsec != last->tv_nsec;
-	*last = t;
-	return changed;
-}
-
 static bool
 mtime_changed(size_t i)
 {
