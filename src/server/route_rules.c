@@ -52,7 +52,7 @@ static const struct {
 	{ "addvar", RA_SETVAR, 1 },
 	{ "redirect", RA_REDIRECT_302, 1 }, { "redirect-302", RA_REDIRECT_302, 1 },
 	{ "redirect-301", RA_REDIRECT_301, 1 }, { "rewrite", RA_REWRITE, 1 },
-	{ "rewrite-last", RA_REWRITE_LAST, 1 },
+	{ "rewrite-last", RA_REWRITE_LAST, 1 }, { "static", RA_STATIC, 1 },
 };
 
 static const struct {
@@ -96,12 +96,24 @@ static int
 compile_re(const char *pattern, regex_t *re, char *err, size_t errlen)
 {
 	for (const char *p = pattern; *p; p++) {
-		if (*p == '\\' && p[1]) {
+		if (*p == '[') {   /* a bracket expression: its ']' may come first */
+			const char *q = p + 1 + (p[1] == '^');
+			q += *q == ']';
+			q = strchr(q, ']');
+			if (!q)
+				break;   /* regcomp says why */
+			p = q;
+		} else if (*p == '\\' && p[1]) {
 			if (strchr("dDhHvVzZAQEK", p[1]))
 				return fail(err, errlen, "'%s': \\%c is PCRE syntax; Stockade uses POSIX extended regexes", pattern, p[1]);
 			p++;
 		} else if (*p == '(' && p[1] == '?') {
 			return fail(err, errlen, "'%s': (? groups are PCRE syntax; Stockade uses POSIX extended regexes", pattern);
+		} else if (strchr("*+?}", *p) && p[1] && strchr("*+?{", p[1]) && p != pattern) {
+			/* PCRE's lazy/possessive quantifiers (*? ++); stacked
+			 * quantifiers also make glibc's regcomp blow up */
+			return fail(err, errlen, "'%s': '%c%c' (a lazy, possessive or stacked quantifier) is PCRE syntax; "
+			    "Stockade uses POSIX extended regexes", pattern, p[0], p[1]);
 		}
 	}
 	int rc = regcomp(re, pattern, REG_EXTENDED);

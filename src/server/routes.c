@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "server/static_files.h"
 
 static struct route_rule *rules;
 static size_t nrules;
@@ -247,6 +250,30 @@ respond(struct request_io *io, const char *status, const struct kv *h, size_t nh
 	return 0;
 }
 
+/* The static action: one file, by its (interpolated) path. */
+static int
+serve_file(struct request_io *io, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		const struct kv h[] = { { "Content-Type", 12, "text/plain", 10 } };
+		return respond(io, "404 Not Found", h, 1, "Not Found");
+	}
+	const char *mime = static_mime_type(path);
+	if (!mime)
+		mime = "application/octet-stream";
+	const struct kv h[] = { { "Content-Type", 12, mime, strlen(mime) } };
+	int rc = io->send_head(io->ctx, "200 OK", 6, h, 1, (int64_t)st.st_size);
+	if (rc == 0 && st.st_size > 0)
+		rc = io->send_file(io->ctx, fd, 0, (int64_t)st.st_size);
+	close(fd);
+	return rc;
+}
+
 /* uWSGI's rewrite: the new PATH_INFO (up to a '?', percent-decoded) and,
  * after a '?', a query string placed before the original one. */
 static void
@@ -340,6 +367,9 @@ routes_run(struct route_ctx *rx, const struct kv **v, size_t *n, struct request_
 			    h, 1, NULL);
 			goto out;
 		}
+		case RA_STATIC:
+			ret = serve_file(&rx->inner, arg);
+			goto out;
 		case RA_GOTO:
 			i = r->target;
 			break;

@@ -100,6 +100,8 @@ def test_bad_rule_is_file_line_error(tmp_path):
         ("route = ^/x$ goto:nowhere", "no route-label 'nowhere'"),
         ("route = ^/x$ return:999", "not an HTTP status"),
         ("route = ^/x($ return:404", "not a POSIX extended regex"),
+        ("route = ^/(.*?)$ return:404", "PCRE syntax"),
+        ("route = ^/x$ return", "needs an argument"),
     ]
     for rule, why in cases:
         ini = tmp_path / "bad.ini"
@@ -108,3 +110,13 @@ def test_bad_rule_is_file_line_error(tmp_path):
         assert r.returncode != 0, rule
         out = r.stdout + r.stderr
         assert f"{ini}:5" in out and why in out, (rule, out)
+
+
+def test_static(serve, tmp_path):
+    (tmp_path / "page.html").write_text("<p>hi</p>")
+    inst = serve("--route", f"^/files/(.*)$ static:{tmp_path}/$1")
+    status, h, body = request(inst.port, "/files/page.html")
+    assert status == 200 and body == b"<p>hi</p>" and h["content-type"].startswith("text/html")
+    status, _, _ = request(inst.port, "/files/missing.html")
+    assert status == 404
+    assert request(inst.port, "/environ")[0] == 200
