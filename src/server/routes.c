@@ -156,7 +156,7 @@ var_set(struct route_ctx *rx, const struct kv **v, size_t *n, const char *name, 
 }
 
 static bool
-cond_true(const struct route_rule *r, const struct kv *v, size_t n, const struct captures *cap)
+cond_true(const struct route_rule *r, const struct kv *v, size_t n, struct captures *cap)
 {
 	char *a = interpolate(r->cond_a, v, n, cap);
 	char *b = r->cond_b ? interpolate(r->cond_b, v, n, cap) : NULL;
@@ -169,7 +169,18 @@ cond_true(const struct route_rule *r, const struct kv *v, size_t n, const struct
 	case RC_STARTSWITH: t = al >= bl && !memcmp(a, b, bl); break;
 	case RC_ENDSWITH: t = al >= bl && !memcmp(a + al - bl, b, bl); break;
 	case RC_CONTAINS: t = strstr(a, b) != NULL; break;
-	case RC_REGEXP: t = regexec(&r->cond_re, a, 0, NULL, 0) == 0; break;
+	case RC_REGEXP: {
+		regmatch_t m[10];
+		t = regexec(&r->cond_re, a, 10, m, 0) == 0;
+		if (t) {   /* as uWSGI: the condition's captures become $1.. */
+			free(cap->subject);
+			cap->subject = a;
+			memcpy(cap->m, m, sizeof(m));
+			cap->set = true;
+			a = NULL;
+		}
+		break;
+	}
 	case RC_EMPTY: t = al == 0; break;
 	case RC_ISFILE: t = stat(a, &st) == 0 && S_ISREG(st.st_mode); break;
 	case RC_ISDIR: t = stat(a, &st) == 0 && S_ISDIR(st.st_mode); break;

@@ -61,6 +61,7 @@ def test_break_with_status_host_and_conditions(serve):
     inst = serve("--route-host", "^blocked\\.example$ break:403 Go Away",
                  "--route-if", "startswith:${PATH_INFO};/admin return:401",
                  "--route-if-not", "equal:${REQUEST_METHOD};GET return:405",
+                 "--route-if", "regexp:${HTTP_USER_AGENT};^wget/([0-9]+) redirect:/wget$1",
                  "--route-if", "contains:${HTTP_USER_AGENT};curl goto:ua",
                  "--route-run", "continue",
                  "--route-label", "ua",
@@ -71,6 +72,8 @@ def test_break_with_status_host_and_conditions(serve):
     assert status == 401 and body == b"Unauthorized"
     status, _, _ = request(inst.port, "/environ", {"User-Agent": "curl/8"})
     assert status == 404
+    status, h, _ = request(inst.port, "/environ", {"User-Agent": "wget/17"})
+    assert status == 302 and h["location"] == "/wget17"
     status, _, _ = request(inst.port, "/environ", {"User-Agent": "firefox"})
     assert status == 200
     c = http.client.HTTPConnection("127.0.0.1", inst.port, timeout=10)
