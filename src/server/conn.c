@@ -384,12 +384,13 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 	}
 	/* route* rules, then static-map, then the app: uWSGI's order */
 	int rc = routes_enabled() ? routes_run(&rx, &v, &n, &io) : ROUTES_PASS;
-	if (rc == ROUTES_PASS)
+	bool routed = rc != ROUTES_PASS;   /* a rule answered */
+	if (!routed)
 		rc = static_serve(v, n, io);
-	if (rc == STATIC_PASS) {
+	if (!routed && rc == STATIC_PASS) {
 		log_request_flush_stale();      /* in case this request hangs */
 		rc = wsgi_handle(v, n, io);
-	} else if (core) {
+	} else if (core && !routed) {
 		__atomic_store_n(&core->static_requests, core->static_requests + 1, __ATOMIC_RELAXED);
 	}
 	count_request(c, 0);   /* unless a block completing the body did */

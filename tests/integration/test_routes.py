@@ -123,3 +123,20 @@ def test_static(serve, tmp_path):
     status, _, _ = request(inst.port, "/files/missing.html")
     assert status == 404
     assert request(inst.port, "/environ")[0] == 200
+
+
+def test_threads_share_rules_not_state(serve):
+    """Each thread's rewrite and addheader stay its own request's."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+    inst = serve("--threads", "4",
+                 "--route", "^/t/([0-9]+)$ rewrite:/environ?n=$1",
+                 "--route", "^/environ$ addheader:X-N: ${QUERY_STRING}", processes=1)
+
+    def one(i):
+        status, h, body = request(inst.port, f"/t/{i}")
+        return i, status, h.get("x-n"), json.loads(body)["QUERY_STRING"]
+
+    with ThreadPoolExecutor(8) as pool:
+        for i, status, xn, qs in pool.map(one, range(200)):
+            assert status == 200 and xn == f"n={i}" and qs == f"n={i}"
