@@ -12,13 +12,16 @@
 #
 # and the PSS of each server (master + workers, /proc/PID/smaps_rollup) after
 # its wait20 run. CPU per request: utime+stime of the server's process tree
-# (all threads) over the run, divided by the requests wrk counted.
+# (all threads) over the run, divided by the requests wrk counted; switches
+# per request: the context switches of all its threads, likewise.
 #
 #   bench/threads.sh
 #   THREADS_SECONDS=5 THREADS_SERVERS="stockade uwsgi" bench/threads.sh
 #
 # Environment:
-#   THREADS_SERVERS="stockade uwsgi gunicorn"   (those installed)
+#   THREADS_SERVERS="stockade uwsgi gunicorn"   (those installed; add
+#                    stockade-old to run THREADS_OLD_BIN too, e.g. a build of
+#                    main: git worktree add /tmp/old main && make -C /tmp/old stockade)
 #   THREADS_SECONDS=10   each measured wrk run (after a 2 s warm-up)
 #   THREADS_PORT=19580
 #   BENCH_OUT=bench/results   threads.md goes there
@@ -85,6 +88,7 @@ trap 'exit 143' TERM
 available() {
 	case $1 in
 	stockade) return 0 ;;
+	stockade-old) [ -x "${THREADS_OLD_BIN:-}" ] ;;
 	uwsgi) command -v uwsgi >/dev/null && ls /usr/lib/uwsgi/plugins/python3*_plugin.so >/dev/null 2>&1 ;;
 	gunicorn) /usr/bin/python3 -c "import gunicorn" 2>/dev/null ;;
 	*) return 1 ;;
@@ -96,8 +100,10 @@ start() {
 	local name=$1 app=$2 threads=$3 ka=${4:-} mod
 	mod=$(basename "$app" .py)
 	case $name in
-	stockade)
-		./stockade --http-socket "127.0.0.1:$PORT" --wsgi-file "$app" --master --processes 2 \
+	stockade|stockade-old)
+		local bin=./stockade
+		[ "$name" = stockade-old ] && bin=$THREADS_OLD_BIN
+		"$bin" --http-socket "127.0.0.1:$PORT" --wsgi-file "$app" --master --processes 2 \
 			--threads "$threads" --disable-logging >"$WORK/$name.log" 2>&1 & ;;
 	uwsgi)
 		local sock=--http-socket
@@ -130,6 +136,16 @@ cpu_ticks() {
 	echo "$t"
 }
 
+# context switches (voluntary + not) of every thread of the server's
+# processes: a threaded server that hands each request to another thread
+# pays about one per request
+ctx_switches() {
+	local p
+	for p in $(descendants "$SRV"); do
+		cat /proc/"$p"/task/*/status 2>/dev/null || true
+	done | awk '/^(nonvoluntary_)?(voluntary_)?ctxt_switches:/ { t += $2 } END { print t + 0 }'
+}
+
 pss_mib() {
 	local p
 	for p in $(descendants "$SRV"); do
@@ -144,18 +160,22 @@ to_ms() {
 
 # run LABEL -> appends a row: label req/s p99 cpu-us/req errors
 run() {
-	local label=$1 out="$WORK/wrk.out" c0 c1 reqs rps p99 errs cpu
+	local label=$1 out="$WORK/wrk.out" c0 c1 s0 s1 reqs rps p99 errs cpu csw
 	wrk -t1 -c64 -d2s --timeout 10s "http://127.0.0.1:$PORT/" >/dev/null 2>&1 || true
 	c0=$(cpu_ticks)
+	s0=$(ctx_switches)
 	wrk -t1 -c64 -d"${SECS}s" --timeout 10s --latency "http://127.0.0.1:$PORT/" >"$out" 2>&1 || true
 	c1=$(cpu_ticks)
+	s1=$(ctx_switches)
 	reqs=$(awk '/ requests in /{print $1; exit}' "$out")
 	rps=$(awk '/^Requests\/sec:/{printf "%.0f", $2; exit}' "$out")
 	p99=$(to_ms "$(awk '$1=="99%"{print $2; exit}' "$out")")
 	errs=$(awk '/Socket errors:|Non-2xx/{e = e $0 " "} END {print e}' "$out")
 	cpu=$(awk -v d=$((c1 - c0)) -v t="$CLK_TCK" -v r="${reqs:-0}" \
 		'BEGIN { if (r > 0) printf "%.0f", d * 1e6 / t / r; else print "nan" }')
-	ROW="| $label | ${rps:-0} | $p99 | $cpu |"
+	csw=$(awk -v d=$((s1 - s0)) -v r="${reqs:-0}" \
+		'BEGIN { if (r > 0) printf "%.2f", d / r; else print "nan" }')
+	ROW="| $label | ${rps:-0} | $p99 | $cpu | $csw |"
 	[ -n "$errs" ] && ROW="$ROW errors: $errs"
 	echo "$ROW"
 }
@@ -166,8 +186,8 @@ RESULTS="$WORK/results.md"
 	echo "processes = 2 everywhere. $(./stockade --version 2>&1 | head -1); uWSGI $(uwsgi --version 2>/dev/null || echo -);"
 	echo "gunicorn $(/usr/bin/python3 -c 'import gunicorn; print(gunicorn.__version__)' 2>/dev/null || echo -)."
 	echo
-	echo "| server, workload | req/s | p99 ms | CPU µs/req |"
-	echo "|---|---:|---:|---:|"
+	echo "| server, workload | req/s | p99 ms | CPU µs/req | switches/req |"
+	echo "|---|---:|---:|---:|---:|"
 } >"$RESULTS"
 PSS=()
 for s in $SERVERS; do

@@ -227,6 +227,15 @@ struct config {
 	struct strlist vassals_include_before;
 	struct strlist vassals_set;
 	unsigned long long heartbeat;                 /* s, 0: none */
+	/* issue 19: static options */
+	struct strlist add_header;
+	bool static_gzip_all;
+	struct strlist static_gzip_dir;
+	struct strlist static_gzip_ext;
+	struct strlist check_static;
+	/* issue 19: post-buffering */
+	unsigned long long post_buffering;            /* bytes, 0: off */
+	unsigned long long post_buffering_bufsize;    /* bytes per read, 0: 8192 */
 	/* issue 19: process and socket options */
 	struct strlist touch_chain_reload;
 	struct strlist uwsgi_socket_forced;           /* uwsgi-socket: uwsgi whatever protocol says */

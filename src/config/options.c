@@ -94,6 +94,9 @@ const struct option_def option_table[] = {
 	{ "limit-post", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "maximum request body size in bytes (0 = unlimited)", NULL, F(limit_post), 0 },
 	{ "request-body-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "seconds for a whole request body, extended by request-body-min-rate (default 60; 0 = per read only; Stockade extension)", NULL, F(request_body_timeout), 0 },
 	{ "request-body-min-rate", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "bytes per second of body that extend request-body-timeout by one second (default 500; 0 = no extension)", NULL, F(request_body_min_rate), 0 },
+	/* issue 19: post-buffering (server/post_buffer.c) */
+	{ "post-buffering", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "read the whole request body before the app runs: in memory below N bytes, else in an unlinked temp file in $TMPDIR (default /tmp)", NULL, F(post_buffering), 0 },
+	{ "post-buffering-bufsize", NULL, 0, ARG_REQUIRED, T_UINT, 0, "socket", "bytes per read() while post-buffering (default 8192, raised to post-buffering, at most 1 MiB)", NULL, F(post_buffering_bufsize), 0 },
 	{ "vacuum", NULL, 0, ARG_NONE, T_BOOL, 0, "socket", "remove unix sockets and pidfiles at exit", NULL, F(vacuum), 0 },
 	/* issue 19: socket options */
 	{ "uwsgi-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol on this address, whatever `protocol` says", NULL, F(uwsgi_socket_forced), 0 },
@@ -175,6 +178,12 @@ const struct option_def option_table[] = {
 	{ "static-expires", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for files whose real path matches", NULL, F(static_expires), 0 },
 	{ "static-expires-uri", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose REQUEST_URI matches", NULL, F(static_expires_uri), 0 },
 	{ "static-expires-path-info", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose PATH_INFO matches", NULL, F(static_expires_path_info), 0 },
+	/* issue 19: static options (server/add_header.c) */
+	{ "static-gzip-all", NULL, 0, ARG_NONE, T_BOOL, 0, "static", "send FILE.br or FILE.gz instead of a static FILE when it exists and the client accepts that encoding", NULL, F(static_gzip_all), 0 },
+	{ "static-gzip-dir", "static-gzip-prefix", 0, ARG_REQUIRED, T_LIST, 0, "static", "as static-gzip-all, for files whose real path starts with this", NULL, F(static_gzip_dir), 0 },
+	{ "static-gzip-ext", "static-gzip-suffix", 0, ARG_REQUIRED, T_LIST, 0, "static", "as static-gzip-all, for files whose name ends with this", NULL, F(static_gzip_ext), 0 },
+	{ "check-static", "static-check", 0, ARG_REQUIRED, T_LIST, 0, "static", "serve DIR + PATH_INFO when that is a file (after the static-maps; as static-map2 = /=DIR)", NULL, F(check_static), 0 },
+	{ "add-header", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "'Name: value' header appended to every response of the app and of static files (repeatable)", NULL, F(add_header), 0 },
 	{ "mimefile", "mime-file", 0, ARG_REQUIRED, T_STRING, 0, "static", "MIME types file read at start (default /etc/mime.types if present)", NULL, F(mimefile), 0 },
 
 	/* issue 21: internal routing (server/route_rules.c, server/routes.c) */

@@ -13,6 +13,7 @@
 #include "server/scoreboard.h"
 #include "server/route_rules.h"
 #include "server/static_files.h"
+#include "server/post_buffer.h"
 #include "base/util.h"
 #include "net/event.h"
 #include "proto/http.h"
@@ -387,9 +388,24 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 	bool routed = rc != ROUTES_PASS;   /* a rule answered */
 	if (!routed)
 		rc = static_serve(v, n, io);
-	if (!routed && rc == STATIC_PASS) {
+	/* (post_buffer_fill may point io's read_body, also the routes' wrapper,
+	 * at the buffered body: its reader ignores ctx) */
+	if (!routed && rc == STATIC_PASS && post_buffer_fill(c, io) < 0) {
+		if (!request.body_error && !request.io_failed)
+			request.body_error = 500;   /* no temp file: nothing reached the app */
+		rc = -1;
+	} else if (!routed && rc == STATIC_PASS) {
+		if (c->w->cfg->post_buffering) {
+			/* harakiri times the app, not the upload (uWSGI resets it too) */
+			int64_t now_ms = clock_us() / 1000;
+			if (core)
+				__atomic_store_n(&core->request_start_ms, now_ms, __ATOMIC_RELEASE);
+			if (sc && !threaded)
+				__atomic_store_n(&sc->request_start_ms, now_ms, __ATOMIC_RELEASE);
+		}
 		log_request_flush_stale();      /* in case this request hangs */
 		rc = wsgi_handle(v, n, io);
+		post_buffer_release();
 	} else if (core && !routed) {
 		__atomic_store_n(&core->static_requests, core->static_requests + 1, __ATOMIC_RELAXED);
 	}

@@ -5,6 +5,7 @@
  * limit-post, 100-continue) and the response (head, body, file).
  */
 #include "server/conn_internal.h"
+#include "server/add_header.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/platform.h"
@@ -292,6 +293,8 @@ resp_head(void *ctx, const char *status, size_t status_len, const struct kv *hea
 	bool keep = request.keep_alive && !worker_stopping(request.c->w);
 	if (keep && !(request.dpos == request.dend && body_skip_buffered()))
 		keep = false;   /* an unread body we cannot skip: close after */
+	struct kv all[HTTP_MAX_HEADERS];
+	headers = add_header_merge(headers, nheaders, &nheaders, all, HTTP_MAX_HEADERS);
 	int n = http_format_head(request.out + request.olen, OUT_CAP - request.olen, request.minor, status, status_len, headers,
 	                         nheaders, content_length, keep, request.head_request, &request.fr);
 	if (n < 0) {

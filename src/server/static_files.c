@@ -3,6 +3,7 @@
  * confinement to the mapped directory, MIME types, conditional GET and
  * Expires, then sendfile through the request_io send_file path. */
 #include "server/static_files.h"
+#include "server/static_gzip.h"
 #include "config/config.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -312,7 +313,8 @@ int
 static_init(const struct config *cfg)
 {
 	static_free();
-	size_t n = cfg->static_map.n + cfg->static_map2.n;
+	size_t n = cfg->static_map.n + cfg->static_map2.n + cfg->check_static.n;
+	static_gzip_init(cfg);
 	if (n == 0)
 		return 0;
 	statics.maps = xcalloc(n, sizeof(*statics.maps));
@@ -322,6 +324,14 @@ static_init(const struct config *cfg)
 	for (size_t i = 0; i < cfg->static_map2.n; i++)
 		if (add_map(cfg->static_map2.v[i], cfg->static_map2.origin[i], true) < 0)
 			return -1;
+	/* check-static DIR: DIR + PATH_INFO, after the maps, as uWSGI */
+	for (size_t i = 0; i < cfg->check_static.n; i++) {
+		char *spec = xasprintf("/=%s", cfg->check_static.v[i]);
+		int rc = add_map(spec, cfg->check_static.origin[i], true);
+		free(spec);
+		if (rc < 0)
+			return -1;
+	}
 	statics.index = &cfg->static_index;
 	statics.skip_ext = &cfg->static_skip_ext;
 	statics.safe = xcalloc(cfg->static_safe.n + 1, sizeof(char *));
@@ -377,6 +387,7 @@ static_free(void)
 
 struct req_view {
 	const struct kv *path_info, *method, *uri, *ims;
+	const struct kv *accept_enc;   /* issue 19: static-gzip */
 };
 
 static bool
@@ -496,7 +507,11 @@ add_header(struct kv *h, size_t *n, const char *k, const char *v)
 static int
 send_file(const char *real, const struct req_view *rv, struct request_io *io)
 {
-	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char variant[PATH_MAX];
+	const char *encoding = rv->accept_enc ?
+	    static_gzip_pick(real, rv->accept_enc->val, rv->accept_enc->val_len, variant, sizeof(variant)) : NULL;
+	/* the variant is opened beside the confined file; O_NOFOLLOW keeps it there */
+	int fd = open(encoding ? variant : real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return STATIC_PASS;   /* gone or swapped since realpath(): the app decides */
 	struct stat st;
@@ -504,7 +519,7 @@ send_file(const char *real, const struct req_view *rv, struct request_io *io)
 		close(fd);
 		return STATIC_PASS;
 	}
-	struct kv h[6];
+	struct kv h[7];
 	size_t nh = 0;
 	char modified[STATIC_DATE_MAX], expires[STATIC_DATE_MAX], length[24], cache[40];
 	static_http_date(st.st_mtime, modified);
@@ -521,6 +536,8 @@ send_file(const char *real, const struct req_view *rv, struct request_io *io)
 		add_header(h, &nh, "Content-Type", type);
 	snprintf(length, sizeof(length), "%lld", (long long)st.st_size);
 	add_header(h, &nh, "Content-Length", length);
+	if (encoding)
+		add_header(h, &nh, "Content-Encoding", encoding);
 	add_header(h, &nh, "Last-Modified", modified);
 	unsigned long secs;
 	if (expires_for(real, rv, &secs)) {
@@ -553,7 +570,7 @@ static_serve(const struct kv *vars, size_t nvars, struct request_io *io)
 {
 	if (statics.nmaps == 0)
 		return STATIC_PASS;
-	struct req_view rv = { NULL, NULL, NULL, NULL };
+	struct req_view rv = { NULL, NULL, NULL, NULL, NULL };
 	for (size_t i = 0; i < nvars; i++) {
 		const struct kv *v = &vars[i];
 		if (key_is(v, "PATH_INFO"))
@@ -564,6 +581,8 @@ static_serve(const struct kv *vars, size_t nvars, struct request_io *io)
 			rv.uri = v;
 		else if (key_is(v, "HTTP_IF_MODIFIED_SINCE"))
 			rv.ims = v;
+		else if (key_is(v, "HTTP_ACCEPT_ENCODING"))
+			rv.accept_enc = v;
 	}
 	if (!rv.path_info || !rv.method)
 		return STATIC_PASS;

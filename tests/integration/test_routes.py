@@ -140,3 +140,19 @@ def test_threads_share_rules_not_state(serve):
     with ThreadPoolExecutor(8) as pool:
         for i, status, xn, qs in pool.map(one, range(200)):
             assert status == 200 and xn == f"n={i}" and qs == f"n={i}"
+
+
+def test_rewrite_with_post_buffering(serve):
+    """The body reaches the app through the routes' header wrapper, buffered."""
+    import json
+    inst = serve("--post-buffering", "4",
+                 "--route", "^/e$ rewrite:/echo",
+                 "--route", "^/echo$ addheader:X-R: yes")
+    c = http.client.HTTPConnection("127.0.0.1", inst.port, timeout=10)
+    try:
+        c.request("POST", "/e", body=b"x" * 5000, headers={"Connection": "close"})
+        r = c.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 200 and r.getheader("X-R") == "yes" and body["len"] == 5000
+    finally:
+        c.close()
