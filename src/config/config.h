@@ -130,6 +130,8 @@ struct config {
 	/* static files (server/static_files.c) */
 	struct strlist static_map;
 	struct strlist static_map2;
+	/* issue 21: route* rules, each "OPTION VALUE" in config order */
+	struct strlist route_rules;
 	struct strlist static_index;
 	struct strlist static_skip_ext;
 	struct strlist static_safe;

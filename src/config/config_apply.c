@@ -82,7 +82,13 @@ config_apply(struct loader *L, struct config *cfg)
 			*(char **)field = xstrdup(e->value);
 			break;
 		case T_LIST:
-			strlist_push(field, e->value, e->origin);
+			if (e->opt->flags & OPT_KEYED) {
+				char *kv = xasprintf("%s %s", e->opt->name, e->value);
+				strlist_push(field, kv, e->origin);
+				free(kv);
+			} else {
+				strlist_push(field, e->value, e->origin);
+			}
 			break;
 		case T_BOOL:
 			/* refusals stopped config_resolve(): this only reads */
@@ -127,7 +133,7 @@ config_free(struct config *cfg)
 	struct strlist *lists[] = { &cfg->http_socket, &cfg->uwsgi_socket, &cfg->shared_socket,
 		&cfg->pythonpath, &cfg->env, &cfg->jail_ip4, &cfg->jail_ip6, &cfg->jail2,
 		&cfg->binsh, &cfg->add_gid, &cfg->touch_reload, &cfg->master_fifo,
-		&cfg->static_map, &cfg->static_map2, &cfg->static_index, &cfg->static_skip_ext,
+		&cfg->static_map, &cfg->static_map2, &cfg->static_index, &cfg->static_skip_ext, &cfg->route_rules,
 		&cfg->static_safe, &cfg->static_expires, &cfg->static_expires_uri,
 		&cfg->static_expires_path_info,
 		/* forkpty router */

@@ -186,6 +186,18 @@ const struct option_def option_table[] = {
 	{ "add-header", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "'Name: value' header appended to every response of the app and of static files (repeatable)", NULL, F(add_header), 0 },
 	{ "mimefile", "mime-file", 0, ARG_REQUIRED, T_STRING, 0, "static", "MIME types file read at start (default /etc/mime.types if present)", NULL, F(mimefile), 0 },
 
+	/* issue 21: internal routing (server/route_rules.c, server/routes.c) */
+	{ "route", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: run ACTION when PATH_INFO matches the POSIX regex (docs/routing.md)", NULL, F(route_rules), 0 },
+	{ "route-uri", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like route, on REQUEST_URI", NULL, F(route_rules), 0 },
+	{ "route-qs", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like route, on QUERY_STRING", NULL, F(route_rules), 0 },
+	{ "route-host", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like route, on HTTP_HOST", NULL, F(route_rules), 0 },
+	{ "route-user-agent", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like route, on HTTP_USER_AGENT", NULL, F(route_rules), 0 },
+	{ "route-remote-addr", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like route, on REMOTE_ADDR", NULL, F(route_rules), 0 },
+	{ "route-if", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "COND:A[;B] ACTION: run ACTION when the condition holds (equal, startswith, endswith, contains, regexp, empty, isfile, isdir)", NULL, F(route_rules), 0 },
+	{ "route-if-not", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "COND:A[;B] ACTION: run ACTION when the condition does not hold", NULL, F(route_rules), 0 },
+	{ "route-run", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "ACTION: always run ACTION", NULL, F(route_rules), 0 },
+	{ "route-label", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "NAME: a target for goto:NAME", NULL, F(route_rules), 0 },
+
 	/* privileges */
 	{ "uid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this user (name or number)", NULL, F(uid), 0 },
 	{ "gid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this group (name or number)", NULL, F(gid), 0 },

@@ -32,6 +32,7 @@ enum opt_flags {
 	OPT_ACTION    = 1 << 6,  /* a command (--help, --version, --show-config) */
 	OPT_ALREADY_SO = 1 << 7, /* a uWSGI option Stockade already obeys: accepted, no effect; help says why */
 	OPT_PLUGINS   = 1 << 8,  /* plugins/plugin: each name must be built in (uwsgi_plugins_check) */
+	OPT_KEYED     = 1 << 9,  /* issue 21: T_LIST stored as "NAME VALUE" (options sharing one list keep their order) */
 };
 
 struct loader;

@@ -11,6 +11,7 @@
 #include "server/process_options.h"
 #include "base/platform.h"
 #include "server/scoreboard.h"
+#include "server/route_rules.h"
 #include "server/static_files.h"
 #include "server/post_buffer.h"
 #include "base/util.h"
@@ -369,7 +370,8 @@ score_request_done(struct worker_score *sc)
 static bool
 run_app(struct conn *c, const struct kv *v, size_t n)
 {
-	struct request_io io = { NULL, body_read, resp_head, resp_body, resp_file, c->fd };
+	struct request_io io0 = { NULL, body_read, resp_head, resp_body, resp_file, c->fd }, *io = &io0;
+	struct route_ctx rx = { 0 };
 	struct worker_score *sc = c->w->score;
 	note_vars(v, n);
 	c->served = true;
@@ -381,12 +383,18 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 		__atomic_store_n(&sc->request_start_ms, request.start_us / 1000,
 		                 __ATOMIC_RELEASE);
 	}
-	int rc = static_serve(v, n, &io);   /* static-map: before the app, as uWSGI */
-	if (rc == STATIC_PASS && post_buffer_fill(c, &io) < 0) {
+	/* route* rules, then static-map, then the app: uWSGI's order */
+	int rc = routes_enabled() ? routes_run(&rx, &v, &n, &io) : ROUTES_PASS;
+	bool routed = rc != ROUTES_PASS;   /* a rule answered */
+	if (!routed)
+		rc = static_serve(v, n, io);
+	/* (post_buffer_fill may point io's read_body, also the routes' wrapper,
+	 * at the buffered body: its reader ignores ctx) */
+	if (!routed && rc == STATIC_PASS && post_buffer_fill(c, io) < 0) {
 		if (!request.body_error && !request.io_failed)
 			request.body_error = 500;   /* no temp file: nothing reached the app */
 		rc = -1;
-	} else if (rc == STATIC_PASS) {
+	} else if (!routed && rc == STATIC_PASS) {
 		if (c->w->cfg->post_buffering) {
 			/* harakiri times the app, not the upload (uWSGI resets it too) */
 			int64_t now_ms = clock_us() / 1000;
@@ -396,9 +404,9 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 				__atomic_store_n(&sc->request_start_ms, now_ms, __ATOMIC_RELEASE);
 		}
 		log_request_flush_stale();      /* in case this request hangs */
-		rc = wsgi_handle(v, n, &io);
+		rc = wsgi_handle(v, n, io);
 		post_buffer_release();
-	} else if (core) {
+	} else if (core && !routed) {
 		__atomic_store_n(&core->static_requests, core->static_requests + 1, __ATOMIC_RELAXED);
 	}
 	count_request(c, 0);   /* unless a block completing the body did */
@@ -409,12 +417,15 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 		send_error_response(c, request.body_error);
 		request.fr.status = request.body_error;
 		log_request(c);
+		route_ctx_free(&rx);
 		return false;
 	}
 	if (rc == 0 && request.fr.chunked && request.fr.body_allowed && !request.discard)
 		out_add(HTTP_CHUNK_LAST, sizeof(HTTP_CHUNK_LAST) - 1);
 	out_flush();
-	log_request(c);
+	if (!rx.donotlog)
+		log_request(c);
+	route_ctx_free(&rx);
 	if (c->w->max_requests && __atomic_load_n(&c->w->requests, __ATOMIC_RELAXED) >= c->w->max_requests &&
 	    worker_stop(c->w))   /* all threads of the worker together */
 		log_msg("...The work of process %d is done (max requests reached %llu). Seeya!", (int)getpid(),

@@ -24,6 +24,7 @@
 #include "server/privileges.h"
 #include "server/process_options.h"
 #include "server/uwsgi_api.h"
+#include "server/route_rules.h"
 #include "server/static_files.h"
 #include "server/add_header.h"
 #include "server/vassal.h"
@@ -275,7 +276,7 @@ start(void)
 		return 1;
 	}
 	/* mapped directories resolve inside the jail/chroot, after chdir */
-	if (static_init(cfg) < 0 || add_header_init(cfg) < 0 || bind_sockets() < 0)
+	if (static_init(cfg) < 0 || add_header_init(cfg) < 0 || routes_init(cfg) < 0 || bind_sockets() < 0)
 		return 1;
 	master.nslots = serverless(cfg) ? 0 : cfg->processes ? cfg->processes : 1;
 	size_t ncores = worker_threads_count(cfg);
