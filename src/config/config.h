@@ -45,6 +45,8 @@ struct config {
 	unsigned long long max_requests;
 	unsigned long long harakiri;
 	char *binary_path;
+	/* issue 19: offload */
+	unsigned long long offload_threads;	/* per worker; 0: none */
 	/* issue 20: threads */
 	unsigned long long threads;		/* per worker; 0 or 1: none */
 	unsigned long long threads_stacksize;	/* KB; 0: the system's */

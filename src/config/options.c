@@ -78,6 +78,8 @@ const struct option_def option_table[] = {
 	{ "binary-path", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "executable to re-exec on reload (default: this one)", NULL, F(binary_path), 0 },
 	{ "daemonize", NULL, 'd', ARG_REQUIRED, T_STRING, 0, "process", "detach and log to this file", NULL, F(daemonize), 0 },
 	{ "pidfile", NULL, 0, ARG_REQUIRED, T_STRING, 0, "process", "write the master pid to this file", NULL, F(pidfile), 0 },
+	/* issue 19: offload */
+	{ "offload-threads", "offload-thread", 0, ARG_REQUIRED, T_UINT, 0, "process", "offload threads per worker: they finish sendfile responses (static files, wsgi.file_wrapper) so the worker serves on; the connection closes after", NULL, F(offload_threads), 0 },
 	/* issue 20: threads */
 	{ "threads", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "threads per worker, each serving requests (implies enable-threads; at most 512)", NULL, F(threads), 0 },
 	{ "threads-stacksize", "thread-stacksize threads-stack-size thread-stack-size", 0, ARG_REQUIRED, T_UINT, 0, "process", "stack size of each worker thread in KB (default: the system's)", NULL, F(threads_stacksize), 0 },

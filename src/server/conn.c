@@ -344,6 +344,14 @@ count_request(struct conn *c, size_t pending)
 		sc->exceptions++;
 }
 
+/* issue 19: offloaded_requests of this thread's core */
+void
+conn_count_offload(void)
+{
+	if (core)
+		__atomic_store_n(&core->offloaded_requests, core->offloaded_requests + 1, __ATOMIC_RELAXED);
+}
+
 /* A core's error counters, after its request. */
 static void
 core_request_done(void)

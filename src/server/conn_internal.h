@@ -68,6 +68,9 @@ struct request_state {
 
 extern __thread struct request_state request;
 
+/* issue 19: one more request handed to an offload thread (stats). */
+void	conn_count_offload(void);
+
 /* Blocking I/O bounded by socket-timeout. */
 int	wait_fd(int fd, short events, int timeout_ms);
 int	out_flush(void);

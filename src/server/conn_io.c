@@ -6,6 +6,8 @@
  */
 #include "server/conn_internal.h"
 #include "server/add_header.h"
+#include "server/offload.h"
+#include "config/config.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/platform.h"
@@ -381,6 +383,17 @@ resp_file(void *ctx, int fd, off_t offset, int64_t count)
 	}
 	if (out_flush() < 0)
 		return -1;
+	/* issue 19: offload-threads finish a file that ends the response, the
+	 * worker serves on; the connection closes after it (as uWSGI) */
+	if (!request.fr.chunked && request.fr.content_length >= 0 &&
+	    request.body_sent + n == (uint64_t)request.fr.content_length &&
+	    offload_sendfile((int)request.c->w->cfg->offload_threads, request.c->fd, fd, offset, n,
+	        request.c->w->timeout_ms)) {
+		request.body_sent += n;
+		request.keep_alive = false;
+		conn_count_offload();
+		return 0;
+	}
 	size_t left = n;
 	while (left > 0) {
 		ssize_t s = platform_sendfile(request.c->fd, fd, &offset, left);

@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "base/log.h"
 #include "server/scoreboard.h"
+#include "server/offload.h"
 #include "net/event.h"
 
 #include <errno.h>
@@ -203,7 +204,9 @@ worker_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 	install_signals();
 	if (w->early_stop && *w->early_stop)
 		__atomic_store_n(&stop_requested, 1, __ATOMIC_RELAXED);
-	if (w->nthreads > 1)
-		return worker_threads_run(w, ls, nls);
-	return worker_serve(w, ls, nls, 0, -1);
+	int rc = w->nthreads > 1 ? worker_threads_run(w, ls, nls) : worker_serve(w, ls, nls, 0, -1);
+	/* issue 19: files in flight in offload threads finish (within the mercy) */
+	if (w->cfg->offload_threads)
+		offload_drain((long long)w->cfg->worker_reload_mercy * 1000);
+	return rc;
 }
