@@ -293,6 +293,7 @@ begin_request(struct conn *c, size_t head_len)
 {
 	memset(&request, 0, offsetof(struct request_state, out));
 	request.olen = 0;
+	request.via_sendfile = false;   /* after `out`: not cleared by the memset */
 	request.vars = NULL;
 	request.nvars = request.vars_bytes = 0;
 	request.c = c;
