@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uWSGI signals for the server folder (issue 22): see uwsgi_module_signal.c.
+ */
+#ifndef STOCKADE_PYTHON_UWSGI_SIGNAL_H
+#define STOCKADE_PYTHON_UWSGI_SIGNAL_H
+
+#include "net/event.h"
+
+/* In the master, after the app loaded: arms the timers the app added. */
+void	uwsgi_signal_start_timers(struct event_loop *loop);
+
+/* Delivers signal num to its registered target (no Python, no GIL). */
+void	uwsgi_signal_send(int sig);
+
+/* In a worker or a mule after fork: starts its handler thread. */
+void	uwsgi_signal_after_fork(int worker, int mule);
+
+#endif

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: MIT
+"""uWSGI signals (issue 22): uwsgidecorators' @timer, @rbtimer and @signal on
+top of register_signal/add_timer/add_rb_timer/signal, delivered by the master
+(timers) or by the raising process to workers and mules; handlers run in the
+target process. App: apps/uwsgi_signals.py (each handler appends a line to a
+file; tests wait for those lines)."""
+import pytest
+
+from conftest import APPS, Instance, children, free_port, get_json, wait_for
+
+
+@pytest.fixture(params=[[], ["--threads", "2"]], ids=["processes", "threads"])
+def inst(tmp_path, request):
+    port = free_port()
+    i = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "uwsgi_signals.py"),
+                  "--master", "--processes", "2", "--mules", "2", *request.param],
+                 port=port, env={"UWSGI_SIGNALS_OUT": str(tmp_path)})
+    i.out = tmp_path
+    yield i
+    i.stop()
+
+
+def lines(path):
+    try:
+        return [tuple(map(int, ln.split())) for ln in path.read_text().splitlines()]
+    except FileNotFoundError:
+        return []
+
+
+def test_timer_fires_in_a_worker(inst):
+    wait_for(lambda: len(lines(inst.out / "timer")) >= 2, what="@timer(1) fired twice")
+    for wid, mid, pid in lines(inst.out / "timer"):
+        assert wid in (1, 2) and mid == 0 and pid in children(inst.proc.pid)
+    assert "[uwsgi-signal] signum" in inst.log()
+
+
+def test_rbtimer_fires_in_a_mule(inst):
+    wait_for(lambda: lines(inst.out / "mule_timer"), what="@rbtimer(target=mule) fired")
+    wid, mid, pid = lines(inst.out / "mule_timer")[0]
+    assert wid == 0 and mid in (1, 2) and pid in children(inst.proc.pid)
+
+
+def test_signal_from_a_request_reaches_every_worker(inst):
+    port = inst.port
+    assert get_json(port, "/registered")["registered"] == [True, True, False]
+    get_json(port, "/raise17")
+    f = inst.out / "workers.17.17"
+    wait_for(lambda: sorted(w for w, _, _ in lines(f)) == [1, 2], what="signal 17 in both workers")
+    get_json(port, "/raise18")
+    wait_for(lambda: lines(inst.out / "mule1"), what="signal 18 in mule 1")
+    assert [(w, m) for w, m, _ in lines(inst.out / "mule1")] == [(0, 1)]
+
+
+def test_registration_after_fork_is_refused(inst):
+    assert get_json(inst.port, "/late")["late"] == "unable to register signal"
+    wait_for(lambda: "only the master can register signal handlers" in inst.log(),
+             what="the refusal logged")
