@@ -44,6 +44,8 @@ struct sig_timer {
 static struct sig_entry table[NSIG_UWSGI];
 static struct sig_timer timers[MAX_TIMERS];
 static size_t ntimers;
+static struct uwsgi_signal_cron crons[MAX_TIMERS];
+static size_t ncrons;
 static bool any_registered;
 static int last_received = -1;
 static int my_fd = -1, any_fd = -1;	/* this process's read ends */
@@ -266,6 +268,36 @@ py_add_rb_timer(PyObject *self, PyObject *args)
 	return timer_add(sig, (unsigned)secs, iterations);
 }
 
+static PyObject *
+py_add_cron(PyObject *self, PyObject *args)
+{
+	unsigned char sig;
+	int w[5];
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "Biiiii:add_cron", &sig, &w[0], &w[1], &w[2], &w[3], &w[4]))
+		return NULL;
+	if (after_fork()) {
+		log_msg("[uwsgi-signal] crons are registered by the master only (signal %d)", sig);
+		return PyErr_Format(PyExc_ValueError, "unable to add cron");
+	}
+	if (ncrons == MAX_TIMERS) {
+		log_msg("you can register max 64 cron !!!");
+		return PyErr_Format(PyExc_ValueError, "unable to add cron");
+	}
+	crons[ncrons].sig = sig;
+	memcpy(crons[ncrons].when, w, sizeof(w));
+	ncrons++;
+	Py_RETURN_TRUE;
+}
+
+const struct uwsgi_signal_cron *
+uwsgi_signal_crons(size_t *n)
+{
+	*n = ncrons;
+	return crons;
+}
+
 static void
 on_timer(struct event_loop *loop, long long id, void *data)
 {
@@ -369,6 +401,7 @@ PyMethodDef uwsgi_module_signal_methods[] = {
 	{"signal_registered", py_signal_registered, METH_VARARGS, "True when num has a handler"},
 	{"signal_received", py_signal_received, METH_NOARGS, "the last signal handled here"},
 	{"add_timer", py_add_timer, METH_VARARGS, "add_timer(num, secs)"},
+	{"add_cron", py_add_cron, METH_VARARGS, "add_cron(num, minute, hour, day, month, weekday)"},
 	{"add_rb_timer", py_add_rb_timer, METH_VARARGS, "add_rb_timer(num, secs[, iterations])"},
 	{NULL, NULL, 0, NULL},
 };

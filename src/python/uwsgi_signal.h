@@ -7,8 +7,17 @@
 
 #include "net/event.h"
 
+#include <stddef.h>
+
 /* In the master, after the app loaded: arms the timers the app added. */
 void	uwsgi_signal_start_timers(struct event_loop *loop);
+
+/* add_cron() entries: the server's master matches them each minute. */
+struct uwsgi_signal_cron {
+	int sig;
+	int when[5];		/* minute, hour, day, month, weekday */
+};
+const struct uwsgi_signal_cron	*uwsgi_signal_crons(size_t *n);
 
 /* Delivers signal num to its registered target (no Python, no GIL). */
 void	uwsgi_signal_send(int sig);

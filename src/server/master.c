@@ -24,7 +24,6 @@
 #include "server/process_options.h"
 #include "server/stats.h"
 #include "server/vassal.h"
-#include "python/uwsgi_signal.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -448,7 +447,7 @@ run_master(void)
 	cheaper_start();
 	daemons_register(master.cfg, master.loop);
 	cron_register(master.cfg, master.loop);
-	uwsgi_signal_start_timers(master.loop);	/* issue 22 */
+	signal_timers_register(master.loop);	/* issue 22 */
 	aux_start_all();
 	subscribe_start();
 	vassal_notify(VASSAL_MSG_READY);

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""uWSGI signals (issue 22): uwsgidecorators' @timer, @rbtimer and @signal on
-top of register_signal/add_timer/add_rb_timer/signal, delivered by the master
+"""uWSGI signals (issue 22): uwsgidecorators' @timer, @rbtimer, @cron and @signal
+on top of register_signal/add_timer/add_rb_timer/add_cron/signal, delivered by the master
 (timers) or by the raising process to workers and mules; handlers run in the
 target process. App: apps/uwsgi_signals.py (each handler appends a line to a
 file; tests wait for those lines)."""
@@ -14,7 +14,9 @@ def inst(tmp_path, request):
     port = free_port()
     i = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "uwsgi_signals.py"),
                   "--master", "--processes", "2", "--mules", "2", *request.param],
-                 port=port, env={"UWSGI_SIGNALS_OUT": str(tmp_path)})
+                 port=port, env={"UWSGI_SIGNALS_OUT": str(tmp_path),
+                                 # a minute every 200 ms for @cron
+                                 "STOCKADE_TEST_CRON_MINUTE_MS": "200"})
     i.out = tmp_path
     yield i
     i.stop()
@@ -38,6 +40,13 @@ def test_rbtimer_fires_in_a_mule(inst):
     wait_for(lambda: lines(inst.out / "mule_timer"), what="@rbtimer(target=mule) fired")
     wid, mid, pid = lines(inst.out / "mule_timer")[0]
     assert wid == 0 and mid in (1, 2) and pid in children(inst.proc.pid)
+
+
+def test_cron_fires_each_minute_in_mule2(inst):
+    # on the test clock: a "minute" every 200 ms, so the every-minute cron fires again
+    wait_for(lambda: len(lines(inst.out / "cron")) >= 3, what="@cron fired three times")
+    assert {(w, m) for w, m, _ in lines(inst.out / "cron")} == {(0, 2)}
+    assert "[uwsgi-cron] routing signal" in inst.log()
 
 
 def test_signal_from_a_request_reaches_every_worker(inst):

@@ -6,7 +6,7 @@ import json
 import os
 
 import uwsgi
-from uwsgidecorators import rbtimer, signal, timer
+from uwsgidecorators import cron, rbtimer, signal, timer
 
 OUT = os.environ["UWSGI_SIGNALS_OUT"]
 
@@ -24,6 +24,11 @@ def every_second(num):
 @rbtimer(1, target="mule")
 def in_a_mule(num):
     mark("mule_timer")
+
+
+@cron(-1, -1, -1, -1, -1, target="mule2")
+def every_minute(num):
+    mark("cron")
 
 
 @signal(17, target="workers")
