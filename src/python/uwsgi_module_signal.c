@@ -16,6 +16,7 @@
 #include "python/uwsgi_signal.h"
 #include "python/wsgi_internal.h"
 #include "base/log.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -46,6 +47,8 @@ static struct sig_timer timers[MAX_TIMERS];
 static size_t ntimers;
 static struct uwsgi_signal_cron crons[MAX_TIMERS];
 static size_t ncrons;
+static struct uwsgi_signal_filemon filemons[MAX_TIMERS];
+static size_t nfilemons;
 static bool any_registered;
 static int last_received = -1;
 static int my_fd = -1, any_fd = -1;	/* this process's read ends */
@@ -291,6 +294,40 @@ py_add_cron(PyObject *self, PyObject *args)
 	Py_RETURN_TRUE;
 }
 
+static PyObject *
+py_add_file_monitor(PyObject *self, PyObject *args)
+{
+	unsigned char sig;
+	const char *path;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "Bs:add_file_monitor", &sig, &path))
+		return NULL;
+	if (after_fork()) {
+		log_msg("[uwsgi-signal] file monitors are registered by the master only (signal %d)", sig);
+		return PyErr_Format(PyExc_ValueError, "unable to add file monitor");
+	}
+	if (!*path || strlen(path) >= 0xffff) {
+		log_msg("uwsgi_add_file_monitor: invalid filename length");
+		return PyErr_Format(PyExc_ValueError, "unable to add file monitor");
+	}
+	if (nfilemons == MAX_TIMERS) {
+		log_msg("you can register max 64 file monitors !!!");
+		return PyErr_Format(PyExc_ValueError, "unable to add file monitor");
+	}
+	filemons[nfilemons].sig = sig;
+	filemons[nfilemons].path = xstrdup(path);
+	nfilemons++;
+	Py_RETURN_NONE;
+}
+
+const struct uwsgi_signal_filemon *
+uwsgi_signal_filemons(size_t *n)
+{
+	*n = nfilemons;
+	return filemons;
+}
+
 const struct uwsgi_signal_cron *
 uwsgi_signal_crons(size_t *n)
 {
@@ -401,6 +438,7 @@ PyMethodDef uwsgi_module_signal_methods[] = {
 	{"signal_registered", py_signal_registered, METH_VARARGS, "True when num has a handler"},
 	{"signal_received", py_signal_received, METH_NOARGS, "the last signal handled here"},
 	{"add_timer", py_add_timer, METH_VARARGS, "add_timer(num, secs)"},
+	{"add_file_monitor", py_add_file_monitor, METH_VARARGS, "add_file_monitor(num, path)"},
 	{"add_cron", py_add_cron, METH_VARARGS, "add_cron(num, minute, hour, day, month, weekday)"},
 	{"add_rb_timer", py_add_rb_timer, METH_VARARGS, "add_rb_timer(num, secs[, iterations])"},
 	{NULL, NULL, 0, NULL},

@@ -19,6 +19,13 @@ struct uwsgi_signal_cron {
 };
 const struct uwsgi_signal_cron	*uwsgi_signal_crons(size_t *n);
 
+/* add_file_monitor() entries: the server's master polls them. */
+struct uwsgi_signal_filemon {
+	int sig;
+	char *path;
+};
+const struct uwsgi_signal_filemon	*uwsgi_signal_filemons(size_t *n);
+
 /* Delivers signal num to its registered target (no Python, no GIL). */
 void	uwsgi_signal_send(int sig);
 

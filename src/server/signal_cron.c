@@ -4,6 +4,10 @@
  * Timers are armed by the Python layer on the master's event loop; crons
  * are matched here each minute with cron.c's matching (and its test clock,
  * STOCKADE_TEST_CRON_MINUTE_MS), and their signal sent to its target.
+ * File monitors are polled (stat) every FILEMON_MS: any change of the
+ * file's (or directory's) mtime, ctime, inode, size or existence raises
+ * its signal; portable, and a directory's mtime covers entries added or
+ * removed in it.
  */
 #include "server/server_internal.h"
 #include "server/daemons.h"
@@ -12,14 +16,68 @@
 #include "net/event.h"
 #include "python/uwsgi_signal.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+
+#define FILEMON_MS 250
+
+struct fm_state {
+	bool exists;
+	struct stat st;
+};
 
 static struct {
 	long long minute_ms;	/* test clock: ms per minute, 0: real time */
 	time_t test_now;
 	time_t *last;		/* per cron: when it last fired */
+	struct fm_state *fm;	/* per file monitor */
 } sc;
+
+static void
+fm_stat(const char *path, struct fm_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->exists = stat(path, &s->st) == 0;
+}
+
+static bool
+fm_changed(const struct fm_state *a, const struct fm_state *b)
+{
+	if (a->exists != b->exists)
+		return true;
+	if (!a->exists)
+		return false;
+	return a->st.st_ino != b->st.st_ino || a->st.st_size != b->st.st_size ||
+	       a->st.st_mtim.tv_sec != b->st.st_mtim.tv_sec ||
+	       a->st.st_mtim.tv_nsec != b->st.st_mtim.tv_nsec ||
+	       a->st.st_ctim.tv_sec != b->st.st_ctim.tv_sec ||
+	       a->st.st_ctim.tv_nsec != b->st.st_ctim.tv_nsec;
+}
+
+static void
+on_filemon(struct event_loop *loop, long long id, void *data)
+{
+	size_t n;
+	const struct uwsgi_signal_filemon *f = uwsgi_signal_filemons(&n);
+
+	(void)id;
+	(void)data;
+	if (master.state != RUNNING)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct fm_state now;
+		fm_stat(f[i].path, &now);
+		if (fm_changed(&now, &sc.fm[i])) {
+			sc.fm[i] = now;
+			log_msg("[uwsgi-fsmon] %s has been modified", f[i].path);
+			uwsgi_signal_send(f[i].sig);
+		}
+	}
+	event_timer_add(loop, FILEMON_MS, on_filemon, NULL);
+}
 
 static void
 on_tick(struct event_loop *loop, long long id, void *data)
@@ -62,6 +120,15 @@ signal_timers_register(struct event_loop *loop)
 	unsigned long long ms;
 
 	uwsgi_signal_start_timers(loop);
+	const struct uwsgi_signal_filemon *f = uwsgi_signal_filemons(&n);
+	if (n) {
+		sc.fm = xcalloc(n, sizeof(*sc.fm));
+		for (size_t i = 0; i < n; i++) {
+			fm_stat(f[i].path, &sc.fm[i]);
+			log_msg("[uwsgi-fsmon] watching %s (signal %d)", f[i].path, f[i].sig);
+		}
+		event_timer_add(loop, FILEMON_MS, on_filemon, NULL);
+	}
 	uwsgi_signal_crons(&n);
 	if (!n)
 		return;

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""uWSGI signals (issue 22): uwsgidecorators' @timer, @rbtimer, @cron and @signal
-on top of register_signal/add_timer/add_rb_timer/add_cron/signal, delivered by the master
+"""uWSGI signals (issue 22): uwsgidecorators' @timer, @rbtimer, @cron, @filemon and
+@signal on top of register_signal/add_timer/add_rb_timer/add_cron/add_file_monitor/signal, delivered by the master
 (timers) or by the raising process to workers and mules; handlers run in the
 target process. App: apps/uwsgi_signals.py (each handler appends a line to a
 file; tests wait for those lines)."""
@@ -47,6 +47,17 @@ def test_cron_fires_each_minute_in_mule2(inst):
     wait_for(lambda: len(lines(inst.out / "cron")) >= 3, what="@cron fired three times")
     assert {(w, m) for w, m, _ in lines(inst.out / "cron")} == {(0, 2)}
     assert "[uwsgi-cron] routing signal" in inst.log()
+
+
+def test_filemon_on_a_touched_file(inst):
+    wait_for(lambda: "[uwsgi-fsmon] watching" in inst.log(), what="the monitor armed")
+    (inst.out / "watched").write_text("one\n")        # created
+    wait_for(lambda: len(lines(inst.out / "filemon")) >= 1, what="@filemon on creation")
+    with open(inst.out / "watched", "a") as f:        # modified
+        f.write("two\n")
+    wait_for(lambda: len(lines(inst.out / "filemon")) >= 2, what="@filemon on a change")
+    assert {(w > 0, m) for w, m, _ in lines(inst.out / "filemon")} == {(True, 0)}
+    assert "has been modified" in inst.log()
 
 
 def test_signal_from_a_request_reaches_every_worker(inst):

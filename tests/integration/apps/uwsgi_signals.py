@@ -6,7 +6,7 @@ import json
 import os
 
 import uwsgi
-from uwsgidecorators import cron, rbtimer, signal, timer
+from uwsgidecorators import cron, filemon, rbtimer, signal, timer
 
 OUT = os.environ["UWSGI_SIGNALS_OUT"]
 
@@ -29,6 +29,11 @@ def in_a_mule(num):
 @cron(-1, -1, -1, -1, -1, target="mule2")
 def every_minute(num):
     mark("cron")
+
+
+@filemon(os.path.join(OUT, "watched"), target="worker")
+def watched_changed(num):
+    mark("filemon")
 
 
 @signal(17, target="workers")
