@@ -490,7 +490,7 @@ uwsgi_module_after_fork(void)
 {
 	call_hook("post_fork_hook");
 	if (hooks && hooks->worker_id)
-		uwsgi_signal_after_fork(hooks->worker_id(), 0);
+		uwsgi_signal_after_fork(hooks->worker_id(), 0, false);
 }
 
 void

@@ -226,7 +226,7 @@ wsgi_mule_run(const struct wsgi_mule_config *mc)
 	my_mule = mc->id;
 	my_fd = mc->fd;
 	shared_fd = mc->shared_fd;
-	uwsgi_signal_after_fork(0, my_mule);
+	uwsgi_signal_after_fork(0, my_mule, false);
 	PyGILState_STATE g = PyGILState_Ensure();
 	if (len > 3 && strcmp(patch + len - 3, ".py") == 0)
 		rc = run_script(patch);

@@ -27,7 +27,7 @@
 #define NSIG_UWSGI 256
 #define MAX_TIMERS 64
 
-enum target_kind { T_NONE, T_WORKER, T_WORKERS, T_WORKER_N, T_MULE, T_MULES, T_MULE_N };
+enum target_kind { T_NONE, T_WORKER, T_WORKERS, T_WORKER_N, T_MULE, T_MULES, T_MULE_N, T_SPOOLER };
 
 struct sig_entry {
 	enum target_kind kind;
@@ -86,6 +86,10 @@ parse_target(const char *s, struct sig_entry *e)
 	}
 	if (!strcmp(s, "mules")) {
 		e->kind = T_MULES;
+		return 0;
+	}
+	if (!strcmp(s, "spooler")) {
+		e->kind = T_SPOOLER;
 		return 0;
 	}
 	if (!strncmp(s, "worker", 6)) {
@@ -157,7 +161,7 @@ uwsgi_signal_send(int sig)
 		return;
 	e = &table[sig];
 	/* layout: [0] any worker, [1..numproc] workers, [numproc+1] any
-	 * mule, then one per mule */
+	 * mule, then one per mule, then the spoolers' */
 	size_t nw = (size_t)h->numproc, base = nw + 1;
 	switch (e->kind) {
 	case T_NONE:
@@ -188,6 +192,10 @@ uwsgi_signal_send(int sig)
 	case T_MULE_N:
 		if ((size_t)e->n > h->nmules || write_sig(h->sig_w[base + (size_t)e->n], sig) < 0)
 			log_msg("could not deliver signal %d to mule %d", sig, e->n);
+		return;
+	case T_SPOOLER:
+		if (!h->nspoolers || write_sig(h->sig_w[base + h->nmules + 1], sig) < 0)
+			log_msg("could not deliver signal %d to the spooler", sig);
 		return;
 	}
 }
@@ -400,10 +408,10 @@ reader(void *arg)
 	return NULL;
 }
 
-/* In a worker (worker id > 0) or a mule (mule > 0), after fork: starts the
- * thread that runs the handlers. */
+/* In a worker (worker id > 0), a mule (mule > 0) or a spooler, after
+ * fork: starts the thread that runs the handlers. */
 void
-uwsgi_signal_after_fork(int worker, int mule)
+uwsgi_signal_after_fork(int worker, int mule, bool spooler)
 {
 	const struct wsgi_hooks *h = uwsgi_module_hooks();
 	pthread_t t;
@@ -418,11 +426,14 @@ uwsgi_signal_after_fork(int worker, int mule)
 	} else if (mule > 0 && (size_t)mule <= h->nmules) {
 		my_fd = h->sig_r[nw + 1 + (size_t)mule];
 		any_fd = h->sig_r[nw + 1];
+	} else if (spooler) {
+		my_fd = h->sig_r[nw + 2 + h->nmules];
 	} else {
 		return;
 	}
 	/* the handler thread needs the GIL while the process is idle */
 	wsgi_threads = true;
+	wsgi_release();
 	int rc = pthread_create(&t, NULL, reader, NULL);
 	if (rc) {
 		errno = rc;

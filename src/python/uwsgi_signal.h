@@ -7,6 +7,7 @@
 
 #include "net/event.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* In the master, after the app loaded: arms the timers the app added. */
@@ -30,6 +31,6 @@ const struct uwsgi_signal_filemon	*uwsgi_signal_filemons(size_t *n);
 void	uwsgi_signal_send(int sig);
 
 /* In a worker or a mule after fork: starts its handler thread. */
-void	uwsgi_signal_after_fork(int worker, int mule);
+void	uwsgi_signal_after_fork(int worker, int mule, bool spooler);
 
 #endif

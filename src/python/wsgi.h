@@ -73,7 +73,7 @@ struct wsgi_hooks {
 	size_t nmules;
 	int mule_shared_fd;
 	/* signals: pipe ends, [0] any worker, [1..numproc] each worker,
-	 * [numproc+1] any mule, then each mule (NULL: none) */
+	 * [numproc+1] any mule, then each mule, then the spoolers' (NULL: none) */
 	const int *sig_w, *sig_r;
 };
 

@@ -325,13 +325,14 @@ setup_spoolers(const struct config *cfg)
 }
 
 /* uWSGI signals: one pipe per worker slot and mule, one read by any
- * worker, one by any mule (uwsgi_module_signal.c), made before fork. */
+ * worker, one by any mule, one by the spoolers (uwsgi_module_signal.c),
+ * made before fork. */
 static int *sig_w, *sig_r;
 
 static int
 setup_signals(void)
 {
-	size_t n = master.nslots + 2 + nmules;
+	size_t n = master.nslots + 3 + nmules;
 
 	sig_w = xcalloc(n, sizeof(int));
 	sig_r = xcalloc(n, sizeof(int));

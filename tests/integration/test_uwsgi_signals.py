@@ -13,7 +13,8 @@ from conftest import APPS, Instance, children, free_port, get_json, wait_for
 def inst(tmp_path, request):
     port = free_port()
     i = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / "uwsgi_signals.py"),
-                  "--master", "--processes", "2", "--mules", "2", *request.param],
+                  "--master", "--processes", "2", "--mules", "2",
+                  "--spooler", str(tmp_path / "spool"), *request.param],
                  port=port, env={"UWSGI_SIGNALS_OUT": str(tmp_path),
                                  # a minute every 200 ms for @cron
                                  "STOCKADE_TEST_CRON_MINUTE_MS": "200"})
@@ -69,6 +70,10 @@ def test_signal_from_a_request_reaches_every_worker(inst):
     get_json(port, "/raise18")
     wait_for(lambda: lines(inst.out / "mule1"), what="signal 18 in mule 1")
     assert [(w, m) for w, m, _ in lines(inst.out / "mule1")] == [(0, 1)]
+    get_json(port, "/raise19")
+    wait_for(lambda: lines(inst.out / "spooler"), what="signal 19 in the spooler")
+    (w, m, pid), = lines(inst.out / "spooler")
+    assert (w, m) == (0, 0) and pid in children(inst.proc.pid)
 
 
 def test_registration_after_fork_is_refused(inst):

@@ -46,6 +46,11 @@ def to_mule1(num):
     mark("mule1")
 
 
+@signal(19, target="spooler")
+def to_the_spooler(num):
+    mark("spooler")
+
+
 def after_fork_registration():
     try:
         uwsgi.register_signal(30, "workers", to_all_workers)
@@ -61,6 +66,8 @@ def application(environ, start_response):
         uwsgi.signal(17)
     elif path == "/raise18":
         uwsgi.signal(18)
+    elif path == "/raise19":
+        uwsgi.signal(19)
     elif path == "/late":
         body["late"] = after_fork_registration()
     elif path == "/registered":
