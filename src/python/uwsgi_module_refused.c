@@ -10,7 +10,7 @@
 
 static const char *const refused[] = {
 	/* signals: crons, file monitors, ms timers, waiting */
-	"signal_wait", "add_ms_timer",
+	"signal_wait",
 	/* mules and farms */
 	"farm_msg", "farm_get_msg", "in_farm",
 	/* spooler */

@@ -37,7 +37,7 @@ struct sig_entry {
 
 struct sig_timer {
 	int sig;
-	unsigned secs;
+	long long ms;			/* period */
 	long iterations;		/* 0: forever */
 	long fired;
 };
@@ -236,7 +236,7 @@ py_signal_received(PyObject *self, PyObject *args)
 }
 
 static PyObject *
-timer_add(int sig, unsigned secs, long iterations)
+timer_add(int sig, long long ms, long iterations)
 {
 	if (after_fork()) {
 		log_msg("[uwsgi-signal] timers are registered by the master only (signal %d)", sig);
@@ -246,7 +246,8 @@ timer_add(int sig, unsigned secs, long iterations)
 		log_msg("you can register max 64 timers !!!");
 		return PyErr_Format(PyExc_ValueError, "unable to add timer");
 	}
-	timers[ntimers++] = (struct sig_timer){ .sig = sig, .secs = secs ? secs : 1,
+	/* a zero period would spin the master */
+	timers[ntimers++] = (struct sig_timer){ .sig = sig, .ms = ms > 0 ? ms : 1000,
 	                                        .iterations = iterations };
 	Py_RETURN_NONE;
 }
@@ -262,7 +263,21 @@ py_add_timer(PyObject *self, PyObject *args)
 		return NULL;
 	if (secs < 0)
 		return PyErr_Format(PyExc_ValueError, "unable to add timer");
-	return timer_add(sig, (unsigned)secs, 0);
+	return timer_add(sig, (long long)secs * 1000, 0);
+}
+
+static PyObject *
+py_add_ms_timer(PyObject *self, PyObject *args)
+{
+	unsigned char sig;
+	long msecs;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "Bl:add_ms_timer", &sig, &msecs))
+		return NULL;
+	if (msecs < 1)
+		return PyErr_Format(PyExc_ValueError, "unable to add timer");
+	return timer_add(sig, msecs, 0);
 }
 
 static PyObject *
@@ -276,7 +291,7 @@ py_add_rb_timer(PyObject *self, PyObject *args)
 		return NULL;
 	if (secs < 0 || iterations < 0)
 		return PyErr_Format(PyExc_ValueError, "unable to add rb_timer");
-	return timer_add(sig, (unsigned)secs, iterations);
+	return timer_add(sig, (long long)secs * 1000, iterations);
 }
 
 static PyObject *
@@ -353,16 +368,16 @@ on_timer(struct event_loop *loop, long long id, void *data)
 	t->fired++;
 	if (t->iterations && t->fired >= t->iterations)
 		return;
-	event_timer_add(loop, (long long)t->secs * 1000, on_timer, t);
+	event_timer_add(loop, t->ms, on_timer, t);
 }
 
 void
 uwsgi_signal_start_timers(struct event_loop *loop)
 {
 	for (size_t i = 0; i < ntimers; i++) {
-		event_timer_add(loop, (long long)timers[i].secs * 1000, on_timer, &timers[i]);
-		log_msg("[uwsgi-signal] timer %zu: signal %d every %u s", i + 1, timers[i].sig,
-		        timers[i].secs);
+		event_timer_add(loop, timers[i].ms, on_timer, &timers[i]);
+		log_msg("[uwsgi-signal] timer %zu: signal %d every %lld ms", i + 1, timers[i].sig,
+		        timers[i].ms);
 	}
 }
 
@@ -451,6 +466,7 @@ PyMethodDef uwsgi_module_signal_methods[] = {
 	{"add_timer", py_add_timer, METH_VARARGS, "add_timer(num, secs)"},
 	{"add_file_monitor", py_add_file_monitor, METH_VARARGS, "add_file_monitor(num, path)"},
 	{"add_cron", py_add_cron, METH_VARARGS, "add_cron(num, minute, hour, day, month, weekday)"},
+	{"add_ms_timer", py_add_ms_timer, METH_VARARGS, "add_ms_timer(num, msecs)"},
 	{"add_rb_timer", py_add_rb_timer, METH_VARARGS, "add_rb_timer(num, secs[, iterations])"},
 	{NULL, NULL, 0, NULL},
 };

@@ -37,6 +37,11 @@ def test_timer_fires_in_a_worker(inst):
     assert "[uwsgi-signal] signum" in inst.log()
 
 
+def test_ms_timer_fires_in_worker2(inst):
+    wait_for(lambda: len(lines(inst.out / "ms_timer")) >= 2, what="add_ms_timer(300) fired twice")
+    assert {w for w, _, _ in lines(inst.out / "ms_timer")} == {2}
+
+
 def test_rbtimer_fires_in_a_mule(inst):
     wait_for(lambda: lines(inst.out / "mule_timer"), what="@rbtimer(target=mule) fired")
     wid, mid, pid = lines(inst.out / "mule_timer")[0]

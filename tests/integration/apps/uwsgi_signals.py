@@ -36,6 +36,14 @@ def watched_changed(num):
     mark("filemon")
 
 
+@signal(20, target="worker2")
+def ms_timer(num):
+    mark("ms_timer")
+
+
+uwsgi.add_ms_timer(20, 300)
+
+
 @signal(17, target="workers")
 def to_all_workers(num):
     mark(f"workers.{num}.{uwsgi.signal_received()}")
