@@ -21,13 +21,16 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define NSIG_UWSGI 256
 #define MAX_TIMERS 64
 
-enum target_kind { T_NONE, T_WORKER, T_WORKERS, T_WORKER_N, T_MULE, T_MULES, T_MULE_N, T_SPOOLER };
+enum target_kind {
+	T_NONE, T_WORKER, T_WORKERS, T_ACTIVE, T_WORKER_N, T_MULE, T_MULES, T_MULE_N, T_SPOOLER
+};
 
 struct sig_entry {
 	enum target_kind kind;
@@ -86,6 +89,10 @@ parse_target(const char *s, struct sig_entry *e)
 	}
 	if (!strcmp(s, "mules")) {
 		e->kind = T_MULES;
+		return 0;
+	}
+	if (!strcmp(s, "active-workers")) {
+		e->kind = T_ACTIVE;
 		return 0;
 	}
 	if (!strcmp(s, "spooler")) {
@@ -151,6 +158,27 @@ write_sig(int fd, int sig)
 	return write(fd, &b, 1) == 1 ? 0 : -1;
 }
 
+/* active-workers: the running workers that are not cheaped (uWSGI) */
+static void
+send_active(const struct wsgi_hooks *h, int sig)
+{
+	size_t nw = (size_t)h->numproc, n;
+	struct wsgi_worker_info *wi;
+
+	if (!h->workers || !(wi = calloc(nw ? nw : 1, sizeof(*wi)))) {
+		log_msg("could not deliver signal %d to active workers", sig);
+		return;
+	}
+	n = h->workers(wi, nw);
+	for (size_t i = 0; i < n; i++) {
+		if (wi[i].pid <= 0 || !strcmp(wi[i].status, "cheap") || wi[i].id < 1 || (size_t)wi[i].id > nw)
+			continue;
+		if (write_sig(h->sig_w[wi[i].id], sig) < 0)
+			log_msg("could not deliver signal %d to worker %d", sig, wi[i].id);
+	}
+	free(wi);
+}
+
 void
 uwsgi_signal_send(int sig)
 {
@@ -175,6 +203,9 @@ uwsgi_signal_send(int sig)
 		for (size_t i = 1; i <= nw; i++)
 			if (write_sig(h->sig_w[i], sig) < 0)
 				log_msg("could not deliver signal %d to worker %zu", sig, i);
+		return;
+	case T_ACTIVE:
+		send_active(h, sig);
 		return;
 	case T_WORKER_N:
 		if ((size_t)e->n > nw || write_sig(h->sig_w[e->n], sig) < 0)

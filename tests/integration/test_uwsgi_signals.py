@@ -75,6 +75,9 @@ def test_signal_from_a_request_reaches_every_worker(inst):
     get_json(port, "/raise18")
     wait_for(lambda: lines(inst.out / "mule1"), what="signal 18 in mule 1")
     assert [(w, m) for w, m, _ in lines(inst.out / "mule1")] == [(0, 1)]
+    get_json(port, "/raise21")
+    wait_for(lambda: sorted(w for w, _, _ in lines(inst.out / "active")) == [1, 2],
+             what="signal 21 in both (active) workers")
     get_json(port, "/raise19")
     wait_for(lambda: lines(inst.out / "spooler"), what="signal 19 in the spooler")
     (w, m, pid), = lines(inst.out / "spooler")

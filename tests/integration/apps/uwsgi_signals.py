@@ -49,6 +49,11 @@ def to_all_workers(num):
     mark(f"workers.{num}.{uwsgi.signal_received()}")
 
 
+@signal(21, target="active-workers")
+def to_active_workers(num):
+    mark("active")
+
+
 @signal(18, target="mule1")
 def to_mule1(num):
     mark("mule1")
@@ -74,6 +79,8 @@ def application(environ, start_response):
         uwsgi.signal(17)
     elif path == "/raise18":
         uwsgi.signal(18)
+    elif path == "/raise21":
+        uwsgi.signal(21)
     elif path == "/raise19":
         uwsgi.signal(19)
     elif path == "/late":
