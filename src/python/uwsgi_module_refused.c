@@ -9,8 +9,6 @@
 #include "python/uwsgi_module.h"
 
 static const char *const refused[] = {
-	/* signals: crons, file monitors, ms timers, waiting */
-	"signal_wait",
 	/* mules and farms */
 	"farm_msg", "farm_get_msg", "in_farm",
 	/* spooler */

@@ -53,8 +53,13 @@ static size_t ncrons;
 static struct uwsgi_signal_filemon filemons[MAX_TIMERS];
 static size_t nfilemons;
 static bool any_registered;
-static int last_received = -1;
+static __thread int last_received = -1;	/* by this thread's signal_wait() */
 static int my_fd = -1, any_fd = -1;	/* this process's read ends */
+/* signal_wait(): the handler thread counts the signals it handled */
+static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cv = PTHREAD_COND_INITIALIZER;
+static unsigned long long handled;
+static int handled_last = -1;
 
 /* Registering is for the master, while it loads the app (uWSGI: "you
  * cannot register signals without a master"; after fork, the other
@@ -418,7 +423,6 @@ run_handler(int sig)
 	PyGILState_STATE g = PyGILState_Ensure();
 	PyObject *fn = table[sig].handler;
 
-	last_received = sig;
 	if (fn) {
 		PyObject *r = PyObject_CallFunction(fn, "i", sig);
 		if (!r) {
@@ -428,6 +432,48 @@ run_handler(int sig)
 		Py_XDECREF(r);
 	}
 	PyGILState_Release(g);
+	pthread_mutex_lock(&wait_mu);
+	handled++;
+	handled_last = sig;
+	pthread_cond_broadcast(&wait_cv);
+	pthread_mutex_unlock(&wait_mu);
+}
+
+/* uWSGI runs the handler in the waiting thread; here the handler thread
+ * runs it and the waiter returns once it has. */
+static PyObject *
+py_signal_wait(PyObject *self, PyObject *args)
+{
+	int want = -1;
+	unsigned char sig;
+	unsigned long long seen;
+	int got;
+
+	(void)self;
+	last_received = -1;
+	if (PyTuple_Size(args) > 0) {
+		if (!PyArg_ParseTuple(args, "|B:signal_wait", &sig))
+			return NULL;
+		want = sig;
+	}
+	if (my_fd < 0) {
+		log_msg("signal_wait: no signal handler runs in this process");
+		return PyErr_Format(PyExc_SystemError, "error waiting for signal");
+	}
+	Py_BEGIN_ALLOW_THREADS
+	pthread_mutex_lock(&wait_mu);
+	seen = handled;
+	for (;;) {
+		pthread_cond_wait(&wait_cv, &wait_mu);
+		if (handled != seen && (want < 0 || handled_last == want))
+			break;
+		seen = handled;
+	}
+	got = handled_last;
+	pthread_mutex_unlock(&wait_mu);
+	Py_END_ALLOW_THREADS
+	last_received = got;
+	return PyBytes_FromString("");
 }
 
 static void *
@@ -493,7 +539,8 @@ PyMethodDef uwsgi_module_signal_methods[] = {
 	{"register_signal", py_register_signal, METH_VARARGS, "register_signal(num, target, func)"},
 	{"signal", py_signal, METH_VARARGS, "raise signal num"},
 	{"signal_registered", py_signal_registered, METH_VARARGS, "True when num has a handler"},
-	{"signal_received", py_signal_received, METH_NOARGS, "the last signal handled here"},
+	{"signal_wait", py_signal_wait, METH_VARARGS, "signal_wait([num]): until a signal is handled"},
+	{"signal_received", py_signal_received, METH_NOARGS, "the signal the last signal_wait() got, or -1"},
 	{"add_timer", py_add_timer, METH_VARARGS, "add_timer(num, secs)"},
 	{"add_file_monitor", py_add_file_monitor, METH_VARARGS, "add_file_monitor(num, path)"},
 	{"add_cron", py_add_cron, METH_VARARGS, "add_cron(num, minute, hour, day, month, weekday)"},

@@ -4,6 +4,8 @@
 (timers) or by the raising process to workers and mules; handlers run in the
 target process. App: apps/uwsgi_signals.py (each handler appends a line to a
 file; tests wait for those lines)."""
+import threading
+
 import pytest
 
 from conftest import APPS, Instance, children, free_port, get_json, wait_for
@@ -70,7 +72,7 @@ def test_signal_from_a_request_reaches_every_worker(inst):
     port = inst.port
     assert get_json(port, "/registered")["registered"] == [True, True, False]
     get_json(port, "/raise17")
-    f = inst.out / "workers.17.17"
+    f = inst.out / "workers.17"
     wait_for(lambda: sorted(w for w, _, _ in lines(f)) == [1, 2], what="signal 17 in both workers")
     get_json(port, "/raise18")
     wait_for(lambda: lines(inst.out / "mule1"), what="signal 18 in mule 1")
@@ -82,6 +84,29 @@ def test_signal_from_a_request_reaches_every_worker(inst):
     wait_for(lambda: lines(inst.out / "spooler"), what="signal 19 in the spooler")
     (w, m, pid), = lines(inst.out / "spooler")
     assert (w, m) == (0, 0) and pid in children(inst.proc.pid)
+
+
+def test_signal_wait_returns_once_the_signal_is_handled(inst):
+    result = {}
+
+    def waiter():
+        result["r"] = get_json(inst.port, "/wait22", timeout=60)
+    t = threading.Thread(target=waiter)
+    t.start()
+    try:
+        # raise 22 (to every worker) until the waiting request returns: the
+        # waiter may not be waiting yet when the first one is handled
+        def done():
+            if not t.is_alive():
+                return True
+            get_json(inst.port, "/raise22")
+            t.join(0.5)
+            return not t.is_alive()
+        wait_for(done, what="signal_wait(22) returned")
+    finally:
+        t.join(60)
+    assert result["r"]["wait"] == "" and result["r"]["received"] == 22
+    assert lines(inst.out / "waited")
 
 
 def test_registration_after_fork_is_refused(inst):

@@ -46,12 +46,17 @@ uwsgi.add_ms_timer(20, 300)
 
 @signal(17, target="workers")
 def to_all_workers(num):
-    mark(f"workers.{num}.{uwsgi.signal_received()}")
+    mark(f"workers.{num}")
 
 
 @signal(21, target="active-workers")
 def to_active_workers(num):
     mark("active")
+
+
+@signal(22, target="workers")
+def waited_for(num):
+    mark("waited")
 
 
 @signal(18, target="mule1")
@@ -81,6 +86,11 @@ def application(environ, start_response):
         uwsgi.signal(18)
     elif path == "/raise21":
         uwsgi.signal(21)
+    elif path == "/wait22":
+        body["wait"] = uwsgi.signal_wait(22).decode()
+        body["received"] = uwsgi.signal_received()
+    elif path == "/raise22":
+        uwsgi.signal(22)
     elif path == "/raise19":
         uwsgi.signal(19)
     elif path == "/late":
