@@ -7,6 +7,7 @@
  * are in uwsgi_module_req.c, the refused ones in uwsgi_module_refused.c.
  */
 #include "python/uwsgi_module.h"
+#include "python/uwsgi_signal.h"
 #include "python/wsgi_internal.h"
 
 #include <errno.h>
@@ -367,6 +368,7 @@ uwsgi_module_create(const struct wsgi_config *cfg)
 	    PyModule_AddFunctions(mod, uwsgi_module_req_methods) < 0 ||
 	    PyModule_AddFunctions(mod, uwsgi_module_cache_methods) < 0 ||
 	    PyModule_AddFunctions(mod, uwsgi_module_mule_methods) < 0 ||
+	    PyModule_AddFunctions(mod, uwsgi_module_signal_methods) < 0 ||
 	    uwsgi_module_add_spool(mod) < 0 ||
 	    add_values(mod) < 0 || uwsgi_module_add_refused(mod) < 0) {
 		Py_DECREF(mod);
@@ -487,6 +489,8 @@ void
 uwsgi_module_after_fork(void)
 {
 	call_hook("post_fork_hook");
+	if (hooks && hooks->worker_id)
+		uwsgi_signal_after_fork(hooks->worker_id(), 0, false);
 }
 
 void

@@ -68,6 +68,9 @@ int	uwsgi_module_mule_id(void);
 /* The cache calls (uwsgi_module_cache.c). */
 extern PyMethodDef uwsgi_module_cache_methods[];
 
+/* Signals and timers (uwsgi_module_signal.c). */
+extern PyMethodDef uwsgi_module_signal_methods[];
+
 /* The calls Stockade does not implement (uwsgi_module_refused.c): each
  * raises NotImplementedError naming itself. 0, or -1 with an exception. */
 int	uwsgi_module_add_refused(PyObject *mod);

@@ -9,6 +9,7 @@
  * takes a message sent to no mule in particular).
  */
 #include "python/uwsgi_module.h"
+#include "python/uwsgi_signal.h"
 #include "python/wsgi_internal.h"
 
 #include <errno.h>
@@ -225,6 +226,7 @@ wsgi_mule_run(const struct wsgi_mule_config *mc)
 	my_mule = mc->id;
 	my_fd = mc->fd;
 	shared_fd = mc->shared_fd;
+	uwsgi_signal_after_fork(0, my_mule, false);
 	PyGILState_STATE g = PyGILState_Ensure();
 	if (len > 3 && strcmp(patch + len - 3, ".py") == 0)
 		rc = run_script(patch);

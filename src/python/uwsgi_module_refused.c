@@ -9,9 +9,6 @@
 #include "python/uwsgi_module.h"
 
 static const char *const refused[] = {
-	/* signals, timers (need the master's signal table) */
-	"register_signal", "signal", "signal_registered", "signal_wait", "signal_received",
-	"add_timer", "add_rb_timer", "add_ms_timer", "add_cron", "add_file_monitor",
 	/* mules and farms */
 	"farm_msg", "farm_get_msg", "in_farm",
 	/* spooler */

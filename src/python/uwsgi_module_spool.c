@@ -11,6 +11,7 @@
  * never run the same task at once.
  */
 #include "python/uwsgi_module.h"
+#include "python/uwsgi_signal.h"
 #include "python/wsgi_internal.h"
 #include "proto/spool.h"
 
@@ -466,6 +467,7 @@ wsgi_spooler_run(const struct wsgi_spooler_config *sc)
 	PyGILState_STATE g;
 
 	spooler_process = true;
+	uwsgi_signal_after_fork(0, 0, true);
 	g = PyGILState_Ensure();
 	uwsgi_module_import_list(sc->imports, sc->nimports, "spooler-import");
 	PyGILState_Release(g);

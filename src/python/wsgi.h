@@ -72,6 +72,9 @@ struct wsgi_hooks {
 	const int *mule_fds;
 	size_t nmules;
 	int mule_shared_fd;
+	/* signals: pipe ends, [0] any worker, [1..numproc] each worker,
+	 * [numproc+1] any mule, then each mule, then the spoolers' (NULL: none) */
+	const int *sig_w, *sig_r;
 };
 
 /* issue 22: in a mule process (the app loaded, after wsgi_after_fork()):

@@ -204,23 +204,29 @@ cron_check(const struct config *cfg)
 
 /* uWSGI's matching: a negative field matches when the value is a multiple
  * of its magnitude; day and weekday are ORed only when both are fixed. */
-static bool
-job_due(const struct cron_job *j, const struct tm *tm)
+bool
+cron_when_due(const int when[5], const struct tm *tm)
 {
 	const int now[NFIELDS] = { tm->tm_min, tm->tm_hour, tm->tm_mday, tm->tm_mon + 1, tm->tm_wday };
 	bool ok[NFIELDS];
 
 	for (int f = 0; f < NFIELDS; f++) {
-		int w = j->when[f];
+		int w = when[f];
 		if (f == F_WDAY && w == 7)
 			w = 0;  /* 7 is Sunday too, as in crontab */
 		ok[f] = w < 0 ? now[f] % -w == 0 : now[f] == w;
 	}
 	if (!ok[F_MIN] || !ok[F_HOUR] || !ok[F_MON])
 		return false;
-	if (j->when[F_DAY] >= 0 && j->when[F_WDAY] >= 0)
+	if (when[F_DAY] >= 0 && when[F_WDAY] >= 0)
 		return ok[F_DAY] || ok[F_WDAY];
 	return ok[F_DAY] && ok[F_WDAY];
+}
+
+static bool
+job_due(const struct cron_job *j, const struct tm *tm)
+{
+	return cron_when_due(j->when, tm);
 }
 
 /* ---- running a job ---------------------------------------------------------------- */

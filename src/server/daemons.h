@@ -23,6 +23,12 @@ void	daemons_register(const struct config *cfg, struct event_loop *loop);
 int	cron_check(const struct config *cfg);
 /* Registers the jobs and starts the cron clock. */
 void	cron_register(const struct config *cfg, struct event_loop *loop);
+/* uWSGI's cron matching of minute, hour, day, month, weekday (-1 any, -N
+ * every N) against tm. */
+struct tm;
+bool	cron_when_due(const int when[5], const struct tm *tm);
+/* issue 22: arms uwsgi.add_timer/add_rb_timer/add_cron (signal_cron.c). */
+void	signal_timers_register(struct event_loop *loop);
 
 /* A daemon or cron job is configured: the instance may run without a
  * socket (uWSGI's rule). */

@@ -434,6 +434,7 @@ run_master(void)
 	cheaper_start();
 	daemons_register(master.cfg, master.loop);
 	cron_register(master.cfg, master.loop);
+	signal_timers_register(master.loop);	/* issue 22 */
 	aux_start_all();
 	subscribe_start();
 	vassal_notify(VASSAL_MSG_READY);

@@ -324,6 +324,30 @@ setup_spoolers(const struct config *cfg)
 	return 0;
 }
 
+/* uWSGI signals: one pipe per worker slot and mule, one read by any
+ * worker, one by any mule, one by the spoolers (uwsgi_module_signal.c),
+ * made before fork. */
+static int *sig_w, *sig_r;
+
+static int
+setup_signals(void)
+{
+	size_t n = master.nslots + 3 + nmules;
+
+	sig_w = xcalloc(n, sizeof(int));
+	sig_r = xcalloc(n, sizeof(int));
+	for (size_t i = 0; i < n; i++) {
+		int p[2];
+		if (pipe(p) < 0 || set_nonblock_cloexec(p[0]) < 0 || set_nonblock_cloexec(p[1]) < 0) {
+			log_errno("signal pipe");
+			return -1;
+		}
+		sig_r[i] = p[0];
+		sig_w[i] = p[1];
+	}
+	return 0;
+}
+
 int
 uwsgi_api_setup(void)
 {
@@ -334,7 +358,8 @@ uwsgi_api_setup(void)
 		log_msg("locks = %llu: at most 65535", cfg->locks);
 		return -1;
 	}
-	if (setup_caches(cfg) < 0 || setup_spoolers(cfg) < 0 || setup_mules(cfg) < 0)
+	if (setup_caches(cfg) < 0 || setup_spoolers(cfg) < 0 || setup_mules(cfg) < 0 ||
+	    setup_signals() < 0)
 		return -1;
 	if (cfg->py_autoreload) {
 		aux_add(&reloader_aux);
@@ -360,6 +385,8 @@ uwsgi_api_setup(void)
 		.mule_fds = mule_w,
 		.nmules = nmules,
 		.mule_shared_fd = mule_shared[0],
+		.sig_w = sig_w,
+		.sig_r = sig_r,
 	};
 	return hooks.locks ? 0 : -1;
 }

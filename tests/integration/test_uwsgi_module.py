@@ -520,7 +520,7 @@ def test_import_of_a_file_and_a_failing_import(tmp_path):
         inst.stop()
 
 
-@pytest.mark.parametrize("name", ["add_timer", "register_signal", "farm_msg"])
+@pytest.mark.parametrize("name", ["farm_msg", "rpc"])
 def test_unimplemented_calls_say_so(tmp_path, name):
     inst, port = start(tmp_path, processes=1)
     try:
