@@ -146,6 +146,9 @@ py_register_signal(PyObject *self, PyObject *args)
 		log_msg("[uwsgi-signal] signal %d: unsupported target \"%s\"", sig, target);
 		return PyErr_Format(PyExc_ValueError, "unable to register signal");
 	}
+	const struct wsgi_hooks *h = uwsgi_module_hooks();
+	if (!h || !h->signal_pipes || h->signal_pipes() < 0)
+		return PyErr_Format(PyExc_OSError, "unable to register signal: no signal pipes");
 	e.handler = Py_NewRef(fn);
 	table[sig] = e;
 	any_registered = true;

@@ -73,8 +73,11 @@ struct wsgi_hooks {
 	size_t nmules;
 	int mule_shared_fd;
 	/* signals: pipe ends, [0] any worker, [1..numproc] each worker,
-	 * [numproc+1] any mule, then each mule, then the spoolers' (NULL: none) */
+	 * [numproc+1] any mule, then each mule, then the spoolers' (NULL: none);
+	 * -1 until signal_pipes() made them (at the first register_signal, in
+	 * the master before fork: an app without signals holds no such fds) */
 	const int *sig_w, *sig_r;
+	int (*signal_pipes)(void);
 };
 
 /* issue 22: in a mule process (the app loaded, after wsgi_after_fork()):

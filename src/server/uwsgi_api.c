@@ -325,19 +325,29 @@ setup_spoolers(const struct config *cfg)
 }
 
 /* uWSGI signals: one pipe per worker slot and mule, one read by any
- * worker, one by any mule, one by the spoolers (uwsgi_module_signal.c),
- * made before fork. */
+ * worker, one by any mule, one by the spoolers (uwsgi_module_signal.c).
+ * Made at the first register_signal (the app loading in the master, before
+ * any fork), so that an app without signals holds none of them. */
 static int *sig_w, *sig_r;
+static size_t nsig;
 
-static int
+static void
 setup_signals(void)
 {
-	size_t n = master.nslots + 3 + nmules;
+	nsig = master.nslots + 3 + nmules;
+	sig_w = xcalloc(nsig, sizeof(int));
+	sig_r = xcalloc(nsig, sizeof(int));
+	for (size_t i = 0; i < nsig; i++)
+		sig_w[i] = sig_r[i] = -1;
+}
 
-	sig_w = xcalloc(n, sizeof(int));
-	sig_r = xcalloc(n, sizeof(int));
-	for (size_t i = 0; i < n; i++) {
+static int
+api_signal_pipes(void)
+{
+	for (size_t i = 0; i < nsig; i++) {
 		int p[2];
+		if (sig_r[i] >= 0)
+			continue;
 		if (pipe(p) < 0 || set_nonblock_cloexec(p[0]) < 0 || set_nonblock_cloexec(p[1]) < 0) {
 			log_errno("signal pipe");
 			return -1;
@@ -358,9 +368,9 @@ uwsgi_api_setup(void)
 		log_msg("locks = %llu: at most 65535", cfg->locks);
 		return -1;
 	}
-	if (setup_caches(cfg) < 0 || setup_spoolers(cfg) < 0 || setup_mules(cfg) < 0 ||
-	    setup_signals() < 0)
+	if (setup_caches(cfg) < 0 || setup_spoolers(cfg) < 0 || setup_mules(cfg) < 0)
 		return -1;
+	setup_signals();
 	if (cfg->py_autoreload) {
 		aux_add(&reloader_aux);
 		log_msg("python auto-reloader enabled (every %llu s)", cfg->py_autoreload);
@@ -387,6 +397,7 @@ uwsgi_api_setup(void)
 		.mule_shared_fd = mule_shared[0],
 		.sig_w = sig_w,
 		.sig_r = sig_r,
+		.signal_pipes = api_signal_pipes,
 	};
 	return hooks.locks ? 0 : -1;
 }
