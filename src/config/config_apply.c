@@ -5,6 +5,7 @@
  * --show-config.
  */
 #include "config/config.h"
+#include "config/options.h"
 #include "config/config_values.h"
 #include "base/util.h"
 
@@ -163,6 +164,19 @@ config_free(struct config *cfg)
 	for (int p = 0; p < PH_COUNT; p++)
 		for (int f = 0; f < HF_COUNT; f++)
 			strlist_free(&cfg->hooks[p][f]);
+	/* every string and list an option row fills, including rows added
+	 * after the lists above were written (freed ones are NULL/empty now) */
+	for (size_t i = 0; i < option_count; i++) {
+		const struct option_def *o = &option_table[i];
+		if (o->field == NO_FIELD)
+			continue;
+		if (o->type == T_STRING) {
+			free(*(char **)((char *)cfg + o->field));
+			*(char **)((char *)cfg + o->field) = NULL;
+		} else if (o->type == T_LIST) {
+			strlist_free((struct strlist *)((char *)cfg + o->field));
+		}
+	}
 	free(cfg->origins);
 	cfg->origins = NULL;
 	config_export_free(cfg);

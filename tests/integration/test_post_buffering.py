@@ -104,7 +104,9 @@ def test_50mb_upload_buffered_to_a_temp_file(tmp_path, threads):
         assert r["tmpfiles"][0].startswith(str(tmpdir) + "/stockade-body-")
         assert r["tmpfiles"][0].endswith("(deleted)")
         peak = vm(pid, "VmHWM")
-        assert peak < 40 * MB, f"worker peak RSS {peak >> 20} MiB for a 50 MiB body"
+        # ASan's shadow memory and quarantine add tens of MiB: the bound is for a normal build
+        if "ASAN_OPTIONS" not in os.environ:
+            assert peak < 40 * MB, f"worker peak RSS {peak >> 20} MiB for a 50 MiB body"
         assert os.listdir(tmpdir) == []
         # the temp file is closed after the request
         fds = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
