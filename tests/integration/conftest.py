@@ -62,20 +62,23 @@ class Instance:
     def __init__(self, args, port=None, env=None, wait=True):
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))}
         full_env.update(env or {})
+        self._start([BIN, *args], full_env, port, wait)
+
+    def _start(self, argv, env, port, wait, **popen):
         self.port = port
         # a file, not a pipe: a busy server must never block on a full log pipe
         self.logfile = tempfile.TemporaryFile(mode="w+")
-        # O_APPEND: reading the log (seek) must not move the server's write offset
+        # O_APPEND: the server and its children append; read_log() reads with pread
         fcntl.fcntl(self.logfile.fileno(), fcntl.F_SETFL,
                     fcntl.fcntl(self.logfile.fileno(), fcntl.F_GETFL) | os.O_APPEND)
-        self.proc = subprocess.Popen([BIN, *args], stdout=self.logfile, stderr=self.logfile,
-                                     text=True, env=full_env)
+        self.proc = subprocess.Popen(argv, stdout=self.logfile, stderr=self.logfile,
+                                     text=True, env=env, **popen)
         self.proc.stderr = LogReader(self.logfile)
         if wait and port:
             try:
                 wait_port(port, self.proc)
             except BaseException:
-                self.stop()     # nobody else holds it: a failed start must not leak a server
+                self.stop()     # nobody else holds it: a failed start must not leak a server or jail
                 raise
 
     def log(self):

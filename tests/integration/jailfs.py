@@ -10,20 +10,17 @@ jail) are bind-mounted into it by a shell prologue that runs in a private
 `unshare --mount` namespace in front of stockade: the host never sees
 these mounts, and they vanish with the last process of that namespace.
 """
-import fcntl
 import json
 import os
 import pathlib
 import shlex
-import signal
 import subprocess
-import tempfile
 import time
 import uuid
 
 import pytest
 
-from conftest import BIN, ROOT, LogReader, free_port, read_log, wait_port
+from conftest import BIN, ROOT, Instance, free_port
 
 ETC_FILES = ["passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "localtime", "host.conf"]
 
@@ -215,40 +212,14 @@ def clean_env(extra=None):
     return env
 
 
-class Jailed:
+class Jailed(Instance):
     """A stockade run (optionally inside a rootfs launcher); stop() returns its log."""
 
     def __init__(self, args, rootfs=None, port=None, env=None, wait=True, pass_fds=(), **popen):
-        self.port = port
-        self.logfile = tempfile.TemporaryFile(mode="w+")
-        # O_APPEND: reading the log (seek) must not move the server's write offset
-        fcntl.fcntl(self.logfile.fileno(), fcntl.F_SETFL,
-                    fcntl.fcntl(self.logfile.fileno(), fcntl.F_GETFL) | os.O_APPEND)
         argv = [BIN, *args]
         if rootfs is not None:
             argv = rootfs.wrap(argv)
-        self.proc = subprocess.Popen(argv, stdout=self.logfile, stderr=self.logfile, text=True,
-                                     env=clean_env(env), pass_fds=pass_fds, **popen)
-        self.proc.stderr = LogReader(self.logfile)
-        if wait and port:
-            try:
-                wait_port(port, self.proc)
-            except BaseException:
-                self.stop()     # nobody else holds it: a failed start must not leak a jail
-                raise
-
-    def log(self):
-        return read_log(self.logfile)
-
-    def stop(self, sig=signal.SIGTERM, timeout=15):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        return self.log()
+        self._start(argv, clean_env(env), port, wait, pass_fds=pass_fds, **popen)
 
 
 def run(args, rootfs=None, mountinfo_dir=None, timeout=30, env=None):

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, free_port, get_json, read_stats, wait_for
+from conftest import APPS, BIN, Instance, free_port, get_json, read_stats, wait_for
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 PROBE = str(APPS / "probe.py")
@@ -83,26 +83,17 @@ def respawned(e, name, port, old_master):
     return j if v and v["pid"] not in (0, old_master) and j["ppid"] == v["pid"] else None
 
 
-class Emperor:
-    """A running Emperor. Its log is opened O_APPEND and read through another
-    open file: seeking a shared descriptor to read it (as conftest's Instance
-    does) would make the Emperor and its vassals write over older lines."""
+class Emperor(Instance):
+    """A running Emperor (its log as conftest's Instance keeps it)."""
 
     def __init__(self, vassals, *args, freq=None):
         self.stats_port = free_port()
         argv = ["--emperor", str(vassals), "--emperor-stats", f"127.0.0.1:{self.stats_port}", *args]
         if freq:
             argv += ["--emperor-freq", str(freq)]
-        fd, self.logpath = tempfile.mkstemp(prefix="stockade-emperor-", suffix=".log")
-        os.close(fd)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))}
-        with open(self.logpath, "a") as logw:
-            self.proc = subprocess.Popen([BIN, *argv], stdout=logw, stderr=logw, env=env)
+        self._start([BIN, *argv], env, None, False)
         wait_for(lambda: not port_closed(self.stats_port), what="emperor stats socket")
-
-    def log(self):
-        with open(self.logpath) as f:
-            return f.read()
 
     def stats(self):
         return read_stats(self.stats_port)
@@ -117,16 +108,7 @@ class Emperor:
         return wait_for(lambda: self.log().count(text) >= count, timeout, what=f"log line {text!r}")
 
     def stop(self, sig=signal.SIGTERM, timeout=40):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        log = self.log()
-        os.unlink(self.logpath)
-        return log
+        return super().stop(sig, timeout)
 
 
 @pytest.fixture
