@@ -7,6 +7,7 @@ import os
 import pathlib
 import signal
 import socket
+import shutil
 import subprocess
 import tempfile
 import time
@@ -118,19 +119,37 @@ def read_log(f):
 
 
 @pytest.fixture
-def serve():
+def instances():
+    """start(*args, env=, port=) runs an Instance; every one is stopped after the test."""
     started = []
 
-    def start(*args, app="probe.py", processes=2, extra_env=None):
-        port = free_port()
-        inst = Instance(["--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / app),
-                         "--master", "--processes", str(processes), *args], port=port, env=extra_env)
+    def start(*args, env=None, port=None):
+        inst = Instance(list(args), port=port, env=env)
         started.append(inst)
         return inst
 
     yield start
     for inst in started:
         inst.stop()
+
+
+@pytest.fixture
+def serve(instances):
+    def start(*args, app="probe.py", processes=2, extra_env=None):
+        port = free_port()
+        return instances("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(APPS / app),
+                         "--master", "--processes", str(processes), *args, port=port, env=extra_env)
+
+    return start
+
+
+@pytest.fixture
+def work():
+    """A scratch directory every jailed or dropped process may write to."""
+    d = tempfile.mkdtemp(prefix="stockade-test-")
+    os.chmod(d, 0o777)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def wait_for(pred, timeout=20.0, what="condition", step=0.05):

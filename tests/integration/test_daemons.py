@@ -11,12 +11,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from conftest import BIN, Instance, free_port, get, run_stockade, wait_for
+from conftest import BIN, free_port, get, run_stockade, wait_for
 
 FAST_CRON = {"STOCKADE_TEST_CRON_MINUTE_MS": "200"}
 
@@ -40,28 +39,6 @@ def alive(pid):
         return False
     with open(f"/proc/{pid}/stat") as f:
         return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-
-
-@pytest.fixture
-def work():
-    d = tempfile.mkdtemp(prefix="stockade-daemons-")
-    os.chmod(d, 0o777)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def instances():
-    started = []
-
-    def start(*args, env=None, port=None):
-        inst = Instance(list(args), port=port, env=env)
-        started.append(inst)
-        return inst
-
-    yield start
-    for inst in started:
-        inst.stop()
 
 
 def ini(work, text, name="t.ini"):

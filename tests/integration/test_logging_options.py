@@ -8,37 +8,13 @@ import glob
 import os
 import pwd
 import re
-import shutil
 import socket
-import tempfile
 
 import pytest
 
-from conftest import APPS, Instance, free_port, get, run_stockade, wait_for
+from conftest import APPS, free_port, get, run_stockade, wait_for
 
 LINES = 20000
-
-
-@pytest.fixture
-def work():
-    d = tempfile.mkdtemp(prefix="stockade-logopt-")
-    os.chmod(d, 0o777)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def instances():
-    started = []
-
-    def start(*args, env=None, port=None):
-        inst = Instance(list(args), port=port, env=env)
-        started.append(inst)
-        return inst
-
-    yield start
-    for inst in started:
-        inst.stop()
 
 
 def ini(work, text):
