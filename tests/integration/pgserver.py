@@ -4,11 +4,14 @@ pg_ctl from Debian's postgresql package, run as the `postgres` user, data
 and unix socket in a scratch directory, no TCP (listen_addresses='').
 Any cluster the Debian package created is neither used nor touched."""
 import glob
+import itertools
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
+
+import pytest
 
 
 def pg_bindir():
@@ -98,3 +101,20 @@ class PgServer:
     def destroy(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """One server for a test module (import it into the module with noqa: F401)."""
+    server = PgServer()
+    yield server
+    server.destroy()
+
+
+_dbs = itertools.count(1)
+
+
+def fresh_db(server, prefix, **schema):
+    """A database no other test uses: (conninfo, name)."""
+    name = f"{prefix}{os.getpid()}_{next(_dbs)}"
+    return server.new_db(name, **schema), name

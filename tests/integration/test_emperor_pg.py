@@ -13,28 +13,17 @@ import time
 import pytest
 
 from conftest import free_port, get, get_json, read_stats, wait_for
-from pgserver import PgServer, unavailable
+from pgserver import fresh_db, pg, unavailable  # noqa: F401 (pg: fixture)
 from test_emperor import PROBE, Emperor, emperors, osenv, port_closed, vassal_ini  # noqa: F401 (emperors: fixture)
 
 why_not = unavailable()
 pytestmark = pytest.mark.skipif(why_not is not None, reason=str(why_not))
 
 
-@pytest.fixture(scope="module")
-def pg():
-    server = PgServer()
-    yield server
-    server.destroy()
-
-
-_dbs = iter(range(1, 1000))
-
-
 @pytest.fixture
 def db(pg):
     """A fresh database with the documented schema: (conninfo, sql)."""
-    name = f"t{os.getpid()}_{next(_dbs)}"
-    conninfo = pg.new_db(name)
+    conninfo, name = fresh_db(pg, "t")
     return conninfo, (lambda text: pg.sql(text, db=name))
 
 

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from conftest import APPS, Instance, children, free_port, get_json, wait_for
-from pgserver import PgServer, unavailable
+from pgserver import fresh_db, pg, unavailable  # noqa: F401 (pg: fixture)
 
 why_not = unavailable()
 try:
@@ -21,22 +21,10 @@ except ImportError:
 pytestmark = pytest.mark.skipif(why_not is not None, reason=str(why_not))
 
 
-@pytest.fixture(scope="module")
-def pg():
-    server = PgServer()
-    yield server
-    server.destroy()
-
-
-_dbs = iter(range(1, 1000))
-
-
 @pytest.fixture
 def conninfo(pg):
-    name = f"flask{os.getpid()}_{next(_dbs)}"
-    info = pg.new_db(name, schema="CREATE TABLE notes (id integer PRIMARY KEY, note text);"
-                                  "INSERT INTO notes VALUES (1, 'from postgres');")
-    return info, name
+    return fresh_db(pg, "flask", schema="CREATE TABLE notes (id integer PRIMARY KEY, note text);"
+                                        "INSERT INTO notes VALUES (1, 'from postgres');")
 
 
 def lines(path):
