@@ -164,6 +164,18 @@ setup_caches(const struct config *cfg)
 	return 0;
 }
 
+/* A spooler or mule child: the app as the workers have it (loaded once in the
+ * master, or here under lazy-apps). */
+static void
+app_child_init(void)
+{
+	my_worker_id = 0;
+	if (master.app_loaded)
+		wsgi_after_fork();
+	else if (load_app() < 0)
+		exit(EXIT_APP_FAILED);
+}
+
 /* In the spooler process: the app as the workers have it, then its loop. */
 static pid_t
 spawn_spooler(void *data)
@@ -174,11 +186,7 @@ spawn_spooler(void *data)
 
 	if (pid != 0)
 		return pid;
-	my_worker_id = 0;
-	if (master.app_loaded)
-		wsgi_after_fork();
-	else if (load_app() < 0)
-		exit(EXIT_APP_FAILED);
+	app_child_init();
 	struct wsgi_spooler_config sc = {
 		.dir = spool_dirs[sp->dir],
 		.frequency = cfg->spooler_frequency,
@@ -198,11 +206,7 @@ spawn_mule(void *data)
 
 	if (pid != 0)
 		return pid;
-	my_worker_id = 0;
-	if (master.app_loaded)
-		wsgi_after_fork();
-	else if (load_app() < 0)
-		exit(EXIT_APP_FAILED);
+	app_child_init();
 	struct wsgi_mule_config mc = {
 		.id = mp->id,
 		.program = mp->program,
