@@ -107,7 +107,7 @@ def test_killed_daemon_is_restarted_and_stop_signals_its_group(work, instances):
     child = os.path.join(work, "child")
     # the shell traps the stop signal; its child (a sleep) is in the same group
     cmd = (f"echo $$ >> {pids}; trap 'echo term >> {got}; exit 0' TERM; "
-           f"sleep 600 & echo $! > {child}; wait")
+           f"sleep 600 & echo $! >> {child}; wait")
     inst = instances("--master", "--attach-daemon", cmd)
     wait_for(lambda: len(lines(pids)) == 1 and lines(child), what="daemon started")
     first = int(lines(pids)[0])
@@ -116,8 +116,11 @@ def test_killed_daemon_is_restarted_and_stop_signals_its_group(work, instances):
     second = int(lines(pids)[1])
     assert second != first
     assert "died (signal 9), respawning" in inst.log()
-    wait_for(lambda: lines(child) and alive(int(lines(child)[0])), what="second child")
-    sleeper = int(lines(child)[0])
+    # the killed shell's child is an orphan now, out of the daemon's new group
+    orphan = int(lines(child)[0])
+    wait_for(lambda: len(lines(child)) == 2, what="second child")
+    sleeper = int(lines(child)[1])
+    os.kill(orphan, signal.SIGKILL)
     log = inst.stop()
     assert inst.proc.returncode == 0, log
     assert lines(got) == ["term"], log
