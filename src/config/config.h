@@ -167,6 +167,11 @@ struct config {
 	struct strlist attach_control_daemon;
 	bool daemons_honour_stdin;
 	struct strlist cron, cron2, unique_cron;
+	/* issue 19: part 4 (cron-harakiri, map-socket, static-cache-paths) */
+	unsigned long long cron_harakiri;	/* s; 0: none */
+	struct strlist map_socket;
+	unsigned long long static_cache_paths;	/* s; 0: off */
+	char *static_cache_paths_name;
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */
 	struct strlist forkpty_urouter;    /* uwsgi-framed */

@@ -265,6 +265,11 @@ const struct option_def option_table[] = {
 	{ "cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "MIN HOUR DAY MONTH WEEKDAY COMMAND: run the command at those times (-1 any, -N every N)", NULL, F(cron), 0 },
 	{ "cron2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "minute=,hour=,day=,month=,week=,unique= COMMAND (missing keys: -1)", NULL, F(cron2), 0 },
 	{ "unique-cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "as cron, but never started while its last run is still running", NULL, F(unique_cron), 0 },
+	/* issue 19: part 4 (server/cron.c, server/map_socket.c, server/static_cache_paths.c) */
+	{ "cron-harakiri", NULL, 0, ARG_REQUIRED, T_UINT, 0, "daemons", "SIGKILL a cron command's process group once it has run N seconds (cron2's harakiri= overrides; 0 off)", NULL, F(cron_harakiri), 0 },
+	{ "map-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "SOCKET:WORKER[,WORKER...]: only these workers accept on socket number SOCKET (0 = the first socket in config order); others close it", NULL, F(map_socket), 0 },
+	{ "static-cache-paths", NULL, 0, ARG_REQUIRED, T_UINT, 0, "static", "keep each static file's resolved real path in the cache for N seconds (needs a cache: cache2 or cache)", NULL, F(static_cache_paths), 0 },
+	{ "static-cache-paths-name", NULL, 0, ARG_REQUIRED, T_STRING, 0, "static", "the cache (by name) static-cache-paths uses (default: the first cache)", NULL, F(static_cache_paths_name), 0 },
 	/* issue 19: process options */
 	{ "max-worker-lifetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker gracefully once it has run N seconds", NULL, F(max_worker_lifetime), 0 },
 	{ "max-worker-lifetime-delta", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "worker N may run (N-1) * this many seconds longer than max-worker-lifetime", NULL, F(max_worker_lifetime_delta), 0 },

@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: MIT
+"""uWSGI options finished for issue 19: map-socket (which workers accept on
+which socket, sockets numbered in config order), static-cache-paths (resolved
+static paths kept in a cache), an instance whose only services are a spooler
+or mules (no socket), and cron-harakiri (a cron command's process group is
+killed after N seconds, cron2's harakiri= overriding it)."""
+import json
+import os
+import re
+
+import pytest
+
+from conftest import Instance, free_port, get, run_stockade, wait_for
+
+FAST_CRON = {"STOCKADE_TEST_CRON_MINUTE_MS": "200"}
+
+WID_APP = """\
+import json, os, uwsgi
+def application(environ, start_response):
+    fds = {}
+    for n in environ.get("QUERY_STRING", "").split(","):
+        if n:
+            try:
+                fds[n] = os.readlink("/proc/self/fd/" + n)
+            except OSError as e:
+                fds[n] = str(e)
+    body = json.dumps({"wid": uwsgi.worker_id(), "fds": fds}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+"""
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture
+def instances():
+    started = []
+
+    def start(*args, env=None, port=None):
+        inst = Instance(list(args), port=port, env=env)
+        started.append(inst)
+        return inst
+
+    yield start
+    for inst in started:
+        inst.stop()
+
+
+# ---- map-socket ------------------------------------------------------------------------------
+
+
+def ask(port, fds):
+    status, body = get(port, "/?" + ",".join(str(f) for f in fds))
+    assert status == 200
+    return json.loads(body)
+
+
+def test_map_socket_workers_and_config_order(tmp_path, instances):
+    (tmp_path / "wid.py").write_text(WID_APP)
+    a, b, c, d = (free_port() for _ in range(4))
+    ini = tmp_path / "m.ini"
+    # `socket` (HTTP by `protocol`) is socket 1 although Stockade binds the
+    # http-sockets first: uWSGI numbers sockets in config order
+    ini.write_text(f"[uwsgi]\nprotocol = http\nhttp-socket = 127.0.0.1:{a}\nsocket = 127.0.0.1:{b}\n"
+                   f"http-socket = 127.0.0.1:{c}\nhttp-socket = 127.0.0.1:{d}\n"
+                   f"master = true\nprocesses = 3\nwsgi-file = {tmp_path}/wid.py\n"
+                   "map-socket = 0:1\nmap-socket = 1:2,3\n"
+                   # two lines for socket 2: the last decides (uWSGI), so only worker 3
+                   "map-socket = 2:2\nmap-socket = 2:3\n")
+    inst = instances(str(ini), port=d)
+    for p in (a, b, c):
+        wait_for(lambda: get(p)[0] == 200, what=f"port {p} answers")
+    log = inst.log()
+    fd = {int(m.group(1)): int(m.group(2))
+          for m in re.finditer(r"socket \d+ bound to 127\.0\.0\.1:(\d+) fd (\d+)", log)}
+    fds = [fd[a], fd[b], fd[c], fd[d]]
+    seen_b = set()
+    for _ in range(12):
+        r = ask(a, fds)
+        # worker 1 holds sockets 0 and 3; 1 and 2 are closed (/dev/null in their place)
+        assert r["wid"] == 1
+        assert r["fds"][str(fd[a])].startswith("socket:")
+        assert r["fds"][str(fd[b])] == "/dev/null"
+        assert r["fds"][str(fd[c])] == "/dev/null"
+        assert r["fds"][str(fd[d])].startswith("socket:")
+        r = ask(b, fds)
+        assert r["wid"] in (2, 3)
+        seen_b.add(r["wid"])
+        assert r["fds"][str(fd[a])] == "/dev/null"
+        # socket 2 is worker 3's only: its last line overrode "2:2"
+        assert r["fds"][str(fd[c])].startswith("socket:") == (r["wid"] == 3)
+        assert r["wid"] == 3 or r["fds"][str(fd[c])] == "/dev/null"
+        r = ask(c, fds)
+        assert r["wid"] == 3
+        assert r["fds"][str(fd[b])].startswith("socket:")
+    # socket 3 is named by no line: every worker keeps it
+    assert ask(d, fds)["wid"] in (1, 2, 3)
+    assert f"mapped socket 1 (127.0.0.1:{b}) to worker 2" in inst.log()
+    assert f"mapped socket 2 (127.0.0.1:{c}) to worker 3" in inst.log()
+
+
+@pytest.mark.parametrize("value,expect", [
+    ("x", "map-socket: 'x' is not SOCKET:WORKER[,WORKER...]"),
+    ("0:", "map-socket: '0:' is not SOCKET:WORKER[,WORKER...]"),
+    ("0:1,3", "map-socket: invalid worker '3' (workers are 1..2)"),
+    ("0:0", "map-socket: invalid worker '0' (workers are 1..2)"),
+])
+def test_map_socket_bad_lines_are_refused(tmp_path, value, expect):
+    ini = tmp_path / "m.ini"
+    ini.write_text(f"[uwsgi]\nhttp-socket = 127.0.0.1:{free_port()}\nprocesses = 2\n"
+                   f"wsgi-file = {tmp_path}/none.py\nmap-socket = {value}\n")
+    r = run_stockade(str(ini))
+    assert r.returncode != 0
+    assert f"{ini}:5: {expect}" in r.stderr, r.stderr
+
+
+# ---- static-cache-paths --------------------------------------------------------------------------
+
+
+def test_static_cache_paths_keep_the_resolved_path(tmp_path, instances):
+    root = tmp_path / "st"
+    root.mkdir()
+    (root / "v1.txt").write_text("one\n")
+    (root / "v2.txt").write_text("two\n")
+    os.symlink("v1.txt", root / "cur.txt")
+    (tmp_path / "app.py").write_text(
+        "import uwsgi\n"
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [])\n"
+        f"    return [b'app ' + (uwsgi.cache_get('{root}/cur.txt', 'paths') or b'-')]\n")
+    cached, plain = free_port(), free_port()
+    common = ["--wsgi-file", str(tmp_path / "app.py"), "--master", "--processes", "2",
+              "--static-map", f"/s={root}", "--cache2", "name=paths,items=16"]
+    instances("--http-socket", f"127.0.0.1:{cached}", *common, "--static-cache-paths", "3600", port=cached)
+    instances("--http-socket", f"127.0.0.1:{plain}", *common, port=plain)
+    for p in (cached, plain):
+        assert get(p, "/s/cur.txt") == (200, b"one\n")
+    # the path is in the cache, shared by every worker and the app
+    assert get(cached, "/") == (200, b"app " + str(root / "v1.txt").encode())
+    assert get(plain, "/") == (200, b"app -")
+    # the link switched: the cached real path is served, the plain instance follows
+    os.symlink("v2.txt", root / "new.txt")
+    os.replace(root / "new.txt", root / "cur.txt")
+    for _ in range(6):  # whichever worker answers
+        assert get(cached, "/s/cur.txt") == (200, b"one\n")
+        assert get(plain, "/s/cur.txt") == (200, b"two\n")
+    # the mapped name removed: still served from the cached path
+    os.unlink(root / "cur.txt")
+    assert get(cached, "/s/cur.txt") == (200, b"one\n")
+    assert get(plain, "/s/cur.txt") == (200, b"app -")
+    # only the path is cached: the file itself is read afresh
+    (root / "v1.txt").write_text("one again\n")
+    assert get(cached, "/s/cur.txt") == (200, b"one again\n")
+
+
+def test_static_cache_paths_expire(tmp_path, instances):
+    root = tmp_path / "st"
+    root.mkdir()
+    (root / "v1.txt").write_text("one\n")
+    (root / "v2.txt").write_text("two\n")
+    os.symlink("v1.txt", root / "cur.txt")
+    (tmp_path / "app.py").write_text("def application(e, s):\n    s('200 OK', [])\n    return [b'app']\n")
+    port = free_port()
+    instances("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(tmp_path / "app.py"),
+              "--static-map", f"/s={root}", "--cache", "8", "--static-cache-paths", "1", port=port)
+    assert get(port, "/s/cur.txt") == (200, b"one\n")
+    os.symlink("v2.txt", root / "new.txt")
+    os.replace(root / "new.txt", root / "cur.txt")
+    # after its second the entry is gone and the link is resolved again
+    wait_for(lambda: get(port, "/s/cur.txt") == (200, b"two\n"), what="the cached path expired")
+
+
+@pytest.mark.parametrize("args,expect", [
+    ([], "command line: static-cache-paths needs a cache"),
+    (["--cache2", "name=a,items=4", "--static-cache-paths-name", "b"],
+     "command line: static-cache-paths-name: no cache named 'b'"),
+])
+def test_static_cache_paths_need_a_cache(tmp_path, args, expect):
+    r = run_stockade("--http-socket", f"127.0.0.1:{free_port()}", "--static-map", f"/s={tmp_path}",
+                     "--static-cache-paths", "60", *args)
+    assert r.returncode != 0
+    assert expect in r.stderr, r.stderr
+
+
+# ---- an instance with no socket: a spooler or mules ------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["module", "spooler-import"])
+def test_spooler_only_instance_runs_tasks(tmp_path, instances, how):
+    spool = tmp_path / "spool"
+    out = tmp_path / "done"
+    (tmp_path / "tasks.py").write_text(
+        "import uwsgi\n"
+        "def task(args):\n"
+        f"    open({str(out)!r}, 'a').write(args[b'n'].decode() + '\\n')\n"
+        "    return uwsgi.SPOOL_OK\n"
+        "uwsgi.spooler = task\n"
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [])\n"
+        "    return [b'']\n")
+    # with an app (loaded by the master), or none at all: the spooler imports its function
+    load = ["--module", "tasks"] if how == "module" else ["--spooler-import", str(tmp_path / "tasks.py")]
+    inst = instances("--master", "--spooler", str(spool), "--spooler-frequency", "1",
+                     "--pythonpath", str(tmp_path), *load)
+    wait_for(lambda: "spooler" in inst.log() and "spawned" in inst.log(), what="the spooler started")
+    assert "socket option is missing" not in inst.log()
+    # a task written as uwsgi.spool() would: the spooler of this socketless instance runs it
+    spool_task(spool, {b"n": b"7"})
+    wait_for(lambda: out.exists() and out.read_text() == "7\n", what="the task ran")
+    assert inst.proc.poll() is None
+
+
+def spool_task(spool, args):
+    """A spool file in uWSGI's format: a uwsgi packet (modifier1 17) of the args."""
+    body = b"".join(len(k).to_bytes(2, "little") + k + len(v).to_bytes(2, "little") + v
+                    for k, v in args.items())
+    head = bytes([17]) + len(body).to_bytes(2, "little") + bytes([0])
+    tmp = spool / ".tmp-task"
+    tmp.write_bytes(head + body)
+    os.rename(tmp, spool / "uwsgi_spoolfile_on_test_1")
+
+
+def test_mule_only_instance_runs_its_mules(tmp_path, instances):
+    out = tmp_path / "mule"
+    (tmp_path / "prog.py").write_text(
+        "import os, uwsgi\n"
+        f"open({str(out)!r}, 'a').write('%d %d\\n' % (uwsgi.mule_id(), os.getpid()))\n"
+        "import time\n"
+        "while True:\n"
+        "    time.sleep(60)\n")
+    inst = instances("--master", f"--mule={tmp_path / 'prog.py'}", "--mules", "1")
+    wait_for(lambda: out.exists() and out.read_text().count("\n") >= 1, what="the mule program ran")
+    mule_id, pid = map(int, out.read_text().split()[:2])
+    assert mule_id == 1 and alive(pid)
+    assert "socket option is missing" not in inst.log()
+    # stopping the instance stops its mules
+    inst.stop()
+    assert inst.proc.returncode == 0, inst.log()
+    wait_for(lambda: not alive(pid), what="the mule stopped with the instance")
+
+
+def test_no_service_at_all_is_still_refused():
+    r = run_stockade("--master", "--module", "nothing")
+    assert r.returncode != 0
+    assert "The -s/--socket option is missing" in r.stderr
+
+
+# ---- cron-harakiri ---------------------------------------------------------------------------
+
+
+def test_cron_harakiri_kills_the_command_and_its_children(tmp_path, instances):
+    # job 1 (cron2 harakiri=0) is checked before job 2 on each tick and started
+    # first: had cron-harakiri applied to it, it would die on the tick that kills job 2
+    keep, kill = tmp_path / "keep", tmp_path / "kill"
+    ini = tmp_path / "c.ini"
+    ini.write_text("[uwsgi]\nmaster = true\ncron-harakiri = 1\n"
+                   f"cron2 = minute=-1,unique=1,harakiri=0 echo $$ > {keep}.tmp; mv {keep}.tmp {keep}; exec sleep 600\n"
+                   f"unique-cron = -1 -1 -1 -1 -1 sleep 600 & echo $$ $! > {kill}.tmp; mv {kill}.tmp {kill}; wait\n")
+    inst = instances(str(ini), env=FAST_CRON)
+    wait_for(lambda: kill.exists() and keep.exists(), what="both jobs started")
+    sh, child = map(int, kill.read_text().split())
+    keeper = int(keep.read_text())
+    wait_for(lambda: re.search(rf'\[cron\] command "sleep 600 &.*" \(pid {sh}\) ran 1 s: harakiri', inst.log()),
+             what="cron-harakiri after 1 s")
+    # the whole process group: the shell and the command it started
+    wait_for(lambda: not alive(sh) and not alive(child), what="the job's group killed")
+    assert alive(keeper), inst.log()
+    assert f"(pid {keeper}) ran" not in inst.log()
