@@ -172,6 +172,8 @@ struct config {
 	struct strlist map_socket;
 	unsigned long long static_cache_paths;	/* s; 0: off */
 	char *static_cache_paths_name;
+	bool reaper;
+	bool reload_on_exception;
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */
 	struct strlist forkpty_urouter;    /* uwsgi-framed */

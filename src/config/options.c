@@ -88,7 +88,7 @@ const struct option_def option_table[] = {
 	{ "http-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "serve HTTP/1.1 on this address", NULL, F(http_socket), 0 },
 	{ "socket", NULL, 's', ARG_REQUIRED, T_LIST, 0, "socket", "serve the binary uwsgi protocol (or the one `protocol` names) on this address", NULL, F(uwsgi_socket), 0 },
 	{ "shared-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "bind early (before jail/privilege drop); use as =N", NULL, F(shared_socket), 0 },
-	{ "chmod-socket", NULL, 'C', ARG_OPTIONAL, T_STRING, 0, "socket", "chmod unix sockets (default 666)", NULL, F(chmod_socket), 0 },
+	{ "chmod-socket", "chmod", 'C', ARG_OPTIONAL, T_STRING, 0, "socket", "chmod unix sockets (default 666)", NULL, F(chmod_socket), 0 },
 	{ "chown-socket", NULL, 0, ARG_REQUIRED, T_STRING, 0, "socket", "chown unix sockets to user[:group]", NULL, F(chown_socket), 0 },
 	{ "listen", NULL, 'l', ARG_REQUIRED, T_UINT, 0, "socket", "listen queue (backlog) size (default 1024; uWSGI: 100)", NULL, F(listen_backlog), 0 },
 	{ "socket-timeout", NULL, 'z', ARG_REQUIRED, T_UINT, 0, "socket", "seconds before an idle or slow connection is closed", NULL, F(socket_timeout), 0 },
@@ -269,6 +269,8 @@ const struct option_def option_table[] = {
 	{ "cron-harakiri", NULL, 0, ARG_REQUIRED, T_UINT, 0, "daemons", "SIGKILL a cron command's process group once it has run N seconds (cron2's harakiri= overrides; 0 off)", NULL, F(cron_harakiri), 0 },
 	{ "map-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "SOCKET:WORKER[,WORKER...]: only these workers accept on socket number SOCKET (0 = the first socket in config order); others close it", NULL, F(map_socket), 0 },
 	{ "static-cache-paths", NULL, 0, ARG_REQUIRED, T_UINT, 0, "static", "keep each static file's resolved real path in the cache for N seconds (needs a cache: cache2 or cache)", NULL, F(static_cache_paths), 0 },
+	{ "reaper", NULL, 'r', ARG_NONE, T_BOOL, 0, "process", "after each request a worker collects its exited child processes (waitpid(-1) until none)", NULL, F(reaper), 0 },
+	{ "reload-on-exception", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "a worker whose app raises exits at once (status 5) and is respawned; the request gets no further answer", NULL, F(reload_on_exception), 0 },
 	{ "static-cache-paths-name", NULL, 0, ARG_REQUIRED, T_STRING, 0, "static", "the cache (by name) static-cache-paths uses (default: the first cache)", NULL, F(static_cache_paths_name), 0 },
 	/* issue 19: process options */
 	{ "max-worker-lifetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker gracefully once it has run N seconds", NULL, F(max_worker_lifetime), 0 },

@@ -10,6 +10,7 @@
  */
 #include "python/wsgi_internal.h"
 #include "python/uwsgi_module.h"
+#include "python/reload_on_exception.h"
 
 #include <string.h>
 #include <strings.h>
@@ -406,8 +407,10 @@ respond(struct wsgi_req *req, PyObject *result)
 		rc = ensure_head(req, 0);	/* empty body */
 
 	/* log first: close() may run code that would clobber the error */
-	if (PyErr_Occurred())
+	if (PyErr_Occurred()) {
 		wsgi_log_exception(NULL);
+		wsgi_exception_reload();	/* issue 19: reload-on-exception */
+	}
 	if (close_result(result) < 0)
 		wsgi_log_exception(NULL);
 	return rc == 0 ? 0 : internal_error(req);
@@ -433,6 +436,7 @@ wsgi_handler_run(PyObject *app, const struct kv *vars, size_t nvars,
 		rc = respond(&req, result);
 	} else {
 		wsgi_log_exception(NULL);
+		wsgi_exception_reload();	/* issue 19: reload-on-exception */
 		rc = internal_error(&req);
 	}
 

@@ -13,6 +13,7 @@
 #include "hooks/hooks.h"
 #include "net/event.h"
 #include "python/wsgi.h"
+#include "python/reload_on_exception.h"
 #include "server/aux.h"
 #include "server/logformat.h"
 #include "server/map_socket.h"
@@ -57,6 +58,7 @@ load_app(void)
 		.manage_script_name = cfg->manage_script_name,
 	};
 	wsgi_set_disable_write_exception(cfg->disable_write_exception);
+	wsgi_set_reload_on_exception(cfg->reload_on_exception);	/* issue 19 */
 	if (hooks_run(cfg, PH_PRE_APP) < 0)
 		return -1;
 	if (!cfg->wsgi_file && !cfg->module && !cfg->mount.n) {

@@ -4,6 +4,7 @@ which socket, sockets numbered in config order), static-cache-paths (resolved
 static paths kept in a cache), an instance whose only services are a spooler
 or mules (no socket), and cron-harakiri (a cron command's process group is
 killed after N seconds, cron2's harakiri= overriding it)."""
+import http.client
 import json
 import os
 import re
@@ -102,8 +103,9 @@ def test_map_socket_workers_and_config_order(tmp_path, instances):
         assert r["fds"][str(fd[b])].startswith("socket:")
     # socket 3 is named by no line: every worker keeps it
     assert ask(d, fds)["wid"] in (1, 2, 3)
-    assert f"mapped socket 1 (127.0.0.1:{b}) to worker 2" in inst.log()
-    assert f"mapped socket 2 (127.0.0.1:{c}) to worker 3" in inst.log()
+    for line in (f"mapped socket 1 (127.0.0.1:{b}) to worker 2", f"mapped socket 2 (127.0.0.1:{c}) to worker 3"):
+        wait_for(lambda: line in inst.log(), what=line)
+    assert f"mapped socket 2 (127.0.0.1:{c}) to worker 2" not in inst.log()
 
 
 @pytest.mark.parametrize("value,expect", [
@@ -273,3 +275,93 @@ def test_cron_harakiri_kills_the_command_and_its_children(tmp_path, instances):
     wait_for(lambda: not alive(sh) and not alive(child), what="the job's group killed")
     assert alive(keeper), inst.log()
     assert f"(pid {keeper}) ran" not in inst.log()
+
+
+# ---- reaper, reload-on-exception, chmod ------------------------------------------------------------
+
+FORK_APP = """\
+import os
+def application(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path == "/fork":
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        # answer once the child is a zombie: only a waitpid() can remove it now
+        while open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "Z":
+            pass
+        body = str(pid)
+    elif path == "/boom":
+        raise RuntimeError("boom")
+    elif path == "/boom-late":
+        def gen():
+            yield b"part"
+            raise RuntimeError("late boom")
+        start_response("200 OK", [])
+        return gen()
+    else:
+        body = str(os.getpid())
+    start_response("200 OK", [])
+    return [body.encode()]
+"""
+
+
+def zombie_or_gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"
+
+
+@pytest.mark.parametrize("reaper", [True, False])
+def test_reaper_collects_a_workers_exited_children(tmp_path, instances, reaper):
+    (tmp_path / "app.py").write_text(FORK_APP)
+    port = free_port()
+    instances("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(tmp_path / "app.py"),
+              *(["--reaper"] if reaper else []), port=port)
+    status, body = get(port, "/fork")
+    child = int(body)
+    if reaper:
+        # collected after the request that made it
+        wait_for(lambda: zombie_or_gone(child) == "gone", what="the zombie collected")
+    else:
+        assert get(port, "/")[0] == 200   # another request changes nothing
+        assert zombie_or_gone(child) == "Z"
+
+
+@pytest.mark.parametrize("path", ["/boom", "/boom-late"])
+def test_reload_on_exception_respawns_the_worker(tmp_path, instances, path):
+    (tmp_path / "app.py").write_text(FORK_APP)
+    port, plain = free_port(), free_port()
+    common = ["--wsgi-file", str(tmp_path / "app.py"), "--master", "--processes", "1"]
+    inst = instances("--http-socket", f"127.0.0.1:{port}", *common, "--reload-on-exception", port=port)
+    instances("--http-socket", f"127.0.0.1:{plain}", *common, port=plain)
+    first = int(get(port, "/")[1])
+    # the worker exits as soon as the exception is logged: no (complete) answer
+    with pytest.raises(Exception):
+        status, body = get(port, path)
+        if status == 200 and body == b"part":
+            raise ConnectionError("the body was cut")
+    wait_for(lambda: "reload-on-exception: the app raised" in inst.log(), what="the exit logged")
+    second = int(wait_for(lambda: get(port, "/")[1], what="a respawned worker"))
+    assert second != first
+    # without the option the worker lives on
+    before = get(plain, "/")[1]
+    try:
+        get(plain, path)    # a 500, or a body cut after "part" (the headers were sent)
+    except (OSError, http.client.HTTPException):
+        pass
+    assert get(plain, "/")[1] == before
+
+
+def test_chmod_is_chmod_socket(tmp_path, instances):
+    (tmp_path / "app.py").write_text(FORK_APP)
+    sock = tmp_path / "s.sock"
+    ini = tmp_path / "c.ini"
+    ini.write_text(f"[uwsgi]\nsocket = {sock}\nchmod = 600\nwsgi-file = {tmp_path}/app.py\n")
+    r = run_stockade("--show-config", str(ini))
+    assert r.returncode == 0 and "chmod-socket = 600" in r.stdout, r.stderr
+    instances(str(ini))
+    wait_for(lambda: sock.exists(), what="the socket bound")
+    assert os.stat(sock).st_mode & 0o777 == 0o600
