@@ -271,6 +271,7 @@ const struct option_def option_table[] = {
 	{ "static-cache-paths", NULL, 0, ARG_REQUIRED, T_UINT, 0, "static", "keep each static file's resolved real path in the cache for N seconds (needs a cache: cache2 or cache)", NULL, F(static_cache_paths), 0 },
 	{ "reaper", NULL, 'r', ARG_NONE, T_BOOL, 0, "process", "after each request a worker collects its exited child processes (waitpid(-1) until none)", NULL, F(reaper), 0 },
 	{ "reload-on-exception", NULL, 0, ARG_NONE, T_BOOL, 0, "process", "a worker whose app raises exits at once (status 5) and is respawned; the request gets no further answer", NULL, F(reload_on_exception), 0 },
+	{ "mule-reload-mercy", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "seconds a mule may take to stop or reload before SIGKILL (default: worker-reload-mercy)", NULL, F(mule_reload_mercy), 0 },
 	{ "static-cache-paths-name", NULL, 0, ARG_REQUIRED, T_STRING, 0, "static", "the cache (by name) static-cache-paths uses (default: the first cache)", NULL, F(static_cache_paths_name), 0 },
 	/* issue 19: process options */
 	{ "max-worker-lifetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker gracefully once it has run N seconds", NULL, F(max_worker_lifetime), 0 },

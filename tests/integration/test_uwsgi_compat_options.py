@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import re
+import signal
 
 import pytest
 
@@ -365,3 +366,24 @@ def test_chmod_is_chmod_socket(tmp_path, instances):
     instances(str(ini))
     wait_for(lambda: sock.exists(), what="the socket bound")
     assert os.stat(sock).st_mode & 0o777 == 0o600
+
+
+def test_mule_reload_mercy_kills_a_mule_that_will_not_stop(tmp_path, instances):
+    ready = tmp_path / "ready"
+    (tmp_path / "stubborn.py").write_text(
+        "import os, signal, time\n"
+        "for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):\n"
+        "    signal.signal(s, signal.SIG_IGN)\n"
+        f"open({str(ready)!r} + '.tmp', 'w').write(str(os.getpid()))\n"
+        f"os.rename({str(ready)!r} + '.tmp', {str(ready)!r})\n"
+        "while True:\n"
+        "    time.sleep(60)\n")
+    # the workers' mercy is far away: only mule-reload-mercy can end the stop soon
+    inst = instances("--master", f"--mule={tmp_path / 'stubborn.py'}", "--worker-reload-mercy", "600",
+                     "--mule-reload-mercy", "1")
+    wait_for(lambda: ready.exists(), what="the mule ignores its signals")
+    pid = int(ready.read_text())
+    inst.proc.send_signal(signal.SIGTERM)
+    wait_for(lambda: inst.proc.poll() is not None, timeout=120, what="the instance stopped")
+    assert f"mule 1 (pid: {pid}) did not stop within 1 s (mule-reload-mercy): NO MERCY" in inst.log()
+    assert not alive(pid)
