@@ -174,6 +174,7 @@ struct config {
 	char *static_cache_paths_name;
 	bool reaper;
 	bool reload_on_exception;
+	bool abstract_socket;
 	unsigned long long mule_reload_mercy;	/* s; 0: the workers' mercy */
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */

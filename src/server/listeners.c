@@ -36,7 +36,8 @@ static int
 open_listener(const char *spec, struct sock_addr *a, struct origin o)
 {
 	char err[256];
-	if (sock_parse_addr(spec, a, err, sizeof(err)) < 0) {
+	if (sock_parse_addr(spec, a, err, sizeof(err)) < 0 ||
+	    socket_options_abstract(master.cfg, spec, a, err, sizeof(err)) < 0) {	/* issue 19 */
 		config_error(o, "%s", err);
 		return -1;
 	}

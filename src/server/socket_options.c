@@ -6,8 +6,10 @@
  */
 #include "server/process_options.h"
 #include "base/util.h"
+#include "net/socket.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -67,4 +69,19 @@ socket_options_umask_mode(const struct config *cfg, const char *path, char *err,
 		return 0;
 	snprintf(mode, sizeof(mode), "%o", (unsigned)(0777 & ~m));
 	return sock_chmod(path, mode, err, errlen);
+}
+
+/* abstract-socket (uWSGI bind_to_unix): every unix socket path is bound
+ * in the abstract namespace under that name instead (no file, so no
+ * unlink, chmod or chown); Linux only, as "@name" is. */
+int
+socket_options_abstract(const struct config *cfg, const char *spec, struct sock_addr *a, char *err,
+    size_t errlen)
+{
+	if (!cfg->abstract_socket || a->kind != SOCK_ADDR_UNIX)
+		return 0;
+	char *name = xasprintf("@%s", spec);
+	int rc = sock_parse_addr(name, a, err, errlen);
+	free(name);
+	return rc;
 }

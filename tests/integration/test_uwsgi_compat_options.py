@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 
 import pytest
 
@@ -387,3 +388,34 @@ def test_mule_reload_mercy_kills_a_mule_that_will_not_stop(tmp_path, instances):
     wait_for(lambda: inst.proc.poll() is not None, timeout=120, what="the instance stopped")
     assert f"mule 1 (pid: {pid}) did not stop within 1 s (mule-reload-mercy): NO MERCY" in inst.log()
     assert not alive(pid)
+
+
+def unix_get(addr):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        s.connect(addr)
+        s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_abstract_socket(tmp_path, instances, value):
+    (tmp_path / "app.py").write_text(FORK_APP)
+    path = tmp_path / "abs.sock"
+    ini = tmp_path / "a.ini"
+    ini.write_text(f"[uwsgi]\nhttp-socket = {path}\nabstract-socket = {value}\nchmod-socket = 600\n"
+                   f"vacuum = true\nwsgi-file = {tmp_path}/app.py\n")
+    inst = instances(str(ini))
+    wait_for(lambda: "bound to" in inst.log(), what="the socket bound")
+    if value == "true":
+        # the path is a name in the abstract namespace: no file is made
+        assert f"bound to @{path} fd" in inst.log()
+        assert unix_get("\0" + str(path)).split(b" ")[1] == b"200"
+        assert not path.exists()
+    else:
+        # uWSGI's `abstract-socket = false` is no abstract socket
+        assert unix_get(str(path)).split(b" ")[1] == b"200"
+        assert os.stat(path).st_mode & 0o777 == 0o600
