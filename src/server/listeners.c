@@ -59,6 +59,10 @@ open_listener(const char *spec, struct sock_addr *a, struct origin o)
 		config_error(o, "%s", err);
 		return -1;
 	}
+	if (socket_options_sndtimeo(master.cfg, fd, a, spec) < 0) {	/* issue 19 */
+		close(fd);
+		return -1;
+	}
 #ifdef TCP_DEFER_ACCEPT
 	/* wake a worker only when the request bytes have arrived (as uWSGI) */
 	if ((a->kind == SOCK_ADDR_INET || a->kind == SOCK_ADDR_INET6) && !master.cfg->no_defer_accept) {

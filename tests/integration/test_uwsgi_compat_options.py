@@ -419,3 +419,26 @@ def test_abstract_socket(tmp_path, instances, value):
         # uWSGI's `abstract-socket = false` is no abstract socket
         assert unix_get(str(path)).split(b" ")[1] == b"200"
         assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+SNDTIMEO_APP = """\
+import os, socket, struct, uwsgi
+def application(environ, start_response):
+    s = socket.socket(fileno=os.dup(uwsgi.connection_fd()))
+    sec, usec = struct.unpack("ll", s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16))
+    s.close()   # the dup only
+    start_response("200 OK", [])
+    return [str(sec).encode()]
+"""
+
+
+@pytest.mark.parametrize("args,expect", [
+    (["--socket-write-timeout=120"], b"120"),
+    (["--so-send-timeout", "--master"], b"1"),     # uWSGI: no argument on the command line = 1
+    ([], b"0"),
+])
+def test_socket_write_timeout_sets_sndtimeo(tmp_path, instances, args, expect):
+    (tmp_path / "app.py").write_text(SNDTIMEO_APP)
+    port = free_port()
+    instances("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(tmp_path / "app.py"), *args, port=port)
+    assert get(port, "/") == (200, expect)
