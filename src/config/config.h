@@ -176,6 +176,7 @@ struct config {
 	bool reload_on_exception;
 	bool abstract_socket;
 	char *socket_write_timeout;
+	unsigned long long write_errors_tolerance;
 	unsigned long long mule_reload_mercy;	/* s; 0: the workers' mercy */
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */

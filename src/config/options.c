@@ -274,6 +274,7 @@ const struct option_def option_table[] = {
 	{ "mule-reload-mercy", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "seconds a mule may take to stop or reload before SIGKILL (default: worker-reload-mercy)", NULL, F(mule_reload_mercy), 0 },
 	{ "abstract-socket", NULL, 'a', ARG_NONE, T_BOOL, 0, "socket", "bind unix socket paths in the abstract namespace under that name (Linux only; no file: no chmod/chown/vacuum)", NULL, F(abstract_socket), 0 },
 	{ "socket-write-timeout", "so-send-timeout socket-send-timeout so-write-timeout", 0, ARG_OPTIONAL, T_STRING, 0, "socket", "SO_SNDTIMEO of TCP listeners and their connections, in seconds (alone on the command line: 1)", NULL, F(socket_write_timeout), 0 },
+	{ "write-errors-tolerance", NULL, 0, ARG_REQUIRED, T_UINT, 0, "python", "write errors a request tolerates before the app is stopped; as uWSGI counts only the first, 1 or more means the app always runs to its end and write() never raises (default 0)", NULL, F(write_errors_tolerance), 0 },
 	{ "static-cache-paths-name", NULL, 0, ARG_REQUIRED, T_STRING, 0, "static", "the cache (by name) static-cache-paths uses (default: the first cache)", NULL, F(static_cache_paths_name), 0 },
 	/* issue 19: process options */
 	{ "max-worker-lifetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker gracefully once it has run N seconds", NULL, F(max_worker_lifetime), 0 },

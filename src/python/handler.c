@@ -250,7 +250,7 @@ static int
 ensure_head(struct wsgi_req *req, int64_t content_length)
 {
 	if (req->head_sent)
-		return req->failed ? -1 : 0;
+		return req->failed ? wsgi_write_failed_rc() : 0;
 	if (!req->status) {
 		PyErr_SetString(PyExc_RuntimeError,
 		                "the app did not call start_response()");

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import struct
 
 import pytest
 
@@ -442,3 +443,50 @@ def test_socket_write_timeout_sets_sndtimeo(tmp_path, instances, args, expect):
     port = free_port()
     instances("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(tmp_path / "app.py"), *args, port=port)
     assert get(port, "/") == (200, expect)
+
+
+GONE_APP = """\
+import os, time
+D = os.environ["GONE_DIR"]
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    def gen():
+        sent = 0
+        try:
+            yield b"first"
+            while not os.path.exists(D + "/closed"):
+                time.sleep(0.01)
+            for _ in range(300):     # 19 MiB: more than any socket buffer holds
+                sent += 1
+                yield b"y" * 65536
+            open(D + "/done", "w").write(str(sent))
+        finally:
+            open(D + "/ended", "w").write(str(sent))
+    return gen()
+"""
+
+
+@pytest.mark.parametrize("tolerance", [None, "1000"])
+def test_write_errors_tolerance(tmp_path, instances, tolerance):
+    (tmp_path / "app.py").write_text(GONE_APP)
+    port = free_port()
+    instances("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(tmp_path / "app.py"),
+              *(["--write-errors-tolerance", tolerance] if tolerance else []),
+              port=port, env={"GONE_DIR": str(tmp_path)})
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+    got = b""
+    while b"first" not in got:
+        got += s.recv(65536)
+    # a reset, not a FIN: the server's next writes fail at once
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    (tmp_path / "closed").write_text("")
+    wait_for(lambda: (tmp_path / "ended").exists(), what="the response ended")
+    if tolerance:
+        # the app ran to its end, its chunks dropped after the failure
+        assert (tmp_path / "done").read_text() == "300"
+    else:
+        # stopped at the first failed write (uWSGI's default: no tolerance)
+        assert not (tmp_path / "done").exists()
+        assert int((tmp_path / "ended").read_text()) < 300
