@@ -177,6 +177,7 @@ struct config {
 	bool abstract_socket;
 	char *socket_write_timeout;
 	unsigned long long write_errors_tolerance;
+	char *logto2;
 	unsigned long long mule_reload_mercy;	/* s; 0: the workers' mercy */
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */

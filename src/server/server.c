@@ -271,6 +271,9 @@ start(void)
 		return 1;
 	if (privileges_drop(cfg) < 0)
 		return 1;
+	/* issue 19: logto2 is opened as the user the instance runs as (uWSGI) */
+	if (cfg->logto2 && log_open_file(cfg->logto2) < 0)
+		return 1;
 	if ((!master.is_reload || was_root) && hooks_run(cfg, PH_AS_USER) < 0)
 		return 1;
 	if (pidfile_write(cfg->pidfile2, "pidfile") < 0 || pidfile_write(cfg->safe_pidfile2, "pidfile") < 0)

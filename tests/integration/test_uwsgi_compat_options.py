@@ -7,10 +7,13 @@ killed after N seconds, cron2's harakiri= overriding it)."""
 import http.client
 import json
 import os
+import pathlib
+import shutil
 import re
 import signal
 import socket
 import struct
+import tempfile
 
 import pytest
 
@@ -490,3 +493,25 @@ def test_write_errors_tolerance(tmp_path, instances, tolerance):
         # stopped at the first failed write (uWSGI's default: no tolerance)
         assert not (tmp_path / "done").exists()
         assert int((tmp_path / "ended").read_text()) < 300
+
+
+def test_logto2_is_opened_after_the_privilege_drop(instances):
+    # a directory the dropped user can reach (pytest's tmp_path is root-only)
+    work = pathlib.Path(tempfile.mkdtemp(prefix="stockade-logto2-"))
+    try:
+        os.chmod(work, 0o777)
+        (work / "app.py").write_text(FORK_APP)
+        before, after = work / "before.log", work / "after.log"
+        port = free_port()
+        inst = instances("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(work / "app.py"),
+                         "--uid", "nobody", "--gid", "nogroup", "--logto", str(before), "--logto2", str(after),
+                         port=port)
+        assert get(port, "/")[0] == 200
+        wait_for(lambda: after.exists() and "GET /" in after.read_text(), what="the request logged to logto2")
+        # logto is opened as root, logto2 as the user the instance drops to
+        assert os.stat(before).st_uid == 0
+        assert os.stat(after).st_uid == 65534
+        assert "GET /" not in before.read_text()
+        inst.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
