@@ -178,6 +178,7 @@ struct config {
 	char *socket_write_timeout;
 	unsigned long long write_errors_tolerance;
 	char *logto2;
+	bool no_default_app;
 	unsigned long long mule_reload_mercy;	/* s; 0: the workers' mercy */
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */

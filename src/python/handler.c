@@ -416,6 +416,18 @@ respond(struct wsgi_req *req, PyObject *result)
 	return rc == 0 ? 0 : internal_error(req);
 }
 
+/* issue 19: the 500 of a request no app takes (no-default-app) */
+int
+wsgi_handler_no_app(struct request_io *io)
+{
+	struct wsgi_req req = {.io = io};
+	int rc = internal_error(&req);
+
+	Py_XDECREF(req.status);
+	Py_XDECREF(req.headers);
+	return rc;
+}
+
 int
 wsgi_handler_run(PyObject *app, const struct kv *vars, size_t nvars,
                      struct request_io *io)

@@ -566,8 +566,17 @@ wsgi_handle(const struct kv *vars, size_t nvars, struct request_io *io)
 	PyObject *app = wsgi_mount_pick(vars, nvars, wsgi_app, &fixed, &n);
 
 	if (!app) {
-		log_msg("python: no app loaded");
-		return -1;
+		free(fixed);
+		if (!wsgi_app && !wsgi_mounts_count()) {
+			log_msg("python: no app loaded");
+			return -1;
+		}
+		/* issue 19: no-default-app, and no app for this SCRIPT_NAME */
+		log_msg("--- no python application found, check your startup logs for errors ---");
+		gil_hold();
+		int rc = wsgi_handler_no_app(io);
+		gil_idle();
+		return rc;
 	}
 	gil_hold();
 	uwsgi_module_request_begin(io);

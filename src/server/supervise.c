@@ -60,6 +60,7 @@ load_app(void)
 	wsgi_set_disable_write_exception(cfg->disable_write_exception);
 	wsgi_set_reload_on_exception(cfg->reload_on_exception);	/* issue 19 */
 	wsgi_set_write_errors_tolerance(cfg->write_errors_tolerance);
+	wsgi_set_no_default_app(cfg->no_default_app);
 	if (hooks_run(cfg, PH_PRE_APP) < 0)
 		return -1;
 	if (!cfg->wsgi_file && !cfg->module && !cfg->mount.n) {

@@ -515,3 +515,39 @@ def test_logto2_is_opened_after_the_privilege_drop(instances):
         inst.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def uwsgi_tcp(port, vars_):
+    block = b"".join(len(k).to_bytes(2, "little") + k + len(v).to_bytes(2, "little") + v
+                     for k, v in vars_.items())
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(bytes([0]) + len(block).to_bytes(2, "little") + bytes([0]) + block)
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    head, _, body = out.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+@pytest.mark.parametrize("no_default", [True, False])
+def test_no_default_app(tmp_path, instances, no_default):
+    (tmp_path / "main.py").write_text(
+        "def application(e, s):\n    s('200 OK', [])\n    return [b'main']\n")
+    (tmp_path / "two.py").write_text(
+        "def application(e, s):\n    s('200 OK', [])\n    return [b'two']\n")
+    port = free_port()
+    inst = instances("--socket", f"127.0.0.1:{port}", "--wsgi-file", str(tmp_path / "main.py"),
+                     "--mount", f"/two={tmp_path / 'two.py'}",
+                     *(["--no-default-app"] if no_default else []), port=port)
+    base = {b"REQUEST_METHOD": b"GET", b"PATH_INFO": b"/x", b"SERVER_PROTOCOL": b"HTTP/1.1",
+            b"QUERY_STRING": b""}
+    # the wsgi-file app's mountpoint is "": no SCRIPT_NAME or an empty one finds it
+    assert uwsgi_tcp(port, base) == (200, b"main")
+    assert uwsgi_tcp(port, {**base, b"SCRIPT_NAME": b""}) == (200, b"main")
+    assert uwsgi_tcp(port, {**base, b"SCRIPT_NAME": b"/two"}) == (200, b"two")
+    other = uwsgi_tcp(port, {**base, b"SCRIPT_NAME": b"/three"})
+    if no_default:
+        assert other == (500, b"Internal Server Error")
+        assert "--- no python application found, check your startup logs for errors ---" in inst.log()
+    else:
+        assert other == (200, b"main")    # the default app
