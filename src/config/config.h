@@ -179,6 +179,8 @@ struct config {
 	unsigned long long write_errors_tolerance;
 	char *logto2;
 	bool no_default_app;
+	char *eval;
+	struct strlist pymodule_alias;
 	unsigned long long mule_reload_mercy;	/* s; 0: the workers' mercy */
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */

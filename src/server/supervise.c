@@ -14,6 +14,7 @@
 #include "net/event.h"
 #include "python/wsgi.h"
 #include "python/reload_on_exception.h"
+#include "python/eval_alias.h"
 #include "server/aux.h"
 #include "server/logformat.h"
 #include "server/map_socket.h"
@@ -61,9 +62,11 @@ load_app(void)
 	wsgi_set_reload_on_exception(cfg->reload_on_exception);	/* issue 19 */
 	wsgi_set_write_errors_tolerance(cfg->write_errors_tolerance);
 	wsgi_set_no_default_app(cfg->no_default_app);
+	wsgi_set_eval(cfg->eval);
+	wsgi_set_pymodule_aliases((const char *const *)cfg->pymodule_alias.v, cfg->pymodule_alias.n);
 	if (hooks_run(cfg, PH_PRE_APP) < 0)
 		return -1;
-	if (!cfg->wsgi_file && !cfg->module && !cfg->mount.n) {
+	if (!cfg->wsgi_file && !cfg->module && !cfg->mount.n && !cfg->eval) {
 		/* issue 19: the spooler or a mule of an instance with no workers
 		 * needs Python, not an app (uWSGI's "full dynamic mode") */
 		if (master.nslots == 0 && (cfg->spooler.n || cfg->mule.n || cfg->mules))

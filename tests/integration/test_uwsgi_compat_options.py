@@ -551,3 +551,30 @@ def test_no_default_app(tmp_path, instances, no_default):
         assert "--- no python application found, check your startup logs for errors ---" in inst.log()
     else:
         assert other == (200, b"main")    # the default app
+
+
+def test_eval_and_pymodule_alias(tmp_path, instances):
+    (tmp_path / "settings_local.py").write_text("NAME = 'local settings'\n")
+    port = free_port()
+    ini = tmp_path / "e.ini"
+    # the corpus's pattern: the app built by code in the config, a module mapped to a file
+    ini.write_text(
+        "[uwsgi]\n"
+        f"http-socket = 127.0.0.1:{port}\n"
+        f"pymodule-alias = settings_local={tmp_path}/settings_local.py\n"
+        "pymodule-alias = jsonalias=json\n"
+        "pymodule-alias = no-equals-sign\n"
+        "eval = import settings_local, jsonalias; application = lambda e, s: "
+        "(s('200 OK', []), [jsonalias.dumps([settings_local.NAME, __name__]).encode()])[1]\n")
+    inst = instances(str(ini), port=port)
+    assert get(port, "/") == (200, b'["local settings", "uwsgi_eval_config"]')
+    log = inst.log()
+    assert f'mapped virtual pymodule "settings_local" to real pymodule "{tmp_path}/settings_local.py"' in log
+    assert "invalid pymodule-alias syntax: 'no-equals-sign'" in log
+
+
+def test_pymodule_alias_that_fails_stops_the_start(tmp_path):
+    r = run_stockade("--http-socket", f"127.0.0.1:{free_port()}", "--eval", "application = None",
+                     "--pymodule-alias", "x=no_such_module_here")
+    assert r.returncode != 0
+    assert "pymodule-alias x=no_such_module_here" in r.stderr and "ModuleNotFoundError" in r.stderr
