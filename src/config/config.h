@@ -181,6 +181,7 @@ struct config {
 	bool no_default_app;
 	char *eval;
 	struct strlist pymodule_alias;
+	char *wsgi_env_behaviour;
 	unsigned long long mule_reload_mercy;	/* s; 0: the workers' mercy */
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */

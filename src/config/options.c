@@ -279,6 +279,7 @@ const struct option_def option_table[] = {
 	{ "no-default-app", NULL, 0, ARG_NONE, T_BOOL, 0, "python", "no fallback app: a request whose SCRIPT_NAME matches no mount (and is not empty for the wsgi-file/module app) gets a 500", NULL, F(no_default_app), 0 },
 	{ "eval", NULL, 0, ARG_REQUIRED, T_STRING, 0, "python", "Python code run as module uwsgi_eval_config whose `callable` (application) is the app, when there is no wsgi-file or module", NULL, F(eval), 0 },
 	{ "pymodule-alias", NULL, 0, ARG_REQUIRED, T_LIST, 0, "python", "NAME=MODULE or NAME=/path/file.py: `import NAME` gives that module (or that file run as NAME), set before the app and imports load", NULL, F(pymodule_alias), 0 },
+	{ "wsgi-env-behaviour", "wsgi-env-behavior", 0, ARG_REQUIRED, T_STRING, 0, "python", "holy: already so (a new environ dict for every request); cheat (one dict reused and cleared) refuses the start", NULL, F(wsgi_env_behaviour), 0 },
 	{ "static-cache-paths-name", NULL, 0, ARG_REQUIRED, T_STRING, 0, "static", "the cache (by name) static-cache-paths uses (default: the first cache)", NULL, F(static_cache_paths_name), 0 },
 	/* issue 19: process options */
 	{ "max-worker-lifetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "process", "recycle a worker gracefully once it has run N seconds", NULL, F(max_worker_lifetime), 0 },

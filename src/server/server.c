@@ -21,6 +21,7 @@
 #include "server/logformat.h"
 #include "server/logmaster.h"
 #include "server/map_socket.h"	/* issue 19 */
+#include "server/compat_checks.h"
 #include "server/notify.h"
 #include "server/privileges.h"
 #include "server/process_options.h"
@@ -208,7 +209,8 @@ start(void)
 	notify_init();   /* before a jail hides the socket; a failure only disables it */
 	if (master.is_reload)
 		log_msg("reload %lu of %s", master.reloads, master.binary_path);
-	if (daemons_check(cfg) < 0 || cron_check(cfg) < 0 || map_socket_check(cfg) < 0)
+	if (daemons_check(cfg) < 0 || cron_check(cfg) < 0 || map_socket_check(cfg) < 0 ||
+	    compat_checks(cfg) < 0)
 		return 1;
 	/* as in uWSGI, an instance whose services are a forkpty router,
 	 * daemons, crons, a spooler (or, issue 19, mules) needs no socket:

@@ -578,3 +578,40 @@ def test_pymodule_alias_that_fails_stops_the_start(tmp_path):
                      "--pymodule-alias", "x=no_such_module_here")
     assert r.returncode != 0
     assert "pymodule-alias x=no_such_module_here" in r.stderr and "ModuleNotFoundError" in r.stderr
+
+
+ENV_APP = """\
+prev = []
+def application(environ, start_response):
+    # holy: the environ of the last request is another dict, still whole
+    # (uWSGI's cheat reuses one dict and clears it after each request)
+    seen = prev[0].get("PATH_INFO", "cleared") if prev else "none"
+    same = bool(prev) and prev[0] is environ
+    prev[:] = [environ]
+    start_response("200 OK", [])
+    return [("%s %s" % (seen, same)).encode()]
+"""
+
+
+def test_wsgi_env_behaviour_holy_is_already_so(tmp_path, instances):
+    (tmp_path / "app.py").write_text(ENV_APP)
+    port = free_port()
+    instances("--http-socket", f"127.0.0.1:{port}", "--wsgi-file", str(tmp_path / "app.py"),
+              "--wsgi-env-behavior", "holy", port=port)
+    assert get(port, "/a") == (200, b"none False")
+    assert get(port, "/b") == (200, b"/a False")
+    r = run_stockade("--help-option", "wsgi-env-behaviour")
+    assert "holy: already so" in r.stdout
+
+
+@pytest.mark.parametrize("value,expect", [
+    ("cheat", "wsgi-env-behaviour 'cheat' is not supported by Stockade"),
+    ("bogus", "wsgi-env-behaviour 'bogus': uWSGI knows 'holy' and 'cheat'"),
+])
+def test_wsgi_env_behaviour_other_values_refused(tmp_path, value, expect):
+    ini = tmp_path / "w.ini"
+    ini.write_text(f"[uwsgi]\nhttp-socket = 127.0.0.1:{free_port()}\nwsgi-file = {tmp_path}/x.py\n"
+                   f"wsgi-env-behaviour = {value}\n")
+    r = run_stockade(str(ini))
+    assert r.returncode != 0
+    assert f"{ini}:4: {expect}" in r.stderr, r.stderr
