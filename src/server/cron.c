@@ -289,7 +289,8 @@ free_run(struct cron_job *j)
 	struct cron_run *r = xcalloc(1, sizeof(*r));
 	struct aux_spec *spec = xcalloc(1, sizeof(*spec));
 	*spec = (struct aux_spec){ .name = xasprintf("cron \"%s\"", j->command), .spawn = spawn_run, .data = r,
-		.respawn = AUX_ONCE, .manual_start = true, .exited = run_exited };
+		.respawn = AUX_ONCE, .manual_start = true, .exited = run_exited,
+		.signal_group = true };	/* its own session (spawn_run) */
 	r->job = j;
 	r->aux_id = aux_add(spec);
 	j->runs = xrealloc(j->runs, (j->nruns + 1) * sizeof(*j->runs));
