@@ -167,6 +167,22 @@ struct config {
 	struct strlist attach_control_daemon;
 	bool daemons_honour_stdin;
 	struct strlist cron, cron2, unique_cron;
+	/* issue 19: part 4 (cron-harakiri, map-socket, static-cache-paths) */
+	unsigned long long cron_harakiri;	/* s; 0: none */
+	struct strlist map_socket;
+	unsigned long long static_cache_paths;	/* s; 0: off */
+	char *static_cache_paths_name;
+	bool reaper;
+	bool reload_on_exception;
+	bool abstract_socket;
+	char *socket_write_timeout;
+	unsigned long long write_errors_tolerance;
+	char *logto2;
+	bool no_default_app;
+	char *eval;
+	struct strlist pymodule_alias;
+	char *wsgi_env_behaviour;
+	unsigned long long mule_reload_mercy;	/* s; 0: the workers' mercy */
 	/* forkpty router */
 	struct strlist forkpty_router;     /* raw */
 	struct strlist forkpty_urouter;    /* uwsgi-framed */

@@ -10,6 +10,7 @@
  */
 #include "python/wsgi_internal.h"
 #include "python/uwsgi_module.h"
+#include "python/reload_on_exception.h"
 
 #include <string.h>
 #include <strings.h>
@@ -249,7 +250,7 @@ static int
 ensure_head(struct wsgi_req *req, int64_t content_length)
 {
 	if (req->head_sent)
-		return req->failed ? -1 : 0;
+		return req->failed ? wsgi_write_failed_rc() : 0;
 	if (!req->status) {
 		PyErr_SetString(PyExc_RuntimeError,
 		                "the app did not call start_response()");
@@ -406,11 +407,25 @@ respond(struct wsgi_req *req, PyObject *result)
 		rc = ensure_head(req, 0);	/* empty body */
 
 	/* log first: close() may run code that would clobber the error */
-	if (PyErr_Occurred())
+	if (PyErr_Occurred()) {
 		wsgi_log_exception(NULL);
+		wsgi_exception_reload();	/* issue 19: reload-on-exception */
+	}
 	if (close_result(result) < 0)
 		wsgi_log_exception(NULL);
 	return rc == 0 ? 0 : internal_error(req);
+}
+
+/* issue 19: the 500 of a request no app takes (no-default-app) */
+int
+wsgi_handler_no_app(struct request_io *io)
+{
+	struct wsgi_req req = {.io = io};
+	int rc = internal_error(&req);
+
+	Py_XDECREF(req.status);
+	Py_XDECREF(req.headers);
+	return rc;
 }
 
 int
@@ -433,6 +448,7 @@ wsgi_handler_run(PyObject *app, const struct kv *vars, size_t nvars,
 		rc = respond(&req, result);
 	} else {
 		wsgi_log_exception(NULL);
+		wsgi_exception_reload();	/* issue 19: reload-on-exception */
 		rc = internal_error(&req);
 	}
 

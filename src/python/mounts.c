@@ -26,6 +26,28 @@ struct mount {
 static struct mount *mounts;
 static size_t nmounts;
 static bool manage_script_name;
+static bool no_default_app;     /* issue 19 */
+
+void
+wsgi_set_no_default_app(bool on)
+{
+	no_default_app = on;
+}
+
+/*
+ * The app for a request no mountpoint took. uWSGI looks the app up by
+ * SCRIPT_NAME among the apps' mountpoints, the wsgi-file/module app's being
+ * "", and falls back to its default app; with no-default-app there is no
+ * fallback: only an empty SCRIPT_NAME finds the wsgi-file/module app, any
+ * other request has no app (NULL: a 500).
+ */
+static PyObject *
+unmatched(PyObject *app, PyObject *dflt, const struct kv *sn)
+{
+	if (!no_default_app)
+		return app;
+	return dflt && (!sn || sn->val_len == 0) ? dflt : NULL;
+}
 
 size_t
 wsgi_mounts_count(void)
@@ -109,17 +131,17 @@ wsgi_mount_pick(const struct kv *vars, size_t n, PyObject *dflt, struct kv **fix
 
 	*fixed = NULL;
 	*nfixed = n;
-	if (!nmounts)
-		return app;
 	sn = find(vars, n, "SCRIPT_NAME", &sn_at);
+	if (!nmounts)
+		return unmatched(app, dflt, sn);
 	if (!manage_script_name) {
 		for (size_t i = 0; sn && sn->val_len && i < nmounts; i++)
 			if (mounts[i].len == sn->val_len && memcmp(mounts[i].point, sn->val, sn->val_len) == 0)
 				return mounts[i].app;
-		return app;
+		return unmatched(app, dflt, sn);
 	}
 	if (!(pi = find(vars, n, "PATH_INFO", &pi_at)) || pi->val_len == 0)
-		return app;
+		return unmatched(app, dflt, sn);
 	const struct mount *best = NULL;
 	size_t best_len = 0;
 	for (size_t i = 0; i < nmounts; i++) {
@@ -133,7 +155,7 @@ wsgi_mount_pick(const struct kv *vars, size_t n, PyObject *dflt, struct kv **fix
 		best_len = len;
 	}
 	if (!best && sn)
-		return app;
+		return unmatched(app, dflt, sn);
 	/* SCRIPT_NAME = the mountpoint, PATH_INFO = what follows it; as uWSGI,
 	 * a missing SCRIPT_NAME is added (empty) even when nothing matched */
 	struct kv *v = xcalloc(n + 1, sizeof(*v));
@@ -145,7 +167,7 @@ wsgi_mount_pick(const struct kv *vars, size_t n, PyObject *dflt, struct kv **fix
 	}
 	*fixed = v;
 	if (!best)
-		return app;
+		return unmatched(app, dflt, sn);
 	size_t cut = best->len <= pi->val_len ? best->len : pi->val_len;
 	v[pi_at].val = pi->val + cut;
 	v[pi_at].val_len = pi->val_len - cut;

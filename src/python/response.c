@@ -326,14 +326,14 @@ wsgi_send_head(struct wsgi_req *req, int64_t content_length)
 		free(hv);
 	if (rc < 0)
 		req->failed = true;
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? wsgi_write_failed_rc() : 0;
 }
 
 int
 wsgi_send_body(struct wsgi_req *req, const char *data, size_t len)
 {
 	if (req->failed)
-		return -1;
+		return wsgi_write_failed_rc();
 	if (len == 0)
 		return 0;
 
@@ -343,5 +343,5 @@ wsgi_send_body(struct wsgi_req *req, const char *data, size_t len)
 
 	if (rc < 0)
 		req->failed = true;
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? wsgi_write_failed_rc() : 0;
 }

@@ -4,6 +4,7 @@
  * survive fork(), shut down. The per-request side is in handler.c.
  */
 #include "python/wsgi.h"
+#include "python/eval_alias.h"
 #include "python/wsgi_internal.h"
 #include "python/uwsgi_module.h"
 
@@ -431,7 +432,8 @@ wsgi_load_app(void)
 		log_msg("python: the app is already loaded");
 		return -1;
 	}
-	if (uwsgi_module_imports() < 0 || wsgi_mounts_load(&mount_cfg) < 0)
+	/* issue 19: pymodule-alias first (uWSGI: at the interpreter's start) */
+	if (wsgi_pymodule_aliases_load() < 0 || uwsgi_module_imports() < 0 || wsgi_mounts_load(&mount_cfg) < 0)
 		return -1;
 
 	if (cfg_wsgi_file) {
@@ -448,6 +450,10 @@ wsgi_load_app(void)
 		mod = PyImport_ImportModule(modname);
 		app = mod ? find_callable(mod, colon && *colon ? colon : cfg_callable) : NULL;
 		free(modname);
+	} else if (wsgi_eval_wanted()) {	/* issue 19: eval */
+		what = xstrdup("unable to load the eval code");
+		mod = wsgi_eval_module();
+		app = mod ? find_callable(mod, cfg_callable) : NULL;
 	} else if (wsgi_mounts_count()) {
 		return 0;	/* mounted apps only: the first is the default */
 	} else {
@@ -566,8 +572,17 @@ wsgi_handle(const struct kv *vars, size_t nvars, struct request_io *io)
 	PyObject *app = wsgi_mount_pick(vars, nvars, wsgi_app, &fixed, &n);
 
 	if (!app) {
-		log_msg("python: no app loaded");
-		return -1;
+		free(fixed);
+		if (!wsgi_app && !wsgi_mounts_count()) {
+			log_msg("python: no app loaded");
+			return -1;
+		}
+		/* issue 19: no-default-app, and no app for this SCRIPT_NAME */
+		log_msg("--- no python application found, check your startup logs for errors ---");
+		gil_hold();
+		int rc = wsgi_handler_no_app(io);
+		gil_idle();
+		return rc;
 	}
 	gil_hold();
 	uwsgi_module_request_begin(io);

@@ -154,6 +154,12 @@ int wsgi_init(const struct wsgi_config *cfg);
  * (python/write_errors.c). */
 void wsgi_set_disable_write_exception(bool on);
 bool wsgi_write_exception_disabled(void);
+/* issue 19: write-errors-tolerance; what a send that failed (or follows a
+ * failed one) returns: 0 while the errors are tolerated, else -1. */
+void wsgi_set_write_errors_tolerance(unsigned long long n);
+int wsgi_write_failed_rc(void);
+/* issue 19: no-default-app (python/mounts.c) */
+void wsgi_set_no_default_app(bool on);
 
 /* Imports the app and looks up its callable. On failure logs one line naming
  * the file/module and the Python error, then the traceback, and returns -1

@@ -75,6 +75,7 @@ void wsgi_log_exception(const char *what);
 /* The request side (handler.c). */
 int wsgi_handler_init(bool multithread, bool multiprocess);
 void wsgi_handler_free(void);
+int wsgi_handler_no_app(struct request_io *io);	/* issue 19 */
 int wsgi_handler_run(PyObject *app, const struct kv *vars, size_t nvars,
                      struct request_io *io);
 

@@ -14,6 +14,7 @@
 #include "server/route_rules.h"
 #include "server/static_files.h"
 #include "server/post_buffer.h"
+#include "server/reaper.h"
 #include "base/util.h"
 #include "net/event.h"
 #include "proto/http.h"
@@ -435,6 +436,8 @@ run_app(struct conn *c, const struct kv *v, size_t n)
 	if (!rx.donotlog)
 		log_request(c);
 	route_ctx_free(&rx);
+	if (c->w->cfg->reaper)     /* issue 19 */
+		worker_reap_children();
 	if (c->w->max_requests && __atomic_load_n(&c->w->requests, __ATOMIC_RELAXED) >= c->w->max_requests &&
 	    worker_stop(c->w))   /* all threads of the worker together */
 		log_msg("...The work of process %d is done (max requests reached %llu). Seeya!", (int)getpid(),

@@ -48,6 +48,7 @@ struct cron_job {
 	char *command;
 	bool unique;
 	unsigned long long harakiri;    /* s, 0: none */
+	bool harakiri_set;              /* cron2 harakiri= (0 too) overrides cron-harakiri */
 	time_t last_run;
 	struct cron_run **runs;
 	size_t nruns;
@@ -166,6 +167,7 @@ parse_cron2(struct origin o, const char *value)
 				config_error(o, "cron2: bad harakiri '%s' (seconds)", it[i].value);
 				goto out;
 			}
+			j->harakiri_set = true;
 		} else if (!strcmp(it[i].key, "legion")) {
 			config_error(o, "cron2: key 'legion' is not supported by Stockade (no legions)");
 			goto out;
@@ -199,6 +201,10 @@ cron_check(const struct config *cfg)
 	for (size_t i = 0; i < cfg->cron2.n; i++)
 		if (parse_cron2(cfg->cron2.origin[i], cfg->cron2.v[i]) < 0)
 			return -1;
+	/* issue 19: cron-harakiri is the default of every job without its own */
+	for (size_t i = 0; i < crons.n; i++)
+		if (!crons.v[i].harakiri_set)
+			crons.v[i].harakiri = cfg->cron_harakiri;
 	return 0;
 }
 
@@ -246,6 +252,9 @@ spawn_run(void *data)
 			_exit(1);
 		if (null > 0)
 			close(null);
+		/* its own process group, as uWSGI: harakiri kills the whole command */
+		if (setsid() < 0)
+			_exit(1);
 		char *argv[] = { (char *)crons.shell, "-c", r->job->command, NULL };
 		execve(crons.shell, argv, environ);
 		log_errno("cron: exec %s", crons.shell);
@@ -280,7 +289,8 @@ free_run(struct cron_job *j)
 	struct cron_run *r = xcalloc(1, sizeof(*r));
 	struct aux_spec *spec = xcalloc(1, sizeof(*spec));
 	*spec = (struct aux_spec){ .name = xasprintf("cron \"%s\"", j->command), .spawn = spawn_run, .data = r,
-		.respawn = AUX_ONCE, .manual_start = true, .exited = run_exited };
+		.respawn = AUX_ONCE, .manual_start = true, .exited = run_exited,
+		.signal_group = true };	/* its own session (spawn_run) */
 	r->job = j;
 	r->aux_id = aux_add(spec);
 	j->runs = xrealloc(j->runs, (j->nruns + 1) * sizeof(*j->runs));
@@ -312,7 +322,8 @@ check_harakiri(struct cron_job *j)
 		if (pid > 0 && !r->killed && clock_ms() - r->started_ms >= (long long)j->harakiri * 1000) {
 			log_msg("[cron] command \"%s\" (pid %d) ran %llu s: harakiri", j->command, (int)pid, j->harakiri);
 			r->killed = true;
-			kill(pid, SIGKILL);
+			if (kill(-pid, SIGKILL) < 0)    /* not yet its group leader */
+				kill(pid, SIGKILL);
 		}
 	}
 }

@@ -36,7 +36,8 @@ static int
 open_listener(const char *spec, struct sock_addr *a, struct origin o)
 {
 	char err[256];
-	if (sock_parse_addr(spec, a, err, sizeof(err)) < 0) {
+	if (sock_parse_addr(spec, a, err, sizeof(err)) < 0 ||
+	    socket_options_abstract(master.cfg, spec, a, err, sizeof(err)) < 0) {	/* issue 19 */
 		config_error(o, "%s", err);
 		return -1;
 	}
@@ -56,6 +57,10 @@ open_listener(const char *spec, struct sock_addr *a, struct origin o)
 	fd = sock_listen(a, (int)master.cfg->listen_backlog, err, sizeof(err));
 	if (fd < 0) {
 		config_error(o, "%s", err);
+		return -1;
+	}
+	if (socket_options_sndtimeo(master.cfg, fd, a, spec) < 0) {	/* issue 19 */
+		close(fd);
 		return -1;
 	}
 #ifdef TCP_DEFER_ACCEPT

@@ -37,6 +37,11 @@ int	process_chdir2(const struct config *cfg);
 int	socket_options_protocol(const struct config *cfg, enum proto *out);
 int	socket_options_umask(const struct config *cfg, mode_t *out);
 int	socket_options_umask_mode(const struct config *cfg, const char *path, char *err, size_t errlen);
+/* abstract-socket: a unix path in *a becomes "@path" (0, or -1 with err). */
+/* socket-write-timeout: SO_SNDTIMEO on a TCP listener (0, or -1 logged). */
+int	socket_options_sndtimeo(const struct config *cfg, int fd, const struct sock_addr *a, const char *spec);
+int	socket_options_abstract(const struct config *cfg, const char *spec, struct sock_addr *a, char *err,
+	    size_t errlen);
 
 /* harakiri-verbose: what a stuck worker is doing, logged before it is
  * killed (harakiri_verbose_<os>.c). */

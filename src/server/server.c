@@ -20,12 +20,15 @@
 #include "server/daemons.h"
 #include "server/logformat.h"
 #include "server/logmaster.h"
+#include "server/map_socket.h"	/* issue 19 */
+#include "server/compat_checks.h"
 #include "server/notify.h"
 #include "server/privileges.h"
 #include "server/process_options.h"
 #include "server/uwsgi_api.h"
 #include "server/route_rules.h"
 #include "server/static_files.h"
+#include "server/static_cache_paths.h"	/* issue 19 */
 #include "server/add_header.h"
 #include "server/vassal.h"
 #include "server/cgroup_opts.h"	/* issue 23 */
@@ -206,12 +209,15 @@ start(void)
 	notify_init();   /* before a jail hides the socket; a failure only disables it */
 	if (master.is_reload)
 		log_msg("reload %lu of %s", master.reloads, master.binary_path);
-	if (daemons_check(cfg) < 0 || cron_check(cfg) < 0)
+	if (daemons_check(cfg) < 0 || cron_check(cfg) < 0 || map_socket_check(cfg) < 0 ||
+	    compat_checks(cfg) < 0)
 		return 1;
 	/* as in uWSGI, an instance whose services are a forkpty router,
-	 * daemons or crons needs no socket: its master runs no workers */
+	 * daemons, crons, a spooler (or, issue 19, mules) needs no socket:
+	 * its master runs no workers */
 	if (serverless(cfg) && pty_router_count(cfg) == 0 && !daemons_configured(cfg) &&
-	    cfg->http.n == 0 && cfg->fastrouter.n == 0) {
+	    cfg->http.n == 0 && cfg->fastrouter.n == 0 && cfg->spooler.n == 0 && cfg->mule.n == 0 &&
+	    cfg->mules == 0) {
 		log_msg("The -s/--socket option is missing (use http-socket or socket)");
 		return 1;
 	}
@@ -267,6 +273,9 @@ start(void)
 		return 1;
 	if (privileges_drop(cfg) < 0)
 		return 1;
+	/* issue 19: logto2 is opened as the user the instance runs as (uWSGI) */
+	if (cfg->logto2 && log_open_file(cfg->logto2) < 0)
+		return 1;
 	if ((!master.is_reload || was_root) && hooks_run(cfg, PH_AS_USER) < 0)
 		return 1;
 	if (pidfile_write(cfg->pidfile2, "pidfile") < 0 || pidfile_write(cfg->safe_pidfile2, "pidfile") < 0)
@@ -293,7 +302,7 @@ start(void)
 	master.sb->cores = (struct core_score *)((char *)master.sb + sbsize);
 	/* one request-log batch per thread: each thread's lines stay in order */
 	if (log_share_reopen_counter() < 0 || log_request_share_batches(master.nslots ? master.nslots * ncores : 1) < 0 ||
-	    uwsgi_api_setup() < 0)
+	    uwsgi_api_setup() < 0 || static_cache_paths_init(cfg) < 0)
 		return 1;
 	if (!cfg->lazy_apps && !cfg->lazy && (master.nslots || cfg->wsgi_file || cfg->module)) {
 		if (load_app() < 0) {

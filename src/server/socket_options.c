@@ -6,10 +6,15 @@
  */
 #include "server/process_options.h"
 #include "base/util.h"
+#include "base/log.h"
+#include "net/socket.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 int
 socket_options_protocol(const struct config *cfg, enum proto *out)
@@ -67,4 +72,42 @@ socket_options_umask_mode(const struct config *cfg, const char *path, char *err,
 		return 0;
 	snprintf(mode, sizeof(mode), "%o", (unsigned)(0777 & ~m));
 	return sock_chmod(path, mode, err, errlen);
+}
+
+/* abstract-socket (uWSGI bind_to_unix): every unix socket path is bound
+ * in the abstract namespace under that name instead (no file, so no
+ * unlink, chmod or chown); Linux only, as "@name" is. */
+int
+socket_options_abstract(const struct config *cfg, const char *spec, struct sock_addr *a, char *err,
+    size_t errlen)
+{
+	if (!cfg->abstract_socket || a->kind != SOCK_ADDR_UNIX)
+		return 0;
+	char *name = xasprintf("@%s", spec);
+	int rc = sock_parse_addr(name, a, err, errlen);
+	free(name);
+	return rc;
+}
+
+/* socket-write-timeout and its aliases (uWSGI bind_to_tcp): SO_SNDTIMEO of
+ * each TCP listener (accepted connections inherit it). uWSGI declares the
+ * option without an argument: alone on the command line it is 1 s; a value
+ * is read as atoi() reads it (0 or none: off). */
+int
+socket_options_sndtimeo(const struct config *cfg, int fd, const struct sock_addr *a, const char *spec)
+{
+	const char *v = cfg->socket_write_timeout;
+
+	if (!v || (a->kind != SOCK_ADDR_INET && a->kind != SOCK_ADDR_INET6))
+		return 0;
+	const struct origin *o = config_origin(cfg, "socket-write-timeout");
+	long secs = *v ? strtol(v, NULL, 10) : (o && o->line == 0 ? 1 : 0);
+	if (secs <= 0)
+		return 0;
+	struct timeval tv = { .tv_sec = secs, .tv_usec = 0 };
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		log_errno("setsockopt(SO_SNDTIMEO) on %s", spec);
+		return -1;
+	}
+	return 0;
 }

@@ -3,6 +3,7 @@
  * confinement to the mapped directory, MIME types, conditional GET and
  * Expires, then sendfile through the request_io send_file path. */
 #include "server/static_files.h"
+#include "server/static_cache_paths.h"
 #include "server/static_gzip.h"
 #include "config/config.h"
 #include "base/log.h"
@@ -425,8 +426,12 @@ resolve(const struct static_map *m, const struct kv *pi, char *real, struct stat
 		if ((size_t)snprintf(path, sizeof(path), "%s%s", m->dir, strcmp(norm, "/") ? norm : "") >= sizeof(path))
 			return false;
 	}
-	if (!realpath(path, real))
-		return false;
+	/* issue 19: static-cache-paths reuses a path resolved before */
+	if (!static_cache_paths_get(path, real)) {
+		if (!realpath(path, real))
+			return false;
+		static_cache_paths_put(path, real);
+	}
 	if (!confined(m, real)) {
 		log_msg("static-map: security error: %s is not under %s or a static-safe path", real, m->dir);
 		return false;

@@ -13,8 +13,11 @@
 #include "hooks/hooks.h"
 #include "net/event.h"
 #include "python/wsgi.h"
+#include "python/reload_on_exception.h"
+#include "python/eval_alias.h"
 #include "server/aux.h"
 #include "server/logformat.h"
+#include "server/map_socket.h"
 #include "server/notify.h"
 #include "server/process_options.h"
 #include "server/uwsgi_api.h"
@@ -56,9 +59,18 @@ load_app(void)
 		.manage_script_name = cfg->manage_script_name,
 	};
 	wsgi_set_disable_write_exception(cfg->disable_write_exception);
+	wsgi_set_reload_on_exception(cfg->reload_on_exception);	/* issue 19 */
+	wsgi_set_write_errors_tolerance(cfg->write_errors_tolerance);
+	wsgi_set_no_default_app(cfg->no_default_app);
+	wsgi_set_eval(cfg->eval);
+	wsgi_set_pymodule_aliases((const char *const *)cfg->pymodule_alias.v, cfg->pymodule_alias.n);
 	if (hooks_run(cfg, PH_PRE_APP) < 0)
 		return -1;
-	if (!cfg->wsgi_file && !cfg->module && !cfg->mount.n) {
+	if (!cfg->wsgi_file && !cfg->module && !cfg->mount.n && !cfg->eval) {
+		/* issue 19: the spooler or a mule of an instance with no workers
+		 * needs Python, not an app (uWSGI's "full dynamic mode") */
+		if (master.nslots == 0 && (cfg->spooler.n || cfg->mule.n || cfg->mules))
+			return wsgi_init(&wc) < 0 ? -1 : hooks_run(cfg, PH_POST_APP);
 		log_msg("no app configured (use wsgi-file or module)");
 		return -1;
 	}
@@ -108,7 +120,9 @@ worker_main(int id)
 	    (first_spawn && hooks_run(cfg, PH_ACCEPTING_ONCE) < 0) ||
 	    (first_spawn && id == 1 && hooks_run(cfg, PH_ACCEPTING1_ONCE) < 0))
 		exit(1);
-	int rc = worker_run(&w, master.ls, master.nls);
+	size_t nls;     /* issue 19: map-socket */
+	struct listener *ls = map_socket_apply(cfg, id, master.ls, master.nls, &nls);
+	int rc = worker_run(&w, ls, nls);
 	wsgi_finalize();
 	if (master.single) {
 		hooks_run(cfg, PH_AS_USER_ATEXIT);

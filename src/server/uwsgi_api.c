@@ -7,6 +7,7 @@
  */
 #include "server/server_internal.h"
 #include "server/uwsgi_api.h"
+#include "server/mule_mercy.h"
 #include "base/log.h"
 #include "base/shm_locks.h"
 #include "base/util.h"
@@ -33,6 +34,7 @@ static size_t nmules;
 struct mule_proc {
 	struct aux_spec spec;
 	int id;
+	int aux_id;
 	const char *program;
 };
 
@@ -216,6 +218,15 @@ spawn_mule(void *data)
 	exit(wsgi_mule_run(&mc));
 }
 
+static void
+mule_stopping(void *data, bool reloading)
+{
+	const struct mule_proc *mp = data;
+
+	(void)reloading;
+	mule_mercy_start(mp->aux_id, mp->id);
+}
+
 /* A datagram pair: [0] for senders (non-blocking: a full queue is an
  * error, as uWSGI), [1] for the mule. */
 static int
@@ -257,8 +268,9 @@ setup_mules(const struct config *cfg)
 			.name = xasprintf("mule %zu", i + 1),
 			.spawn = spawn_mule,
 			.data = mp,
+			.stopping = mule_stopping,	/* issue 19: mule-reload-mercy */
 		};
-		aux_add(&mp->spec);
+		mp->aux_id = aux_add(&mp->spec);
 	}
 	return 0;
 }
