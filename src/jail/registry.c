@@ -171,14 +171,39 @@ global_unlock(int fd)
 		close(fd);
 }
 
-/* temp file + fsync + rename (util.c): a reader under another lock holder
- * never sees a half-written entry, a full disk leaves none */
+/* temp file + rename: a reader under another lock holder never sees a
+ * half-written entry, a full disk leaves none. No fsync: the registry
+ * describes running processes, and none of them outlives a crash of the
+ * machine; on a disk-backed /run each fsync was a disk flush per file,
+ * eight per jail start. */
 static int
 write_text(const char *dir, const char *file, const char *text)
 {
-	char dst[PATH_MAX];
+	char dst[PATH_MAX], tmp[PATH_MAX];
+	int fd, saved;
+
 	pathf(dst, sizeof(dst), "%s/%s", dir, file);
-	return write_file_atomic(dst, text, strlen(text), 0600);
+	pathf(tmp, sizeof(tmp), "%s/.%s.tmp.%d", dir, file, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* left by an earlier process with our pid that died mid-write */
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (write_full(fd, text, strlen(text)) < 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, dst) < 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }
 
 static char *
@@ -345,6 +370,32 @@ registry_alive(const struct registry_entry *e)
 
 /* ---- removal and collection ------------------------------------------------------ */
 
+/*
+ * registry_alive()'s verdict for the entry `name`, reading only what it
+ * needs: the lock first (a free lock is a dead jail, the common case of a
+ * stale entry), then pid and starttime. Every create sweeps the whole
+ * registry under the global lock, so this runs once per jail per start:
+ * reading all seven files of each entry made a start cost grow with the
+ * number of running jails (500 jails: 3,500 file reads per start).
+ */
+static bool
+entry_stale(const char *name)
+{
+	char dir[PATH_MAX];
+	unsigned long long pid, st, now;
+
+	if (!lock_held(name))
+		return true;
+	entry_dir(name, dir, sizeof(dir));
+	if (read_ull(dir, "pid", &pid) < 0 || pid == 0)
+		return false;   /* being created: the creator holds the lock */
+	if (pid >= (unsigned long long)INT32_MAX)
+		return false;
+	if (read_ull(dir, "starttime", &st) < 0)
+		st = 0;         /* as read_entry(): never matches a live process */
+	return proc_starttime((pid_t)pid, &now) < 0 || now != st;
+}
+
 static void
 remove_entry(const char *name, long jid)
 {
@@ -388,17 +439,14 @@ gc_locked(void)
 		while ((de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.')
 				continue;
-			struct registry_entry e;
-			if (read_entry(de->d_name, &e) < 0) {
+			if (entry_stale(de->d_name)) {
+				char dir[PATH_MAX];
+				unsigned long long jid;
+				entry_dir(de->d_name, dir, sizeof(dir));
 				/* no jid: a creator died half-way (it held the global lock) */
-				if (!lock_held(de->d_name)) {
-					remove_entry(de->d_name, 0);
-					removed++;
-				}
-				continue;
-			}
-			if (!registry_alive(&e)) {
-				remove_entry(e.name, e.jid);
+				if (read_ull(dir, "jid", &jid) < 0 || jid == 0 || jid > JID_MAX)
+					jid = 0;
+				remove_entry(de->d_name, (long)jid);
 				removed++;
 			}
 		}
