@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define JID_MAX 999999L         /* FreeBSD's JAIL_MAX */
@@ -497,6 +498,78 @@ registry_release(const struct registry_entry *e)
 
 /* ---- create, lookup, list ------------------------------------------------------- */
 
+/*
+ * A create sweeps the whole registry at most once a second (the time of
+ * the last sweep is <root>/swept's mtime): with hundreds of jails starting
+ * together, a sweep per create made every start read every entry under the
+ * global lock. Between sweeps a create still frees what it needs itself:
+ * the dead owner of the name it asks for (collect_name) and the dead
+ * owners of the jids below the one it takes (collect_jid), so names and
+ * the lowest free jid are as with a full sweep.
+ */
+#define SWEEP_EVERY_NS 1000000000LL
+
+static bool
+sweep_due(void)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	struct timespec now;
+
+	pathf(p, sizeof(p), "%s/swept", root_dir);
+	if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return true;
+	if (stat(p, &st) == 0) {
+		long long age = (now.tv_sec - st.st_mtim.tv_sec) * 1000000000LL + (now.tv_nsec - st.st_mtim.tv_nsec);
+		if (age >= 0 && age < SWEEP_EVERY_NS)
+			return false;
+	}
+	int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		futimens(fd, NULL);
+		close(fd);
+	}
+	return true;
+}
+
+/* The entry `name` is removed if its jail is dead. true if it was. */
+static bool
+collect_name(const char *name)
+{
+	char dir[PATH_MAX];
+	unsigned long long jid;
+
+	if (!entry_stale(name))
+		return false;
+	entry_dir(name, dir, sizeof(dir));
+	if (read_ull(dir, "jid", &jid) < 0 || jid == 0 || jid > JID_MAX)
+		jid = 0;
+	remove_entry(name, (long)jid);
+	return true;
+}
+
+/* The link jid/<jid> is removed if it dangles or its jail is dead. true
+ * if the jid is free now. */
+static bool
+collect_jid(long jid)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	struct stat st;
+
+	jid_link(jid, link, sizeof(link));
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	const char *slash = strrchr(target, '/');
+	const char *name = slash ? slash + 1 : target;
+	if (stat(link, &st) < 0 && errno == ENOENT)
+		unlink(link);
+	else if (registry_name_ok(name))
+		collect_name(name);     /* removes the link with the entry */
+	return lstat(link, &st) < 0 && errno == ENOENT;
+}
+
 int
 registry_create(const char *name, long jid, struct registry_entry *e, char *err, size_t errlen)
 {
@@ -527,12 +600,13 @@ registry_create(const char *name, long jid, struct registry_entry *e, char *err,
 		errbuf_set(err, errlen, "registry %s: %s", root_dir, strerror(errno));
 		return -1;
 	}
-	gc_locked();
+	if (sweep_due())
+		gc_locked();
 	if (jid == -1) {
 		for (jid = 1; jid <= JID_MAX; jid++) {
 			struct stat st;
 			jid_link(jid, link, sizeof(link));
-			if (lstat(link, &st) < 0 && errno == ENOENT)
+			if ((lstat(link, &st) < 0 && errno == ENOENT) || collect_jid(jid))
 				break;
 		}
 		if (jid > JID_MAX) {
@@ -542,6 +616,7 @@ registry_create(const char *name, long jid, struct registry_entry *e, char *err,
 		}
 	} else {
 		jid_link(jid, link, sizeof(link));
+		collect_jid(jid);
 		ssize_t n = readlink(link, target, sizeof(target) - 1);
 		struct stat st;
 		if (n > 0 || lstat(link, &st) == 0) {
@@ -558,7 +633,14 @@ registry_create(const char *name, long jid, struct registry_entry *e, char *err,
 	else
 		snprintf(e->name, sizeof(e->name), "%ld", jid);
 	entry_dir(e->name, dir, sizeof(dir));
-	if (mkdir(dir, 0700) < 0) {
+	int made = mkdir(dir, 0700);
+	if (made < 0 && errno == EEXIST) {
+		if (collect_name(e->name))
+			made = mkdir(dir, 0700);        /* a dead jail's name: free again */
+		else
+			errno = EEXIST;
+	}
+	if (made < 0) {
 		int saved = errno;
 		struct registry_entry other;
 		if (saved == EEXIST && read_entry(e->name, &other) == 0)

@@ -335,6 +335,25 @@ Test(registry, sweeps_keep_live_jails_and_collect_the_dead)
 	close(fc);
 }
 
+/* Creates between two sweeps (a sweep runs at most once a second) still
+ * take a dead jail's name and its jid, the lowest free one. */
+Test(registry, a_dead_jails_name_and_jid_are_free_between_sweeps)
+{
+	struct registry_entry a, b, c, d;
+	int fa = make_live("first", -1, &a);    /* sweeps */
+	int fb = make_live("second", -1, &b);
+	cr_expect_eq(b.jid, 2);
+	close(fa);
+	int fc = make_live("first", -1, &c);    /* no sweep: the name's dead owner goes */
+	cr_expect_eq(c.jid, 1);
+	close(fb);
+	int fd = make_live(NULL, -1, &d);       /* jid 2's dead owner goes */
+	cr_expect_eq(d.jid, 2);
+	cr_expect_not(exists("jails/%s", "second"));
+	close(fc);
+	close(fd);
+}
+
 Test(registry, starttime_of_self)
 {
 	unsigned long long st;
