@@ -504,8 +504,8 @@ registry_release(const struct registry_entry *e)
  * together, a sweep per create made every start read every entry under the
  * global lock. Between sweeps a create still frees what it needs itself:
  * the dead owner of the name it asks for (collect_name) and the dead
- * owners of the jids below the one it takes (collect_jid), so names and
- * the lowest free jid are as with a full sweep.
+ * owners of the jids below the one it takes (jid_free), so names and the
+ * lowest free jid are as with a full sweep.
  */
 #define SWEEP_EVERY_NS 1000000000LL
 
@@ -548,25 +548,25 @@ collect_name(const char *name)
 	return true;
 }
 
-/* The link jid/<jid> is removed if it dangles or its jail is dead. true
- * if the jid is free now. */
+/* Whether jid/<jid> is free, after removing the link if it dangles or its
+ * jail is dead. Only the lock is read: this runs for every jid below the
+ * one a create takes (a held lock whose init is gone waits for a sweep). */
 static bool
-collect_jid(long jid)
+jid_free(long jid)
 {
 	char link[PATH_MAX], target[PATH_MAX];
 	struct stat st;
 
 	jid_link(jid, link, sizeof(link));
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
-		return false;
+	if (n < 0)
+		return errno == ENOENT || (lstat(link, &st) < 0 && errno == ENOENT);
 	target[n] = '\0';
 	const char *slash = strrchr(target, '/');
 	const char *name = slash ? slash + 1 : target;
-	if (stat(link, &st) < 0 && errno == ENOENT)
-		unlink(link);
-	else if (registry_name_ok(name))
-		collect_name(name);     /* removes the link with the entry */
+	if (!registry_name_ok(name) || lock_held(name))
+		return false;
+	remove_entry(name, jid);        /* the link goes if it points there */
 	return lstat(link, &st) < 0 && errno == ENOENT;
 }
 
@@ -604,9 +604,7 @@ registry_create(const char *name, long jid, struct registry_entry *e, char *err,
 		gc_locked();
 	if (jid == -1) {
 		for (jid = 1; jid <= JID_MAX; jid++) {
-			struct stat st;
-			jid_link(jid, link, sizeof(link));
-			if ((lstat(link, &st) < 0 && errno == ENOENT) || collect_jid(jid))
+			if (jid_free(jid))
 				break;
 		}
 		if (jid > JID_MAX) {
@@ -614,9 +612,10 @@ registry_create(const char *name, long jid, struct registry_entry *e, char *err,
 			errbuf_set(err, errlen, "no free jid");
 			return -1;
 		}
+		jid_link(jid, link, sizeof(link));
 	} else {
 		jid_link(jid, link, sizeof(link));
-		collect_jid(jid);
+		jid_free(jid);
 		ssize_t n = readlink(link, target, sizeof(target) - 1);
 		struct stat st;
 		if (n > 0 || lstat(link, &st) == 0) {
