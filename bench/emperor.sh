@@ -164,7 +164,9 @@ def run(n):
             lines += [f"jail = {root} v{i}.bench b{tag}{i}", f"jail-ip4 = {addr(i)}"]
         with open(os.path.join(vdir, f"v{i:04d}.ini"), "w") as f:
             f.write("\n".join(lines) + "\n")
-    log = open(os.path.join(WORK, f"emperor-{n}.log"), "w+")
+    # a+ (O_APPEND): the Emperor shares this file description, and a seek(0)
+    # here to read the log must not move where its next line is written
+    log = open(os.path.join(WORK, f"emperor-{n}.log"), "a+")
     argv = [BIN, "--emperor", vdir]
     if JAILED:
         argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
@@ -260,7 +262,7 @@ def run_uwsgi(n):
         with open(os.path.join(vdir, f"v{i:04d}.ini"), "w") as f:
             f.write("\n".join(["[uwsgi]", "plugin = python3", "master = true", f"http-socket = {addr(i)}:8000",
                                f"wsgi-file = {APP}", f"processes = {PROCS}", "disable-logging = true"]) + "\n")
-    log = open(os.path.join(WORK, f"uwsgi-emperor-{n}.log"), "w+")
+    log = open(os.path.join(WORK, f"uwsgi-emperor-{n}.log"), "a+")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))}
     t0 = time.monotonic()
     proc = subprocess.Popen(["uwsgi", "--emperor", vdir], stdout=log, stderr=log, env=env)
