@@ -7,6 +7,9 @@
 #   EMPEROR_N="50 100" bench/emperor.sh
 #   EMPEROR_JAILED=1 bench/emperor.sh  each vassal in its own jail (root; Linux
 #                                      jail backend): own hostname, own address
+#   EMPEROR_UWSGI=1 EMPEROR_JAILED=1 bench/emperor.sh
+#                                      Debian uWSGI's Emperor with N unjailed
+#                                      vassals first, then Stockade's: side by side
 #
 # Environment:
 #   STOCKADE_BIN=./stockade   the binary (must have the Emperor wired in)
@@ -15,6 +18,9 @@
 #   EMPEROR_IDLE=10           seconds over which idle CPU is measured
 #   EMPEROR_PROCESSES=1       workers per vassal
 #   EMPEROR_KEEP=1            keep the work directory (vassal files, log)
+#   EMPEROR_UWSGI=0|1         also run `uwsgi --emperor` (python3 plugin, master,
+#                             same app, same addresses, never jailed) before each
+#                             Stockade run: its up time and PSS
 #   EMPEROR_TSV=FILE          also append one tab-separated line per run to FILE
 #                             (n jailed up_s rss_mib rss_kib_per_vassal pss_mib
 #                             pss_kib_per_vassal emperor_rss_kib idle_cpu_emperor
@@ -37,12 +43,14 @@ cd "$(dirname "$0")/.."
 BIN=${STOCKADE_BIN:-$PWD/stockade}
 COUNTS=${EMPEROR_N:-"100 250 500"}
 JAILED=${EMPEROR_JAILED:-0}
+UWSGI=${EMPEROR_UWSGI:-0}
 IDLE=${EMPEROR_IDLE:-10}
 PROCS=${EMPEROR_PROCESSES:-1}
 
 die() { echo "emperor.sh: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "$BIN not found (set STOCKADE_BIN)"
 command -v python3 >/dev/null || die "python3 needed"
+[ "$UWSGI" = 0 ] || command -v uwsgi >/dev/null || die "EMPEROR_UWSGI=1 needs uwsgi (Debian uwsgi-core + python3 plugin)"
 if [ "$JAILED" = 1 ]; then
 	[ "$(id -u)" = 0 ] || die "EMPEROR_JAILED=1 needs root"
 	"$BIN" --jls >/dev/null 2>&1 || die "the jail backend does not work here ($BIN --jls failed)"
@@ -57,7 +65,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-TSV="${EMPEROR_TSV:-}" BIN="$BIN" WORK="$WORK" COUNTS="$COUNTS" JAILED="$JAILED" IDLE="$IDLE" PROCS="$PROCS" \
+TSV="${EMPEROR_TSV:-}" BIN="$BIN" WORK="$WORK" COUNTS="$COUNTS" JAILED="$JAILED" IDLE="$IDLE" PROCS="$PROCS" UWSGI="$UWSGI" \
 	python3 - <<'PYTHON'
 import http.client, json, os, shlex, signal, subprocess, sys, time, uuid
 
@@ -156,7 +164,9 @@ def run(n):
             lines += [f"jail = {root} v{i}.bench b{tag}{i}", f"jail-ip4 = {addr(i)}"]
         with open(os.path.join(vdir, f"v{i:04d}.ini"), "w") as f:
             f.write("\n".join(lines) + "\n")
-    log = open(os.path.join(WORK, f"emperor-{n}.log"), "w+")
+    # a+ (O_APPEND): the Emperor shares this file description, and a seek(0)
+    # here to read the log must not move where its next line is written
+    log = open(os.path.join(WORK, f"emperor-{n}.log"), "a+")
     argv = [BIN, "--emperor", vdir]
     if JAILED:
         argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
@@ -174,17 +184,7 @@ def run(n):
 
 
 def measure(n, vdir, log, proc, emperor, t0):
-    left = set(range(n))
-    deadline = time.monotonic() + 60 + n * 0.5
-    while left and time.monotonic() < deadline:
-        for i in sorted(left):
-            try:
-                if get(addr(i), timeout=0.5).startswith("Hello"):
-                    left.discard(i)
-            except OSError:
-                pass
-        if left:
-            time.sleep(0.05)
+    left = wait_up(n, time.monotonic() + 60 + n * 0.5)
     up = time.monotonic() - t0
     if left:
         print(f"N={n}: {len(left)} vassals never answered (log: {log.name})")
@@ -240,7 +240,50 @@ def measure(n, vdir, log, proc, emperor, t0):
                 f"{reload or float('nan'):.0f}", f"{stop:.2f}", int(buried))) + "\n")
 
 
+def wait_up(n, deadline):
+    left = set(range(n))
+    while left and time.monotonic() < deadline:
+        for i in sorted(left):
+            try:
+                if get(addr(i), timeout=0.5).startswith("Hello"):
+                    left.discard(i)
+            except OSError:
+                pass
+        if left:
+            time.sleep(0.05)
+    return left
+
+
+def run_uwsgi(n):
+    """Debian uWSGI's Emperor, N unjailed vassals (the reference): up and PSS."""
+    vdir = os.path.join(WORK, f"uwsgi-vassals-{n}")
+    os.makedirs(vdir)
+    for i in range(n):
+        with open(os.path.join(vdir, f"v{i:04d}.ini"), "w") as f:
+            f.write("\n".join(["[uwsgi]", "plugin = python3", "master = true", f"http-socket = {addr(i)}:8000",
+                               f"wsgi-file = {APP}", f"processes = {PROCS}", "disable-logging = true"]) + "\n")
+    log = open(os.path.join(WORK, f"uwsgi-emperor-{n}.log"), "a+")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))}
+    t0 = time.monotonic()
+    proc = subprocess.Popen(["uwsgi", "--emperor", vdir], stdout=log, stderr=log, env=env)
+    try:
+        left = wait_up(n, time.monotonic() + 60 + n * 0.5)
+        up = time.monotonic() - t0
+        time.sleep(2)
+        pss = sum(mem(p)[1] for p in tree(proc.pid))
+        print(f"N={n} uwsgi (unjailed): up {up:.2f} s | pss {pss / 1024:.0f} MiB total, {pss / n:.0f} KiB/vassal"
+              f"{f' | {len(left)} never answered (log: {log.name})' if left else ''}", flush=True)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 print(f"stockade Emperor scale ({BIN}), {os.cpu_count()} CPUs, {PROCS} worker(s) per vassal")
 for n in [int(x) for x in os.environ["COUNTS"].split()]:
+    if os.environ["UWSGI"] == "1":
+        run_uwsgi(n)
     run(n)
 PYTHON

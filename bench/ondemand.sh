@@ -148,7 +148,9 @@ def run(n):
             lines += [f"jail = {root} s{i}.bench o{tag}{i}"]
         with open(os.path.join(vdir, f"s{i:04d}.ini"), "w") as f:
             f.write("\n".join(lines) + "\n")
-    log = open(os.path.join(WORK, f"emperor-{n}.log"), "w+")
+    # a+ (O_APPEND): the Emperor shares this file description, and a seek(0)
+    # here to read the log must not move where its next line is written
+    log = open(os.path.join(WORK, f"emperor-{n}.log"), "a+")
     argv = [BIN, "--emperor", vdir, "--emperor-on-demand-directory", sdir]
     if JAILED:
         argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",

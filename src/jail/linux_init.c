@@ -158,11 +158,27 @@ drop_inherited(const struct jail_run *r, int ch, int logfd)
 	return rc < 0 ? -1 : jail_stdin_off_the_terminal();
 }
 
-/* A failure inside before "ready": the reason is already logged (through
- * the monitor); "fail" tells the monitor it was expected. */
-static void __attribute__((noreturn))
-init_fail(int ch)
+/* "go" from the monitor: it has placed the init (cgroup, limits, network)
+ * and recorded it; anything else (the monitor failed or is gone) ends the
+ * init quietly, the monitor undoes the rest. */
+static void
+wait_go(int ch)
 {
+	char go[8];
+	int nofd;
+	if (jail_chan_recv(ch, go, sizeof(go), &nofd) != 2 || memcmp(go, "go", 2) != 0)
+		_exit(1);
+}
+
+/* A failure inside before "ready": the reason is already logged (through
+ * the monitor); "fail" tells the monitor it was expected. Before "go" the
+ * monitor is not reading yet: "go" is awaited first, so that its send
+ * finds the init alive and it reads the reason. */
+static void __attribute__((noreturn))
+init_fail(int ch, bool before_go)
+{
+	if (before_go)
+		wait_go(ch);
 	jail_chan_send(ch, "\001fail", -1);
 	_exit(1);
 }
@@ -190,41 +206,49 @@ jail_init_run(struct jail_run *r)
 	int logfd = log_fd();
 	log_set_file(ch);           /* until "ready", the monitor prints for us */
 
-	char go[8];
-	int nofd;
-	if (jail_chan_recv(ch, go, sizeof(go), &nofd) != 2 || memcmp(go, "go", 2) != 0)
-		_exit(1);
+	/*
+	 * The rootfs, the hostname and pivot_root touch nothing outside the
+	 * jail's own namespaces, so they overlap with the monitor's work after
+	 * clone (cgroup, limits, registry): "go" is awaited after them, off
+	 * the start's critical path. Not with a late cgroup (the cgroup
+	 * namespace follows the move) nor vnet (the interface arrives with "go").
+	 */
+	bool early = !r->late_cgroup && !spec->vnet;
+	if (!early)
+		wait_go(ch);
 	if (r->late_cgroup && unshare(CLONE_NEWCGROUP) < 0) {
 		jail_config_error(&spec->origin, "jail: unshare(CLONE_NEWCGROUP): %s", strerror(errno));
-		init_fail(ch);
+		init_fail(ch, early);
 	}
 	/* a session of the jail's own, without a controlling terminal: the
 	 * host's would take TIOCSTI input from the jail (typed into the shell
 	 * that started stockade) */
 	if (setsid() < 0) {
 		jail_config_error(&spec->origin, "jail: setsid: %s", strerror(errno));
-		init_fail(ch);
+		init_fail(ch, early);
 	}
 	if (jail_rootfs_prepare(r->path, spec->vnet, err, sizeof(err)) < 0) {
 		jail_config_error(&spec->origin, "jail: %s", err);
-		init_fail(ch);
+		init_fail(ch, early);
 	}
 	if (!spec->host_inherit) {
 		if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
 			jail_config_error(&spec->origin, "jail: sethostname(%s): %s", spec->hostname, strerror(errno));
-			init_fail(ch);
+			init_fail(ch, early);
 		}
 		if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0) {
 			jail_config_error(&spec->origin, "jail: setdomainname(%s): %s", spec->domainname, strerror(errno));
-			init_fail(ch);
+			init_fail(ch, early);
 		}
 	}
 	if (jail_rootfs_enter(r->path, err, sizeof(err)) < 0) {
 		jail_config_error(&spec->origin, "jail: %s", err);
-		init_fail(ch);
+		init_fail(ch, early);
 	}
+	if (early)
+		wait_go(ch);
 	if (jail_net_inside(spec) < 0)
-		init_fail(ch);
+		init_fail(ch, false);
 
 	sigset_t all, chld;
 	sigfillset(&all);
@@ -234,12 +258,12 @@ jail_init_run(struct jail_run *r)
 	int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
 	if (sfd < 0) {
 		jail_config_error(&spec->origin, "jail: signalfd: %s", strerror(errno));
-		init_fail(ch);
+		init_fail(ch, false);
 	}
 	pid_t master = fork();
 	if (master < 0) {
 		jail_config_error(&spec->origin, "jail: fork: %s", strerror(errno));
-		init_fail(ch);
+		init_fail(ch, false);
 	}
 	if (master == 0) {
 		close(sfd);
@@ -247,7 +271,7 @@ jail_init_run(struct jail_run *r)
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
 		if (drop_inherited(r, ch, logfd) < 0 || jail_linux_restrict(spec) < 0)
-			init_fail(ch);
+			init_fail(ch, false);
 		jail_rctl_entered(&r->rctl);
 		jail_chan_send(ch, "\001ready", -1);
 		log_set_file(logfd);

@@ -12,8 +12,10 @@
  *   <root>/jid/<n> -> ../jails/<name>
  *
  * <root> is /run/stockade. An entry whose lock is free, or whose init is
- * gone (starttime mismatch), is stale: it is collected by the next create,
- * lookup or list. Every change happens under <root>/registry.lock.
+ * gone (starttime mismatch), is stale: it is collected by the next lookup
+ * or list, by a create's sweep (at most once a second: <root>/swept), or
+ * by a create that wants its name or a jid up to its own. Every change
+ * happens under <root>/registry.lock.
  */
 #ifndef STOCKADE_JAIL_REGISTRY_H
 #define STOCKADE_JAIL_REGISTRY_H

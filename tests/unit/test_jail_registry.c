@@ -291,6 +291,69 @@ Test(registry, put_and_get)
 	close(fa);
 }
 
+/* A rewrite replaces the file whole and leaves no temporary file behind
+ * (writes are tmp + rename, without fsync), also over a leftover temporary
+ * file of an earlier process with this pid. */
+Test(registry, put_replaces_and_leaves_no_temporary_file)
+{
+	struct registry_entry a;
+	char p[PATH_MAX * 2];
+	int fa = make_live("tmpfiles", -1, &a);
+	snprintf(p, sizeof(p), "%s/jails/tmpfiles/.params.tmp.%d", root, (int)getpid());
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fputs("half-written", f);
+	fclose(f);
+	cr_assert_eq(registry_put(&a, "params", "a=1\nb=2\n"), 0);
+	cr_assert_eq(registry_put(&a, "params", "c=3\n"), 0);
+	char *t = registry_get(&a, "params");
+	cr_assert_not_null(t);
+	cr_expect_str_eq(t, "c=3\n");
+	free(t);
+	struct stat st;
+	cr_expect_neq(lstat(p, &st), 0, "temporary file left: %s", p);
+	close(fa);
+}
+
+/* A live jail survives any number of sweeps; only the dead one goes. */
+Test(registry, sweeps_keep_live_jails_and_collect_the_dead)
+{
+	struct registry_entry a, b, c;
+	int fa = make_live("live1", -1, &a);
+	int fb = make_live("dead", -1, &b);
+	int fc = make_live("live2", -1, &c);
+	cr_expect_eq(registry_gc(), 0);
+	close(fb);
+	cr_expect_eq(registry_gc(), 1);
+	cr_expect_eq(registry_gc(), 0);
+	cr_expect(exists("jails/%s", "live1"));
+	cr_expect(exists("jails/%s", "live2"));
+	cr_expect_not(exists("jails/%s", "dead"));
+	cr_expect_not(exists("jid/%s", "2"));
+	cr_expect(exists("jid/%s", "3"));
+	close(fa);
+	close(fc);
+}
+
+/* Creates between two sweeps (a sweep runs at most once a second) still
+ * take a dead jail's name and its jid, the lowest free one. */
+Test(registry, a_dead_jails_name_and_jid_are_free_between_sweeps)
+{
+	struct registry_entry a, b, c, d;
+	int fa = make_live("first", -1, &a);    /* sweeps */
+	int fb = make_live("second", -1, &b);
+	cr_expect_eq(b.jid, 2);
+	close(fa);
+	int fc = make_live("first", -1, &c);    /* no sweep: the name's dead owner goes */
+	cr_expect_eq(c.jid, 1);
+	close(fb);
+	int fd = make_live(NULL, -1, &d);       /* jid 2's dead owner goes */
+	cr_expect_eq(d.jid, 2);
+	cr_expect_not(exists("jails/%s", "second"));
+	close(fc);
+	close(fd);
+}
+
 Test(registry, starttime_of_self)
 {
 	unsigned long long st;
