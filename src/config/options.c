@@ -347,6 +347,9 @@ const struct option_def option_table[] = {
 	{ "fastrouter-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "fastrouter socket timeout in seconds (default 60)", NULL, F(fastrouter_timeout), 0 },
 	{ "fastrouter-stats", "fastrouter-stats-server fastrouter-ss", 0, ARG_REQUIRED, T_STRING, 0, "router", "serve the fastrouter's stats JSON on this address", NULL, F(fastrouter_stats), 0 },
 	{ "http-gracetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds before a dead http-to backend is tried again (default 30)", NULL, F(http_gracetime), 0 },
+	/* issue 21: signed subscriptions */
+	{ "subscriptions-sign-check", NULL, 0, ARG_REQUIRED, T_STRING, 0, "router", "DIGEST:DIR: accept only subscriptions signed by the key's owner, checked against DIR/<key>.pem (a public key); unsigned, badly signed, unknown-key and replayed packets are logged and dropped", NULL, F(subscriptions_sign_check), 0 },
+	{ "subscriptions-sign-check-tolerance", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds a signed subscription's unix time may differ from the router's clock (default 86400)", NULL, F(subscriptions_sign_check_tolerance), 0 },
 
 	/* emperor */
 	{ "emperor", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "be the Emperor of the vassal files (*.ini, *.json) in this directory or glob (repeatable)", NULL, F(emperor), 0 },

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "net/socket.h"
 #include "router/router.h"
+#include "router/subscription_sign.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -147,6 +148,13 @@ int
 http_router_bind(void)
 {
 	const struct config *cfg = master.cfg;
+	char serr[300];
+	if (cfg->subscriptions_sign_check &&
+	    sub_sign_check_spec(cfg->subscriptions_sign_check, serr, sizeof(serr)) < 0) {
+		const struct origin *o = config_origin(cfg, "subscriptions-sign-check");
+		log_msg("%s:%d: subscriptions-sign-check: %s", o ? o->file : "?", o ? o->line : 0, serr);
+		return -1;
+	}
 	master.nrouter = cfg->http.n;
 	master.router_fds = xcalloc(master.nrouter + 1, sizeof(int));
 	if (master.nrouter && router_check(cfg) < 0)
