@@ -199,6 +199,18 @@ const struct option_def option_table[] = {
 	{ "route-if-not", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "COND:A[;B] ACTION: run ACTION when the condition does not hold", NULL, F(route_rules), 0 },
 	{ "route-run", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "ACTION: always run ACTION", NULL, F(route_rules), 0 },
 	{ "route-label", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "NAME: a target for goto:NAME", NULL, F(route_rules), 0 },
+	/* issue 21: response routes (server/routes.c), run when the response head is sent */
+	{ "response-route", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: on the response, when PATH_INFO matches (actions: addheader, delheader, log, donotlog, continue, last, goto, break, return)", NULL, F(route_rules), 0 },
+	{ "response-route-status", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "NNN ACTION: on a response with status NNN", NULL, F(route_rules), 0 },
+	{ "response-route-uri", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on REQUEST_URI", NULL, F(route_rules), 0 },
+	{ "response-route-qs", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on QUERY_STRING", NULL, F(route_rules), 0 },
+	{ "response-route-host", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on HTTP_HOST", NULL, F(route_rules), 0 },
+	{ "response-route-user-agent", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on HTTP_USER_AGENT", NULL, F(route_rules), 0 },
+	{ "response-route-remote-addr", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on REMOTE_ADDR", NULL, F(route_rules), 0 },
+	{ "response-route-if", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "COND:A[;B] ACTION: on the response, when the condition holds", NULL, F(route_rules), 0 },
+	{ "response-route-if-not", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "COND:A[;B] ACTION: on the response, when the condition does not hold", NULL, F(route_rules), 0 },
+	{ "response-route-run", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "ACTION: on every response", NULL, F(route_rules), 0 },
+	{ "response-route-label", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "NAME: a target for a response rule's goto:NAME", NULL, F(route_rules), 0 },
 
 	/* privileges */
 	{ "uid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this user (name or number)", NULL, F(uid), 0 },
