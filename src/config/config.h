@@ -207,6 +207,8 @@ struct config {
 	/* issue 21: signed subscriptions */
 	char *subscriptions_sign_check;           /* DIGEST:DIR of <key>.pem public keys */
 	unsigned long long subscriptions_sign_check_tolerance; /* s, 0: 86400 */
+	bool subscriptions_use_credentials;       /* SO_PASSCRED on unix subscription servers */
+	struct strlist subscriptions_sign_skip_uid;
 	/* emperor */
 	struct strlist emperor;
 	struct strlist emperor_extra_extension;

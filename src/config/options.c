@@ -362,6 +362,8 @@ const struct option_def option_table[] = {
 	/* issue 21: signed subscriptions */
 	{ "subscriptions-sign-check", NULL, 0, ARG_REQUIRED, T_STRING, 0, "router", "DIGEST:DIR: accept only subscriptions signed by the key's owner, checked against DIR/<key>.pem (a public key); unsigned, badly signed, unknown-key and replayed packets are logged and dropped", NULL, F(subscriptions_sign_check), 0 },
 	{ "subscriptions-sign-check-tolerance", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds a signed subscription's unix time may differ from the router's clock (default 86400)", NULL, F(subscriptions_sign_check_tolerance), 0 },
+	{ "subscriptions-use-credentials", NULL, 0, ARG_NONE, T_BOOL, 0, "router", "get the sender's uid of each datagram on a unix subscription server from the kernel (Linux SCM_CREDENTIALS)", NULL, F(subscriptions_use_credentials), 0 },
+	{ "subscriptions-sign-skip-uid", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "UID: with subscriptions-use-credentials, announces sent by this uid (not 0) need no signature", NULL, F(subscriptions_sign_skip_uid), 0 },
 
 	/* emperor */
 	{ "emperor", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "be the Emperor of the vassal files (*.ini, *.json) in this directory or glob (repeatable)", NULL, F(emperor), 0 },

@@ -17,6 +17,7 @@
  * the tolerance, so its old packets cannot resurrect it either.
  */
 #include "router/router_internal.h"
+#include "router/sub_creds.h"
 #include "router/subscription_sign.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -58,6 +59,9 @@ static bool enabled;
 static long long tolerance_ms;
 static bool sign_check;
 static long long sign_tolerance;       /* s */
+static bool use_creds;
+static long long *skip_uids;           /* subscriptions-sign-skip-uid */
+static size_t nskip;
 
 bool
 subs_enabled(void)
@@ -154,8 +158,10 @@ remove_key_if_empty(struct sub_key *k)
 	free(k);
 }
 
+/* trusted: sent by a subscriptions-sign-skip-uid uid (no signature, no
+ * time checks, as uWSGI) */
 static void
-apply(const struct sub_req *r, const char *peer)
+apply(const struct sub_req *r, const char *peer, bool trusted)
 {
 	char key[SUB_KEY_MAX + 1], addr[SUB_ADDR_MAX + 1];
 	memcpy(key, r->key, r->key_len);
@@ -167,7 +173,7 @@ apply(const struct sub_req *r, const char *peer)
 	if (k)
 		for (pp = &k->nodes; *pp && strcmp((*pp)->base.name, addr) != 0; pp = &(*pp)->next)
 			;
-	if (sign_check && k && *pp && r->unix_time <= (*pp)->unix_time) {
+	if (sign_check && !trusted && k && *pp && r->unix_time <= (*pp)->unix_time) {
 		log_msg("[uwsgi-subscription for pid %d] subscription from %s: %s => %s: replayed or out-of-order "
 		        "packet (unix %llu, last accepted %llu), dropped", (int)getpid(), peer, key, addr, r->unix_time,
 		        (*pp)->unix_time);
@@ -179,7 +185,8 @@ apply(const struct sub_req *r, const char *peer)
 		struct sub_node *nd = *pp;
 		log_msg("[uwsgi-subscription for pid %d] %s => removing node %s", (int)getpid(), key, addr);
 		if (sign_check) {
-			nd->unix_time = r->unix_time;
+			if (!trusted)
+				nd->unix_time = r->unix_time;
 			nd->gone = true;
 			return;
 		}
@@ -192,7 +199,8 @@ apply(const struct sub_req *r, const char *peer)
 		struct sub_node *nd = *pp;
 		nd->last_seen = clock_ms();
 		nd->weight = r->weight;
-		nd->unix_time = r->unix_time;
+		if (!trusted)
+			nd->unix_time = r->unix_time;
 		if (nd->gone)
 			log_msg("[uwsgi-subscription for pid %d] new node: %s => %s (weight: %u)", (int)getpid(), key,
 			        addr, nd->weight);
@@ -213,7 +221,7 @@ apply(const struct sub_req *r, const char *peer)
 	nd->base.subscribed = true;
 	nd->weight = r->weight;
 	nd->last_seen = clock_ms();
-	nd->unix_time = r->unix_time;
+	nd->unix_time = trusted ? 0 : r->unix_time;
 	if (!k) {
 		k = xcalloc(1, sizeof(*k));
 		snprintf(k->key, sizeof(k->key), "%s", key);
@@ -259,7 +267,9 @@ on_datagram(struct event_loop *loop, int fd, void *data, int mask)
 	for (int n = 0; n < 64; n++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		ssize_t len = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
+		long long uid = -1;
+		ssize_t len = use_creds ? sub_creds_recv(fd, buf, sizeof(buf), &ss, &sl, &uid) :
+		              recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
 		if (len < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_errno("http router: subscription server recvfrom");
@@ -274,9 +284,12 @@ on_datagram(struct event_loop *loop, int fd, void *data, int mask)
 			log_msg("http router: subscription from %s: %s", peer, r.error);
 			continue;
 		}
-		if (sign_check && signed_ok(&r, peer) < 0)
+		bool trusted = false;
+		for (size_t i = 0; sign_check && uid > 0 && i < nskip && !trusted; i++)
+			trusted = skip_uids[i] == uid;
+		if (sign_check && !trusted && signed_ok(&r, peer) < 0)
 			continue;
-		apply(&r, peer);
+		apply(&r, peer, trusted);
 	}
 }
 
@@ -312,17 +325,23 @@ subs_sweep(long long now)
 }
 
 int
-subs_sign_setup(const char *spec, unsigned long long tolerance_s)
+subs_sign_setup(const struct config *cfg)
 {
 	char err[256];
-	if (!spec || !*spec)
+	use_creds = cfg->subscriptions_use_credentials;
+	nskip = cfg->subscriptions_sign_skip_uid.n;
+	skip_uids = xcalloc(nskip + 1, sizeof(*skip_uids));
+	for (size_t i = 0; i < nskip; i++)
+		skip_uids[i] = atoll(cfg->subscriptions_sign_skip_uid.v[i]);   /* checked by the master */
+	if (!cfg->subscriptions_sign_check)
 		return 0;
-	if (sub_sign_setup(spec, err, sizeof(err)) < 0) {
+	if (sub_sign_setup(cfg->subscriptions_sign_check, err, sizeof(err)) < 0) {
 		log_msg("subscriptions-sign-check: %s", err);
 		return -1;
 	}
 	sign_check = true;
-	sign_tolerance = (long long)(tolerance_s ? tolerance_s : 86400);
+	sign_tolerance = (long long)(cfg->subscriptions_sign_check_tolerance ? cfg->subscriptions_sign_check_tolerance :
+	                 86400);
 	return 0;
 }
 

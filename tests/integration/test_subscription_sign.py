@@ -14,6 +14,8 @@ import re
 import shutil
 import socket
 import struct
+import sys
+import tempfile
 import subprocess
 import time
 
@@ -215,3 +217,36 @@ def test_uwsgi_interoperates_both_ways(stockade_bin, keys):
                 p.kill()
                 p.wait()
         r.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to send as other uids")
+def test_skip_uid_trusts_unix_socket_credentials(stockade_bin, keys):
+    d = tempfile.mkdtemp(prefix="stockade-subcred-")
+    os.chmod(d, 0o755)
+    sub = os.path.join(d, "sub.sock")
+    port = free_port()
+    r = Instance(["--http", f"127.0.0.1:{port}", "--http-subscription-server", sub, "--chmod-socket=666",
+                  "--subscriptions-sign-check", f"SHA256:{keys / 'pub'}", "--subscriptions-use-credentials",
+                  "--subscriptions-sign-skip-uid", "65534", "--master"], port=port)
+    send = ("import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); "
+            "s.sendto(bytes.fromhex(sys.argv[2]), sys.argv[1])")
+
+    def send_as(uid, p):
+        subprocess.run([sys.executable, "-c", send, sub, p.hex()], user=uid, check=True, timeout=20)
+
+    try:
+        send_as(65533, packet(None, "a.example", "127.0.0.1:2", 0, sign=False))    # not listed: checked
+        wait_for(lambda: "for key 'a.example': unsigned, dropped" in r.log(), what="unsigned from uid 65533")
+        send_as(65534, packet(None, "a.example", "127.0.0.1:1", 0, sign=False))    # listed: trusted
+        wait_for(lambda: "new node: a.example => 127.0.0.1:1" in r.log(), what="trusted uid's announce")
+        send_as(65534, packet(None, "a.example", "127.0.0.1:1", 0, sign=False))    # no replay check either
+        send_as(65534, packet(None, "a.example", "127.0.0.1:1", 0, cmd=1, sign=False))
+        wait_for(lambda: "a.example => removing node 127.0.0.1:1" in r.log(), what="trusted unsubscribe")
+        assert "=> 127.0.0.1:2" not in r.log() and "replayed" not in r.log()
+    finally:
+        r.stop()
+        shutil.rmtree(d, ignore_errors=True)
+    r = run_stockade("--http", "127.0.0.1:0", "--http-subscription-server", "127.0.0.1:0",
+                     "--subscriptions-sign-check", f"SHA256:{keys / 'pub'}", "--subscriptions-sign-skip-uid", "www",
+                     "--master")
+    assert r.returncode == 1 and "subscriptions-sign-skip-uid: 'www' is not a uid" in r.stderr
