@@ -75,6 +75,7 @@ static const struct {
 	{ "redirect", RA_REDIRECT_302, 1 }, { "redirect-302", RA_REDIRECT_302, 1 },
 	{ "redirect-301", RA_REDIRECT_301, 1 }, { "rewrite", RA_REWRITE, 1 },
 	{ "rewrite-last", RA_REWRITE_LAST, 1 }, { "static", RA_STATIC, 1 },
+	{ "send", RA_SEND, 2 }, { "send-crnl", RA_SEND_CRNL, 2 },
 };
 
 static const struct {

@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "server/conn_internal.h"
 #include "server/static_files.h"
 
 static struct route_rule *rules;
@@ -345,6 +346,19 @@ rewrite(struct route_ctx *rx, const struct kv **v, size_t *n, const char *to)
 	}
 }
 
+/* send/send-crnl: raw bytes to the client, ahead of any response head (as
+ * uWSGI: nothing frames them), so the connection is not kept alive after
+ * this request. */
+static void
+send_raw(const char *s, bool crnl)
+{
+	request.keep_alive = false;
+	if (s && *s)
+		out_add(s, strlen(s));
+	if (crnl)
+		out_add("\r\n", 2);
+}
+
 /* Whether rule r applies to this request (status: the response's code in
  * the response phase); a subject regex's captures become $0..$9. */
 static bool
@@ -519,6 +533,10 @@ routes_run(struct route_ctx *rx, const struct kv **v, size_t *n, struct request_
 				var_set(rx, v, n, arg, (size_t)(eq - arg), xstrdup(eq + 1));
 			break;
 		}
+		case RA_SEND:
+		case RA_SEND_CRNL:
+			send_raw(arg, r->action == RA_SEND_CRNL);
+			break;
 		case RA_REWRITE:
 		case RA_REWRITE_LAST:
 			rewrite(rx, v, n, arg);

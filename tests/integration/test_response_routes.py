@@ -2,8 +2,10 @@
 """response-route* rules (issue 21): run by the worker when the response
 head is sent, on the app's answer, a static file or a route rule's answer:
 headers added and removed, a status subject, log/donotlog, goto/continue,
-and break/return replacing the app's response."""
+and break/return replacing the app's response; the send and send-crnl
+actions (raw bytes to the client)."""
 import http.client
+import socket
 
 import pytest
 
@@ -89,3 +91,30 @@ def test_bad_response_rule_is_file_line_error(tmp_path):
         r = run_stockade("--ini", str(ini), "--wsgi-file", "/nonexistent.py")
         out = r.stdout + r.stderr
         assert r.returncode != 0 and f"{ini}:5" in out and why in out, (rule, out)
+
+
+def raw_get(port, path, keepalive=False):
+    """Every byte the server sends for one GET until it closes (deadline 20 s)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{'' if keepalive else 'Connection: close'}\r\n\r\n".encode())
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return data
+            data += b
+
+
+def test_send_and_send_crnl_write_raw_bytes(serve):
+    inst = serve("--route", "^/raw$ send-crnl:HTTP/1.1 299 Raw",
+                 "--route", "^/raw$ send-crnl:X-Path: ${PATH_INFO}",
+                 "--route", "^/raw$ send-crnl:",
+                 "--route", "^/raw$ send:raw ",
+                 "--route", "^/raw$ send:body",
+                 "--route", "^/raw$ break:",
+                 "--route", "^/then-app$ send-crnl:X-Before: 1", processes=1)
+    assert raw_get(inst.port, "/raw", keepalive=True) == b"HTTP/1.1 299 Raw\r\nX-Path: /raw\r\n\r\nraw body"
+    # raw bytes, then the app's own response; the connection is not kept alive
+    data = raw_get(inst.port, "/then-app", keepalive=True)
+    assert data.startswith(b"X-Before: 1\r\nHTTP/1.1 200 OK\r\n") and data.endswith(b"Hello, World!")
+    assert request(inst.port, "/")[0] == 200
