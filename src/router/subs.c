@@ -279,6 +279,9 @@ on_datagram(struct event_loop *loop, int fd, void *data, int mask)
 		sock_format((struct sockaddr *)&ss, sl, peer, sizeof(peer));
 		if (!peer[0])
 			snprintf(peer, sizeof(peer), "a local socket");
+		for (char *p = peer; *p; p++)           /* a sender's unix path goes to the log */
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		struct sub_req r;
 		if (subscription_parse(buf, (size_t)len, &r) < 0) {
 			log_msg("http router: subscription from %s: %s", peer, r.error);

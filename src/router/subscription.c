@@ -9,6 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 
+static bool
+printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
 static int
 number(const struct kv *v, unsigned max, unsigned *out)
 {
@@ -89,7 +98,13 @@ subscription_parse(const char *buf, size_t len, struct sub_req *req)
 		req->error = "missing or oversized key";
 		return -1;
 	}
-	if (!a || a->val_len == 0 || a->val_len > SUB_ADDR_MAX || memchr(a->val, '\0', a->val_len)) {
+	/* the table and the logs use C strings: a NUL would cut a key after its
+	 * signature was checked over all its bytes, a newline forge a log line */
+	if (!printable(k->val, k->val_len)) {
+		req->error = "control character in key";
+		return -1;
+	}
+	if (!a || a->val_len == 0 || a->val_len > SUB_ADDR_MAX || !printable(a->val, a->val_len)) {
 		req->error = "missing or invalid address";
 		return -1;
 	}

@@ -48,6 +48,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(r.addr >= buf && r.addr + r.addr_len <= buf + size);
 	CHECK(r.key_len > 0 && r.key_len <= SUB_KEY_MAX);
 	CHECK(r.addr_len > 0 && r.addr_len <= SUB_ADDR_MAX && !memchr(r.addr, '\0', r.addr_len));
+	for (size_t i = 0; i < r.key_len; i++)          /* no NUL or control byte: C strings, log lines */
+		CHECK((unsigned char)r.key[i] >= 0x20 && r.key[i] != 0x7f);
+	for (size_t i = 0; i < r.addr_len; i++)
+		CHECK((unsigned char)r.addr[i] >= 0x20 && r.addr[i] != 0x7f);
 	CHECK(r.weight >= 1 && r.weight <= 1000000);
 	CHECK(r.body == buf + 4);
 	if (r.sign) {

@@ -155,8 +155,13 @@ def test_replayed_flipped_and_old_packets_dropped(stockade_bin, keys):
         assert by_host(r.port, "c.example")[0] == 404 and nodes_of(r.stats, "c.example") == set()
         send(packet(ak, "c.example", "127.0.0.1:1", now + 2))   # a newer one does
         wait_for(lambda: r.log().count("new node: c.example => 127.0.0.1:1") == 2, what="new announce accepted")
+        # a key cut by a NUL: its signature checks against c.example_8080.pem
+        # (another tenant's key for c.example:8080), its table key would be c.example
+        shutil.copy(keys / "pub" / "a.example.pem", keys / "pub" / "c.example_8080.pem")
+        send(packet(ak, "c.example\x008080", "127.0.0.1:6", now + 3))
+        dropped("control character in key", 1)
         log = r.log()
-        for port in (2, 3, 4, 5):
+        for port in (2, 3, 4, 5, 6):
             assert f"=> 127.0.0.1:{port}" not in log
     finally:
         r.stop()
