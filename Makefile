@@ -24,7 +24,8 @@ JSON_LIBS := -ljansson
 PQ_INC  := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 CPPFLAGS += -Isrc -D_GNU_SOURCE $(PY_INC) $(PQ_INC)
 # libpq is dlopen()ed by the pg:// monitor (src/emperor/pq_dl.c): only its headers here
-LDLIBS  += $(PY_LIBS) $(JSON_LIBS) -lm -ldl -lpthread
+# libcrypto (Debian libssl-dev): signed subscriptions, src/router/subscription_sign.c only
+LDLIBS  += $(PY_LIBS) $(JSON_LIBS) -lcrypto -lm -ldl -lpthread
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DSTOCKADE_VERSION='"$(VERSION)"'
 
@@ -218,7 +219,7 @@ $(FBSD_BUILD)/stubs.o: $(FBSD_BUILD)/stubs.c
 	$(FBSD_CC) -c -o $@ $<
 
 $(FBSD_BUILD)/stockade: $(FBSD_OBJ) $(FBSD_BUILD)/stubs.o
-	$(FBSD_CC) -fuse-ld=lld -Wl,--fatal-warnings -o $@ $^ -ljail -lutil -lthr -lm
+	$(FBSD_CC) -fuse-ld=lld -Wl,--fatal-warnings -o $@ $^ -ljail -lutil -lthr -lm $(FREEBSD_SYSROOT)/lib/libcrypto.so.111
 
 check-freebsd:
 ifeq ($(strip $(FREEBSD_SYSROOT)),)

@@ -4,7 +4,7 @@
 # Idempotent; does nothing (but list what is missing) when not run as root.
 set -eu
 pkgs="gcc make clang pkg-config python3 python3-dev python3-pytest libcriterion-dev
-libjansson-dev curl nginx-light python3-flask python3-django iproute2 util-linux procps libclang-rt-14-dev
+libjansson-dev libssl-dev curl nginx-light python3-flask python3-django iproute2 util-linux procps libclang-rt-14-dev
 libpq-dev postgresql uwsgi-core uwsgi-plugin-python3 python3-uwsgidecorators python3-psycopg2 valgrind systemd"
 # systemd: for systemd-analyze (test_service verifies the unit file). Safe in a
 # container: its maintainer scripts start nothing unless systemd is PID 1.

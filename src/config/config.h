@@ -220,6 +220,11 @@ struct config {
 	struct strlist fastrouter_subscription_server;
 	unsigned long long fastrouter_timeout;    /* s, 0: 60 */
 	char *fastrouter_stats;
+	/* issue 21: signed subscriptions */
+	char *subscriptions_sign_check;           /* DIGEST:DIR of <key>.pem public keys */
+	unsigned long long subscriptions_sign_check_tolerance; /* s, 0: 86400 */
+	bool subscriptions_use_credentials;       /* SO_PASSCRED on unix subscription servers */
+	struct strlist subscriptions_sign_skip_uid;
 	/* emperor */
 	struct strlist emperor;
 	struct strlist emperor_extra_extension;

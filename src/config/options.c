@@ -199,6 +199,18 @@ const struct option_def option_table[] = {
 	{ "route-if-not", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "COND:A[;B] ACTION: run ACTION when the condition does not hold", NULL, F(route_rules), 0 },
 	{ "route-run", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "ACTION: always run ACTION", NULL, F(route_rules), 0 },
 	{ "route-label", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "NAME: a target for goto:NAME", NULL, F(route_rules), 0 },
+	/* issue 21: response routes (server/routes.c), run when the response head is sent */
+	{ "response-route", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: on the response, when PATH_INFO matches (actions: addheader, delheader, log, donotlog, continue, last, goto, break, return)", NULL, F(route_rules), 0 },
+	{ "response-route-status", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "NNN ACTION: on a response with status NNN", NULL, F(route_rules), 0 },
+	{ "response-route-uri", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on REQUEST_URI", NULL, F(route_rules), 0 },
+	{ "response-route-qs", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on QUERY_STRING", NULL, F(route_rules), 0 },
+	{ "response-route-host", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on HTTP_HOST", NULL, F(route_rules), 0 },
+	{ "response-route-user-agent", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on HTTP_USER_AGENT", NULL, F(route_rules), 0 },
+	{ "response-route-remote-addr", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like response-route, on REMOTE_ADDR", NULL, F(route_rules), 0 },
+	{ "response-route-if", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "COND:A[;B] ACTION: on the response, when the condition holds", NULL, F(route_rules), 0 },
+	{ "response-route-if-not", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "COND:A[;B] ACTION: on the response, when the condition does not hold", NULL, F(route_rules), 0 },
+	{ "response-route-run", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "ACTION: on every response", NULL, F(route_rules), 0 },
+	{ "response-route-label", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "NAME: a target for a response rule's goto:NAME", NULL, F(route_rules), 0 },
 
 	/* privileges */
 	{ "uid", NULL, 0, ARG_REQUIRED, T_STRING, 0, "privileges", "drop to this user (name or number)", NULL, F(uid), 0 },
@@ -363,6 +375,11 @@ const struct option_def option_table[] = {
 	{ "fastrouter-timeout", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "fastrouter socket timeout in seconds (default 60)", NULL, F(fastrouter_timeout), 0 },
 	{ "fastrouter-stats", "fastrouter-stats-server fastrouter-ss", 0, ARG_REQUIRED, T_STRING, 0, "router", "serve the fastrouter's stats JSON on this address", NULL, F(fastrouter_stats), 0 },
 	{ "http-gracetime", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds before a dead http-to backend is tried again (default 30)", NULL, F(http_gracetime), 0 },
+	/* issue 21: signed subscriptions */
+	{ "subscriptions-sign-check", NULL, 0, ARG_REQUIRED, T_STRING, 0, "router", "DIGEST:DIR: accept only subscriptions signed by the key's owner, checked against DIR/<key>.pem (a public key); unsigned, badly signed, unknown-key and replayed packets are logged and dropped", NULL, F(subscriptions_sign_check), 0 },
+	{ "subscriptions-sign-check-tolerance", NULL, 0, ARG_REQUIRED, T_UINT, 0, "router", "seconds a signed subscription's unix time may differ from the router's clock (default 86400)", NULL, F(subscriptions_sign_check_tolerance), 0 },
+	{ "subscriptions-use-credentials", NULL, 0, ARG_NONE, T_BOOL, 0, "router", "get the sender's uid of each datagram on a unix subscription server from the kernel (Linux SCM_CREDENTIALS)", NULL, F(subscriptions_use_credentials), 0 },
+	{ "subscriptions-sign-skip-uid", NULL, 0, ARG_REQUIRED, T_LIST, 0, "router", "UID: with subscriptions-use-credentials, announces sent by this uid (not 0) need no signature", NULL, F(subscriptions_sign_skip_uid), 0 },
 
 	/* emperor */
 	{ "emperor", NULL, 0, ARG_REQUIRED, T_LIST, 0, "emperor", "be the Emperor of the vassal files (*.ini, *.json) in this directory or glob (repeatable)", NULL, F(emperor), 0 },

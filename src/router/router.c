@@ -232,6 +232,8 @@ router_main(const struct router_setup *rs)
 			log_errno("http router: event_add(fd %d)", R.ls[i].fd);
 			_exit(1);
 		}
+	if (subs_sign_setup(rs->cfg) < 0)
+		_exit(1);
 	if (subs_setup(rs->sub_fds, rs->nsub, (long long)(rs->cfg->subscription_tolerance ?
 	               rs->cfg->subscription_tolerance : 17) * 1000) < 0)
 		_exit(1);

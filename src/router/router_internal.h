@@ -123,6 +123,9 @@ size_t	response_head_end(const char *buf, size_t len);
 
 /* subs.c: the subscription table (http-subscription-server) */
 int	subs_setup(const int *fds, size_t n, long long tolerance_ms);
+/* subscriptions-sign-check and its tolerance, subscriptions-use-credentials,
+ * subscriptions-sign-skip-uid */
+int	subs_sign_setup(const struct config *cfg);
 bool	subs_enabled(void);
 /* A node for key by weighted round-robin, or NULL with *status 404
  * (unknown key) or 503 (every node of the key is down). */

@@ -7,8 +7,18 @@
  * that refused a connection is skipped until it announces itself again.
  * Several nodes of a key share its requests by smooth weighted
  * round-robin (each node gets weight/total of them, evenly spread).
+ *
+ * With subscriptions-sign-check every packet must be signed by the key's
+ * owner (subscription_sign.c) and carry a "unix" time within the
+ * tolerance, and each node only accepts a time later than the last one it
+ * accepted: a captured packet cannot be replayed, nor its unsigned header
+ * flipped from subscribe to unsubscribe or back. A removed or expired node
+ * is kept as a tombstone (not routed to) until its last time falls out of
+ * the tolerance, so its old packets cannot resurrect it either.
  */
 #include "router/router_internal.h"
+#include "router/sub_creds.h"
+#include "router/subscription_sign.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -32,7 +42,9 @@ struct sub_node {
 	unsigned weight;
 	long long current;              /* smooth weighted round-robin state */
 	long long last_seen;            /* ms */
+	unsigned long long unix_time;   /* signed mode: the last accepted "unix" */
 	bool down;
+	bool gone;                      /* signed mode: a tombstone, not routed to */
 };
 
 struct sub_key {
@@ -45,6 +57,11 @@ struct sub_key {
 static struct sub_key *buckets[NBUCKETS];
 static bool enabled;
 static long long tolerance_ms;
+static bool sign_check;
+static long long sign_tolerance;       /* s */
+static bool use_creds;
+static long long *skip_uids;           /* subscriptions-sign-skip-uid */
+static size_t nskip;
 
 bool
 subs_enabled(void)
@@ -76,7 +93,7 @@ subs_count(const char *key)
 	struct sub_key *k = find_key(key);
 	size_t n = 0;
 	for (struct sub_node *nd = k ? k->nodes : NULL; nd; nd = nd->next)
-		n++;
+		n += !nd->gone;
 	return n;
 }
 
@@ -88,17 +105,23 @@ subs_pick(const char *key, int *status)
 		*status = 404;
 		return NULL;
 	}
-	k->hits++;
 	struct sub_node *best = NULL;
 	long long total = 0;
+	size_t live = 0;
 	for (struct sub_node *nd = k->nodes; nd; nd = nd->next) {
-		if (nd->down)
+		live += !nd->gone;
+		if (nd->down || nd->gone)
 			continue;
 		nd->current += nd->weight;
 		total += nd->weight;
 		if (!best || nd->current > best->current)
 			best = nd;
 	}
+	if (!live) {
+		*status = 404;
+		return NULL;
+	}
+	k->hits++;
 	if (!best) {
 		*status = 503;
 		return NULL;
@@ -135,8 +158,10 @@ remove_key_if_empty(struct sub_key *k)
 	free(k);
 }
 
+/* trusted: sent by a subscriptions-sign-skip-uid uid (no signature, no
+ * time checks, as uWSGI) */
 static void
-apply(const struct sub_req *r, const char *peer)
+apply(const struct sub_req *r, const char *peer, bool trusted)
 {
 	char key[SUB_KEY_MAX + 1], addr[SUB_ADDR_MAX + 1];
 	memcpy(key, r->key, r->key_len);
@@ -148,12 +173,24 @@ apply(const struct sub_req *r, const char *peer)
 	if (k)
 		for (pp = &k->nodes; *pp && strcmp((*pp)->base.name, addr) != 0; pp = &(*pp)->next)
 			;
+	if (sign_check && !trusted && k && *pp && r->unix_time <= (*pp)->unix_time) {
+		log_msg("[uwsgi-subscription for pid %d] subscription from %s: %s => %s: replayed or out-of-order "
+		        "packet (unix %llu, last accepted %llu), dropped", (int)getpid(), peer, key, addr, r->unix_time,
+		        (*pp)->unix_time);
+		return;
+	}
 	if (r->unsubscribe) {
-		if (!k || !*pp)
+		if (!k || !*pp || (*pp)->gone)
 			return;
 		struct sub_node *nd = *pp;
-		*pp = nd->next;
 		log_msg("[uwsgi-subscription for pid %d] %s => removing node %s", (int)getpid(), key, addr);
+		if (sign_check) {
+			if (!trusted)
+				nd->unix_time = r->unix_time;
+			nd->gone = true;
+			return;
+		}
+		*pp = nd->next;
 		forget_node(nd);
 		remove_key_if_empty(k);
 		return;
@@ -162,9 +199,15 @@ apply(const struct sub_req *r, const char *peer)
 		struct sub_node *nd = *pp;
 		nd->last_seen = clock_ms();
 		nd->weight = r->weight;
-		if (nd->down)
+		if (!trusted)
+			nd->unix_time = r->unix_time;
+		if (nd->gone)
+			log_msg("[uwsgi-subscription for pid %d] new node: %s => %s (weight: %u)", (int)getpid(), key,
+			        addr, nd->weight);
+		else if (nd->down)
 			log_msg("[uwsgi-subscription for pid %d] %s => node %s is back", (int)getpid(), key, addr);
 		nd->down = false;
+		nd->gone = false;
 		return;
 	}
 	struct sub_node *nd = xcalloc(1, sizeof(*nd));
@@ -178,6 +221,7 @@ apply(const struct sub_req *r, const char *peer)
 	nd->base.subscribed = true;
 	nd->weight = r->weight;
 	nd->last_seen = clock_ms();
+	nd->unix_time = trusted ? 0 : r->unix_time;
 	if (!k) {
 		k = xcalloc(1, sizeof(*k));
 		snprintf(k->key, sizeof(k->key), "%s", key);
@@ -189,6 +233,26 @@ apply(const struct sub_req *r, const char *peer)
 	k->nodes = nd;
 	log_msg("[uwsgi-subscription for pid %d] new node: %s => %s (weight: %u)", (int)getpid(), key, addr,
 	        nd->weight);
+}
+
+/* Signed mode: a valid signature by the key's owner, made within the
+ * tolerance (both ways: clocks differ). The replay check is per node, in
+ * apply(). */
+static int
+signed_ok(const struct sub_req *r, const char *peer)
+{
+	const char *why = NULL;
+	long long now = (long long)time(NULL);
+	if (sub_sign_verify(r, &why) == 0) {
+		if (r->has_unix && (long long)r->unix_time >= now - sign_tolerance &&
+		    (long long)r->unix_time <= now + sign_tolerance)
+			return 0;
+		why = r->has_unix ? "timestamp outside subscriptions-sign-check-tolerance (old or replayed packet)" :
+		      "no unix timestamp";
+	}
+	log_msg("[uwsgi-subscription for pid %d] subscription from %s for key '%.*s': %s, dropped", (int)getpid(),
+	        peer, (int)r->key_len, r->key, why);
+	return -1;
 }
 
 static void
@@ -203,7 +267,9 @@ on_datagram(struct event_loop *loop, int fd, void *data, int mask)
 	for (int n = 0; n < 64; n++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		ssize_t len = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
+		long long uid = -1;
+		ssize_t len = use_creds ? sub_creds_recv(fd, buf, sizeof(buf), &ss, &sl, &uid) :
+		              recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
 		if (len < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_errno("http router: subscription server recvfrom");
@@ -213,12 +279,20 @@ on_datagram(struct event_loop *loop, int fd, void *data, int mask)
 		sock_format((struct sockaddr *)&ss, sl, peer, sizeof(peer));
 		if (!peer[0])
 			snprintf(peer, sizeof(peer), "a local socket");
+		for (char *p = peer; *p; p++)           /* a sender's unix path goes to the log */
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		struct sub_req r;
 		if (subscription_parse(buf, (size_t)len, &r) < 0) {
 			log_msg("http router: subscription from %s: %s", peer, r.error);
 			continue;
 		}
-		apply(&r, peer);
+		bool trusted = false;
+		for (size_t i = 0; sign_check && uid > 0 && i < nskip && !trusted; i++)
+			trusted = skip_uids[i] == uid;
+		if (sign_check && !trusted && signed_ok(&r, peer) < 0)
+			continue;
+		apply(&r, peer, trusted);
 	}
 }
 
@@ -227,22 +301,51 @@ subs_sweep(long long now)
 {
 	if (!enabled)
 		return;
+	long long now_s = (long long)time(NULL);
 	for (size_t b = 0; b < NBUCKETS; b++)
 		for (struct sub_key *k = buckets[b], *knext; k; k = knext) {
 			knext = k->next;
 			for (struct sub_node **pp = &k->nodes; *pp;) {
 				struct sub_node *nd = *pp;
-				if (nd->last_seen + tolerance_ms >= now) {
+				if (nd->gone ? (long long)nd->unix_time + sign_tolerance >= now_s :
+				    nd->last_seen + tolerance_ms >= now) {
+					pp = &nd->next;
+					continue;
+				}
+				if (!nd->gone)
+					log_msg("[uwsgi-subscription for pid %d] %s => node %s expired", (int)getpid(),
+					        k->key, nd->base.name);
+				if (sign_check && !nd->gone) {
+					nd->gone = true;        /* a tombstone, see the top */
 					pp = &nd->next;
 					continue;
 				}
 				*pp = nd->next;
-				log_msg("[uwsgi-subscription for pid %d] %s => node %s expired", (int)getpid(), k->key,
-				        nd->base.name);
 				forget_node(nd);
 			}
 			remove_key_if_empty(k);
 		}
+}
+
+int
+subs_sign_setup(const struct config *cfg)
+{
+	char err[256];
+	use_creds = cfg->subscriptions_use_credentials;
+	nskip = cfg->subscriptions_sign_skip_uid.n;
+	skip_uids = xcalloc(nskip + 1, sizeof(*skip_uids));
+	for (size_t i = 0; i < nskip; i++)
+		skip_uids[i] = atoll(cfg->subscriptions_sign_skip_uid.v[i]);   /* checked by the master */
+	if (!cfg->subscriptions_sign_check)
+		return 0;
+	if (sub_sign_setup(cfg->subscriptions_sign_check, err, sizeof(err)) < 0) {
+		log_msg("subscriptions-sign-check: %s", err);
+		return -1;
+	}
+	sign_check = true;
+	sign_tolerance = (long long)(cfg->subscriptions_sign_check_tolerance ? cfg->subscriptions_sign_check_tolerance :
+	                 86400);
+	return 0;
 }
 
 int
@@ -277,7 +380,11 @@ subs_json(void)
 	for (size_t b = 0; arr && b < NBUCKETS; b++)
 		for (struct sub_key *k = buckets[b]; k; k = k->next) {
 			json_t *nodes = json_array();
-			for (struct sub_node *nd = k->nodes; nd && nodes; nd = nd->next)
+			size_t live = 0;
+			for (struct sub_node *nd = k->nodes; nd && nodes; nd = nd->next) {
+				if (nd->gone)
+					continue;
+				live++;
 				json_array_append_new(nodes, json_pack("{s:o, s:s, s:I, s:i, s:i, s:i, s:I, s:i, s:i, s:i, s:i, "
 				    "s:i, s:i, s:i, s:s, s:I, s:i, s:I, s:i}",
 				    "name", jstr(nd->base.name), "vassal", "", "last_check", (json_int_t)(time(NULL) - (clock_ms() - nd->last_seen) / 1000),
@@ -285,6 +392,11 @@ subs_json(void)
 				    "last_requests", 0, "tx", 0, "rx", 0, "cores", 0, "load", 0, "weight", (int)nd->weight,
 				    "backup", 0, "proto", "uwsgi", "wrr", (json_int_t)nd->current, "ref", 0,
 				    "failcnt", (json_int_t)nd->base.failures, "death_mark", nd->down ? 1 : 0));
+			}
+			if (!live) {
+				json_decref(nodes);
+				continue;
+			}
 			json_array_append_new(arr, json_pack("{s:o, s:i, s:I, s:i, s:o*}", "key", jstr(k->key), "hash", 0,
 			    "hits", (json_int_t)k->hits, "sni_enabled", 0, "nodes", nodes));
 		}

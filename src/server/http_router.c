@@ -12,6 +12,8 @@
 #include "config/config.h"
 #include "net/socket.h"
 #include "router/router.h"
+#include "router/sub_creds.h"
+#include "router/subscription_sign.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -103,6 +105,8 @@ http_router_nkeep(void)
 	return master.cfg->fastrouter.n + master.cfg->fastrouter_subscription_server.n + 1;
 }
 
+static int pass_credentials(const int *fds, size_t n);
+
 static int
 fastrouter_bind(void)
 {
@@ -131,6 +135,8 @@ fastrouter_bind(void)
 		if ((fr.sub[i] = bind_datagram(cfg->fastrouter_subscription_server.v[i],
 		                               cfg->fastrouter_subscription_server.origin[i])) < 0)
 			return -1;
+	if (pass_credentials(fr.sub, fr.nsub) < 0)
+		return -1;
 	if (cfg->fastrouter_stats && fr.n &&
 	    (fr.stats = listen_on(cfg->fastrouter_stats, cfg->origins[0], "fastrouter stats")) < 0)
 		return -1;
@@ -143,10 +149,50 @@ http_router_count(const struct config *cfg)
 	return cfg->http.n;
 }
 
+/* Signed subscriptions: checked here so that a bad value stops the start
+ * with its file:line instead of a router respawning forever. */
+static int
+check_sign_options(const struct config *cfg)
+{
+	char serr[300];
+	if (cfg->subscriptions_sign_check &&
+	    sub_sign_check_spec(cfg->subscriptions_sign_check, serr, sizeof(serr)) < 0) {
+		const struct origin *o = config_origin(cfg, "subscriptions-sign-check");
+		log_msg("%s:%d: subscriptions-sign-check: %s", o ? o->file : "?", o ? o->line : 0, serr);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->subscriptions_sign_skip_uid.n; i++) {
+		unsigned long long uid;
+		const char *v = cfg->subscriptions_sign_skip_uid.v[i];
+		struct origin o = cfg->subscriptions_sign_skip_uid.origin[i];
+		if (!parse_uint(v, 0x7fffffff, &uid) || uid == 0) {
+			log_msg("%s:%d: subscriptions-sign-skip-uid: '%s' is not a uid (a number, not 0)",
+			        o.file ? o.file : "(command line)", o.line, v);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* subscriptions-use-credentials: on the bound subscription sockets (the
+ * router processes share them) */
+static int
+pass_credentials(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n && master.cfg->subscriptions_use_credentials; i++)
+		if (sub_creds_enable(fds[i]) < 0) {
+			log_errno("subscriptions-use-credentials");
+			return -1;
+		}
+	return 0;
+}
+
 int
 http_router_bind(void)
 {
 	const struct config *cfg = master.cfg;
+	if (check_sign_options(cfg) < 0)
+		return -1;
 	master.nrouter = cfg->http.n;
 	master.router_fds = xcalloc(master.nrouter + 1, sizeof(int));
 	if (master.nrouter && router_check(cfg) < 0)
@@ -195,6 +241,8 @@ http_router_bind(void)
 		if ((master.sub_fds[i] = bind_datagram(cfg->http_subscription_server.v[i],
 		                                       cfg->http_subscription_server.origin[i])) < 0)
 			return -1;
+	if (pass_credentials(master.sub_fds, master.nsub) < 0)
+		return -1;
 	return fastrouter_bind();
 }
 

@@ -3,7 +3,10 @@
  * The parser of uWSGI internal routing rules: "REGEX ACTION[:ARG]" for
  * route/route-uri/route-host/..., "COND:A[;B] ACTION[:ARG]" for
  * route-if/route-if-not, "ACTION[:ARG]" for route-run and "NAME" for
- * route-label. Pure (no I/O, no globals): fuzzed by tests/fuzz/fuzz_route.c.
+ * route-label; the response-route* family takes the same forms (plus
+ * "NNN ACTION" for response-route-status) and only the actions that make
+ * sense once the app has answered. Pure (no I/O, no globals): fuzzed by
+ * tests/fuzz/fuzz_route.c.
  */
 #include "server/route_rules.h"
 
@@ -23,7 +26,26 @@ static const struct {
 	{ "route-user-agent", RS_USER_AGENT }, { "route-remote-addr", RS_REMOTE_ADDR },
 	{ "route-if", RS_IF }, { "route-if-not", RS_IF_NOT },
 	{ "route-run", RS_RUN }, { "route-label", RS_LABEL },
+	{ "response-route", RS_PATH_INFO }, { "response-route-uri", RS_REQUEST_URI },
+	{ "response-route-qs", RS_QUERY_STRING }, { "response-route-host", RS_HTTP_HOST },
+	{ "response-route-user-agent", RS_USER_AGENT }, { "response-route-remote-addr", RS_REMOTE_ADDR },
+	{ "response-route-if", RS_IF }, { "response-route-if-not", RS_IF_NOT },
+	{ "response-route-run", RS_RUN }, { "response-route-label", RS_LABEL },
+	{ "response-route-status", RS_STATUS },
 };
+
+/* what a response rule may do: the head is not sent yet, the app has run */
+static bool
+response_action(enum route_action a)
+{
+	switch (a) {
+	case RA_CONTINUE: case RA_BREAK: case RA_RETURN: case RA_GOTO: case RA_LOG:
+	case RA_DONOTLOG: case RA_ADDHEADER: case RA_DELHEADER:
+		return true;
+	default:
+		return false;
+	}
+}
 
 static const struct {
 	const char *name;
@@ -53,6 +75,7 @@ static const struct {
 	{ "redirect", RA_REDIRECT_302, 1 }, { "redirect-302", RA_REDIRECT_302, 1 },
 	{ "redirect-301", RA_REDIRECT_301, 1 }, { "rewrite", RA_REWRITE, 1 },
 	{ "rewrite-last", RA_REWRITE_LAST, 1 }, { "static", RA_STATIC, 1 },
+	{ "send", RA_SEND, 2 }, { "send-crnl", RA_SEND_CRNL, 2 },
 };
 
 static const struct {
@@ -209,6 +232,16 @@ parse_cond(const char *s, size_t len, struct route_rule *r, char *err, size_t er
 	return fail(err, errlen, "unknown routing condition '%.*s'", (int)nlen, s);
 }
 
+static int
+check_phase(const char *opt, struct route_rule *r, char *err, size_t errlen)
+{
+	if (!r->response || response_action(r->action))
+		return 0;
+	route_rule_free(r);
+	return fail(err, errlen, "%s: this action cannot run once the app has answered (response rules: addheader, "
+	    "delheader, log, donotlog, continue, last, goto, break, return)", opt);
+}
+
 int
 route_rule_parse(const char *opt, const char *value, struct route_rule *r, char *err, size_t errlen)
 {
@@ -221,6 +254,7 @@ route_rule_parse(const char *opt, const char *value, struct route_rule *r, char 
 	if (i == sizeof(subjects) / sizeof(subjects[0]))
 		return fail(err, errlen, "'%s' is not a routing option", opt);
 	r->subject = subjects[i].subject;
+	r->response = !strncmp(opt, "response-", 9);
 	value += strspn(value, " \t");
 	if (!*value)
 		return fail(err, errlen, "%s: empty rule", opt);
@@ -229,7 +263,7 @@ route_rule_parse(const char *opt, const char *value, struct route_rule *r, char 
 		return 0;
 	}
 	if (r->subject == RS_RUN)
-		return parse_action(value, r, err, errlen);
+		return parse_action(value, r, err, errlen) < 0 ? -1 : check_phase(opt, r, err, errlen);
 	size_t len = strcspn(value, " \t");
 	const char *rest = value + len;
 	rest += strspn(rest, " \t");
@@ -239,6 +273,10 @@ route_rule_parse(const char *opt, const char *value, struct route_rule *r, char 
 	if (r->subject == RS_IF || r->subject == RS_IF_NOT) {
 		if (parse_cond(value, len, r, err, errlen) < 0)
 			return -1;
+	} else if (r->subject == RS_STATUS) {
+		if (len != 3 || strspn(value, "0123456789") < 3 || value[0] < '1' || value[0] > '5')
+			return fail(err, errlen, "'%.*s' is not an HTTP status code", (int)len, value);
+		r->status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
 	} else {
 		char *pat = xstrndup(value, len);
 		int rc = compile_re(pat, &r->re, err, errlen);
@@ -251,7 +289,7 @@ route_rule_parse(const char *opt, const char *value, struct route_rule *r, char 
 		route_rule_free(r);
 		return -1;
 	}
-	return 0;
+	return check_phase(opt, r, err, errlen);
 }
 
 void
@@ -276,11 +314,13 @@ route_rules_link(struct route_rule *rules, size_t n, size_t *bad, char *err, siz
 			continue;
 		size_t j;
 		for (j = 0; j < n; j++)
-			if (rules[j].subject == RS_LABEL && !strcmp(rules[j].label, rules[i].label))
+			if (rules[j].subject == RS_LABEL && rules[j].response == rules[i].response &&
+			    !strcmp(rules[j].label, rules[i].label))
 				break;
 		if (j == n) {
 			*bad = i;
-			return fail(err, errlen, "goto: no route-label '%s'", rules[i].label);
+			return fail(err, errlen, "goto: no %s '%s'", rules[i].response ? "response-route-label" : "route-label",
+			    rules[i].label);
 		}
 		rules[i].target = j;
 	}

@@ -19,10 +19,13 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "server/conn_internal.h"
 #include "server/static_files.h"
 
 static struct route_rule *rules;
 static size_t nrules;
+static struct route_rule *rrules;       /* response-route* */
+static size_t nrrules;
 
 /* the last subject match: $0..$9 */
 struct captures {
@@ -37,40 +40,58 @@ static const char *const subject_vars[] = {
 	[RS_USER_AGENT] = "HTTP_USER_AGENT", [RS_REMOTE_ADDR] = "REMOTE_ADDR",
 };
 
+static const char *
+origin_file(const struct origin *o)
+{
+	return o->file ? o->file : "(command line)";
+}
+
 int
 routes_init(const struct config *cfg)
 {
 	char err[512];
 	const struct strlist *l = &cfg->route_rules;
+	size_t *req_at = xcalloc(l->n + 1, sizeof(*req_at)), *resp_at = xcalloc(l->n + 1, sizeof(*resp_at));
+	int rc = 0;
 
+	/* one list in config order ("OPTION VALUE"), split into the request
+	 * and the response phase; *_at map a rule back to its origin */
 	rules = xcalloc(l->n + 1, sizeof(*rules));
-	for (nrules = 0; nrules < l->n; nrules++) {
-		/* config_apply stored "OPTION VALUE" so that rule kinds keep their order */
-		const char *v = l->v[nrules];
+	rrules = xcalloc(l->n + 1, sizeof(*rrules));
+	for (size_t i = 0; i < l->n && rc == 0; i++) {
+		const char *v = l->v[i];
 		size_t olen = strcspn(v, " ");
 		char *opt = xstrndup(v, olen);
-		int rc = route_rule_parse(opt, v[olen] ? v + olen + 1 : "", &rules[nrules], err, sizeof(err));
-		if (rc < 0) {
-			log_msg("%s:%d: %s: %s", l->origin[nrules].file ? l->origin[nrules].file : "(command line)",
-			    l->origin[nrules].line, opt, err);
-			free(opt);
-			return -1;
+		bool resp = !strncmp(opt, "response-", 9);
+		struct route_rule *r = resp ? &rrules[nrrules] : &rules[nrules];
+		if (route_rule_parse(opt, v[olen] ? v + olen + 1 : "", r, err, sizeof(err)) < 0) {
+			log_msg("%s:%d: %s: %s", origin_file(&l->origin[i]), l->origin[i].line, opt, err);
+			rc = -1;
+		} else if (resp) {
+			resp_at[nrrules++] = i;
+		} else {
+			req_at[nrules++] = i;
 		}
 		free(opt);
 	}
 	size_t bad;
-	if (route_rules_link(rules, nrules, &bad, err, sizeof(err)) < 0) {
-		log_msg("%s:%d: %s", l->origin[bad].file ? l->origin[bad].file : "(command line)",
-		    l->origin[bad].line, err);
-		return -1;
+	if (rc == 0 && route_rules_link(rules, nrules, &bad, err, sizeof(err)) < 0) {
+		log_msg("%s:%d: %s", origin_file(&l->origin[req_at[bad]]), l->origin[req_at[bad]].line, err);
+		rc = -1;
 	}
-	return 0;
+	if (rc == 0 && route_rules_link(rrules, nrrules, &bad, err, sizeof(err)) < 0) {
+		log_msg("%s:%d: %s", origin_file(&l->origin[resp_at[bad]]), l->origin[resp_at[bad]].line, err);
+		rc = -1;
+	}
+	free(req_at);
+	free(resp_at);
+	return rc;
 }
 
 bool
 routes_enabled(void)
 {
-	return nrules > 0;
+	return nrules > 0 || nrrules > 0;
 }
 
 static const struct kv *
@@ -191,33 +212,46 @@ cond_true(const struct route_rule *r, const struct kv *v, size_t n, struct captu
 	return r->subject == RS_IF_NOT ? !t : t;
 }
 
-/* The app's headers minus delheader, plus addheader. */
+static int response_rules(struct route_ctx *rx, const char *status, size_t status_len, struct kv **out, size_t *k,
+                          size_t *cap);
+
+/* The app's headers minus delheader, plus addheader; then the
+ * response-route* rules, which may change them or replace the response. */
 static int
 wrapped_head(void *ctx, const char *status, size_t status_len, const struct kv *h, size_t nh, int64_t clen)
 {
 	struct route_ctx *rx = ctx;
-	struct kv *out = xcalloc(nh + rx->nadd + 1, sizeof(*out));
+	size_t cap = nh + rx->nadd + 8;
+	struct kv *out = xcalloc(cap, sizeof(*out));
 	size_t k = 0;
 
 	for (size_t i = 0; i < nh; i++) {
 		bool drop = false;
-		for (size_t d = 0; d < rx->ndel && !drop; d++)
+		for (size_t d = 0; rx->req_headers && d < rx->ndel && !drop; d++)
 			drop = strlen(rx->del[d]) == h[i].key_len && !strncasecmp(rx->del[d], h[i].key, h[i].key_len);
 		if (!drop)
 			out[k++] = h[i];
 	}
-	for (size_t i = 0; i < rx->nadd; i++)
+	for (size_t i = 0; rx->req_headers && i < rx->nadd; i++)
 		out[k++] = (struct kv){ rx->add[i].name, strlen(rx->add[i].name), rx->add[i].value, strlen(rx->add[i].value) };
-	int rc = rx->inner.send_head(rx->inner.ctx, status, status_len, out, k, clen);
+	int rc = ROUTES_PASS;
+	if (nrrules && !rx->head_done) {
+		rx->head_done = true;
+		rc = response_rules(rx, status, status_len, &out, &k, &cap);
+	}
+	if (rc == ROUTES_PASS)
+		rc = rx->inner.send_head(rx->inner.ctx, status, status_len, out, k, clen);
 	free(out);
 	return rc;
 }
 
+/* After a response rule replaced the response, the app's body goes
+ * nowhere (as uWSGI's ignore_body). */
 static int
 wrapped_body(void *ctx, const char *data, size_t len)
 {
 	struct route_ctx *rx = ctx;
-	return rx->inner.send_body(rx->inner.ctx, data, len);
+	return rx->swallow ? 0 : rx->inner.send_body(rx->inner.ctx, data, len);
 }
 
 static ssize_t
@@ -231,7 +265,7 @@ static int
 wrapped_file(void *ctx, int fd, off_t off, int64_t count)
 {
 	struct route_ctx *rx = ctx;
-	return rx->inner.send_file(rx->inner.ctx, fd, off, count);
+	return rx->swallow ? 0 : rx->inner.send_file(rx->inner.ctx, fd, off, count);
 }
 
 static void
@@ -312,6 +346,133 @@ rewrite(struct route_ctx *rx, const struct kv **v, size_t *n, const char *to)
 	}
 }
 
+/* send/send-crnl: raw bytes to the client, ahead of any response head (as
+ * uWSGI: nothing frames them), so the connection is not kept alive after
+ * this request. */
+static void
+send_raw(const char *s, bool crnl)
+{
+	request.keep_alive = false;
+	if (s && *s)
+		out_add(s, strlen(s));
+	if (crnl)
+		out_add("\r\n", 2);
+}
+
+/* Whether rule r applies to this request (status: the response's code in
+ * the response phase); a subject regex's captures become $0..$9. */
+static bool
+rule_matches(const struct route_rule *r, const struct kv *v, size_t n, int status, struct captures *cap)
+{
+	switch (r->subject) {
+	case RS_LABEL:
+		return false;
+	case RS_RUN:
+		return true;
+	case RS_IF:
+	case RS_IF_NOT:
+		return cond_true(r, v, n, cap);
+	case RS_STATUS:
+		return status == r->status;
+	default:
+		break;
+	}
+	const char *name = subject_vars[r->subject];
+	const struct kv *kv = var_find(v, n, name, strlen(name));
+	char *subj = kv ? xstrndup(kv->val, kv->val_len) : xstrdup("");
+	regmatch_t m[10];
+	if (regexec(&r->re, subj, 10, m, 0) != 0) {
+		free(subj);
+		return false;
+	}
+	free(cap->subject);
+	cap->subject = subj;
+	memcpy(cap->m, m, sizeof(m));
+	cap->set = true;
+	return true;
+}
+
+/* break (no status: the connection is closed without a response),
+ * break:NNN [reason] (that status, no body) or return:NNN (the reason as
+ * body): the response a rule sends instead of the app's. */
+static int
+answer_instead(struct request_io *io, enum route_action a, const char *arg)
+{
+	if (a == RA_BREAK && !arg)
+		return -1;
+	if (a == RA_BREAK) {
+		const struct kv h[] = { { "Content-Type", 12, "text/plain", 10 }, { "Connection", 10, "close", 5 } };
+		return respond(io, arg, h, 2, NULL);
+	}
+	const char *reason = route_status_reason(arg);
+	char *status = xasprintf("%s %s", arg, reason);
+	const struct kv h[] = { { "Content-Type", 12, "text/plain", 10 } };
+	int rc = respond(io, status, h, 1, reason);
+	free(status);
+	return rc;
+}
+
+static int
+response_rules(struct route_ctx *rx, const char *status, size_t status_len, struct kv **out, size_t *k, size_t *cap)
+{
+	struct captures caps = { 0 };
+	int code = status_len >= 3 ? (status[0] - '0') * 100 + (status[1] - '0') * 10 + (status[2] - '0') : 0;
+	int ret = ROUTES_PASS;
+
+	for (size_t i = 0; i < nrrules && ret == ROUTES_PASS; i++) {
+		const struct route_rule *r = &rrules[i];
+		if (!rule_matches(r, rx->rv, rx->rn, code, &caps))
+			continue;
+		char *arg = r->arg ? interpolate(r->arg, rx->rv, rx->rn, &caps) : NULL;
+		char *colon;
+		switch (r->action) {
+		case RA_CONTINUE:
+			i = nrrules;
+			break;
+		case RA_GOTO:
+			i = r->target;
+			break;
+		case RA_LOG:
+			log_msg("%s", arg);
+			break;
+		case RA_DONOTLOG:
+			rx->donotlog = true;
+			break;
+		case RA_ADDHEADER: {
+			if (!(colon = strchr(arg, ':')))
+				break;
+			if (*k == *cap) {
+				*cap *= 2;
+				*out = xrealloc(*out, *cap * sizeof(**out));
+			}
+			own(rx, arg);   /* the head is written after this returns */
+			*colon = '\0';
+			const char *val = colon + 1 + strspn(colon + 1, " \t");
+			(*out)[(*k)++] = (struct kv){ arg, strlen(arg), val, strlen(val) };
+			arg = NULL;
+			break;
+		}
+		case RA_DELHEADER:
+			for (size_t j = 0; j < *k;)
+				if ((*out)[j].key_len == strlen(arg) && !strncasecmp((*out)[j].key, arg, (*out)[j].key_len))
+					(*out)[j] = (*out)[--(*k)];
+				else
+					j++;
+			break;
+		case RA_BREAK:
+		case RA_RETURN:
+			rx->swallow = true;
+			ret = answer_instead(&rx->inner, r->action, arg);
+			break;
+		default:        /* refused by the parser */
+			break;
+		}
+		free(arg);
+	}
+	free(caps.subject);
+	return ret;
+}
+
 int
 routes_run(struct route_ctx *rx, const struct kv **v, size_t *n, struct request_io **io)
 {
@@ -320,66 +481,33 @@ routes_run(struct route_ctx *rx, const struct kv **v, size_t *n, struct request_
 
 	memset(rx, 0, sizeof(*rx));
 	rx->inner = **io;
+	rx->io = (struct request_io){ rx, wrapped_read, wrapped_head, wrapped_body, wrapped_file, rx->inner.fd };
+	/* a response a rule makes goes through the response rules too */
+	struct request_io *answer = nrrules ? &rx->io : &rx->inner;
 	for (size_t i = 0; i < nrules; i++) {
 		const struct route_rule *r = &rules[i];
-		switch (r->subject) {
-		case RS_LABEL:
+		if (!rule_matches(r, *v, *n, 0, &cap))
 			continue;
-		case RS_RUN:
-			break;
-		case RS_IF:
-		case RS_IF_NOT:
-			if (!cond_true(r, *v, *n, &cap))
-				continue;
-			break;
-		default: {
-			const char *name = subject_vars[r->subject];
-			const struct kv *kv = var_find(*v, *n, name, strlen(name));
-			char *subj = kv ? xstrndup(kv->val, kv->val_len) : xstrdup("");
-			regmatch_t m[10];
-			if (regexec(&r->re, subj, 10, m, 0) != 0) {
-				free(subj);
-				continue;
-			}
-			free(cap.subject);
-			cap.subject = subj;
-			memcpy(cap.m, m, sizeof(m));
-			cap.set = true;
-		}
-		}
 		char *arg = r->arg ? interpolate(r->arg, *v, *n, &cap) : NULL;
+		rx->rv = *v;
+		rx->rn = *n;
 		switch (r->action) {
 		case RA_NONE:
 		case RA_CONTINUE:
 			goto out;
 		case RA_BREAK:
-			if (!arg) {   /* uWSGI closes without a response */
-				ret = -1;
-				goto out;
-			}
-			{
-				const struct kv h[] = { { "Content-Type", 12, "text/plain", 10 },
-					{ "Connection", 10, "close", 5 } };
-				ret = respond(&rx->inner, arg, h, 2, NULL);
-			}
+		case RA_RETURN:
+			ret = answer_instead(answer, r->action, arg);
 			goto out;
-		case RA_RETURN: {
-			const char *reason = route_status_reason(arg);
-			char *status = xasprintf("%s %s", arg, reason);
-			const struct kv h[] = { { "Content-Type", 12, "text/plain", 10 } };
-			ret = respond(&rx->inner, status, h, 1, reason);
-			free(status);
-			goto out;
-		}
 		case RA_REDIRECT_301:
 		case RA_REDIRECT_302: {
 			const struct kv h[] = { { "Location", 8, arg, strlen(arg) } };
-			ret = respond(&rx->inner, r->action == RA_REDIRECT_301 ? "301 Moved Permanently" : "302 Found",
+			ret = respond(answer, r->action == RA_REDIRECT_301 ? "301 Moved Permanently" : "302 Found",
 			    h, 1, NULL);
 			goto out;
 		}
 		case RA_STATIC:
-			ret = serve_file(&rx->inner, arg);
+			ret = serve_file(answer, arg);
 			goto out;
 		case RA_GOTO:
 			i = r->target;
@@ -405,6 +533,10 @@ routes_run(struct route_ctx *rx, const struct kv **v, size_t *n, struct request_
 				var_set(rx, v, n, arg, (size_t)(eq - arg), xstrdup(eq + 1));
 			break;
 		}
+		case RA_SEND:
+		case RA_SEND_CRNL:
+			send_raw(arg, r->action == RA_SEND_CRNL);
+			break;
 		case RA_REWRITE:
 		case RA_REWRITE_LAST:
 			rewrite(rx, v, n, arg);
@@ -419,8 +551,10 @@ out:
 		break;
 	}
 	free(cap.subject);
-	if (ret == ROUTES_PASS && (rx->nadd || rx->ndel)) {
-		rx->io = (struct request_io){ rx, wrapped_read, wrapped_head, wrapped_body, wrapped_file, rx->inner.fd };
+	rx->rv = *v;
+	rx->rn = *n;
+	if (ret == ROUTES_PASS && (rx->nadd || rx->ndel || nrrules)) {
+		rx->req_headers = true;
 		*io = &rx->io;
 	}
 	return ret;

@@ -5,7 +5,10 @@
  * each subscription server at start and every subscribe-freq seconds, and
  * withdraws it when it stops (on a graceful reload only with
  * unsubscribe-on-graceful-reload). The address defaults to where the first
- * uwsgi socket is bound.
+ * uwsgi socket is bound. With sign=DIGEST:KEYFILE (subscribe2) or a third
+ * item (subscribe-to = server:key,modifier1,DIGEST:KEYFILE) each packet
+ * carries the time and a signature by the private key, read at start
+ * (before a jail) as uWSGI does for subscriptions-sign-check routers.
  */
 #include "server/server_internal.h"
 #include "server/subscribe.h"
@@ -14,6 +17,7 @@
 #include "net/event.h"
 #include "net/socket.h"
 #include "router/subscription.h"
+#include "router/subscription_sign.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -22,11 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct target {
 	struct sock_addr server;
 	char *server_name, *key, *addr;
+	char *sign;             /* DIGEST:KEYFILE, or NULL */
+	struct sub_signer *signer;
 	unsigned modifier1, weight;
 	int fd;                 /* opened before the jail: reaches the host's server */
 	bool connected;
@@ -69,9 +76,10 @@ parse_to(const char *v, struct origin o, struct target *t)
 	if (comma) {
 		*comma = '\0';
 		unsigned long long m;
-		if (strchr(comma + 1, ',')) {
-			free(s);
-			return bad(o, "subscribe-to", v, "signed subscriptions are not supported");
+		char *sign = strchr(comma + 1, ',');
+		if (sign) {
+			*sign++ = '\0';
+			t->sign = xstrdup(sign);
 		}
 		if (!parse_uint(comma + 1, 255, &m)) {
 			free(s);
@@ -109,9 +117,9 @@ parse_2(const char *v, struct origin o, struct target *t)
 			t->weight = (unsigned)n;
 		} else if (strcmp(item, "modifier1") == 0 && parse_uint(eq, 255, &n)) {
 			t->modifier1 = (unsigned)n;
-		} else if (strcmp(item, "sign") == 0) {
-			free(s);
-			return bad(o, "subscribe2", v, "signed subscriptions are not supported");
+		} else if (strcmp(item, "sign") == 0 && *eq) {
+			free(t->sign);
+			t->sign = xstrdup(eq);
 		} else {
 			free(s);
 			return bad(o, "subscribe2", v, "unknown item or bad value");
@@ -131,7 +139,17 @@ send_all(bool unsubscribe)
 		struct target *t = &targets[i];
 		if (!t->addr)
 			continue;
-		int n = subscription_build(pkt, sizeof(pkt), unsubscribe, t->key, t->addr, t->modifier1, t->weight);
+		/* uWSGI's "unix" is the time + the command: an unsubscribe sent in
+		 * the second of the last announce is still later than it */
+		unsigned long long now = t->signer ? (unsigned long long)time(NULL) + unsubscribe : 0;
+		int n = subscription_build(pkt, sizeof(pkt), unsubscribe, t->key, t->addr, t->modifier1, t->weight, now);
+		if (n > 0 && t->signer) {
+			unsigned char sig[SUB_SIGN_MAX];
+			int sl = sub_signer_sign(t->signer, pkt + 4, (size_t)n - 4, sig, sizeof(sig));
+			n = sl < 0 ? -1 : subscription_append_sign(pkt, sizeof(pkt), (size_t)n, sig, (size_t)sl);
+			if (n < 0)
+				log_msg("subscribing %s: cannot sign the packet", t->key);
+		}
 		/* a unix server that was not there yet: connect now (outside a jail) */
 		if (!t->connected && connect(t->fd, &t->server.u.sa, t->server.len) == 0)
 			t->connected = true;
@@ -213,6 +231,8 @@ subscribe_prepare(int *keep, size_t *nkeep)
 		if (!t->addr && cfg->uwsgi_socket.n == 0)
 			return bad(o, two ? "subscribe2" : "subscribe-to", v,
 			           "no uwsgi socket to announce (add socket = or addr=)");
+		if (t->sign && !(t->signer = sub_signer_load(t->sign, err, sizeof(err))))
+			return bad(o, two ? "subscribe2" : "subscribe-to", v, err);
 		t->fd = socket(t->server.u.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (t->fd < 0) {
 			log_errno("subscribe: socket()");

@@ -9,6 +9,7 @@
 
 #include "router/proxy_proto.h"
 #include "router/subscription.h"
+#include "router/subscription_sign.h"
 
 static int
 proxy(const char *s, size_t n, struct proxy_info *pi)
@@ -82,7 +83,7 @@ Test(subscription, build_parse_round_trip)
 {
 	char pkt[512];
 	struct sub_req r;
-	int n = subscription_build(pkt, sizeof(pkt), false, "a.example", "127.0.0.1:3031", 5, 3);
+	int n = subscription_build(pkt, sizeof(pkt), false, "a.example", "127.0.0.1:3031", 5, 3, 0);
 	cr_assert_gt(n, 4);
 	cr_assert_eq((unsigned char)pkt[0], 224);
 	cr_assert_eq(subscription_parse(pkt, (size_t)n, &r), 0);
@@ -92,17 +93,17 @@ Test(subscription, build_parse_round_trip)
 	cr_assert(memcmp(r.addr, "127.0.0.1:3031", 14) == 0);
 	cr_assert_eq(r.weight, 3);
 	cr_assert_eq(r.modifier1, 5);
-	n = subscription_build(pkt, sizeof(pkt), true, "a.example", "/run/a.sock", 0, 1);
+	n = subscription_build(pkt, sizeof(pkt), true, "a.example", "/run/a.sock", 0, 1, 0);
 	cr_assert_eq(subscription_parse(pkt, (size_t)n, &r), 0);
 	cr_assert(r.unsubscribe);
-	cr_assert_eq(subscription_build(pkt, 20, false, "a.example", "/run/a.sock", 0, 1), -1);
+	cr_assert_eq(subscription_build(pkt, 20, false, "a.example", "/run/a.sock", 0, 1, 0), -1);
 }
 
 Test(subscription, rejects)
 {
 	char pkt[512];
 	struct sub_req r;
-	int n = subscription_build(pkt, sizeof(pkt), false, "k", "127.0.0.1:1", 0, 1);
+	int n = subscription_build(pkt, sizeof(pkt), false, "k", "127.0.0.1:1", 0, 1, 0);
 	cr_assert_eq(subscription_parse(pkt, (size_t)n - 1, &r), -1);	/* truncated */
 	pkt[0] = 0;
 	cr_assert_eq(subscription_parse(pkt, (size_t)n, &r), -1);
@@ -113,9 +114,43 @@ Test(subscription, rejects)
 	char key[300];
 	memset(key, 'k', sizeof(key) - 1);
 	key[sizeof(key) - 1] = '\0';
-	n = subscription_build(pkt, sizeof(pkt), false, key, "127.0.0.1:1", 0, 1);
+	n = subscription_build(pkt, sizeof(pkt), false, key, "127.0.0.1:1", 0, 1, 0);
 	cr_assert_eq(subscription_parse(pkt, (size_t)n, &r), -1);
 	cr_assert_str_eq(r.error, "missing or oversized key");
-	n = subscription_build(pkt, sizeof(pkt), false, "k", "", 0, 1);
+	n = subscription_build(pkt, sizeof(pkt), false, "k", "", 0, 1, 0);
 	cr_assert_eq(subscription_parse(pkt, (size_t)n, &r), -1);
 }
+
+Test(subscription, signed_fields)
+{
+	char pkt[512];
+	struct sub_req r;
+	const unsigned char sig[] = { 1, 2, 3, 0, 5 };
+	int n = subscription_build(pkt, sizeof(pkt), false, "a.example", "127.0.0.1:1", 0, 1, 1765000000ULL);
+	cr_assert_eq(subscription_parse(pkt, (size_t)n, &r), 0);
+	cr_assert(r.has_unix && r.unix_time == 1765000000ULL && r.sign == NULL);
+	int m = subscription_append_sign(pkt, sizeof(pkt), (size_t)n, sig, sizeof(sig));
+	cr_assert_eq(m, n + 8 + (int)sizeof(sig));
+	cr_assert_eq(subscription_parse(pkt, (size_t)m, &r), 0);
+	cr_assert_eq(r.sign_len, sizeof(sig));
+	cr_assert(memcmp(r.sign, sig, sizeof(sig)) == 0);
+	cr_assert_eq(r.signed_len, (size_t)n - 4);      /* everything before the sign var */
+	cr_assert_eq(r.body, pkt + 4);
+	/* a var after sign would be unsigned: refused */
+	memcpy(pkt + m, "\x01\x00x\x01\x00y", 6);
+	pkt[1] = (char)((m + 6 - 4) & 0xff);
+	pkt[2] = (char)((m + 6 - 4) >> 8);
+	cr_assert_eq(subscription_parse(pkt, (size_t)m + 6, &r), -1);
+	cr_assert_str_eq(r.error, "sign is not the last var");
+}
+
+Test(subscription, key_path_is_sanitized_as_uwsgi)
+{
+	char path[64];
+	cr_assert_eq(sub_sign_key_path("/k", "example.com:8080", 16, path, sizeof(path)), 0);
+	cr_assert_str_eq(path, "/k/example.com_8080.pem");
+	cr_assert_eq(sub_sign_key_path("/k", "../../etc/x", 11, path, sizeof(path)), 0);
+	cr_assert_str_eq(path, "/k/.._.._etc_x.pem");
+	cr_assert_eq(sub_sign_key_path("/k", "a", 1, path, 8), -1);
+}
+
