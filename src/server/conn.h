@@ -41,7 +41,7 @@ struct worker_ctx {
 	bool stopping;                 /* finish the current request, then exit (worker_stop) */
 	/* issue 20: threads */
 	int nthreads;                  /* serving threads (1: none) */
-	int *thread_open;              /* threads: open connections of each thread */
+	struct conn_pool *pool;        /* threads: the connections all threads serve (worker_pool.c) */
 	int wake_fd;                   /* written to wake every thread's loop; -1 none */
 	struct core_score *cores;      /* this worker's nthreads cores in the scoreboard */
 };
@@ -73,7 +73,9 @@ struct core_score;
 void conn_set_core(struct core_score *cs, int id);
 /* Connections of this thread currently open (for graceful stop). */
 size_t conn_open_count(void);
-/* Closes idle keep-alive connections (graceful stop). */
-void conn_close_idle(struct event_loop *loop);
+/* Closes idle keep-alive connections (graceful stop): this thread's, or
+ * every one of pool (threads, once the other threads ended). */
+struct conn_pool;
+void conn_close_idle(struct event_loop *loop, struct conn_pool *pool);
 
 #endif

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * issue 20: the connections of a worker with threads, served by whichever
+ * thread is free. One pollset (an epoll instance) per worker: every thread
+ * waits in it for one event at a time, and the kernel wakes one waiting
+ * thread per event. A connection is watched one-shot, so the event that
+ * reports it hands it to exactly one thread, which serves it and then
+ * re-arms it (pool_conn_wait) or closes it. A thread done with a request
+ * goes straight back to the wait and takes the next ready connection
+ * without sleeping when one is pending; a request never waits behind a
+ * request of another connection. The lock orders the hand-overs: a
+ * connection's state is written by its holder before it lets go, and read
+ * by the next holder after it took it. Listening sockets are watched with
+ * EPOLLEXCLUSIVE (one worker woken per connection), the wake pipe (stop,
+ * reload) level-triggered so that it reaches every thread. Timeouts of
+ * waiting connections: a scan of the pool at the earliest deadline.
+ */
+#include "server/worker.h"
+#include "server/conn_internal.h"
+#include "server/scoreboard.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "net/pollset.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ACCEPT_PAUSE_MS	250	/* out of descriptors: wait for connections to end */
+#define SCAN_MAX_MS	1000	/* timeouts are looked at least this often */
+#define EXPIRE_BATCH	64	/* closed per scan; more: the next scan is due at once */
+#define TAG_WAKE	0xffffffffu	/* gen 0 tags: the wake pipe, or listener i */
+
+struct conn_pool {
+	pthread_mutex_t m;
+	struct pollset *ps;
+	struct worker_ctx *w;
+	struct listener *ls;
+	size_t nls;
+	int64_t *paused_until;	/* per listener: accept() ran out of fds; 0 = watched */
+	int wake_rd;
+	struct conn **byfd;	/* the open connections by fd */
+	size_t nfd;
+	uint32_t gen;
+	struct conn *conns;	/* all open ones: timeouts, graceful stop */
+	int64_t next_scan_ms;	/* monotonic; atomic (read without the lock) */
+};
+
+static uint64_t
+conn_tag(const struct conn *c)
+{
+	return (uint64_t)c->pool_gen << 32 | (uint32_t)c->fd;
+}
+
+struct conn_pool *
+pool_new(struct worker_ctx *w, struct listener *ls, size_t nls, int wake_rd)
+{
+	struct conn_pool *p = xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->m, NULL);
+	p->w = w;
+	p->ls = ls;
+	p->nls = nls;
+	p->wake_rd = wake_rd;
+	p->paused_until = xcalloc(nls ? nls : 1, sizeof(*p->paused_until));
+	p->next_scan_ms = clock_ms() + SCAN_MAX_MS;
+	if (!(p->ps = pollset_new())) {
+		log_errno("worker %d: epoll", w->id);
+		goto fail;
+	}
+	for (size_t i = 0; i < nls; i++) {
+		if (pollset_add(p->ps, ls[i].fd, i, PS_SHARED) < 0) {
+			log_errno("worker %d: cannot watch %s", w->id, ls[i].name);
+			goto fail;
+		}
+	}
+	if (pollset_add(p->ps, wake_rd, TAG_WAKE, PS_LEVEL) < 0) {
+		log_errno("worker %d: cannot watch its wake pipe", w->id);
+		goto fail;
+	}
+	w->pool = p;
+	return p;
+fail:
+	pollset_free(p->ps);
+	pthread_mutex_destroy(&p->m);
+	free(p->paused_until);
+	free(p);
+	return NULL;
+}
+
+/* ---- a connection's hand-overs (conn.c) ------------------------------------------ */
+
+void
+pool_conn_add(struct conn_pool *p, struct conn *c)
+{
+	pthread_mutex_lock(&p->m);
+	if ((size_t)c->fd >= p->nfd) {
+		size_t n = p->nfd ? p->nfd : 1024;
+		while (n <= (size_t)c->fd)
+			n *= 2;
+		p->byfd = xrealloc(p->byfd, n * sizeof(*p->byfd));
+		memset(p->byfd + p->nfd, 0, (n - p->nfd) * sizeof(*p->byfd));
+		p->nfd = n;
+	}
+	if (++p->gen == 0)   /* 0 tags the listeners and the wake pipe */
+		p->gen = 1;
+	c->pool_gen = p->gen;
+	c->pool_state = POOL_HELD;
+	p->byfd[c->fd] = c;
+	c->prev = NULL;
+	c->next = p->conns;
+	if (p->conns)
+		p->conns->prev = c;
+	p->conns = c;
+	pthread_mutex_unlock(&p->m);
+}
+
+int
+pool_conn_wait(struct conn_pool *p, struct conn *c, bool restart_clock)
+{
+	/* the lines of this connection leave before another thread can serve
+	 * (and log) its next request */
+	log_request_flush();
+	int64_t now = clock_ms();
+	pthread_mutex_lock(&p->m);
+	if (restart_clock || !c->deadline_ms)
+		c->deadline_ms = now + p->w->timeout_ms;
+	/* armed under the lock: the thread it reports to takes the lock before
+	 * it looks at the connection, and finds it let go */
+	int rc = c->watched ? pollset_rearm(p->ps, c->fd, conn_tag(c)) :
+	                      pollset_add(p->ps, c->fd, conn_tag(c), PS_ONESHOT);
+	if (rc == 0) {
+		c->watched = true;
+		c->pool_state = POOL_WAITING;
+	}
+	pthread_mutex_unlock(&p->m);
+	return rc;
+}
+
+void
+pool_conn_del(struct conn_pool *p, struct conn *c)
+{
+	/* closing the fd takes it out of the epoll set; an event already
+	 * reported for it names an old gen, or a connection not waiting */
+	pthread_mutex_lock(&p->m);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if ((size_t)c->fd < p->nfd && p->byfd[c->fd] == c)
+		p->byfd[c->fd] = NULL;
+	c->pool_state = POOL_CLOSED;
+	pthread_mutex_unlock(&p->m);
+}
+
+struct conn *
+pool_conn_first(struct conn_pool *p)
+{
+	pthread_mutex_lock(&p->m);
+	struct conn *c = p->conns;
+	pthread_mutex_unlock(&p->m);
+	return c;
+}
+
+/* ---- the threads' loop ------------------------------------------------------- */
+
+/* Closes the connections that waited past socket-timeout, watches the
+ * listeners again after a pause, and sets when to look again. */
+static void
+pool_scan(struct conn_pool *p, int64_t now)
+{
+	struct conn *expired[EXPIRE_BATCH];
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->m);
+	int64_t next = now + SCAN_MAX_MS;
+	for (struct conn *c = p->conns; c; c = c->next) {
+		if (c->pool_state != POOL_WAITING)
+			continue;
+		if (c->deadline_ms <= now && n < EXPIRE_BATCH) {
+			c->pool_state = POOL_HELD;   /* ours: an event for it is dropped */
+			expired[n++] = c;
+		} else if (c->deadline_ms < next) {
+			next = c->deadline_ms;
+		}
+	}
+	for (size_t i = 0; i < p->nls; i++) {
+		if (p->paused_until[i] && p->paused_until[i] <= now) {
+			if (pollset_add(p->ps, p->ls[i].fd, i, PS_SHARED) == 0) {
+				p->paused_until[i] = 0;
+			} else {
+				log_errno("worker %d: cannot watch %s", p->w->id, p->ls[i].name);
+				p->paused_until[i] = now + ACCEPT_PAUSE_MS;
+			}
+		}
+		if (p->paused_until[i] && p->paused_until[i] < next)
+			next = p->paused_until[i];
+	}
+	__atomic_store_n(&p->next_scan_ms, next, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&p->m);
+	for (size_t i = 0; i < n; i++)
+		conn_expire(expired[i]);
+}
+
+/* One connection per event: this thread serves its first request, the
+ * next waiting thread takes the next connection. */
+static void
+pool_accept(struct conn_pool *p, size_t i)
+{
+	struct listener *l = &p->ls[i];
+	struct sock_addr peer;
+	int fd = sock_accept(l->fd, &peer);
+	if (fd >= 0) {
+		conn_start(NULL, p->w, l, fd, &peer);
+		return;
+	}
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+		/* the listener stays readable: without a pause every thread
+		 * spins (and logs) until a descriptor is freed */
+		log_errno("accept(%s): pausing %d ms", l->name, ACCEPT_PAUSE_MS);
+		pthread_mutex_lock(&p->m);
+		if (!p->paused_until[i]) {
+			pollset_del(p->ps, l->fd);
+			p->paused_until[i] = clock_ms() + ACCEPT_PAUSE_MS;
+			if (p->paused_until[i] < p->next_scan_ms)
+				__atomic_store_n(&p->next_scan_ms, p->paused_until[i], __ATOMIC_RELAXED);
+		}
+		pthread_mutex_unlock(&p->m);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED) {
+		log_errno("accept(%s)", l->name);
+	}
+}
+
+static void
+pool_dispatch(struct conn_pool *p, uint64_t tag)
+{
+	uint32_t gen = (uint32_t)(tag >> 32), low = (uint32_t)tag;
+	if (gen == 0) {
+		/* the wake pipe: the loop looks at the stop flags */
+		if (low != TAG_WAKE && low < p->nls && !worker_stopping(p->w))
+			pool_accept(p, low);
+		return;
+	}
+	pthread_mutex_lock(&p->m);
+	struct conn *c = low < p->nfd ? p->byfd[low] : NULL;
+	if (c && (c->pool_gen != gen || c->pool_state != POOL_WAITING))
+		c = NULL;
+	if (c)
+		c->pool_state = POOL_HELD;
+	pthread_mutex_unlock(&p->m);
+	if (c)
+		conn_ready(c);
+}
+
+int
+pool_serve(struct conn_pool *p, int core)
+{
+	struct worker_ctx *w = p->w;
+	int rc = 0;
+	if (w->score && core == 0)
+		w->score->accepting = 1;
+	conn_set_core(w->cores ? &w->cores[core] : NULL, core);
+	log_request_batching(true, (size_t)(w->id - 1) * (size_t)w->nthreads + (size_t)core);
+	while (!worker_stop_requested() && !worker_stopping(w)) {
+		log_request_flush();    /* before waiting */
+		int64_t now = clock_ms();
+		int64_t due = __atomic_load_n(&p->next_scan_ms, __ATOMIC_RELAXED);
+		if (now >= due) {
+			pool_scan(p, now);
+			continue;
+		}
+		uint64_t tag;
+		int n = pollset_wait(p->ps, &tag, 1, (int)(due - now < SCAN_MAX_MS ? due - now : SCAN_MAX_MS));
+		if (n < 0) {
+			log_errno("worker %d: epoll_wait", w->id);
+			rc = 1;
+			break;
+		}
+		if (n == 1)
+			pool_dispatch(p, tag);
+		/* an idle worker lets go of a rotated log file too */
+		log_reopen_pending(false);
+	}
+	/* graceful: this thread's request in flight has completed; the others
+	 * finish theirs, then pool_finish() serves what already arrived */
+	worker_stop(w);
+	log_request_batching(false, 0);
+	return rc;
+}
+
+void
+pool_finish(struct conn_pool *p)
+{
+	if (!p)
+		return;
+	conn_close_idle(NULL, p);
+	p->w->pool = NULL;
+	pollset_free(p->ps);
+	pthread_mutex_destroy(&p->m);
+	free(p->byfd);
+	free(p->paused_until);
+	free(p);
+}
