@@ -44,6 +44,8 @@ struct worker_ctx {
 	struct conn_pool *pool;        /* threads: the connections all threads serve (worker_pool.c) */
 	int wake_fd;                   /* written to wake every thread's loop; -1 none */
 	struct core_score *cores;      /* this worker's nthreads cores in the scoreboard */
+	struct worker_score *peers;    /* every worker's entry (npeers; NULL: no master) */
+	int npeers;
 };
 
 /* The worker is stopping (graceful: requests in flight finish). */

@@ -24,6 +24,7 @@
 #include "net/pollset.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #define SCAN_MAX_MS	1000	/* timeouts are looked at least this often */
 #define EXPIRE_BATCH	64	/* closed per scan; more: the next scan is due at once */
 #define TAG_WAKE	0xffffffffu	/* gen 0 tags: the wake pipe, or listener i */
+#define BALANCE_MS	20	/* a worker holding more than its share looks again after */
 
 struct conn_pool {
 	pthread_mutex_t m;
@@ -41,6 +43,8 @@ struct conn_pool {
 	struct listener *ls;
 	size_t nls;
 	int64_t *paused_until;	/* per listener: accept() ran out of fds; 0 = watched */
+	bool over_share;	/* the listeners are not watched: other workers accept */
+	int nopen;
 	int wake_rd;
 	struct conn **byfd;	/* the open connections by fd */
 	size_t nfd;
@@ -66,6 +70,8 @@ pool_new(struct worker_ctx *w, struct listener *ls, size_t nls, int wake_rd)
 	p->wake_rd = wake_rd;
 	p->paused_until = xcalloc(nls ? nls : 1, sizeof(*p->paused_until));
 	p->next_scan_ms = clock_ms() + SCAN_MAX_MS;
+	if (w->score)
+		__atomic_store_n(&w->score->open_conns, 0, __ATOMIC_RELAXED);
 	if (!(p->ps = pollset_new())) {
 		log_errno("worker %d: epoll", w->id);
 		goto fail;
@@ -109,6 +115,8 @@ pool_conn_add(struct conn_pool *p, struct conn *c)
 	c->pool_gen = p->gen;
 	c->pool_state = POOL_HELD;
 	p->byfd[c->fd] = c;
+	if (p->w->score)
+		__atomic_store_n(&p->w->score->open_conns, ++p->nopen, __ATOMIC_RELAXED);
 	c->prev = NULL;
 	c->next = p->conns;
 	if (p->conns)
@@ -153,6 +161,8 @@ pool_conn_del(struct conn_pool *p, struct conn *c)
 		c->next->prev = c->prev;
 	if ((size_t)c->fd < p->nfd && p->byfd[c->fd] == c)
 		p->byfd[c->fd] = NULL;
+	if (p->w->score)
+		__atomic_store_n(&p->w->score->open_conns, --p->nopen, __ATOMIC_RELAXED);
 	c->pool_state = POOL_CLOSED;
 	pthread_mutex_unlock(&p->m);
 }
@@ -167,6 +177,48 @@ pool_conn_first(struct conn_pool *p)
 }
 
 /* ---- the threads' loop ------------------------------------------------------- */
+
+/* Keep-alive clients stay with the worker that accepted them, and a worker
+ * wakes for a new connection while it has a thread waiting: a burst of
+ * connections (a client pool starting) lands mostly on one worker, whose
+ * clients then wait for its threads while another worker's are idle. A
+ * worker holding two connections more than another one that has a free
+ * thread stops watching the listeners for a while (the kernel then wakes
+ * the other); one whose threads are all busy (stuck) does not count. */
+static bool
+over_share(const struct worker_ctx *w)
+{
+	if (!w->peers || w->npeers < 2 || !w->score)
+		return false;
+	int mine = __atomic_load_n(&w->score->open_conns, __ATOMIC_RELAXED);
+	for (int i = 0; i < w->npeers; i++) {
+		const struct worker_score *s = &w->peers[i];
+		if (s == w->score || !__atomic_load_n(&s->pid, __ATOMIC_RELAXED) ||
+		    !__atomic_load_n(&s->accepting, __ATOMIC_RELAXED) ||
+		    mine < __atomic_load_n(&s->open_conns, __ATOMIC_RELAXED) + 2)
+			continue;
+		const struct core_score *cores = w->cores + (ptrdiff_t)(i - (w->id - 1)) * w->nthreads;
+		for (int c = 0; c < w->nthreads; c++)
+			if (!__atomic_load_n(&cores[c].request_start_ms, __ATOMIC_RELAXED))
+				return true;
+	}
+	return false;
+}
+
+/* Watches the listeners (on) or not, under the lock. */
+static void
+watch_listeners(struct conn_pool *p, bool on)
+{
+	for (size_t i = 0; i < p->nls; i++) {
+		if (p->paused_until[i])
+			continue;   /* out of fds: the scan adds it back */
+		if (!on)
+			pollset_del(p->ps, p->ls[i].fd);
+		else if (pollset_add(p->ps, p->ls[i].fd, i, PS_SHARED) < 0)
+			log_errno("worker %d: cannot watch %s", p->w->id, p->ls[i].name);
+	}
+	p->over_share = !on;
+}
 
 /* Closes the connections that waited past socket-timeout, watches the
  * listeners again after a pause, and sets when to look again. */
@@ -188,8 +240,18 @@ pool_scan(struct conn_pool *p, int64_t now)
 			next = c->deadline_ms;
 		}
 	}
+	if (p->over_share) {
+		if (worker_stopping(p->w) || !over_share(p->w))
+			watch_listeners(p, true);
+		else if (now + BALANCE_MS < next)
+			next = now + BALANCE_MS;
+	}
 	for (size_t i = 0; i < p->nls; i++) {
 		if (p->paused_until[i] && p->paused_until[i] <= now) {
+			if (p->over_share) {
+				p->paused_until[i] = 0;   /* watched again with the others */
+				continue;
+			}
 			if (pollset_add(p->ps, p->ls[i].fd, i, PS_SHARED) == 0) {
 				p->paused_until[i] = 0;
 			} else {
@@ -216,6 +278,16 @@ pool_accept(struct conn_pool *p, size_t i)
 	int fd = sock_accept(l->fd, &peer);
 	if (fd >= 0) {
 		conn_start(NULL, p->w, l, fd, &peer);
+		if (over_share(p->w)) {
+			pthread_mutex_lock(&p->m);
+			if (!p->over_share) {
+				watch_listeners(p, false);
+				int64_t due = clock_ms() + BALANCE_MS;
+				if (due < p->next_scan_ms)
+					__atomic_store_n(&p->next_scan_ms, due, __ATOMIC_RELAXED);
+			}
+			pthread_mutex_unlock(&p->m);
+		}
 		return;
 	}
 	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
