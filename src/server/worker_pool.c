@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ACCEPT_PAUSE_MS	250	/* out of descriptors: wait for connections to end */
@@ -35,9 +36,17 @@
 #define EXPIRE_BATCH	64	/* closed per scan; more: the next scan is due at once */
 #define TAG_WAKE	0xffffffffu	/* gen 0 tags: the wake pipe, or listener i */
 #define BALANCE_MS	20	/* a worker holding more than its share looks again after */
+#define WATCH_MS	1	/* a thread serving alone is looked at this often */
+#define EAGER_US	250	/* events served in more than this (on average): hand over at once */
 
 struct conn_pool {
 	pthread_mutex_t m;
+	pthread_cond_t park;	/* threads not needed: one polls, the rest wait here */
+	bool polling;		/* a thread waits in the pollset (or is about to) */
+	bool watching;		/* a parked thread watches the serving ones */
+	int parked;
+	unsigned long progress;	/* events served */
+	int64_t avg_us;		/* moving average of an event's service time */
 	struct pollset *ps;
 	struct worker_ctx *w;
 	struct listener *ls;
@@ -64,6 +73,11 @@ pool_new(struct worker_ctx *w, struct listener *ls, size_t nls, int wake_rd)
 {
 	struct conn_pool *p = xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->m, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->park, &ca);
+	pthread_condattr_destroy(&ca);
 	p->w = w;
 	p->ls = ls;
 	p->nls = nls;
@@ -90,6 +104,7 @@ pool_new(struct worker_ctx *w, struct listener *ls, size_t nls, int wake_rd)
 	return p;
 fail:
 	pollset_free(p->ps);
+	pthread_cond_destroy(&p->park);
 	pthread_mutex_destroy(&p->m);
 	free(p->paused_until);
 	free(p);
@@ -328,6 +343,58 @@ pool_dispatch(struct conn_pool *p, uint64_t tag)
 		conn_ready(c);
 }
 
+static bool
+pool_stopping(struct conn_pool *p)
+{
+	return worker_stop_requested() || worker_stopping(p->w);
+}
+
+/*
+ * One thread waits in the pollset at a time; the others park. Handing the
+ * wait to a parked thread costs a wake-up (a context switch, several µs),
+ * which short requests cannot afford: one thread would serve a stream of
+ * them alone, taking the next ready connection after each, while the other
+ * threads sleep. So a thread leaving the wait to serve hands it over at
+ * once only when events take long on average (a request that waits on a
+ * database); otherwise a parked thread watches and takes the wait over
+ * when no event got served for WATCH_MS (the serving threads are stuck in
+ * slow requests). Called with the lock held while another thread polls;
+ * returns to let the caller look again.
+ */
+static void
+park(struct conn_pool *p)
+{
+	p->parked++;
+	pthread_cond_wait(&p->park, &p->m);
+	p->parked--;
+	if (p->polling || p->watching || p->avg_us > EAGER_US || pool_stopping(p))
+		return;
+	/* the poller left to serve: watch */
+	p->watching = true;
+	unsigned long stamp = p->progress;
+	for (;;) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += WATCH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		p->parked++;
+		int rc = pthread_cond_timedwait(&p->park, &p->m, &ts);
+		p->parked--;
+		if (pool_stopping(p) || p->avg_us > EAGER_US)
+			break;
+		bool idle = p->progress == stamp;
+		if (p->polling && idle)
+			break;   /* nothing to watch: park until the next hand-over */
+		if (!p->polling && idle && rc == ETIMEDOUT)
+			break;   /* stuck: take the wait over (the caller polls) */
+		stamp = p->progress;
+	}
+	p->watching = false;
+}
+
 int
 pool_serve(struct conn_pool *p, int core)
 {
@@ -337,26 +404,47 @@ pool_serve(struct conn_pool *p, int core)
 		w->score->accepting = 1;
 	conn_set_core(w->cores ? &w->cores[core] : NULL, core);
 	log_request_batching(true, (size_t)(w->id - 1) * (size_t)w->nthreads + (size_t)core);
-	while (!worker_stop_requested() && !worker_stopping(w)) {
-		log_request_flush();    /* before waiting */
-		int64_t now = clock_ms();
-		int64_t due = __atomic_load_n(&p->next_scan_ms, __ATOMIC_RELAXED);
-		if (now >= due) {
-			pool_scan(p, now);
+	pthread_mutex_lock(&p->m);
+	while (!pool_stopping(p)) {
+		if (p->polling) {
+			park(p);
 			continue;
 		}
+		p->polling = true;
+		pthread_mutex_unlock(&p->m);
+		int64_t now = clock_ms();
+		int64_t due = __atomic_load_n(&p->next_scan_ms, __ATOMIC_RELAXED);
 		uint64_t tag;
-		int n = pollset_wait(p->ps, &tag, 1, (int)(due - now < SCAN_MAX_MS ? due - now : SCAN_MAX_MS));
+		int n = 0;
+		if (now >= due)
+			pool_scan(p, now);
+		else
+			n = pollset_wait(p->ps, &tag, 1, (int)(due - now < SCAN_MAX_MS ? due - now : SCAN_MAX_MS));
+		pthread_mutex_lock(&p->m);
+		p->polling = false;
 		if (n < 0) {
 			log_errno("worker %d: epoll_wait", w->id);
 			rc = 1;
 			break;
 		}
-		if (n == 1)
-			pool_dispatch(p, tag);
+		if (n == 0)
+			continue;
+		/* leaving the wait to serve */
+		if (p->parked > 0 && (p->avg_us > EAGER_US || !p->watching))
+			pthread_cond_signal(&p->park);
+		pthread_mutex_unlock(&p->m);
+		int64_t t0 = clock_us();
+		pool_dispatch(p, tag);
+		int64_t us = clock_us() - t0;
+		log_request_flush();    /* (lines of a connection it closed) */
 		/* an idle worker lets go of a rotated log file too */
 		log_reopen_pending(false);
+		pthread_mutex_lock(&p->m);
+		p->avg_us = (p->avg_us * 7 + us) / 8;
+		p->progress++;
 	}
+	pthread_cond_broadcast(&p->park);   /* every parked thread sees the stop */
+	pthread_mutex_unlock(&p->m);
 	/* graceful: this thread's request in flight has completed; the others
 	 * finish theirs, then pool_finish() serves what already arrived */
 	worker_stop(w);
@@ -372,6 +460,7 @@ pool_finish(struct conn_pool *p)
 	conn_close_idle(NULL, p);
 	p->w->pool = NULL;
 	pollset_free(p->ps);
+	pthread_cond_destroy(&p->park);
 	pthread_mutex_destroy(&p->m);
 	free(p->byfd);
 	free(p->paused_until);
