@@ -37,7 +37,9 @@
 #define TAG_WAKE	0xffffffffu	/* gen 0 tags: the wake pipe, or listener i */
 #define BALANCE_MS	20	/* a worker holding more than its share looks again after */
 #define WATCH_MS	1	/* a thread serving alone is looked at this often */
+#define WATCH_IDLE	4	/* ticks without an event served (the poller waits): stop watching */
 #define EAGER_US	250	/* events served in more than this (on average): hand over at once */
+#define POLL_BATCH	32	/* events taken per wait, queued for whichever thread is free */
 
 struct conn_pool {
 	pthread_mutex_t m;
@@ -47,6 +49,8 @@ struct conn_pool {
 	int parked;
 	unsigned long progress;	/* events served */
 	int64_t avg_us;		/* moving average of an event's service time */
+	uint64_t q[POLL_BATCH];	/* events taken from the pollset, not served yet */
+	int qhead, qlen;
 	struct pollset *ps;
 	struct worker_ctx *w;
 	struct listener *ls;
@@ -367,11 +371,12 @@ park(struct conn_pool *p)
 	p->parked++;
 	pthread_cond_wait(&p->park, &p->m);
 	p->parked--;
-	if (p->polling || p->watching || p->avg_us > EAGER_US || pool_stopping(p))
+	if ((p->polling && !p->qlen) || p->watching || p->avg_us > EAGER_US || pool_stopping(p))
 		return;
 	/* the poller left to serve: watch */
 	p->watching = true;
 	unsigned long stamp = p->progress;
+	int idle_ticks = 0;
 	for (;;) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -386,10 +391,13 @@ park(struct conn_pool *p)
 		if (pool_stopping(p) || p->avg_us > EAGER_US)
 			break;
 		bool idle = p->progress == stamp;
-		if (p->polling && idle)
-			break;   /* nothing to watch: park until the next hand-over */
-		if (!p->polling && idle && rc == ETIMEDOUT)
-			break;   /* stuck: take the wait over (the caller polls) */
+		idle_ticks = idle ? idle_ticks + 1 : 0;
+		if (p->polling && !p->qlen && idle_ticks >= WATCH_IDLE)
+			break;   /* nothing to watch: park until the next hand-over
+			          * (not at once: a poller between two bursts of
+			          * requests would hand over at each) */
+		if ((!p->polling || p->qlen) && idle && rc == ETIMEDOUT)
+			break;   /* stuck: take the queue or the wait over */
 		stamp = p->progress;
 	}
 	p->watching = false;
@@ -406,30 +414,39 @@ pool_serve(struct conn_pool *p, int core)
 	log_request_batching(true, (size_t)(w->id - 1) * (size_t)w->nthreads + (size_t)core);
 	pthread_mutex_lock(&p->m);
 	while (!pool_stopping(p)) {
-		if (p->polling) {
+		if (!p->qlen && p->polling) {
 			park(p);
 			continue;
 		}
-		p->polling = true;
-		pthread_mutex_unlock(&p->m);
-		int64_t now = clock_ms();
-		int64_t due = __atomic_load_n(&p->next_scan_ms, __ATOMIC_RELAXED);
-		uint64_t tag;
-		int n = 0;
-		if (now >= due)
-			pool_scan(p, now);
-		else
-			n = pollset_wait(p->ps, &tag, 1, (int)(due - now < SCAN_MAX_MS ? due - now : SCAN_MAX_MS));
-		pthread_mutex_lock(&p->m);
-		p->polling = false;
-		if (n < 0) {
-			log_errno("worker %d: epoll_wait", w->id);
-			rc = 1;
-			break;
-		}
-		if (n == 0)
+		if (!p->qlen) {
+			/* the events of one wait are queued: a thread serving a
+			 * stream of short requests takes one wait per batch */
+			uint64_t tags[POLL_BATCH];
+			p->polling = true;
+			pthread_mutex_unlock(&p->m);
+			int64_t now = clock_ms();
+			int64_t due = __atomic_load_n(&p->next_scan_ms, __ATOMIC_RELAXED);
+			int n = 0;
+			if (now >= due)
+				pool_scan(p, now);
+			else
+				n = pollset_wait(p->ps, tags, POLL_BATCH,
+				                 (int)(due - now < SCAN_MAX_MS ? due - now : SCAN_MAX_MS));
+			pthread_mutex_lock(&p->m);
+			p->polling = false;
+			if (n < 0) {
+				log_errno("worker %d: epoll_wait", w->id);
+				rc = 1;
+				break;
+			}
+			for (int i = 0; i < n; i++)   /* (only the poller fills it, when empty) */
+				p->q[(p->qhead + p->qlen++) % POLL_BATCH] = tags[i];
 			continue;
-		/* leaving the wait to serve */
+		}
+		uint64_t tag = p->q[p->qhead];
+		p->qhead = (p->qhead + 1) % POLL_BATCH;
+		p->qlen--;
+		/* leaving to serve: queued events or the wait are left to others */
 		if (p->parked > 0 && (p->avg_us > EAGER_US || !p->watching))
 			pthread_cond_signal(&p->park);
 		pthread_mutex_unlock(&p->m);
@@ -440,7 +457,9 @@ pool_serve(struct conn_pool *p, int core)
 		/* an idle worker lets go of a rotated log file too */
 		log_reopen_pending(false);
 		pthread_mutex_lock(&p->m);
-		p->avg_us = (p->avg_us * 7 + us) / 8;
+		/* capped: a thread preempted while serving (a busy machine) makes
+		 * one event look long; only a run of long ones is */
+		p->avg_us = (p->avg_us * 7 + (us < 2 * EAGER_US ? us : 2 * EAGER_US)) / 8;
 		p->progress++;
 	}
 	pthread_cond_broadcast(&p->park);   /* every parked thread sees the stop */
