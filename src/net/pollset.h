@@ -16,7 +16,7 @@ struct pollset;
 
 /* Ways to watch an fd for input (pollset_add). */
 enum pollset_how {
-	PS_ONESHOT,	/* reported once, to one waiter, then disarmed until pollset_rearm() */
+	PS_EDGE,	/* reported to one waiter each time input arrives (edge-triggered) */
 	PS_LEVEL,	/* reported while readable (a wake-up pipe) */
 	PS_SHARED,	/* a listening socket shared by processes: one process woken per connection where the kernel can */
 };
@@ -24,8 +24,6 @@ enum pollset_how {
 struct pollset *pollset_new(void);
 void pollset_free(struct pollset *ps);
 int pollset_add(struct pollset *ps, int fd, uint64_t tag, enum pollset_how how);
-/* A PS_ONESHOT fd reported by pollset_wait() is watched again. */
-int pollset_rearm(struct pollset *ps, int fd, uint64_t tag);
 int pollset_del(struct pollset *ps, int fd);
 /* Waits up to timeout_ms (< 0: no limit) for at most max tags. Returns how
  * many, 0 on timeout or EINTR, -1 with errno. */

@@ -49,21 +49,11 @@ pollset_add(struct pollset *ps, int fd, uint64_t tag, enum pollset_how how)
 
 	ee.data.u64 = tag;
 	ee.events = EPOLLIN;
-	if (how == PS_ONESHOT)
-		ee.events |= EPOLLONESHOT | EPOLLRDHUP;
+	if (how == PS_EDGE)
+		ee.events |= EPOLLET | EPOLLRDHUP;
 	else if (how == PS_SHARED)
 		ee.events |= EPOLLEXCLUSIVE;
 	return epoll_ctl(ps->epfd, EPOLL_CTL_ADD, fd, &ee);
-}
-
-int
-pollset_rearm(struct pollset *ps, int fd, uint64_t tag)
-{
-	struct epoll_event ee = { 0 };
-
-	ee.data.u64 = tag;
-	ee.events = EPOLLIN | EPOLLONESHOT | EPOLLRDHUP;
-	return epoll_ctl(ps->epfd, EPOLL_CTL_MOD, fd, &ee);
 }
 
 int

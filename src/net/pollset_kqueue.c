@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* pollset.h on FreeBSD: one kqueue shared by threads. A one-shot fd is
- * EV_DISPATCH: disabled once reported, enabled again by pollset_rearm().
- * kqueue cannot wake one process per connection: PS_SHARED is a plain
+/* pollset.h on FreeBSD: one kqueue shared by threads. An edge-triggered
+ * fd is EV_CLEAR: reported again only when more input arrives. kqueue cannot wake one process per connection: PS_SHARED is a plain
  * level-triggered filter there (accept() sorts out who gets it). */
 #include "net/pollset.h"
 
@@ -54,14 +53,7 @@ ps_change(struct pollset *ps, int fd, uint64_t tag, unsigned short flags)
 int
 pollset_add(struct pollset *ps, int fd, uint64_t tag, enum pollset_how how)
 {
-	return ps_change(ps, fd, tag, how == PS_ONESHOT ? EV_ADD | EV_DISPATCH : EV_ADD);
-}
-
-int
-pollset_rearm(struct pollset *ps, int fd, uint64_t tag)
-{
-	/* EV_ADD also updates the tag (udata) of the existing filter */
-	return ps_change(ps, fd, tag, EV_ADD | EV_ENABLE | EV_DISPATCH);
+	return ps_change(ps, fd, tag, how == PS_EDGE ? EV_ADD | EV_CLEAR : EV_ADD);
 }
 
 int

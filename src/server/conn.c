@@ -59,6 +59,7 @@ static __thread int core_id;
 static __thread struct conn *conn_cache;
 static __thread size_t n_cached;
 static __thread bool conn_closed;   /* conn_close_idle: the one it served closed */
+static __thread bool read_again;    /* issue 20: the pool's connection has more input */
 
 size_t
 conn_open_count(void)
@@ -221,7 +222,10 @@ conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, in
 	/* With TCP_DEFER_ACCEPT the request is usually here already: serve it
 	 * now, before the connection joins the event loop, so that one answered
 	 * and closed right away costs no epoll_ctl (or kevent) at all. */
-	on_readable(loop, fd, c, EV_READ);
+	if (w->pool)
+		conn_ready(c);
+	else
+		on_readable(loop, fd, c, EV_READ);
 }
 
 /* The connection waits for more input: in the event loop, under the
@@ -231,10 +235,12 @@ static void
 conn_wait(struct conn *c, bool restart_clock)
 {
 	if (c->w->pool) {   /* issue 20: handed back, any thread takes it next */
-		if (pool_conn_wait(c->w->pool, c, restart_clock) < 0) {
+		int rc = pool_conn_wait(c->w->pool, c, restart_clock);
+		if (rc < 0) {
 			log_errno("epoll_ctl(%s)", c->remote_addr);
 			conn_close(c);
 		}
+		read_again = rc > 0;
 		return;
 	}
 	if (!c->watched) {
@@ -266,7 +272,10 @@ conn_expire(struct conn *c)
 void
 conn_ready(struct conn *c)
 {
-	on_readable(NULL, c->fd, c, EV_READ);
+	do {
+		read_again = false;
+		on_readable(NULL, c->fd, c, EV_READ);
+	} while (read_again);
 }
 
 /* ---- logging ------------------------------------------------------------------- */
@@ -618,6 +627,7 @@ on_readable(struct event_loop *loop, int fd, void *data, int mask)
 		conn_close(c);
 		return;
 	}
+	c->read_full = (size_t)n == room;
 	/* socket-timeout bounds a whole request head, not each read: a head
 	 * trickling in a byte at a time (slowloris) is not given a fresh
 	 * deadline per byte. The clock restarts only with a new head. */

@@ -36,6 +36,8 @@ struct conn {
 	/* issue 20: in a worker's pool (threads), any thread serves it */
 	uint32_t pool_gen;        /* tags its events: a stale one names an older gen */
 	uint8_t pool_state;       /* POOL_*, under the pool's lock */
+	bool pool_pending;        /* input arrived while held (its edge is gone) */
+	bool read_full;           /* the last read filled the buffer: more may wait */
 	int64_t deadline_ms;      /* socket-timeout while it waits (monotonic) */
 };
 
@@ -47,7 +49,8 @@ struct conn_pool;
 /* an accepted connection joins the pool, held by the accepting thread */
 void	pool_conn_add(struct conn_pool *p, struct conn *c);
 /* the holder lets go: the connection waits for input, any thread takes it
- * (0, or -1 with errno: still held) */
+ * (0; 1: input may have arrived meanwhile, still held: read again; -1 with
+ * errno: still held) */
 int	pool_conn_wait(struct conn_pool *p, struct conn *c, bool restart_clock);
 /* the holder closes it (before close()) */
 void	pool_conn_del(struct conn_pool *p, struct conn *c);

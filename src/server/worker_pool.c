@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * issue 20: the connections of a worker with threads, served by whichever
- * thread is free. One pollset (an epoll instance) per worker: every thread
- * waits in it for one event at a time, and the kernel wakes one waiting
- * thread per event. A connection is watched one-shot, so the event that
- * reports it hands it to exactly one thread, which serves it and then
- * re-arms it (pool_conn_wait) or closes it. A thread done with a request
- * goes straight back to the wait and takes the next ready connection
- * without sleeping when one is pending; a request never waits behind a
- * request of another connection. The lock orders the hand-overs: a
- * connection's state is written by its holder before it lets go, and read
- * by the next holder after it took it. Listening sockets are watched with
+ * thread is free. One pollset (an epoll instance) per worker, connections
+ * watched edge-triggered: an event hands a waiting connection to exactly
+ * one thread (the lock orders the hand-overs: a connection's state is
+ * written by its holder before it lets go, and read by the next holder
+ * after it took it), which serves it and lets go of it (pool_conn_wait) or
+ * closes it; input arriving while a thread holds it is noted, and the
+ * holder reads again before letting go. One thread waits in the pollset at
+ * a time and queues what one wait returns; a thread done with a request
+ * takes the next queued event itself, without sleeping, and the others
+ * park until they are needed (park()). Listening sockets are watched with
  * EPOLLEXCLUSIVE (one worker woken per connection), the wake pipe (stop,
  * reload) level-triggered so that it reaches every thread. Timeouts of
  * waiting connections: a scan of the pool at the earliest deadline.
@@ -154,14 +154,21 @@ pool_conn_wait(struct conn_pool *p, struct conn *c, bool restart_clock)
 	pthread_mutex_lock(&p->m);
 	if (restart_clock || !c->deadline_ms)
 		c->deadline_ms = now + p->w->timeout_ms;
-	/* armed under the lock: the thread it reports to takes the lock before
-	 * it looks at the connection, and finds it let go */
-	int rc = c->watched ? pollset_rearm(p->ps, c->fd, conn_tag(c)) :
-	                      pollset_add(p->ps, c->fd, conn_tag(c), PS_ONESHOT);
-	if (rc == 0) {
-		c->watched = true;
-		c->pool_state = POOL_WAITING;
+	/* edge-triggered: input that arrived while it was held was reported
+	 * (and noted) then, and will not be again; nor the rest of a read
+	 * that filled the buffer */
+	if (c->pool_pending || c->read_full) {
+		c->pool_pending = c->read_full = false;
+		pthread_mutex_unlock(&p->m);
+		return 1;
 	}
+	/* added under the lock: the thread it reports to takes the lock before
+	 * it looks at the connection, and finds it let go */
+	int rc = 0;
+	if (!c->watched && (rc = pollset_add(p->ps, c->fd, conn_tag(c), PS_EDGE)) == 0)
+		c->watched = true;
+	if (rc == 0)
+		c->pool_state = POOL_WAITING;
 	pthread_mutex_unlock(&p->m);
 	return rc;
 }
@@ -338,6 +345,8 @@ pool_dispatch(struct conn_pool *p, uint64_t tag)
 	}
 	pthread_mutex_lock(&p->m);
 	struct conn *c = low < p->nfd ? p->byfd[low] : NULL;
+	if (c && c->pool_gen == gen && c->pool_state == POOL_HELD)
+		c->pool_pending = true;   /* its holder reads again before it lets go */
 	if (c && (c->pool_gen != gen || c->pool_state != POOL_WAITING))
 		c = NULL;
 	if (c)
