@@ -77,6 +77,23 @@ conn_set_core(struct core_score *cs, int id)
 	request.out = tb->out;
 }
 
+/* issue 20: a serving thread ends; its buffers and cached connections go */
+void
+conn_thread_end(void)
+{
+	while (conn_cache) {
+		struct conn *c = conn_cache;
+		conn_cache = c->next;
+		free(c->buf);
+		free(c);
+	}
+	n_cached = 0;
+	reqlog_thread_end();
+	free(tb);
+	tb = NULL;
+	request.out = NULL;
+}
+
 static void on_readable(struct event_loop *loop, int fd, void *data, int mask);
 static void on_timeout(struct event_loop *loop, long long id, void *data);
 

@@ -73,6 +73,9 @@ void conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *
  * counters and the request log. */
 struct core_score;
 void conn_set_core(struct core_score *cs, int id);
+/* A serving thread ends (threads): frees what conn_set_core() and its
+ * closed connections kept. */
+void conn_thread_end(void);
 /* Connections of this thread currently open (for graceful stop). */
 size_t conn_open_count(void);
 /* Closes idle keep-alive connections (graceful stop): this thread's, or

@@ -78,6 +78,7 @@ thread_main(void *arg)
 	}
 	if (pool_serve(t->pool, t->core) != 0)
 		worker_stop(t->w);
+	conn_thread_end();
 	wsgi_thread_detach();
 	return NULL;
 }
@@ -155,6 +156,7 @@ worker_threads_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 	for (int i = 1; i < started; i++)
 		pthread_join(t[i].tid, NULL);
 	pool_finish(pool);   /* what already arrived on kept-alive connections */
+	conn_thread_end();
 	worker_signal_wake(-1);
 	w->wake_fd = -1;
 	close(p[0]);
