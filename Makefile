@@ -134,7 +134,7 @@ tsan:
 test-tsan: tsan
 	rm -rf build/tsan/reports && mkdir -p build/tsan/reports
 	TSAN_OPTIONS="log_path=$(CURDIR)/build/tsan/reports/tsan second_deadlock_stack=1" \
-	  STOCKADE_BIN=$(CURDIR)/build/tsan/stockade scripts/in-netns.sh $(PYTHON) -m pytest -ra -k "not jail" tests/integration/test_threads.py
+	  STOCKADE_BIN=$(CURDIR)/build/tsan/stockade scripts/in-netns.sh $(PYTHON) -m pytest -ra -k "not jail" tests/integration/test_threads*.py
 	@if ls build/tsan/reports/tsan.* >/dev/null 2>&1; then cat build/tsan/reports/tsan.*; echo "test-tsan: ThreadSanitizer reports above"; exit 1; fi
 	@echo "test-tsan: no ThreadSanitizer report"
 

@@ -59,6 +59,8 @@ static __thread int core_id;
 #define CONN_CACHE_MAX 8
 static __thread struct conn *conn_cache;
 static __thread size_t n_cached;
+static __thread bool conn_closed;   /* conn_close_idle: the one it served closed */
+static __thread bool read_again;    /* issue 20: the pool's connection has more input */
 
 size_t
 conn_open_count(void)
@@ -76,26 +78,47 @@ conn_set_core(struct core_score *cs, int id)
 	request.out = tb->out;
 }
 
+/* issue 20: a serving thread ends; its buffers and cached connections go */
+void
+conn_thread_end(void)
+{
+	while (conn_cache) {
+		struct conn *c = conn_cache;
+		conn_cache = c->next;
+		free(c->buf);
+		free(c);
+	}
+	n_cached = 0;
+	reqlog_thread_end();
+	free(tb);
+	tb = NULL;
+	request.out = NULL;
+}
+
 static void on_readable(struct event_loop *loop, int fd, void *data, int mask);
 static void on_timeout(struct event_loop *loop, long long id, void *data);
 
 static void
 conn_close(struct conn *c)
 {
-	if (c->watched)
-		event_del(c->loop, c->fd, EV_READ | EV_WRITE);
-	if (c->timer > 0)
-		event_timer_del(c->loop, c->timer);
+	if (c->w->pool) {
+		/* issue 20: out of the pool before the fd number can be reused */
+		pool_conn_del(c->w->pool, c);
+	} else {
+		if (c->watched)
+			event_del(c->loop, c->fd, EV_READ | EV_WRITE);
+		if (c->timer > 0)
+			event_timer_del(c->loop, c->timer);
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			open_conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		n_open--;
+	}
 	close(c->fd);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		open_conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	n_open--;
-	if (c->w->nthreads > 1)   /* read by the other threads (balance_accept) */
-		__atomic_store_n(&c->w->thread_open[core_id], (int)n_open, __ATOMIC_RELAXED);
+	conn_closed = true;
 	if (n_cached < CONN_CACHE_MAX && c->cap == c->w->buffer_size + BODY_SPACE) {
 		c->next = conn_cache;
 		conn_cache = c;
@@ -127,19 +150,21 @@ conn_new(struct worker_ctx *w)
 /* Graceful stop: a request that already arrived on a kept-alive connection is
  * still served (with Connection: close); then every connection is closed. */
 void
-conn_close_idle(struct event_loop *loop)
+conn_close_idle(struct event_loop *loop, struct conn_pool *pool)
 {
 	/* a freshly accepted connection has a request on its way: wait for it a
-	 * little (one budget for all), so that a reload refuses nobody */
+	 * little (one budget for all), so that a reload refuses nobody.
+	 * (threads: the last thread left, after the others ended) */
 	int64_t t0 = clock_ms();
-	while (open_conns) {
-		struct conn *c = open_conns;
+	struct conn *c;
+	while ((c = pool ? pool_conn_first(pool) : open_conns)) {
 		int64_t elapsed = clock_ms() - t0;
 		int wait = (!c->served && c->len == 0 && elapsed < 1000) ? (int)(1000 - elapsed) : 0;
 		struct pollfd p = { c->fd, POLLIN, 0 };
+		conn_closed = false;
 		if (poll(&p, 1, wait) > 0)
 			on_readable(loop, c->fd, c, EV_READ);
-		if (open_conns == c)
+		if (!conn_closed)
 			conn_close(c);
 	}
 }
@@ -203,17 +228,22 @@ conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, in
 		if (getpeername(fd, &got.u.sa, &plen) == 0)
 			format_remote(&got, c->remote_addr, sizeof(c->remote_addr));
 	}
-	c->next = open_conns;
-	if (open_conns)
-		open_conns->prev = c;
-	open_conns = c;
-	n_open++;
-	if (w->nthreads > 1)
-		__atomic_store_n(&w->thread_open[core_id], (int)n_open, __ATOMIC_RELAXED);
+	if (w->pool) {
+		pool_conn_add(w->pool, c);
+	} else {
+		c->next = open_conns;
+		if (open_conns)
+			open_conns->prev = c;
+		open_conns = c;
+		n_open++;
+	}
 	/* With TCP_DEFER_ACCEPT the request is usually here already: serve it
 	 * now, before the connection joins the event loop, so that one answered
 	 * and closed right away costs no epoll_ctl (or kevent) at all. */
-	on_readable(loop, fd, c, EV_READ);
+	if (w->pool)
+		conn_ready(c);
+	else
+		on_readable(loop, fd, c, EV_READ);
 }
 
 /* The connection waits for more input: in the event loop, under the
@@ -222,6 +252,15 @@ conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *l, in
 static void
 conn_wait(struct conn *c, bool restart_clock)
 {
+	if (c->w->pool) {   /* issue 20: handed back, any thread takes it next */
+		int rc = pool_conn_wait(c->w->pool, c, restart_clock);
+		if (rc < 0) {
+			log_errno("epoll_ctl(%s)", c->remote_addr);
+			conn_close(c);
+		}
+		read_again = rc > 0;
+		return;
+	}
 	if (!c->watched) {
 		if (event_add(c->loop, c->fd, EV_READ, on_readable, c) < 0) {
 			log_errno("event_add(%s)", c->remote_addr);
@@ -240,6 +279,21 @@ on_timeout(struct event_loop *loop, long long id, void *data)
 	(void)loop;
 	(void)id;
 	conn_close(data);
+}
+
+void
+conn_expire(struct conn *c)
+{
+	conn_close(c);
+}
+
+void
+conn_ready(struct conn *c)
+{
+	do {
+		read_again = false;
+		on_readable(NULL, c->fd, c, EV_READ);
+	} while (read_again);
 }
 
 /* ---- logging ------------------------------------------------------------------- */
@@ -585,14 +639,15 @@ on_readable(struct event_loop *loop, int fd, void *data, int mask)
 	}
 	ssize_t n = read(c->fd, c->buf + c->len, room);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		if (!c->watched)
-			conn_wait(c, true);
+		if (!c->watched || c->w->pool)   /* (a pool's is disarmed once reported) */
+			conn_wait(c, !c->watched);
 		return;
 	}
 	if (n <= 0) {
 		conn_close(c);
 		return;
 	}
+	c->read_full = (size_t)n == room;
 	/* socket-timeout bounds a whole request head, not each read: a head
 	 * trickling in a byte at a time (slowloris) is not given a fresh
 	 * deadline per byte. The clock restarts only with a new head. */

@@ -41,9 +41,11 @@ struct worker_ctx {
 	bool stopping;                 /* finish the current request, then exit (worker_stop) */
 	/* issue 20: threads */
 	int nthreads;                  /* serving threads (1: none) */
-	int *thread_open;              /* threads: open connections of each thread */
+	struct conn_pool *pool;        /* threads: the connections all threads serve (worker_pool.c) */
 	int wake_fd;                   /* written to wake every thread's loop; -1 none */
 	struct core_score *cores;      /* this worker's nthreads cores in the scoreboard */
+	struct worker_score *peers;    /* every worker's entry (npeers; NULL: no master) */
+	int npeers;
 };
 
 /* The worker is stopping (graceful: requests in flight finish). */
@@ -71,9 +73,14 @@ void conn_start(struct event_loop *loop, struct worker_ctx *w, struct listener *
  * counters and the request log. */
 struct core_score;
 void conn_set_core(struct core_score *cs, int id);
+/* A serving thread ends (threads): frees what conn_set_core() and its
+ * closed connections kept. */
+void conn_thread_end(void);
 /* Connections of this thread currently open (for graceful stop). */
 size_t conn_open_count(void);
-/* Closes idle keep-alive connections (graceful stop). */
-void conn_close_idle(struct event_loop *loop);
+/* Closes idle keep-alive connections (graceful stop): this thread's, or
+ * every one of pool (threads, once the other threads ended). */
+struct conn_pool;
+void conn_close_idle(struct event_loop *loop, struct conn_pool *pool);
 
 #endif

@@ -33,7 +33,32 @@ struct conn {
 	bool watched;             /* registered with the event loop */
 	bool served;              /* at least one request was answered */
 	struct conn *prev, *next;
+	/* issue 20: in a worker's pool (threads), any thread serves it */
+	uint32_t pool_gen;        /* tags its events: a stale one names an older gen */
+	uint8_t pool_state;       /* POOL_*, under the pool's lock */
+	bool pool_pending;        /* input arrived while held (its edge is gone) */
+	bool read_full;           /* the last read filled the buffer: more may wait */
+	int64_t deadline_ms;      /* socket-timeout while it waits (monotonic) */
 };
+
+/* issue 20: a threaded worker's shared connections (worker_pool.c). A
+ * connection is held by one thread from the event that hands it over to
+ * its pool_conn_wait() or conn_close(); nothing else touches it meanwhile. */
+enum { POOL_HELD, POOL_WAITING, POOL_CLOSED };
+struct conn_pool;
+/* an accepted connection joins the pool, held by the accepting thread */
+void	pool_conn_add(struct conn_pool *p, struct conn *c);
+/* the holder lets go: the connection waits for input, any thread takes it
+ * (0; 1: input may have arrived meanwhile, still held: read again; -1 with
+ * errno: still held) */
+int	pool_conn_wait(struct conn_pool *p, struct conn *c, bool restart_clock);
+/* the holder closes it (before close()) */
+void	pool_conn_del(struct conn_pool *p, struct conn *c);
+/* an open connection of the pool, for the graceful stop (NULL: none) */
+struct conn *pool_conn_first(struct conn_pool *p);
+/* conn.c: serve a held connection that became readable; close one timed out */
+void	conn_ready(struct conn *c);
+void	conn_expire(struct conn *c);
 
 /* State of the request being served. Requests are served one at a time per
  * worker, so this (and the output buffer) is per worker, not per connection. */

@@ -752,11 +752,19 @@ reqlog_active(void)
 	return reqlog.enabled || reqlog.zero || reqlog.s4xx || reqlog.s5xx || reqlog.sendfile || reqlog.ioerror || reqlog.slow_ms || reqlog.big;
 }
 
+/* per serving thread, on the heap: see conn.c's thread_bufs */
+static __thread char (*line)[LINE_MAX_BYTES];
+
+void
+reqlog_thread_end(void)
+{
+	free(line);
+	line = NULL;
+}
+
 void
 reqlog_write(struct logreq *r)
 {
-	/* per serving thread, on the heap: see conn.c's thread_bufs */
-	static __thread char (*line)[LINE_MAX_BYTES];
 	if (!wanted(r))
 		return;
 	if (!line)

@@ -114,6 +114,8 @@ const char *reqlog_file(const struct config *cfg, char *err, size_t errlen);
 /* false: no request can be logged (disable-logging and no filter). */
 bool reqlog_active(void);
 /* Filters, renders and writes one request line (one write). */
+/* A serving thread ends (threads): its line buffer goes. */
+void reqlog_thread_end(void);
 void reqlog_write(struct logreq *r);
 
 /* A request variable by name, or NULL. */

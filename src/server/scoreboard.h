@@ -29,6 +29,8 @@ struct worker_score {
 	int64_t last_spawn;         /* unix time of the current process' spawn */
 	uint64_t respawn_count;
 	int64_t request_start_ms;   /* monotonic ms when the current request began; 0 = idle */
+	/* issue 20: threads */
+	int open_conns;             /* its connections, for the workers' balance (worker_pool.c) */
 };
 
 

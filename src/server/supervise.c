@@ -102,6 +102,8 @@ worker_main(int id)
 	w.early_stop = &early_stop;
 	w.nthreads = master.sb->ncores;
 	w.cores = sb_core(master.sb, id, 0);
+	w.peers = master.sb->workers;   /* issue 20: threads balance connections */
+	w.npeers = master.sb->nworkers;
 	w.wake_fd = -1;
 	if (gethostname(w.hostname, sizeof(w.hostname)) < 0)
 		strcpy(w.hostname, "localhost");

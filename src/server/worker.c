@@ -38,11 +38,16 @@ worker_signal_wake(int fd)
 	wake_fd = fd;
 }
 
+bool
+worker_stop_requested(void)
+{
+	return __atomic_load_n(&stop_requested, __ATOMIC_RELAXED);
+}
+
 struct accept_ctx {
 	struct worker_ctx *w;
 	struct listener *l;
 	long long pause_timer;
-	bool listening;       /* threads: this thread takes new connections */
 };
 
 static void on_accept(struct event_loop *loop, int fd, void *data, int mask);
@@ -52,7 +57,7 @@ resume_accepting(struct event_loop *loop, long long id, void *data)
 {
 	(void)id;
 	struct accept_ctx *a = data;
-	if (!worker_stopping(a->w) && a->listening && event_add_exclusive(loop, a->l->fd, on_accept, a) < 0)
+	if (!worker_stopping(a->w) && event_add_exclusive(loop, a->l->fd, on_accept, a) < 0)
 		log_errno("worker %d: cannot watch %s", a->w->id, a->l->name);
 }
 
@@ -61,10 +66,7 @@ on_accept(struct event_loop *loop, int fd, void *data, int mask)
 {
 	(void)mask;
 	struct accept_ctx *a = data;
-	/* a thread serves what it accepts before it comes back: one at a time,
-	 * the other threads take the rest */
-	int batch = a->w->nthreads > 1 ? 1 : ACCEPT_BATCH;
-	for (int i = 0; i < batch && !worker_stopping(a->w); i++) {
+	for (int i = 0; i < ACCEPT_BATCH && !worker_stopping(a->w); i++) {
 		struct sock_addr peer;
 		int cfd = sock_accept(fd, &peer);
 		if (cfd < 0) {
@@ -113,42 +115,6 @@ on_wake(struct event_loop *loop, int fd, void *data, int mask)
 	 * left readable so that every thread sees it */
 }
 
-/* Threads: only the threads with the fewest connections accept, so that
- * keep-alive clients spread over every thread (a thread serves its
- * connections one request at a time: a third connection on a thread waits
- * for two requests). Threads inside a request do not count: a new
- * connection must not wait for them when another thread is free. The
- * workers share the connections through the kernel (EPOLLEXCLUSIVE wakes
- * a waiting thread of any of them). Returns how long the loop may wait: a
- * thread not accepting looks again soon, the counts change as others take
- * or close connections and enter or leave requests. */
-static int
-balance_accept(struct event_loop *loop, struct accept_ctx *acc, size_t nls, int core)
-{
-	struct worker_ctx *w = acc[0].w;
-	int own = __atomic_load_n(&w->thread_open[core], __ATOMIC_RELAXED), fewest = own;
-	for (int t = 0; t < w->nthreads; t++) {
-		if (t == core || __atomic_load_n(&w->cores[t].request_start_ms, __ATOMIC_RELAXED))
-			continue;
-		int n = __atomic_load_n(&w->thread_open[t], __ATOMIC_RELAXED);
-		if (n < fewest)
-			fewest = n;
-	}
-	bool want = own == fewest;
-	if (want != acc[0].listening) {
-		for (size_t i = 0; i < nls; i++) {
-			acc[i].listening = want;
-			if (acc[i].pause_timer > 0)
-				continue;   /* out of descriptors: the timer adds it back */
-			if (want && event_add_exclusive(loop, acc[i].l->fd, on_accept, &acc[i]) < 0)
-				log_errno("worker %d: cannot watch %s", w->id, acc[i].l->name);
-			else if (!want)
-				event_del(loop, acc[i].l->fd, EV_READ);
-		}
-	}
-	return want ? 1000 : 50;
-}
-
 int
 worker_serve(struct worker_ctx *w, struct listener *ls, size_t nls, int core, int wake_rd)
 {
@@ -161,7 +127,7 @@ worker_serve(struct worker_ctx *w, struct listener *ls, size_t nls, int core, in
 	if (!acc)
 		return 1;
 	for (size_t i = 0; i < nls; i++) {
-		acc[i] = (struct accept_ctx){ w, &ls[i], 0, true };
+		acc[i] = (struct accept_ctx){ w, &ls[i], 0 };
 		if (event_add_exclusive(loop, ls[i].fd, on_accept, &acc[i]) < 0) {
 			log_errno("worker %d: cannot watch %s", w->id, ls[i].name);
 			return 1;
@@ -177,8 +143,7 @@ worker_serve(struct worker_ctx *w, struct listener *ls, size_t nls, int core, in
 	log_request_batching(true, (size_t)(w->id - 1) * (size_t)w->nthreads + (size_t)core);
 	while (!__atomic_load_n(&stop_requested, __ATOMIC_RELAXED) && !worker_stopping(w)) {
 		log_request_flush();    /* the lines of the last turn, before waiting */
-		int wait_ms = w->nthreads > 1 ? balance_accept(loop, acc, nls, core) : 1000;
-		if (event_loop_run_once(loop, wait_ms) < 0 && errno != EINTR) {
+		if (event_loop_run_once(loop, 1000) < 0 && errno != EINTR) {
 			log_errno("worker %d: event loop", w->id);
 			break;
 		}
@@ -191,7 +156,7 @@ worker_serve(struct worker_ctx *w, struct listener *ls, size_t nls, int core, in
 		event_del(loop, ls[i].fd, EV_READ);
 	if (wake_rd >= 0)
 		event_del(loop, wake_rd, EV_READ);
-	conn_close_idle(loop);
+	conn_close_idle(loop, NULL);
 	log_request_batching(false, 0);
 	event_loop_free(loop);
 	free(acc);

@@ -20,5 +20,13 @@ int worker_threads_run(struct worker_ctx *w, struct listener *ls, size_t nls);
 int worker_serve(struct worker_ctx *w, struct listener *ls, size_t nls, int core, int wake_rd);
 /* The stop signal handler also writes to fd (threads: wakes them all). */
 void worker_signal_wake(int fd);
+/* A stop signal arrived. */
+bool worker_stop_requested(void);
+/* issue 20: the threads' shared connections (worker_pool.c): made before
+ * the threads start, each thread serves in pool_serve() as core, the last
+ * one closes what is left (graceful stop) and frees it. */
+struct conn_pool *pool_new(struct worker_ctx *w, struct listener *ls, size_t nls, int wake_rd);
+int pool_serve(struct conn_pool *p, int core);
+void pool_finish(struct conn_pool *p);
 
 #endif

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `threads = N` (issue 20): a worker runs N serving threads, each with its
- * own event loop, connections and request (the per-request state in conn.c
- * is thread-local), all accepting on the worker's listening sockets
- * (EPOLLEXCLUSIVE per loop keeps the accepts serialized). Python: one
+ * own request (the per-request state in conn.c is thread-local); they
+ * share the worker's connections: whichever thread is free serves the
+ * next ready one (worker_pool.c). Python: one
  * thread state per thread, made once; the GIL is held only while Python
  * runs (the request I/O lets go of it). Signals go to the first thread,
  * which wakes the others through a pipe every loop watches.
@@ -64,10 +64,8 @@ count_request_shared(struct worker_ctx *w, struct worker_score *sc, uint64_t tx,
 struct serve_thread {
 	pthread_t tid;
 	struct worker_ctx *w;
-	struct listener *ls;
-	size_t nls;
+	struct conn_pool *pool;
 	int core;
-	int wake_rd;
 };
 
 static void *
@@ -78,8 +76,9 @@ thread_main(void *arg)
 		worker_stop(t->w);
 		return NULL;
 	}
-	if (worker_serve(t->w, t->ls, t->nls, t->core, t->wake_rd) != 0)
+	if (pool_serve(t->pool, t->core) != 0)
 		worker_stop(t->w);
+	conn_thread_end();
 	wsgi_thread_detach();
 	return NULL;
 }
@@ -123,13 +122,15 @@ worker_threads_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 	w->wake_fd = p[1];
 	worker_signal_wake(p[1]);
 	struct serve_thread *t = calloc((size_t)w->nthreads, sizeof(*t));
-	w->thread_open = calloc((size_t)w->nthreads, sizeof(*w->thread_open));
-	if (!t || !w->thread_open) {
+	if (!t) {
 		log_errno("worker %d: threads", w->id);
 		return 1;
 	}
+	struct conn_pool *pool = pool_new(w, ls, nls, p[0]);
+	if (!pool)
+		return 1;
 	for (int i = 0; i < w->nthreads; i++)
-		t[i] = (struct serve_thread){ 0, w, ls, nls, i, p[0] };
+		t[i] = (struct serve_thread){ 0, w, pool, i };
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	if (cfg->threads_stacksize)   /* said once, by the first worker */
@@ -150,17 +151,17 @@ worker_threads_run(struct worker_ctx *w, struct listener *ls, size_t nls)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
-	rc = started == w->nthreads ? worker_serve(w, ls, nls, 0, p[0]) : 1;
+	rc = started == w->nthreads ? pool_serve(pool, 0) : 1;
 	worker_stop(w);
 	for (int i = 1; i < started; i++)
 		pthread_join(t[i].tid, NULL);
+	pool_finish(pool);   /* what already arrived on kept-alive connections */
+	conn_thread_end();
 	worker_signal_wake(-1);
 	w->wake_fd = -1;
 	close(p[0]);
 	close(p[1]);
 	free(t);
-	free(w->thread_open);
-	w->thread_open = NULL;
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """A WSGI app for the threads tests (test_threads.py): a barrier that only
 opens when N requests are inside the app at once, a body echo that also
-writes to wsgi.errors, a file_wrapper response and who served."""
+writes to wsgi.errors, a file_wrapper response, who served, and a request that blocks until
+another releases it."""
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ import time
 
 _cond = threading.Condition()
 _inside = 0
+_released = threading.Event()   # /block waits for /release
 
 
 def _json(start_response, obj):
@@ -49,6 +51,14 @@ def application(environ, start_response):
     if path == "/sleep":
         time.sleep(float(q or "1"))
         return _json(start_response, {"slept": True})
+    if path == "/block":
+        # the test waits for the file: this thread is inside the app
+        with open(q, "w"):
+            pass
+        return _json(start_response, {"released": _released.wait(60), "tid": threading.get_ident()})
+    if path == "/release":
+        _released.set()
+        return _json(start_response, {"released": True})
     if path == "/who":
         return _json(start_response, {"pid": os.getpid(), "tid": threading.get_ident(),
                                       "multithread": environ["wsgi.multithread"],
