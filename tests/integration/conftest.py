@@ -219,6 +219,15 @@ def read_stats(addr):
     return json.loads(data.decode("utf8", "replace"))
 
 
+def pid_alive(pid):
+    """pid runs (is neither gone nor a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
 def children(pid):
     """Pids whose parent is pid (from /proc/*/stat)."""
     out = []

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import BIN, free_port, get, run_stockade, wait_for
+from conftest import BIN, free_port, get, pid_alive, run_stockade, wait_for
 
 FAST_CRON = {"STOCKADE_TEST_CRON_MINUTE_MS": "200"}
 
@@ -30,15 +30,6 @@ def read(path):
 
 def lines(path):
     return read(path).split()
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def ini(work, text, name="t.ini"):
@@ -125,7 +116,7 @@ def test_killed_daemon_is_restarted_and_stop_signals_its_group(work, instances):
     assert inst.proc.returncode == 0, log
     assert lines(got) == ["term"], log
     # the whole process group got the signal: the shell's child too
-    wait_for(lambda: not alive(sleeper), what="daemon's child stopped")
+    wait_for(lambda: not pid_alive(sleeper), what="daemon's child stopped")
 
 
 def test_daemon2_stop_and_reload_signals(work, instances):
@@ -151,10 +142,10 @@ def test_smart_daemon_survives_reload_and_is_respawned_when_gone(work, instances
     inst = instances("--master", "--smart-attach-daemon2", f"{pidfile} echo run >> {runs}; exec sleep 600")
     wait_for(lambda: read(pidfile).strip() and lines(runs), what="smart daemon started")
     pid = int(read(pidfile))
-    assert alive(pid)
+    assert pid_alive(pid)
     inst.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: "found valid/active pidfile" in inst.log(), what="new image adopted the daemon")
-    assert alive(pid) and int(read(pidfile)) == pid
+    assert pid_alive(pid) and int(read(pidfile)) == pid
     assert len(lines(runs)) == 1
     os.kill(pid, signal.SIGKILL)
     # the pidfile is written before the command runs: wait for both
@@ -163,7 +154,7 @@ def test_smart_daemon_survives_reload_and_is_respawned_when_gone(work, instances
     new = int(read(pidfile))
     inst.stop()
     # uWSGI's rule: a smart daemon is not stopped with the instance
-    assert alive(new)
+    assert pid_alive(new)
     os.kill(new, signal.SIGKILL)
 
 
@@ -204,7 +195,7 @@ def test_cron2_harakiri_kills_a_long_run(work, instances):
     inst = instances("--ini", path, env=FAST_CRON)
     wait_for(lambda: "harakiri" in inst.log(), what="the job killed after 1 s")
     first = int(lines(out)[0])
-    wait_for(lambda: not alive(first), what="the killed run reaped")
+    wait_for(lambda: not pid_alive(first), what="the killed run reaped")
     # unique: the next run starts only after the killed one ended
     wait_for(lambda: len(lines(out)) >= 2, what="a second run")
     assert "killed by signal 9" in inst.log()

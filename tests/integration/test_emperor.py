@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, Instance, free_port, get_json, read_stats, wait_for
+from conftest import APPS, BIN, Instance, free_port, get_json, pid_alive, read_stats, wait_for
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 PROBE = str(APPS / "probe.py")
@@ -36,18 +36,6 @@ def port_closed(port):
         return False
     except OSError:
         return True
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def vassal_ini(port, *extra, app=PROBE, processes=1):

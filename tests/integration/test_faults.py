@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import APPS, BIN, Instance, free_port, get, get_json, read_stats, wait_for
+from conftest import APPS, BIN, Instance, free_port, get, get_json, pid_alive, read_stats, wait_for
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 FAULTS = str(APPS / "faults.py")
@@ -64,14 +64,6 @@ def start_ticks(pid):
 
 def boot_ticks():
     return time.clock_gettime(time.CLOCK_BOOTTIME) * CLK_TCK
-
-
-def pid_alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 def descendants(pid):

@@ -17,7 +17,7 @@ import tempfile
 
 import pytest
 
-from conftest import Instance, free_port, get, run_stockade, wait_for
+from conftest import free_port, get, pid_alive, run_stockade, wait_for
 
 FAST_CRON = {"STOCKADE_TEST_CRON_MINUTE_MS": "200"}
 
@@ -35,29 +35,6 @@ def application(environ, start_response):
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
 """
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-
-
-@pytest.fixture
-def instances():
-    started = []
-
-    def start(*args, env=None, port=None):
-        inst = Instance(list(args), port=port, env=env)
-        started.append(inst)
-        return inst
-
-    yield start
-    for inst in started:
-        inst.stop()
 
 
 # ---- map-socket ------------------------------------------------------------------------------
@@ -246,12 +223,12 @@ def test_mule_only_instance_runs_its_mules(tmp_path, instances):
     inst = instances("--master", f"--mule={tmp_path / 'prog.py'}", "--mules", "1")
     wait_for(lambda: out.exists() and out.read_text().count("\n") >= 1, what="the mule program ran")
     mule_id, pid = map(int, out.read_text().split()[:2])
-    assert mule_id == 1 and alive(pid)
+    assert mule_id == 1 and pid_alive(pid)
     assert "socket option is missing" not in inst.log()
     # stopping the instance stops its mules
     inst.stop()
     assert inst.proc.returncode == 0, inst.log()
-    wait_for(lambda: not alive(pid), what="the mule stopped with the instance")
+    wait_for(lambda: not pid_alive(pid), what="the mule stopped with the instance")
 
 
 def test_no_service_at_all_is_still_refused():
@@ -278,8 +255,8 @@ def test_cron_harakiri_kills_the_command_and_its_children(tmp_path, instances):
     wait_for(lambda: re.search(rf'\[cron\] command "sleep 600 &.*" \(pid {sh}\) ran 1 s: harakiri', inst.log()),
              what="cron-harakiri after 1 s")
     # the whole process group: the shell and the command it started
-    wait_for(lambda: not alive(sh) and not alive(child), what="the job's group killed")
-    assert alive(keeper), inst.log()
+    wait_for(lambda: not pid_alive(sh) and not pid_alive(child), what="the job's group killed")
+    assert pid_alive(keeper), inst.log()
     assert f"(pid {keeper}) ran" not in inst.log()
 
 
@@ -391,7 +368,7 @@ def test_mule_reload_mercy_kills_a_mule_that_will_not_stop(tmp_path, instances):
     inst.proc.send_signal(signal.SIGTERM)
     wait_for(lambda: inst.proc.poll() is not None, timeout=120, what="the instance stopped")
     assert f"mule 1 (pid: {pid}) did not stop within 1 s (mule-reload-mercy): NO MERCY" in inst.log()
-    assert not alive(pid)
+    assert not pid_alive(pid)
 
 
 def unix_get(addr):
