@@ -10,17 +10,7 @@ import socket
 import pytest
 
 from conftest import run_stockade, wait_for
-
-
-def request(port, path, headers=None):
-    """(status, headers dict lower-cased, body) of one GET."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request("GET", path, headers={"Connection": "close", **(headers or {})})
-        r = c.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    finally:
-        c.close()
+from test_routes import request
 
 
 def test_headers_status_log_goto(serve):

@@ -389,16 +389,21 @@ def test_conformance_corpus_through_router(stockade_bin):
 # ---- subscriptions -----------------------------------------------------------------------------
 
 
-def subscriber(sub, key, *extra, weight=None):
+def site(*how):
+    """A one-worker instance with how (its subscribe options) and its worker's pid."""
     port = free_port()
-    how = (["--subscribe2", f"server={sub},key={key},weight={weight}"] if weight
-           else ["--subscribe-to", f"{sub}:{key}"])
     inst = Instance(["--socket", f"127.0.0.1:{port}", "--wsgi-file", PROBE, "--master", "--processes", "1",
-                     "--subscribe-freq", "1", *how, *extra], port=port)
+                     "--subscribe-freq", "1", *how], port=port)
     inst.worker = int(wait_for(lambda: re.search(r"spawned worker 1 \(pid: (\d+)\)", inst.log()),
                                what="worker pid").group(1))
     inst.addr = f"127.0.0.1:{port}"
     return inst
+
+
+def subscriber(sub, key, *extra, weight=None):
+    how = (["--subscribe2", f"server={sub},key={key},weight={weight}"] if weight
+           else ["--subscribe-to", f"{sub}:{key}"])
+    return site(*how, *extra)
 
 
 def by_host(port, host):

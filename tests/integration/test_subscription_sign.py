@@ -8,7 +8,6 @@ command is in the unsigned header), nor resurrect a removed node; a time
 outside the tolerance is refused. uWSGI signs and checks the same packets:
 a Debian uWSGI instance subscribes to Stockade's router and a Stockade
 instance to uWSGI's router."""
-import json
 import os
 import re
 import shutil
@@ -21,7 +20,8 @@ import time
 
 import pytest
 
-from conftest import APPS, Instance, free_port, http_request, read_stats, run_stockade, wait_for
+from conftest import APPS, Instance, free_port, read_stats, run_stockade, wait_for
+from test_router import by_host, site
 
 PROBE = str(APPS / "probe.py")
 
@@ -47,21 +47,6 @@ def router(keys, *extra):
                   "--master", *extra], port=port)
     r.sport, r.stats = sport, stats
     return r
-
-
-def site(*how):
-    port = free_port()
-    inst = Instance(["--socket", f"127.0.0.1:{port}", "--wsgi-file", PROBE, "--master", "--processes", "1",
-                     "--subscribe-freq", "1", *how], port=port)
-    inst.worker = int(wait_for(lambda: re.search(r"spawned worker 1 \(pid: (\d+)\)", inst.log()),
-                               what="worker pid").group(1))
-    inst.addr = f"127.0.0.1:{port}"
-    return inst
-
-
-def by_host(port, host):
-    st, body = http_request(port, "/pid", headers={"Host": host, "Connection": "close"})
-    return st, (json.loads(body)["pid"] if st == 200 else body)
 
 
 def nodes_of(stats, key):
