@@ -53,10 +53,12 @@ cleanup() {
 trap cleanup EXIT
 
 BIN="$BIN" WORK="$WORK" COUNTS="$COUNTS" JAILED="$JAILED" WAKE="$WAKE" IDLE="$IDLE" \
-	python3 - <<'PYTHON'
-import os, random, shlex, signal, socket, struct, subprocess, time, uuid
+	BENCH_DIR="$PWD/bench" python3 - <<'PYTHON'
+import os, random, signal, socket, struct, subprocess, sys, time, uuid
 
 BIN, WORK = os.environ["BIN"], os.environ["WORK"]
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from benchlib import mem, rootfs_prologue, tree  # noqa: E402
 JAILED = os.environ["JAILED"] == "1"
 WAKE, IDLE = int(os.environ["WAKE"]), int(os.environ["IDLE"])
 APP = os.path.join(WORK, "hello.py")
@@ -87,49 +89,6 @@ def uwsgi_get(path, timeout=30):
         s.close()
 
 
-def tree(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                todo += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return out
-
-
-def mem(pid):
-    rss = pss = 0
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            k, v = line.split(":", 1)
-            if k == "Rss":
-                rss = int(v.split()[0])
-            elif k == "Pss":
-                pss = int(v.split()[0])
-    return rss, pss
-
-
-def rootfs_prologue(root):
-    lines = ["set -e", f"R={shlex.quote(root)}"]
-    for d in ("usr", "etc", "tmp", "proc", "dev"):
-        os.makedirs(os.path.join(root, d), exist_ok=True)
-    for link in ("bin", "lib", "lib64", "sbin"):
-        if os.path.lexists(f"/{link}") and not os.path.lexists(os.path.join(root, link)):
-            os.symlink(f"usr/{link}", os.path.join(root, link))
-    lines += ['mount --bind /usr "$R/usr"', 'mount -o remount,bind,ro "$R/usr"',
-              'mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"']
-    for f in ("passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "localtime"):
-        if os.path.exists(f"/etc/{f}"):
-            lines += [f'touch "$R/etc/{f}"', f'mount --bind /etc/{f} "$R/etc/{f}"']
-    for b in {os.path.dirname(os.path.realpath(BIN)), WORK}:
-        q = shlex.quote(b)
-        lines += [f'mkdir -p "$R"{q}', f'mount --bind {q} "$R"{q}']
-    return "\n".join(lines) + "\nset +e\n"
-
-
 def log_count(log, text):
     log.seek(0)
     return log.read().count(text)
@@ -154,7 +113,7 @@ def run(n):
     argv = [BIN, "--emperor", vdir, "--emperor-on-demand-directory", sdir]
     if JAILED:
         argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-                rootfs_prologue(root) + 'exec "$@"', "sh", *argv]
+                rootfs_prologue(root, BIN, WORK) + 'exec "$@"', "sh", *argv]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))}
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdout=log, stderr=log, env=env)

@@ -48,10 +48,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-BIN="$BIN" WORK="$WORK" N="$N" JAILED="$JAILED" SECS="$SECS" CONNS="$CONNS" python3 - <<'PYTHON'
-import http.client, os, re, shlex, signal, socket, subprocess, time, uuid
+BIN="$BIN" WORK="$WORK" N="$N" JAILED="$JAILED" SECS="$SECS" CONNS="$CONNS" BENCH_DIR="$REPO/bench" python3 - <<'PYTHON'
+import http.client, os, re, signal, socket, subprocess, sys, time, uuid
 
 BIN, WORK = os.environ["BIN"], os.environ["WORK"]
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from benchlib import rootfs_prologue  # noqa: E402
 N, JAILED = int(os.environ["N"]), os.environ["JAILED"] == "1"
 SECS, CONNS = int(os.environ["SECS"]), int(os.environ["CONNS"])
 APP = os.path.join(WORK, "hello.py")
@@ -90,26 +92,6 @@ def rss_kib(pid):
         return 0
 
 
-def rootfs_prologue(root):
-    """The jails' shared root: /usr read-only, a private /tmp, the binary's
-    and the work directory at their own paths (as bench/emperor.sh)."""
-    lines = ["set -e", f"R={shlex.quote(root)}"]
-    for d in ("usr", "etc", "tmp", "proc", "dev"):
-        os.makedirs(os.path.join(root, d), exist_ok=True)
-    for link in ("bin", "lib", "lib64", "sbin"):
-        if os.path.lexists(f"/{link}") and not os.path.lexists(os.path.join(root, link)):
-            os.symlink(f"usr/{link}", os.path.join(root, link))
-    lines += ['mount --bind /usr "$R/usr"', 'mount -o remount,bind,ro "$R/usr"',
-              'mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"']
-    for f in ("passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache", "localtime"):
-        if os.path.exists(f"/etc/{f}"):
-            lines += [f'touch "$R/etc/{f}"', f'mount --bind /etc/{f} "$R/etc/{f}"']
-    for b in {os.path.dirname(os.path.realpath(BIN)), WORK}:
-        q = shlex.quote(b)
-        lines += [f'mkdir -p "$R"{q}', f'mount --bind {q} "$R"{q}']
-    return "\n".join(lines) + "\nset +e\n"
-
-
 vdir = os.path.join(WORK, "vassals")
 os.makedirs(vdir)
 root = os.path.join(WORK, "root")
@@ -128,7 +110,7 @@ log = open(os.path.join(WORK, "emperor.log"), "w+")
 argv = [BIN, "--emperor", vdir]
 if JAILED:
     argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-            rootfs_prologue(root) + 'exec "$@"', "sh", *argv]
+            rootfs_prologue(root, BIN, WORK) + 'exec "$@"', "sh", *argv]
 env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOCKADE_"))}
 t0 = time.monotonic()
 proc = subprocess.Popen(argv, stdout=log, stderr=log, env=env)
