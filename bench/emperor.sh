@@ -40,6 +40,7 @@
 set -eu
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${STOCKADE_BIN:-$PWD/stockade}
 COUNTS=${EMPEROR_N:-"100 250 500"}
 JAILED=${EMPEROR_JAILED:-0}
@@ -51,19 +52,9 @@ die() { echo "emperor.sh: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "$BIN not found (set STOCKADE_BIN)"
 command -v python3 >/dev/null || die "python3 needed"
 [ "$UWSGI" = 0 ] || command -v uwsgi >/dev/null || die "EMPEROR_UWSGI=1 needs uwsgi (Debian uwsgi-core + python3 plugin)"
-if [ "$JAILED" = 1 ]; then
-	[ "$(id -u)" = 0 ] || die "EMPEROR_JAILED=1 needs root"
-	"$BIN" --jls >/dev/null 2>&1 || die "the jail backend does not work here ($BIN --jls failed)"
-	command -v unshare >/dev/null || die "EMPEROR_JAILED=1 needs unshare(1)"
-fi
+[ "$JAILED" = 1 ] && bench_need_jails "$BIN" EMPEROR_JAILED=1
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/stockade-emperor-bench.XXXXXX")
-chmod 755 "$WORK"
-cleanup() {
-	[ "${EMPEROR_KEEP:-0}" = 1 ] && echo "work directory kept: $WORK" && return
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir stockade-emperor-bench "${EMPEROR_KEEP:-0}"
 
 TSV="${EMPEROR_TSV:-}" BIN="$BIN" WORK="$WORK" COUNTS="$COUNTS" JAILED="$JAILED" IDLE="$IDLE" PROCS="$PROCS" UWSGI="$UWSGI" \
 	BENCH_DIR="$PWD/bench" python3 - <<'PYTHON'

@@ -25,3 +25,30 @@ bench_private_netns() {
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# bench_need_jails BIN WHAT: stop unless jailed runs can work here (root, the
+# jail backend, unshare(1) for the rootfs launcher); WHAT names the setting.
+bench_need_jails() {
+	local me
+	me=$(basename "$0")
+	[ "$(id -u)" = 0 ] || { echo "$me: $2 needs root" >&2; exit 1; }
+	"$1" --jls >/dev/null 2>&1 || { echo "$me: the jail backend does not work here ($1 --jls failed)" >&2; exit 1; }
+	command -v unshare >/dev/null || { echo "$me: $2 needs unshare(1)" >&2; exit 1; }
+}
+
+# bench_workdir NAME KEEP: WORK= a new directory (mode 755: jailed vassals
+# read it), removed at exit unless KEEP is 1.
+bench_workdir() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	chmod 755 "$WORK"
+	_BENCH_KEEP=$2
+	trap '_bench_cleanup' EXIT
+}
+
+_bench_cleanup() {
+	if [ "$_BENCH_KEEP" = 1 ]; then
+		echo "work directory kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}

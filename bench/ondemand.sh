@@ -29,6 +29,7 @@
 set -eu
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 BIN=${STOCKADE_BIN:-$PWD/stockade}
 COUNTS=${ONDEMAND_N:-2000}
 JAILED=${ONDEMAND_JAILED:-1}
@@ -38,19 +39,9 @@ IDLE=${ONDEMAND_IDLE:-3}
 die() { echo "ondemand.sh: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "$BIN not found (set STOCKADE_BIN)"
 command -v python3 >/dev/null || die "python3 needed"
-if [ "$JAILED" = 1 ]; then
-	[ "$(id -u)" = 0 ] || die "ONDEMAND_JAILED=1 needs root (ONDEMAND_JAILED=0 for unjailed sites)"
-	"$BIN" --jls >/dev/null 2>&1 || die "the jail backend does not work here ($BIN --jls failed)"
-	command -v unshare >/dev/null || die "ONDEMAND_JAILED=1 needs unshare(1)"
-fi
+[ "$JAILED" = 1 ] && bench_need_jails "$BIN" ONDEMAND_JAILED=1
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/stockade-ondemand-bench.XXXXXX")
-chmod 755 "$WORK"
-cleanup() {
-	[ "${ONDEMAND_KEEP:-0}" = 1 ] && echo "work directory kept: $WORK" && return
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir stockade-ondemand-bench "${ONDEMAND_KEEP:-0}"
 
 BIN="$BIN" WORK="$WORK" COUNTS="$COUNTS" JAILED="$JAILED" WAKE="$WAKE" IDLE="$IDLE" \
 	BENCH_DIR="$PWD/bench" python3 - <<'PYTHON'

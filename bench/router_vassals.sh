@@ -35,18 +35,9 @@ CONNS=${RV_CONNS:-32}
 die() { echo "router_vassals.sh: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "$BIN not found (set STOCKADE_BIN)"
 command -v wrk >/dev/null || die "wrk not found"
-if [ "$JAILED" = 1 ]; then
-	"$BIN" --jls >/dev/null 2>&1 || die "the jail backend does not work here ($BIN --jls failed); RV_JAILED=0"
-	command -v unshare >/dev/null || die "jailed vassals need unshare(1)"
-fi
+[ "$JAILED" = 1 ] && bench_need_jails "$BIN" RV_JAILED=1
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/stockade-router-vassals.XXXXXX")
-chmod 755 "$WORK"
-cleanup() {
-	[ "${RV_KEEP:-0}" = 1 ] && echo "work directory kept: $WORK" && return
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir stockade-router-vassals "${RV_KEEP:-0}"
 
 BIN="$BIN" WORK="$WORK" N="$N" JAILED="$JAILED" SECS="$SECS" CONNS="$CONNS" BENCH_DIR="$REPO/bench" python3 - <<'PYTHON'
 import http.client, os, re, signal, socket, subprocess, sys, time, uuid
