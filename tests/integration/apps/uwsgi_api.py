@@ -12,23 +12,14 @@ import time
 import uwsgi
 from uwsgidecorators import lock, postfork
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from outfile import put  # noqa: E402
+
 OUT = os.environ.get("UWSGI_API_OUT", "/tmp")
 LOADED_IN = os.getpid()
 WID_AT_LOAD = uwsgi.worker_id()
 IMPORTED_BEFORE = "uwsgi_api_import" in sys.modules
 forks = []
-
-
-def put(path, text, mode="w"):
-    """Writes text so that the file appears whole (tests read it as soon as it exists)."""
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    old = ""
-    if mode == "a" and os.path.exists(path):
-        with open(path) as f:
-            old = f.read()
-    with open(tmp, "w") as f:
-        f.write(old + text)
-    os.rename(tmp, path)
 
 
 def mark(what):

@@ -5,23 +5,15 @@ mule_get_msg() messages to OUT/prog.MSG. GET /call/NAME[/N] calls the
 mulefunc (on mule N), GET /msg/N/TEXT sends TEXT to mule N."""
 import json
 import os
+import sys
 
 import uwsgi
 from uwsgidecorators import mulefunc
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from outfile import put  # noqa: E402
+
 OUT = os.environ["UWSGI_API_OUT"]
-
-
-def put(path, text, mode="w"):
-    """Writes text so that the file appears whole (tests read it as soon as it exists)."""
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    old = ""
-    if mode == "a" and os.path.exists(path):
-        with open(path) as f:
-            old = f.read()
-    with open(tmp, "w") as f:
-        f.write(old + text)
-    os.rename(tmp, path)
 
 
 @mulefunc

@@ -4,24 +4,16 @@ run of task NAME writes OUT/started.NAME.PID, waits while OUT/block.NAME
 exists, then appends a line to OUT/done.NAME. GET /spool/NAME spools it."""
 import json
 import os
+import sys
 import time
 
 import uwsgi
 from uwsgidecorators import spool
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from outfile import put  # noqa: E402
+
 OUT = os.environ["UWSGI_API_OUT"]
-
-
-def put(path, text, mode="w"):
-    """Writes text so that the file appears whole (tests read it as soon as it exists)."""
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    old = ""
-    if mode == "a" and os.path.exists(path):
-        with open(path) as f:
-            old = f.read()
-    with open(tmp, "w") as f:
-        f.write(old + text)
-    os.rename(tmp, path)
 
 
 @spool
