@@ -22,7 +22,7 @@ LAYERS = {
     "base": 0,
     "config": 1,
     "proto": 2, "net": 2, "cache": 2,
-    "jail": 3, "hooks": 3, "python": 3, "pty": 3, "router": 3,
+    "jail": 3, "hooks": 3, "python": 3, "pty": 3, "router": 3, "request_features": 3,
     "server": 4,
     "emperor": 5,
 }

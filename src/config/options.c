@@ -180,7 +180,7 @@ const struct option_def option_table[] = {
 	{ "static-expires", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for files whose real path matches", NULL, F(static_expires), 0 },
 	{ "static-expires-uri", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose REQUEST_URI matches", NULL, F(static_expires_uri), 0 },
 	{ "static-expires-path-info", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "REGEX SECONDS: Expires for requests whose PATH_INFO matches", NULL, F(static_expires_path_info), 0 },
-	/* issue 19: static options (server/add_header.c) */
+	/* issue 19: static options (request_features/add_header.c) */
 	{ "static-gzip-all", NULL, 0, ARG_NONE, T_BOOL, 0, "static", "send FILE.br or FILE.gz instead of a static FILE when it exists and the client accepts that encoding", NULL, F(static_gzip_all), 0 },
 	{ "static-gzip-dir", "static-gzip-prefix", 0, ARG_REQUIRED, T_LIST, 0, "static", "as static-gzip-all, for files whose real path starts with this", NULL, F(static_gzip_dir), 0 },
 	{ "static-gzip-ext", "static-gzip-suffix", 0, ARG_REQUIRED, T_LIST, 0, "static", "as static-gzip-all, for files whose name ends with this", NULL, F(static_gzip_ext), 0 },
@@ -188,7 +188,7 @@ const struct option_def option_table[] = {
 	{ "add-header", NULL, 0, ARG_REQUIRED, T_LIST, 0, "static", "'Name: value' header appended to every response of the app and of static files (repeatable)", NULL, F(add_header), 0 },
 	{ "mimefile", "mime-file", 0, ARG_REQUIRED, T_STRING, 0, "static", "MIME types file read at start (default /etc/mime.types if present)", NULL, F(mimefile), 0 },
 
-	/* issue 21: internal routing (server/route_rules.c, server/routes.c) */
+	/* issue 21: internal routing (request_features/route_rules.c, server/routes.c) */
 	{ "route", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: run ACTION when PATH_INFO matches the POSIX regex (docs/routing.md)", NULL, F(route_rules), 0 },
 	{ "route-uri", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like route, on REQUEST_URI", NULL, F(route_rules), 0 },
 	{ "route-qs", NULL, 0, ARG_REQUIRED, T_LIST, OPT_KEYED, "routing", "REGEX ACTION: like route, on QUERY_STRING", NULL, F(route_rules), 0 },
@@ -277,7 +277,7 @@ const struct option_def option_table[] = {
 	{ "cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "MIN HOUR DAY MONTH WEEKDAY COMMAND: run the command at those times (-1 any, -N every N)", NULL, F(cron), 0 },
 	{ "cron2", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "minute=,hour=,day=,month=,week=,unique= COMMAND (missing keys: -1)", NULL, F(cron2), 0 },
 	{ "unique-cron", NULL, 0, ARG_REQUIRED, T_LIST, 0, "daemons", "as cron, but never started while its last run is still running", NULL, F(unique_cron), 0 },
-	/* issue 19: part 4 (server/cron.c, server/map_socket.c, server/static_cache_paths.c) */
+	/* issue 19: part 4 (server/cron.c, server/map_socket.c, request_features/static_cache_paths.c) */
 	{ "cron-harakiri", NULL, 0, ARG_REQUIRED, T_UINT, 0, "daemons", "SIGKILL a cron command's process group once it has run N seconds (cron2's harakiri= overrides; 0 off)", NULL, F(cron_harakiri), 0 },
 	{ "map-socket", NULL, 0, ARG_REQUIRED, T_LIST, 0, "socket", "SOCKET:WORKER[,WORKER...]: only these workers accept on socket number SOCKET (0 = the first socket in config order); others close it", NULL, F(map_socket), 0 },
 	{ "static-cache-paths", NULL, 0, ARG_REQUIRED, T_UINT, 0, "static", "keep each static file's resolved real path in the cache for N seconds (needs a cache: cache2 or cache)", NULL, F(static_cache_paths), 0 },

@@ -11,7 +11,7 @@
 #include "server/process_options.h"
 #include "base/platform.h"
 #include "server/scoreboard.h"
-#include "server/route_rules.h"
+#include "request_features/route_rules.h"
 #include "server/static_files.h"
 #include "server/post_buffer.h"
 #include "server/reaper.h"

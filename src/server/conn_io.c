@@ -5,8 +5,8 @@
  * limit-post, 100-continue) and the response (head, body, file).
  */
 #include "server/conn_internal.h"
-#include "server/add_header.h"
-#include "server/offload.h"
+#include "request_features/add_header.h"
+#include "request_features/offload.h"
 #include "config/config.h"
 #include "base/clock.h"
 #include "base/log.h"

@@ -13,7 +13,7 @@
  * test does not wait for wall-clock minutes.
  */
 #include "server/daemons.h"
-#include "server/kvlist.h"
+#include "request_features/kvlist.h"
 #include "server/server_internal.h"
 #include "base/clock.h"
 #include "base/log.h"

@@ -11,7 +11,7 @@
  *   adopts the pid it finds) and are respawned when that pid is gone.
  */
 #include "server/daemons.h"
-#include "server/kvlist.h"
+#include "request_features/kvlist.h"
 #include "server/server_internal.h"
 #include "base/ids.h"
 #include "base/log.h"

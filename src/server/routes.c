@@ -6,7 +6,7 @@
  * once at start-up and only read afterwards; every per-request value lives
  * in the caller's struct route_ctx, so threads need no locks.
  */
-#include "server/route_rules.h"
+#include "request_features/route_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -26,10 +26,10 @@
 #include "server/privileges.h"
 #include "server/process_options.h"
 #include "server/uwsgi_api.h"
-#include "server/route_rules.h"
+#include "request_features/route_rules.h"
 #include "server/static_files.h"
-#include "server/static_cache_paths.h"	/* issue 19 */
-#include "server/add_header.h"
+#include "request_features/static_cache_paths.h"	/* issue 19 */
+#include "request_features/add_header.h"
 #include "server/vassal.h"
 #include "server/cgroup_opts.h"	/* issue 23 */
 #include "server/worker.h"

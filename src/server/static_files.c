@@ -3,8 +3,8 @@
  * confinement to the mapped directory, MIME types, conditional GET and
  * Expires, then sendfile through the request_io send_file path. */
 #include "server/static_files.h"
-#include "server/static_cache_paths.h"
-#include "server/static_gzip.h"
+#include "request_features/static_cache_paths.h"
+#include "request_features/static_gzip.h"
 #include "config/config.h"
 #include "base/log.h"
 #include "base/util.h"

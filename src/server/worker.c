@@ -4,7 +4,7 @@
 #include "config/config.h"
 #include "base/log.h"
 #include "server/scoreboard.h"
-#include "server/offload.h"
+#include "request_features/offload.h"
 #include "net/event.h"
 
 #include <errno.h>

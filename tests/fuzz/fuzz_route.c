@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the route-rule parser (server/route_rules.c).
+ * libFuzzer target for the route-rule parser (request_features/route_rules.c).
  * Input: an option name (route, route-if, ...), a NUL, then the rule text;
  * several NUL-separated pairs make a rule list whose gotos are linked.
  * Checks, beyond memory safety: a rule either parses to a known action or
  * fails with a message, and a linked goto points at a route-label.
  */
-#include "server/route_rules.h"
+#include "request_features/route_rules.h"
 
 #include <stdint.h>
 #include <stdlib.h>

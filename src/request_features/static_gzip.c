@@ -4,7 +4,7 @@
  * beside a static file when the client accepts that encoding and a rule
  * names the file, as uWSGI's static file server does.
  */
-#include "server/static_gzip.h"
+#include "request_features/static_gzip.h"
 #include "config/config.h"
 
 #include <stdio.h>

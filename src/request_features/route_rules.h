@@ -6,8 +6,8 @@
  * static files and the app. Rules are read-only once parsed, so threads
  * share them; all per-request state lives in struct route_ctx.
  */
-#ifndef STOCKADE_ROUTE_RULES_H
-#define STOCKADE_ROUTE_RULES_H
+#ifndef STOCKADE_REQUEST_FEATURES_ROUTE_RULES_H
+#define STOCKADE_REQUEST_FEATURES_ROUTE_RULES_H
 
 #include <regex.h>
 #include <stdbool.h>

@@ -3,8 +3,8 @@
  * uWSGI's key=value lists (attach-daemon2, cron2): items separated by ',',
  * a backslash escapes the next character.
  */
-#ifndef STOCKADE_SERVER_KVLIST_H
-#define STOCKADE_SERVER_KVLIST_H
+#ifndef STOCKADE_REQUEST_FEATURES_KVLIST_H
+#define STOCKADE_REQUEST_FEATURES_KVLIST_H
 
 #include <stddef.h>
 

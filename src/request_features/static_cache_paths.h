@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* static-cache-paths: resolved static file paths kept in a uWSGI cache. */
-#ifndef STOCKADE_SERVER_STATIC_CACHE_PATHS_H
-#define STOCKADE_SERVER_STATIC_CACHE_PATHS_H
+#ifndef STOCKADE_REQUEST_FEATURES_STATIC_CACHE_PATHS_H
+#define STOCKADE_REQUEST_FEATURES_STATIC_CACHE_PATHS_H
 
 #include <stdbool.h>
 

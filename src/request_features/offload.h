@@ -4,8 +4,8 @@
  * range and the client socket) to one of its offload threads, which finishes
  * it without blocking and closes the connection, as uWSGI does.
  */
-#ifndef STOCKADE_SERVER_OFFLOAD_H
-#define STOCKADE_SERVER_OFFLOAD_H
+#ifndef STOCKADE_REQUEST_FEATURES_OFFLOAD_H
+#define STOCKADE_REQUEST_FEATURES_OFFLOAD_H
 
 #include <stdbool.h>
 #include <stddef.h>

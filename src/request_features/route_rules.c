@@ -8,7 +8,7 @@
  * sense once the app has answered. Pure (no I/O, no globals): fuzzed by
  * tests/fuzz/fuzz_route.c.
  */
-#include "server/route_rules.h"
+#include "request_features/route_rules.h"
 
 #include <stdarg.h>
 #include <stdio.h>

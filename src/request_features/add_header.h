@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* add-header: headers appended to every app and static-file response. */
-#ifndef STOCKADE_SERVER_ADD_HEADER_H
-#define STOCKADE_SERVER_ADD_HEADER_H
+#ifndef STOCKADE_REQUEST_FEATURES_ADD_HEADER_H
+#define STOCKADE_REQUEST_FEATURES_ADD_HEADER_H
 
 #include "proto/request.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* uWSGI's key=value lists and signal names (server/kvlist.h). */
-#include "server/kvlist.h"
+/* uWSGI's key=value lists and signal names (request_features/kvlist.h). */
+#include "request_features/kvlist.h"
 #include "base/util.h"
 
 #include <signal.h>

@@ -5,7 +5,7 @@
  * A job travels over the thread's pipe (one write, under PIPE_BUF: atomic
  * from any serving thread); the thread owns both fds from then on.
  */
-#include "server/offload.h"
+#include "request_features/offload.h"
 #include "net/event.h"
 #include "base/clock.h"
 #include "base/log.h"

@@ -4,7 +4,7 @@
  * Stockade writes for the app or a static file, as uWSGI's response writer
  * appends them (after the app's own headers, never replacing one).
  */
-#include "server/add_header.h"
+#include "request_features/add_header.h"
 #include "config/config.h"
 #include "base/util.h"
 

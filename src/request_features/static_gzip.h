@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Precompressed variants of static files (static-gzip-*). */
-#ifndef STOCKADE_SERVER_STATIC_GZIP_H
-#define STOCKADE_SERVER_STATIC_GZIP_H
+#ifndef STOCKADE_REQUEST_FEATURES_STATIC_GZIP_H
+#define STOCKADE_REQUEST_FEATURES_STATIC_GZIP_H
 
 #include <stdbool.h>
 #include <stddef.h>

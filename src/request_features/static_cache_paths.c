@@ -10,7 +10,7 @@
  * The cache is static-cache-paths-name, else the first one made; without
  * any cache the instance refuses to start, as uWSGI does.
  */
-#include "server/static_cache_paths.h"
+#include "request_features/static_cache_paths.h"
 #include "base/log.h"
 #include "cache/cache.h"
 #include "config/config.h"
