@@ -179,6 +179,21 @@ event_del(struct event_loop *loop, int fd, int mask)
 	return rc;
 }
 
+void
+event_forget(struct event_loop *loop, int fd)
+{
+	struct ev_fd *fe;
+
+	if ((fe = fd_entry(loop, fd)) == NULL || fe->mask == EV_NONE)
+		return;
+	fe->mask = EV_NONE;
+	fe->gen++;
+	fe->exclusive = false;
+	fe->cb = NULL;
+	fe->data = NULL;
+	loop->nfds--;
+}
+
 static void
 on_signal_pipe(struct event_loop *loop, int fd, void *data, int mask)
 {

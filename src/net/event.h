@@ -65,6 +65,13 @@ int event_add_exclusive(struct event_loop *loop, int fd, event_fd_fn *cb, void *
  */
 int event_del(struct event_loop *loop, int fd, int mask);
 /*
+ * Drops fd's registration without a system call, for an fd about to be
+ * closed that no other process or descriptor shares: closing it takes it out
+ * of the kernel's set (epoll and kqueue alike). Saves a system call per
+ * connection on hot paths; use event_del when in doubt.
+ */
+void event_forget(struct event_loop *loop, int fd);
+/*
  * Watches the read end of this process's signal pipe (base/signal_pipe.h):
  * fn runs from the loop with each signal number read. One per loop.
  * Returns 0 or -1 with errno, as event_add.

@@ -12,6 +12,7 @@
 #include "net/socket.h"
 #include "proto/http.h"
 #include "proto/request.h"
+#include "router/buf.h"
 #include "router/subscription.h"
 
 #include <stdbool.h>
@@ -61,11 +62,6 @@ struct router {
 };
 
 extern struct router R;
-
-struct buf {
-	char *p;
-	size_t off, len, cap;           /* pending bytes are p[off..len) */
-};
 
 enum sstate {
 	S_HEAD,         /* reading a request head (or idle between requests) */

@@ -30,35 +30,7 @@ static struct http_request req;
 
 static void update(struct session *s);
 static void try_head(struct session *s);
-
-static void
-buf_free(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-static size_t
-pending(const struct buf *b)
-{
-	return b->len - b->off;
-}
-
-/* Room at the end of b, after moving pending bytes to the front. */
-static size_t
-room(struct buf *b)
-{
-	if (!b->p)
-		return 0;
-	if (b->off == b->len) {
-		b->off = b->len = 0;
-	} else if (b->off > 0 && b->cap - b->len < b->cap / 2) {
-		memmove(b->p, b->p + b->off, b->len - b->off);
-		b->len -= b->off;
-		b->off = 0;
-	}
-	return b->cap - b->len;
-}
+static void backend_write_early(struct session *s);
 
 static int
 set_mask(struct session *s, int fd, uint8_t *cur, int want, event_fd_fn *cb)
@@ -81,7 +53,7 @@ close_backend(struct session *s)
 {
 	if (s->bfd < 0)
 		return;
-	event_del(R.loop, s->bfd, EV_READ | EV_WRITE);
+	event_forget(R.loop, s->bfd);	/* the router's own socket: close drops it */
 	close(s->bfd);
 	s->bfd = -1;
 	s->bmask = 0;
@@ -97,7 +69,7 @@ session_close(struct session *s)
 		return;
 	s->dead = true;
 	close_backend(s);
-	event_del(R.loop, s->cfd, EV_READ | EV_WRITE);
+	event_forget(R.loop, s->cfd);
 	close(s->cfd);
 	buf_free(&s->in);
 	buf_free(&s->up);
@@ -166,7 +138,9 @@ start_backend(struct session *s)
 	}
 	s->state = S_CONNECT;
 	s->deadline = clock_ms() + R.connect_ms;
-	update(s);
+	backend_write_early(s);
+	if (!s->dead)
+		update(s);
 }
 
 static bool
@@ -286,7 +260,7 @@ session_forward(struct session *s, size_t head_len, uint64_t cl)
 	memmove(s->in.p, s->in.p + head_len + take, avail - take);
 	s->in.len = avail - take;
 	s->body_left = cl - take;
-	if (s->body_left > 0 && pending(&s->up) < ROUTER_BODY_BUFFER) {
+	if (s->body_left > 0 && buf_pending(&s->up) < ROUTER_BODY_BUFFER) {
 		update(s);
 		return;
 	}
@@ -411,7 +385,7 @@ client_read(struct session *s)
 			session_close(s);
 		return;
 	}
-	size_t r = room(&s->up);
+	size_t r = buf_room(&s->up);
 	if (s->state != S_TUNNEL && r > s->body_left)
 		r = (size_t)s->body_left;
 	if (r == 0)
@@ -420,7 +394,7 @@ client_read(struct session *s)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		if (s->state == S_TUNNEL && pending(&s->up) > 0) {
+		if (s->state == S_TUNNEL && buf_pending(&s->up) > 0) {
 			s->client_eof = true;
 			return;
 		}
@@ -431,14 +405,14 @@ client_read(struct session *s)
 	touch(s);
 	if (s->state != S_TUNNEL)
 		s->body_left -= (uint64_t)n;
-	if (s->state == S_BODY && (s->body_left == 0 || pending(&s->up) >= ROUTER_BODY_BUFFER))
+	if (s->state == S_BODY && (s->body_left == 0 || buf_pending(&s->up) >= ROUTER_BODY_BUFFER))
 		start_backend(s);
 }
 
 static void
 client_write(struct session *s)
 {
-	ssize_t n = write(s->cfd, s->down.p + s->down.off, pending(&s->down));
+	ssize_t n = write(s->cfd, s->down.p + s->down.off, buf_pending(&s->down));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0) {
@@ -448,7 +422,7 @@ client_write(struct session *s)
 	s->down.off += (size_t)n;
 	s->sent_any = true;
 	touch(s);
-	if (pending(&s->down) > 0)
+	if (buf_pending(&s->down) > 0)
 		return;
 	if (s->state == S_CLOSING) {
 		shutdown(s->cfd, SHUT_WR);
@@ -490,7 +464,7 @@ session_body_bytes(struct session *s, const char *p, size_t n)
 	if (n == 0)
 		return;
 	size_t need = n + HTTP_CHUNK_HEAD_MAX + 2;
-	if (room(&s->down) < need) {
+	if (buf_room(&s->down) < need) {
 		s->down.cap = s->down.len + need;
 		s->down.p = xrealloc(s->down.p, s->down.cap);
 	}
@@ -510,14 +484,14 @@ backend_eof(struct session *s)
 	s->backend_eof = true;
 	close_backend(s);
 	if (s->state == S_TUNNEL) {
-		if (pending(&s->down) == 0)
+		if (buf_pending(&s->down) == 0)
 			session_close(s);
 		return;
 	}
 	if (s->resp_left > 0)
 		s->close_after = true;	/* cut short: the client sees the close */
 	if (s->frame_chunks) {
-		if (room(&s->down) < 5) {
+		if (buf_room(&s->down) < 5) {
 			s->down.cap = s->down.len + 5;
 			s->down.p = xrealloc(s->down.p, s->down.cap);
 		}
@@ -525,7 +499,7 @@ backend_eof(struct session *s)
 		s->down.len += 5;
 		s->frame_chunks = false;
 	}
-	if (pending(&s->down) == 0)
+	if (buf_pending(&s->down) == 0)
 		finish_response(s);
 }
 
@@ -569,7 +543,7 @@ read_response_head(struct session *s)
 		memmove(s->down.p, s->down.p + he, s->down.len - he);	/* a 1xx: dropped */
 		s->down.len -= he;
 	}
-	if (s->state == S_RESPONSE && response_complete(s) && pending(&s->down) == 0)
+	if (s->state == S_RESPONSE && response_complete(s) && buf_pending(&s->down) == 0)
 		finish_response(s);
 }
 
@@ -581,7 +555,7 @@ backend_read(struct session *s)
 		return;
 	}
 	char tmp[16384];
-	size_t r = room(&s->down);
+	size_t r = buf_room(&s->down);
 	bool direct = s->state == S_TUNNEL || (!s->frame_chunks && s->body_allowed && s->resp_left < 0);
 	if (!direct) {
 		r = r > HTTP_CHUNK_HEAD_MAX + 2 ? r - HTTP_CHUNK_HEAD_MAX - 2 : 0;
@@ -609,7 +583,7 @@ backend_read(struct session *s)
 static void
 backend_write(struct session *s)
 {
-	ssize_t n = write(s->bfd, s->up.p + s->up.off, pending(&s->up));
+	ssize_t n = write(s->bfd, s->up.p + s->up.off, buf_pending(&s->up));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0) {
@@ -625,13 +599,11 @@ backend_write(struct session *s)
 	touch(s);
 }
 
+/* The connect to the backend ended with err (0: connected): send the
+ * request, or try the next node. */
 static void
-backend_connected(struct session *s)
+backend_connect_done(struct session *s, int err)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
-	if (getsockopt(s->bfd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
 	if (err == 0) {
 		s->state = S_RESPONSE;
 		s->deadline = clock_ms() + R.timeout_ms;
@@ -647,6 +619,38 @@ backend_connected(struct session *s)
 		return;
 	}
 	s->deadline = clock_ms() + R.connect_ms;
+}
+
+static void
+backend_connected(struct session *s)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(s->bfd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	backend_connect_done(s, err);
+}
+
+/*
+ * Right after connect(): a loopback or unix connect has usually completed
+ * already, so the request is written at once, saving a round through the
+ * loop (two mask changes and SO_ERROR). A socket still connecting refuses
+ * the write with EAGAIN (ENOTCONN on some systems) and waits for EPOLLOUT;
+ * any other error is the connect's own.
+ */
+static void
+backend_write_early(struct session *s)
+{
+	ssize_t n = write(s->bfd, s->up.p + s->up.off, buf_pending(&s->up));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ENOTCONN))
+		return;
+	if (n < 0) {
+		backend_connect_done(s, errno);
+		return;
+	}
+	s->state = S_RESPONSE;
+	s->deadline = clock_ms() + R.timeout_ms;
+	s->up.off += (size_t)n;
 }
 
 static void
@@ -668,7 +672,7 @@ on_backend(struct event_loop *loop, int fd, void *data, int mask)
 	if ((mask & EV_READ) && !s->dead && s->bfd >= 0)
 		backend_read(s);
 	/* the client's socket usually has room: write now, not a round later */
-	if (!s->dead && s->cfd >= 0 && pending(&s->down) > 0 && !(s->cmask & EV_WRITE))
+	if (!s->dead && s->cfd >= 0 && buf_pending(&s->down) > 0 && !(s->cmask & EV_WRITE))
 		client_write(s);
 	update(s);
 }
@@ -679,7 +683,7 @@ update(struct session *s)
 	if (s->dead)
 		return;
 	int cw = 0, bw = 0;
-	bool up_room = s->up.p && room(&s->up) > 0;
+	bool up_room = s->up.p && buf_room(&s->up) > 0;
 	switch (s->state) {
 	case S_HEAD:
 	case S_BODY:
@@ -693,20 +697,20 @@ update(struct session *s)
 		break;
 	case S_RESPONSE:
 	case S_TUNNEL:
-		if (pending(&s->up) > 0)
+		if (buf_pending(&s->up) > 0)
 			bw |= EV_WRITE;
-		if (!s->backend_eof && (!s->resp_head_done || room(&s->down) > 64))
+		if (!s->backend_eof && (!s->resp_head_done || buf_room(&s->down) > 64))
 			bw |= EV_READ;
 		if ((s->state == S_TUNNEL ? !s->client_eof : s->body_left > 0) && up_room)
 			cw |= EV_READ;
-		if (pending(&s->down) > 0)
+		if (buf_pending(&s->down) > 0)
 			cw |= EV_WRITE;
 		break;
 	case S_CLOSING:
 		cw = EV_WRITE;
 		break;
 	}
-	if (s->state == S_TUNNEL && s->client_eof && pending(&s->up) == 0) {
+	if (s->state == S_TUNNEL && s->client_eof && buf_pending(&s->up) == 0) {
 		session_close(s);
 		return;
 	}

@@ -86,6 +86,34 @@ Test(event, pipe_read_readiness)
 	event_loop_free(loop);
 }
 
+Test(event, forget_then_close_needs_no_del)
+{
+	struct event_loop *loop = event_loop_new(1024);
+	struct hits h = { 0 };
+	int p[2], q[2];
+
+	make_pipe(p);
+	cr_assert_eq(event_add(loop, p[0], EV_READ, count_cb, &h), 0);
+	put_byte(p[1]);
+	event_forget(loop, p[0]);
+	cr_assert_eq(event_mask(loop, p[0]), EV_NONE);
+	/* still in the kernel's set until closed: the loop must not call back */
+	event_loop_run_once(loop, 0);
+	cr_assert_eq(h.calls, 0);
+	close(p[0]);
+	/* the number reused by a new fd is added afresh */
+	make_pipe(q);
+	cr_assert_eq(event_add(loop, q[0], EV_READ, count_cb, &h), 0);
+	put_byte(q[1]);
+	cr_assert_eq(event_loop_run_once(loop, 1000), 1);
+	cr_assert_eq(h.calls, 1);
+	cr_assert_eq(h.last_fd, q[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+	event_loop_free(loop);
+}
+
 Test(event, pipe_write_readiness)
 {
 	struct event_loop *loop = event_loop_new(1024);
